@@ -1,0 +1,102 @@
+//! The legal framework engine.
+//!
+//! A catalogue of rules with stable ids (`EU-AIA-50-2`, `EU-DSM-4-3`, `CN-LBL-...`,
+//! `US-CA-SB942`, ...), shipped as data, evaluated on the [`tracemark_core::Fact`]s the
+//! other crates establish, and written into an evidence report.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of applying one rule to the facts: one vocabulary for every rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Compliant,
+    NonCompliant,
+    /// The rule applies but an exception covers the case.
+    Exempt,
+    /// The rule does not apply to this content or actor.
+    NotApplicable,
+    /// The rule applies, but not yet on the evaluation date.
+    NotYetApplicable,
+    /// The facts the rule needs could not be established.
+    Undetermined,
+}
+
+/// A legal order whose rules the engine can apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Jurisdiction {
+    /// The European Union (AI Act, DSM Directive).
+    #[serde(rename = "EU")]
+    Eu,
+    /// The People's Republic of China (labelling measures, GB 45438-2025).
+    #[serde(rename = "CN")]
+    Cn,
+    /// The United States, federal law (DMCA §1202, Copyright Office guidance).
+    #[serde(rename = "US")]
+    Us,
+    /// California (SB 942, AI Transparency Act).
+    #[serde(rename = "US-CA")]
+    UsCa,
+    /// Berne Convention members (attribution right, Art. 6bis).
+    #[serde(rename = "BERNE")]
+    Berne,
+}
+
+impl Jurisdiction {
+    pub const ALL: [Jurisdiction; 5] = [
+        Jurisdiction::Eu,
+        Jurisdiction::Cn,
+        Jurisdiction::Us,
+        Jurisdiction::UsCa,
+        Jurisdiction::Berne,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Jurisdiction::Eu => "EU",
+            Jurisdiction::Cn => "CN",
+            Jurisdiction::Us => "US",
+            Jurisdiction::UsCa => "US-CA",
+            Jurisdiction::Berne => "BERNE",
+        }
+    }
+}
+
+impl fmt::Display for Jurisdiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A code that names no supported jurisdiction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown jurisdiction `{0}`; supported: EU, CN, US, US-CA, BERNE")]
+pub struct UnknownJurisdiction(pub String);
+
+impl FromStr for Jurisdiction {
+    type Err = UnknownJurisdiction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Jurisdiction::ALL
+            .into_iter()
+            .find(|j| j.code().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownJurisdiction(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jurisdiction_codes_round_trip() {
+        for j in Jurisdiction::ALL {
+            assert_eq!(j.code().parse::<Jurisdiction>(), Ok(j));
+            assert_eq!(serde_json::to_value(j).unwrap(), j.code());
+        }
+        assert_eq!("us-ca".parse::<Jurisdiction>(), Ok(Jurisdiction::UsCa));
+        assert!("XX".parse::<Jurisdiction>().is_err());
+    }
+}
