@@ -34,6 +34,20 @@ impl ContentHash {
         Self(hasher.finalize().into())
     }
 
+    /// SHA-256 over everything `reader` yields, read in chunks (files of any size).
+    pub fn of_reader(mut reader: impl std::io::Read) -> std::io::Result<Self> {
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return Ok(Self(hasher.finalize().into())),
+                Ok(n) => hasher.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     pub const fn from_digest(digest: [u8; 32]) -> Self {
         Self(digest)
     }
@@ -99,6 +113,15 @@ mod tests {
         assert_eq!(
             hash.to_string(),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn streaming_equals_one_shot() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(
+            ContentHash::of_reader(&data[..]).unwrap(),
+            ContentHash::of_bytes(&data)
         );
     }
 

@@ -1,7 +1,11 @@
-//! The log's checkpoint key on disk: `key.json` (the secret, 0600) and `key.pub` (the
-//! verifier key that clients pin, one line in the standard signed-note form).
+//! Signed-note keys on disk: `key.json` (the secret, 0600) and `key.pub` (the verifier
+//! key that clients pin, one line in the standard signed-note form).
+//!
+//! Two kinds of keys sign notes: the log's checkpoint key ([`LogKey`], named by the log
+//! origin) and the attribution service's key ([`ServiceKey`], which signs detection
+//! results). They share one file layout and differ only in kind.
 
-use std::path::Path;
+use std::{marker::PhantomData, path::Path};
 
 use serde::{Deserialize, Serialize};
 use tracemark_core::{
@@ -11,73 +15,105 @@ use tracemark_core::{
 
 use crate::note::{NoteError, NoteSigner};
 
-/// A log key file (`tracemark.log-key/v1`).
+/// Which kind of key a [`NoteKey`] is.
+pub trait NoteKeyKind {
+    const KIND: KeyKind;
+}
+
+/// Marker for the log's checkpoint key.
+#[derive(Debug, Clone, Copy)]
+pub enum Log {}
+
+/// Marker for the attribution service's key.
+#[derive(Debug, Clone, Copy)]
+pub enum Service {}
+
+impl NoteKeyKind for Log {
+    const KIND: KeyKind = KeyKind::Log;
+}
+
+impl NoteKeyKind for Service {
+    const KIND: KeyKind = KeyKind::Service;
+}
+
+/// A log key file (`tracemark.log-key/v1`); its name is the log origin.
+pub type LogKey = NoteKey<Log>;
+
+/// A service key file (`tracemark.service-key/v1`).
+pub type ServiceKey = NoteKey<Service>;
+
+/// A signed-note key file of kind `K`.
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogKey {
+#[serde(deny_unknown_fields, bound = "")]
+pub struct NoteKey<K: NoteKeyKind> {
     /// Derived from the Ed25519 public key.
     pub key_id: KeyId,
-    /// The log's origin line, which is also the signed-note key name.
-    pub origin: String,
+    /// The signed-note key name: the log's origin line, or the service's name.
+    pub name: String,
     pub created: Timestamp,
     /// The signed-note signer key (`PRIVATE+KEY+...`).
     signer_key: String,
+    #[serde(skip)]
+    kind: PhantomData<K>,
 }
 
-impl std::fmt::Debug for LogKey {
+impl<K: NoteKeyKind> std::fmt::Debug for NoteKey<K> {
+    /// Shows only public fields.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogKey")
+        f.debug_struct("NoteKey")
+            .field("kind", &K::KIND)
             .field("key_id", &self.key_id)
-            .field("origin", &self.origin)
+            .field("name", &self.name)
             .finish()
     }
 }
 
-impl KeyDocument for LogKey {
-    const KIND: KeyKind = KeyKind::Log;
+impl<K: NoteKeyKind> KeyDocument for NoteKey<K> {
+    const KIND: KeyKind = K::KIND;
     const VERSION: u32 = 1;
     const SECRET: bool = true;
 }
 
-/// A log key could not be made or read.
+/// A signed-note key could not be made or read.
 #[derive(Debug, thiserror::Error)]
-pub enum LogKeyError {
+pub enum NoteKeyError {
     #[error(transparent)]
     Note(#[from] NoteError),
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
 }
 
-impl tracemark_core::Diagnose for LogKeyError {
+impl tracemark_core::Diagnose for NoteKeyError {
     fn fault(&self) -> tracemark_core::Fault {
         match self {
-            LogKeyError::Note(e) => e.fault(),
-            LogKeyError::KeyFile(e) => e.fault(),
+            NoteKeyError::Note(e) => e.fault(),
+            NoteKeyError::KeyFile(e) => e.fault(),
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
-            LogKeyError::Note(_) => {
-                Some("a log origin looks like `log.example.com/tracemark`".into())
+            NoteKeyError::Note(_) => {
+                Some("a key name looks like `log.example.com/tracemark`".into())
             }
-            LogKeyError::KeyFile(e) => e.hint(),
+            NoteKeyError::KeyFile(e) => e.hint(),
         }
     }
 }
 
-impl LogKey {
+impl<K: NoteKeyKind> NoteKey<K> {
     pub const SECRET_FILE: &'static str = "key.json";
     pub const PUBLIC_FILE: &'static str = "key.pub";
 
-    /// Makes a key for the log `origin` in `dir`.
-    pub fn create(dir: &Path, origin: &str, replace: Replace) -> Result<Self, LogKeyError> {
-        let signer = NoteSigner::generate(origin, &mut rand_core::OsRng)?;
-        let key = LogKey {
-            key_id: KeyId::derive(KeyKind::Log, signer.verifier().public_key().as_bytes()),
-            origin: origin.to_owned(),
+    /// Makes a key named `name` in `dir`.
+    pub fn create(dir: &Path, name: &str, replace: Replace) -> Result<Self, NoteKeyError> {
+        let signer = NoteSigner::generate(name, &mut rand_core::OsRng)?;
+        let key = NoteKey {
+            key_id: KeyId::derive(K::KIND, signer.verifier().public_key().as_bytes()),
+            name: name.to_owned(),
             created: Timestamp::now(),
             signer_key: signer.to_signer_key(),
+            kind: PhantomData,
         };
         let secret = dir.join(Self::SECRET_FILE);
         if replace == Replace::No && secret.exists() {
@@ -95,19 +131,19 @@ impl LogKey {
         Ok(key)
     }
 
-    /// Reads `key.json` from a log key directory (or the file itself).
-    pub fn load(path: &Path) -> Result<Self, LogKeyError> {
+    /// Reads `key.json` from a key directory (or the file itself).
+    pub fn load(path: &Path) -> Result<Self, NoteKeyError> {
         let file = if path.is_dir() {
             path.join(Self::SECRET_FILE)
         } else {
             path.to_owned()
         };
-        let key: LogKey = keyfile::read_json(&file)?;
+        let key: Self = keyfile::read_json(&file)?;
         let signer = key.signer()?;
-        if signer.verifier().name() != key.origin {
+        if signer.verifier().name() != key.name {
             return Err(KeyFileError::Malformed {
                 path: file,
-                reason: "the signer key's name is not the log origin".into(),
+                reason: "the signer key's name is not the key's name".into(),
             }
             .into());
         }
@@ -135,5 +171,17 @@ mod tests {
         assert_eq!(&verifier, loaded.signer().unwrap().verifier());
         assert!(!vkey.contains("PRIVATE"));
         assert!(LogKey::create(dir.path(), "log.example/tracemark", Replace::No).is_err());
+    }
+
+    #[test]
+    fn a_service_key_is_not_a_log_key() {
+        let dir = tempfile::tempdir().unwrap();
+        ServiceKey::create(dir.path(), "attribution.example", Replace::No).unwrap();
+        let err = LogKey::load(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is a service key"), "{err}");
+        assert_eq!(
+            ServiceKey::load(dir.path()).unwrap().name,
+            "attribution.example"
+        );
     }
 }

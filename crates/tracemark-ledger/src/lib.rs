@@ -8,5 +8,5 @@
 pub mod key;
 pub mod note;
 
-pub use key::LogKey;
+pub use key::{LogKey, NoteKey, NoteKeyError, ServiceKey};
 pub use note::{NoteError, NoteSigner, NoteVerifier};

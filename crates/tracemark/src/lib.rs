@@ -1,1 +1,24 @@
-//! wip
+//! Tracemark's pipelines: the crates joined into what a user runs.
+//!
+//! The command line (`tracemark-cli`) and the service (`tracemark-server`) are thin
+//! layers over this crate: configuration ([`config`]), key generation ([`keygen`]), the
+//! demo that is the README's main job ([`demo`]), and, as the capabilities land, the
+//! `mark` and `attribute` pipelines and the evaluation and benchmark harnesses.
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod formats;
+pub mod keygen;
+
+pub use config::Config;
+// The crates the pipelines join, for front ends that need their types.
+pub use error::{Error, Result};
+pub use tracemark_core as core;
+pub use tracemark_credentials as credentials;
+pub use tracemark_ledger as ledger;
+pub use tracemark_policy as policy;
+pub use tracemark_watermark as watermark;
+
+/// This build's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
