@@ -1,71 +1,39 @@
-//! The opt-out and licence signals of the web, normalised to one decision per document
-//! and use.
+//! The opt-out and licence signals of the web, normalised to one decision per document,
+//! use and time.
 //!
-//! Parsers for robots.txt (RFC 9309, AI user agents, AIPREF `Content-Usage`), W3C TDMRep,
-//! ai.txt and RSL 1.0 turn each signal into [`Signal`]s; [`decide`] combines them by the
-//! most restrictive answer. CAWG training-mining assertions arrive already extracted by
-//! the credentials crate, as [`tracemark_core::rights::TrainingMining`].
+//! Parsers read each standard from its real wire form: robots.txt (RFC 9309, with AI
+//! user agents, the AIPREF `Content-Usage` rule, Cloudflare `Content-Signal` and RSL
+//! `License:` lines), the AIPREF `Content-Usage` header, W3C TDMRep (`tdmrep.json`,
+//! headers, HTML meta), Spawning's ai.txt and `noai` directives, RSL 1.0 documents, and
+//! CAWG training-mining assertions (extracted from C2PA by the credentials crate, as
+//! [`tracemark_core::rights::TrainingMining`]). Each becomes [`Signal`]s carrying their
+//! source, raw value, the SHA-256 of the bytes read and the time they were seen.
+//!
+//! [`decide`] combines signals by the most restrictive answer (`legal.md` §3.9);
+//! [`RightsRecord`] keeps them over time so that a caller can ask what the decision was
+//! for a document and use when the document was fetched. [`check`] is the entry point a
+//! command line calls with one file.
 
-use serde::{Deserialize, Serialize};
-use tracemark_core::{
-    Timestamp,
-    rights::{AiUse, Permission},
-};
+mod agents;
+mod aipref;
+mod cawg;
+mod check;
+mod decision;
+mod error;
+pub mod html;
+pub mod http;
+pub mod pattern;
+pub mod robots;
+pub mod rsl;
+mod sfv;
+mod signal;
+pub mod tdmrep;
 
-/// What one signal says about one use, and where it was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Signal {
-    /// Which standard the signal follows (`robots`, `tdmrep`, `aipref`, `ai.txt`, `rsl`, `cawg`).
-    pub kind: String,
-    /// Where it was read (a URL, a header name, a file).
-    pub source: String,
-    #[serde(rename = "use")]
-    pub usage: AiUse,
-    pub permission: Permission,
-    pub seen_at: Option<Timestamp>,
-}
-
-/// The decision for `usage` from every signal that speaks to it: the most restrictive
-/// answer, with the signals that contributed to it. A TDM reservation covers every
-/// training use (DSM Art. 4(3)), so it counts for the training uses too.
-pub fn decide(usage: AiUse, signals: &[Signal]) -> (Permission, Vec<&Signal>) {
-    let covers = |s: &Signal| {
-        s.usage == usage
-            || (s.usage == AiUse::Tdm && matches!(usage, AiUse::AiTrain | AiUse::GenaiTrain))
-            || (s.usage == AiUse::AiTrain && usage == AiUse::GenaiTrain)
-    };
-    let relevant: Vec<&Signal> = signals.iter().filter(|s| covers(s)).collect();
-    let permission = relevant.iter().fold(Permission::Unknown, |acc, s| {
-        acc.most_restrictive(s.permission)
-    });
-    (permission, relevant)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn signal(kind: &str, usage: AiUse, permission: Permission) -> Signal {
-        Signal {
-            kind: kind.into(),
-            source: "test".into(),
-            usage,
-            permission,
-            seen_at: None,
-        }
-    }
-
-    #[test]
-    fn a_tdm_reservation_reserves_generative_training() {
-        let signals = [
-            signal("robots", AiUse::GenaiTrain, Permission::Allowed),
-            signal("tdmrep", AiUse::Tdm, Permission::Disallowed),
-            signal("rsl", AiUse::Search, Permission::Allowed),
-        ];
-        let (permission, used) = decide(AiUse::GenaiTrain, &signals);
-        assert_eq!(permission, Permission::Disallowed);
-        assert_eq!(used.len(), 2);
-        assert_eq!(decide(AiUse::Search, &signals).0, Permission::Allowed);
-        assert_eq!(decide(AiUse::AiInput, &signals).0, Permission::Unknown);
-    }
-}
+pub use agents::{AI_AGENTS, AiAgent, ai_agent};
+pub use aipref::{Preferences, parse_content_signal, parse_usage_pref};
+pub use cawg::signals as training_mining_signals;
+pub use check::{AgentDecisions, CheckReport, CheckRequest, Discovered, FILE_LIMIT, Format, check, check_file, check_resource};
+pub use decision::{Actor, Decision, RightsRecord, Snapshot, decide, decide_all, finding};
+pub use error::RightsError;
+pub use http::{Fetch, FetchedResource};
+pub use signal::{Attachment, Provenance, Signal, SignalKind};

@@ -1,0 +1,233 @@
+//! Normalisation: one decision per document, use, actor and time (`legal.md` §3.9).
+//!
+//! Signals combine by the most restrictive answer (AIPREF vocab §7.1, RSL conflicts),
+//! after two standard-specific steps: TDMRep's own precedence (HTML meta overrides the
+//! HTTP header, which overrides `tdmrep.json`), and time. Signals are kept as
+//! [`Snapshot`]s, one per fetch of a source; at time T the copy of each source that was
+//! current at T is the one in force, so an opt-out added after a document was fetched
+//! does not bind that fetch (AIPREF attach: preferences are not retroactive), and an
+//! opt-out withdrawn later still bound the fetches made while it stood.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use tracemark_core::{
+    ContentHash, Timestamp,
+    fact::RightsFinding,
+    rights::{AiUse, Permission},
+};
+
+use crate::{
+    agents::ai_agent,
+    signal::{Attachment, Signal, SignalKind},
+};
+
+/// Whose use the question is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "actor", content = "agent")]
+pub enum Actor {
+    /// Any crawler: only signals addressed to every agent count.
+    Everyone,
+    /// One crawler, by its robots.txt product token: signals for every agent and for it.
+    Agent(String),
+    /// The cautious reading: a block of any agent counts as a reservation against all
+    /// (as Apertus applied it; `legal.md` §3.2 says this is contested).
+    AnyAgent,
+}
+
+impl Actor {
+    /// Whether `signal` speaks to this actor. Signals of a `*` group reach an agent only
+    /// when the same source has no group of the agent's own (RFC 9309 §2.2.1), which
+    /// `named` (source, lower-case agent) records.
+    fn addresses(&self, signal: &Signal, named: &HashSet<(&str, String)>) -> bool {
+        let Some(agent) = signal.agent.as_deref() else {
+            return true;
+        };
+        match self {
+            Actor::Everyone => agent == "*",
+            Actor::AnyAgent => agent == "*" || ai_agent(agent).is_some(),
+            Actor::Agent(a) if agent == "*" => {
+                !named.contains(&(signal.source.as_str(), a.to_ascii_lowercase()))
+            }
+            Actor::Agent(a) => a.eq_ignore_ascii_case(agent),
+        }
+    }
+}
+
+/// The (source, agent) pairs for which a source has signals of their own.
+fn named_agents(signals: &[Signal]) -> HashSet<(&str, String)> {
+    signals
+        .iter()
+        .filter_map(|s| match s.agent.as_deref() {
+            Some(a) if a != "*" => Some((s.source.as_str(), a.to_ascii_lowercase())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The decision for one use, and every signal behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    #[serde(rename = "use")]
+    pub usage: AiUse,
+    pub permission: Permission,
+    /// The signals that speak to this use (including ones that say `unknown`).
+    pub signals: Vec<Signal>,
+    /// TDMRep signals set aside because a higher-precedence TDMRep layer spoke.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<Signal>,
+}
+
+/// Whether a signal speaks to `usage`. A TDM reservation covers every training use (DSM
+/// Art. 4(3)); AI training covers generative training. Not for CAWG, whose entries are
+/// separate by design: its `ai_training` is non-generative training only, and a
+/// `data_mining` entry says nothing about the training entries beside it.
+fn covers(signal: &Signal, usage: AiUse) -> bool {
+    let signal_use = signal.usage;
+    if signal.kind == SignalKind::Cawg {
+        return signal_use == usage;
+    }
+    signal_use == usage
+        || (signal_use == AiUse::Tdm && matches!(usage, AiUse::AiTrain | AiUse::GenaiTrain))
+        || (signal_use == AiUse::AiTrain && usage == AiUse::GenaiTrain)
+}
+
+/// TDMRep §"processing priority": meta over header over file.
+fn tdmrep_rank(a: Attachment) -> u8 {
+    match a {
+        Attachment::File => 0,
+        Attachment::HttpHeader => 1,
+        Attachment::HtmlMeta | Attachment::Embedded => 2,
+    }
+}
+
+/// The decision for `usage` and `actor` from `signals` (all assumed in force): the most
+/// restrictive answer, after TDMRep's own precedence.
+pub fn decide(usage: AiUse, actor: &Actor, signals: &[Signal]) -> Decision {
+    let named = named_agents(signals);
+    let relevant: Vec<&Signal> = signals
+        .iter()
+        .filter(|s| covers(s, usage) && actor.addresses(s, &named))
+        .collect();
+    let top_tdmrep = relevant
+        .iter()
+        .filter(|s| s.kind == SignalKind::Tdmrep && s.permission != Permission::Unknown)
+        .map(|s| tdmrep_rank(s.attachment))
+        .max();
+    let (mut used, mut overridden) = (Vec::new(), Vec::new());
+    for s in relevant {
+        let set_aside = s.kind == SignalKind::Tdmrep
+            && top_tdmrep.is_some_and(|top| tdmrep_rank(s.attachment) < top);
+        if set_aside {
+            overridden.push(s.clone());
+        } else {
+            used.push(s.clone());
+        }
+    }
+    let permission = used
+        .iter()
+        .fold(Permission::Unknown, |acc, s| acc.most_restrictive(s.permission));
+    Decision {
+        usage,
+        permission,
+        signals: used,
+        overridden,
+    }
+}
+
+/// Decisions for every use.
+pub fn decide_all(actor: &Actor, signals: &[Signal]) -> Vec<Decision> {
+    AiUse::ALL
+        .iter()
+        .map(|&u| decide(u, actor, signals))
+        .collect()
+}
+
+/// The signals read from one fetch of one source (a robots.txt, a response's headers).
+/// A snapshot with no signals is meaningful: it records that the source said nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The URL or file fetched; later snapshots of the same source replace earlier ones.
+    pub source: String,
+    pub seen_at: Timestamp,
+    pub sha256: ContentHash,
+    pub signals: Vec<Signal>,
+}
+
+/// The rights signals seen for one document over time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsRecord {
+    pub document_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub snapshots: Vec<Snapshot>,
+}
+
+impl RightsRecord {
+    pub fn new(document_id: impl Into<String>, url: Option<String>) -> Self {
+        Self {
+            document_id: document_id.into(),
+            url,
+            snapshots: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, snapshot: Snapshot) {
+        self.snapshots.push(snapshot);
+    }
+
+    /// The signals in force at `at`: from each source, the latest snapshot seen at or
+    /// before `at` (with `None`, the latest of all).
+    pub fn in_force(&self, at: Option<Timestamp>) -> Vec<Signal> {
+        let mut current: BTreeMap<&str, &Snapshot> = BTreeMap::new();
+        for snap in &self.snapshots {
+            if at.is_some_and(|t| snap.seen_at > t) {
+                continue;
+            }
+            let newer = current
+                .get(snap.source.as_str())
+                .is_none_or(|prev| snap.seen_at >= prev.seen_at);
+            if newer {
+                current.insert(&snap.source, snap);
+            }
+        }
+        current
+            .values()
+            .flat_map(|s| s.signals.iter().cloned())
+            .collect()
+    }
+
+    /// What was the decision for this document, `usage` and `actor` at time `at`
+    /// (typically the document's fetch time)?
+    pub fn decision_at(&self, usage: AiUse, actor: &Actor, at: Option<Timestamp>) -> Decision {
+        decide(usage, actor, &self.in_force(at))
+    }
+
+    /// The decisions for every use at `at`, as facts for the legal engine.
+    pub fn findings(&self, actor: &Actor, at: Option<Timestamp>) -> Vec<RightsFinding> {
+        let signals = self.in_force(at);
+        decide_all(actor, &signals)
+            .into_iter()
+            .map(|d| finding(&self.document_id, &d))
+            .collect()
+    }
+}
+
+/// A decision as a `RightsFinding`: the kinds of the signals behind it, and the latest
+/// time any of them was seen.
+pub fn finding(document_id: &str, d: &Decision) -> RightsFinding {
+    let mut kinds: Vec<String> = Vec::new();
+    for s in &d.signals {
+        let name = s.kind.name().to_owned();
+        if !kinds.contains(&name) {
+            kinds.push(name);
+        }
+    }
+    RightsFinding {
+        document_id: document_id.to_owned(),
+        usage: d.usage,
+        permission: d.permission,
+        signals: kinds,
+        seen_at: d.signals.iter().map(|s| s.seen_at).max(),
+    }
+}
