@@ -213,11 +213,16 @@ impl RightsRecord {
     }
 }
 
-/// A decision as a `RightsFinding`: the kinds of the signals behind it, and the latest
-/// time any of them was seen.
+/// A decision as a `RightsFinding`: the kinds of the signals that gave the answer (for an
+/// unknown answer, of every signal consulted), and the latest time one was seen.
 pub fn finding(document_id: &str, d: &Decision) -> RightsFinding {
+    let decisive: Vec<&Signal> = d
+        .signals
+        .iter()
+        .filter(|s| d.permission == Permission::Unknown || s.permission == d.permission)
+        .collect();
     let mut kinds: Vec<String> = Vec::new();
-    for s in &d.signals {
+    for s in &decisive {
         let name = s.kind.name().to_owned();
         if !kinds.contains(&name) {
             kinds.push(name);
@@ -228,6 +233,6 @@ pub fn finding(document_id: &str, d: &Decision) -> RightsFinding {
         usage: d.usage,
         permission: d.permission,
         signals: kinds,
-        seen_at: d.signals.iter().map(|s| s.seen_at).max(),
+        seen_at: decisive.iter().map(|s| s.seen_at).max(),
     }
 }

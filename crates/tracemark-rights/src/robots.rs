@@ -405,3 +405,112 @@ fn rule_text(r: &AccessRule) -> String {
     let key = if r.allow { "Allow" } else { "Disallow" };
     format!("{key}: {} (line {})", r.pattern.as_str(), r.line)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 9309 §5.1.
+    const RFC_SIMPLE: &str = "User-Agent: *\nDisallow: *.gif$\nDisallow: /example/\nAllow: /publications/\n\nUser-Agent: foobot\nDisallow:/\nAllow:/example/page.html\nAllow:/example/allowed.gif\n\nUser-Agent: barbot\nUser-Agent: bazbot\nDisallow: /example/page.html\n\nUser-Agent: quxbot\n\nEOF\n";
+
+    fn allowed(txt: &RobotsTxt, agent: &str, path: &str) -> bool {
+        txt.verdict(Some(agent), path).allowed
+    }
+
+    #[test]
+    fn the_rfc_9309_simple_example() {
+        let txt = RobotsTxt::parse(RFC_SIMPLE.as_bytes());
+        assert!(allowed(&txt, "foobot", "/example/page.html"));
+        assert!(allowed(&txt, "foobot", "/example/allowed.gif"));
+        assert!(!allowed(&txt, "foobot", "/example/other.html"));
+        assert!(!allowed(&txt, "FooBot", "/"), "product tokens match case-insensitively");
+        for bot in ["barbot", "bazbot"] {
+            assert!(!allowed(&txt, bot, "/example/page.html"));
+            assert!(allowed(&txt, bot, "/example/other.html"));
+            assert!(allowed(&txt, bot, "/x.gif"), "the * group does not apply to a named bot");
+        }
+        assert!(allowed(&txt, "quxbot", "/example/page.html"));
+        assert!(!allowed(&txt, "otherbot", "/x.gif"));
+        assert!(allowed(&txt, "otherbot", "/x.gif?size=1"));
+        assert!(!allowed(&txt, "otherbot", "/example/"));
+        assert!(allowed(&txt, "otherbot", "/publications/"));
+        assert!(allowed(&txt, "foobot", "/robots.txt"));
+    }
+
+    #[test]
+    fn the_longest_match_wins_and_allow_wins_ties() {
+        // RFC 9309 §5.2.
+        let txt = RobotsTxt::parse(b"User-Agent: foobot\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n");
+        assert!(allowed(&txt, "foobot", "/example/page/"));
+        assert!(!allowed(&txt, "foobot", "/example/page/disallowed.gif"));
+        let tie = RobotsTxt::parse(b"User-agent: *\nDisallow: /p\nAllow: /p\n");
+        assert!(tie.verdict(None, "/page").allowed);
+    }
+
+    #[test]
+    fn groups_for_the_same_agent_combine_and_stray_rules_are_ignored() {
+        let txt = RobotsTxt::parse(
+            b"Disallow: /stray\n\nuser-agent: a\ndisallow: /c\n\nuser-agent: b\ndisallow: /e\n\nuser-agent: a\ndisallow: /d\n",
+        );
+        assert!(!allowed(&txt, "a", "/c") && !allowed(&txt, "a", "/d"));
+        assert!(allowed(&txt, "a", "/e"));
+        assert!(allowed(&txt, "z", "/stray"));
+        assert_eq!(txt.verdict(Some("z"), "/").group, GroupMatch::None);
+    }
+
+    #[test]
+    fn user_agent_values_are_cut_to_the_product_token() {
+        let txt = RobotsTxt::parse(b"User-agent: ExampleBot/1.0 (+https://x)\r\nDisallow: /\r\n# comment\r\nUseragent: AI2Bot\nDissallow: /x # trailing\n");
+        assert!(!allowed(&txt, "examplebot", "/a"));
+        assert!(!allowed(&txt, "ai2bot", "/x"));
+        assert_eq!(txt.named_agents(), ["ExampleBot", "AI2Bot"]);
+    }
+
+    #[test]
+    fn content_usage_follows_the_attach_draft_example() {
+        let txt = RobotsTxt::parse(
+            b"User-Agent: *\nAllow: /\nDisallow: /never/\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok/ train-ai=y\n\nUser-Agent: ExampleBot\nAllow: /\nContent-Usage: / train-ai=y\n",
+        );
+        let prefs = |agent: Option<&str>, path: &str| -> Vec<Permission> {
+            txt.verdict(agent, path)
+                .preferences
+                .iter()
+                .map(|r| r.preferences.get(AiUse::AiTrain))
+                .collect()
+        };
+        assert_eq!(prefs(None, "/test"), [Permission::Disallowed]);
+        assert_eq!(prefs(None, "/never/test"), []);
+        assert!(!txt.verdict(None, "/never/test").allowed);
+        assert_eq!(prefs(None, "/ai-ok/test"), [Permission::Allowed]);
+        assert_eq!(prefs(Some("ExampleBot"), "/test"), [Permission::Allowed]);
+    }
+
+    #[test]
+    fn identical_paths_keep_every_content_usage_rule() {
+        let txt = RobotsTxt::parse(b"User-Agent: *\nContent-Usage: / train-ai=y\nContent-Usage: / train-ai=n\n");
+        assert_eq!(txt.verdict(None, "/x").preferences.len(), 2);
+    }
+
+    #[test]
+    fn content_signals_and_licences_are_read_in_groups() {
+        let txt = RobotsTxt::parse(
+            b"License: https://example.com/global.xml\nUser-agent: *\nContent-Signal: search=yes, ai-input=no, ai-train=no\nAllow: /\n\nUser-agent: GPTBot\nLicense: https://example.com/gpt.xml\nDisallow: /\n",
+        );
+        let v = txt.verdict(None, "/a");
+        assert_eq!(v.preferences[0].kind, SignalKind::ContentSignal);
+        assert_eq!(v.preferences[0].preferences.get(AiUse::AiInput), Permission::Disallowed);
+        assert_eq!(v.licenses, ["https://example.com/global.xml"]);
+        assert_eq!(txt.verdict(Some("GPTBot"), "/a").licenses, ["https://example.com/gpt.xml"]);
+    }
+
+    #[test]
+    fn only_the_first_500_kib_are_read() {
+        let mut big = b"User-agent: *\nDisallow: /a\n".to_vec();
+        big.resize(PARSE_LIMIT + 10, b'#');
+        big.extend_from_slice(b"\nUser-agent: *\nDisallow: /b\n");
+        let txt = RobotsTxt::parse(&big);
+        assert!(txt.truncated);
+        assert!(!txt.verdict(None, "/a").allowed);
+        assert!(txt.verdict(None, "/b").allowed);
+    }
+}
