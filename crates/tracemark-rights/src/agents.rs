@@ -84,7 +84,11 @@ mod tests {
         assert_eq!(ai_agent("GOOGLE-EXTENDED").unwrap().uses, TRAIN_AND_INPUT);
         assert!(ai_agent("Googlebot").is_none());
         for (i, a) in AI_AGENTS.iter().enumerate() {
-            assert!(AI_AGENTS[i + 1..].iter().all(|b| !b.token.eq_ignore_ascii_case(a.token)));
+            assert!(
+                AI_AGENTS[i + 1..]
+                    .iter()
+                    .all(|b| !b.token.eq_ignore_ascii_case(a.token))
+            );
             assert!(!a.uses.is_empty());
         }
     }

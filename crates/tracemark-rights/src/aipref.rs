@@ -22,9 +22,20 @@ const LABELS: [(AiUse, &[&str]); 6] = [
     (AiUse::AiTrain, &["train-ai", "ai", "tdm", "all", "bots"]),
     (
         AiUse::GenaiTrain,
-        &["train-genai", "genai", "train-ai", "ai", "tdm", "all", "bots"],
+        &[
+            "train-genai",
+            "genai",
+            "train-ai",
+            "ai",
+            "tdm",
+            "all",
+            "bots",
+        ],
     ),
-    (AiUse::AiInput, &["ai-use", "ai-output", "inference", "all", "bots"]),
+    (
+        AiUse::AiInput,
+        &["ai-use", "ai-output", "inference", "all", "bots"],
+    ),
     (AiUse::AiIndex, &[]),
     (AiUse::Search, &["search", "all", "bots"]),
 ];
@@ -133,8 +144,14 @@ mod tests {
     #[test]
     fn case_and_syntax_errors_make_everything_unknown() {
         assert_eq!(parse_usage_pref(b"Train-AI=n"), Preferences::default());
-        assert_eq!(parse_usage_pref(b"train-ai=N").get(AiUse::AiTrain), Permission::Unknown);
-        assert_eq!(parse_usage_pref(b"train-ai=n,, search=y"), Preferences::default());
+        assert_eq!(
+            parse_usage_pref(b"train-ai=N").get(AiUse::AiTrain),
+            Permission::Unknown
+        );
+        assert_eq!(
+            parse_usage_pref(b"train-ai=n,, search=y"),
+            Preferences::default()
+        );
         assert_eq!(parse_usage_pref(b"train-ai=maybe, x=y").stated, vec![]);
     }
 

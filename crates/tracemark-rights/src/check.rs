@@ -50,7 +50,9 @@ impl Format {
             f if f.ends_with("ai.txt") => Format::AiTxt,
             f if f.ends_with("tdmrep.json") => Format::TdmrepJson,
             f if f.ends_with(".rsl") || f.ends_with(".xml") => Format::Rsl,
-            f if f.ends_with(".html") || f.ends_with(".htm") || f.ends_with(".xhtml") => Format::Html,
+            f if f.ends_with(".html") || f.ends_with(".htm") || f.ends_with(".xhtml") => {
+                Format::Html
+            }
             f if f.ends_with(".http") || f.ends_with(".response") => Format::HttpResponse,
             _ => return None,
         })
@@ -233,7 +235,12 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
         })?;
     let path = req.asset_url.map_or_else(|| "/".to_owned(), path_of);
     let mut found = Found::default();
-    if req.asset_url.is_none() && matches!(format, Format::RobotsTxt | Format::AiTxt | Format::TdmrepJson | Format::Rsl) {
+    if req.asset_url.is_none()
+        && matches!(
+            format,
+            Format::RobotsTxt | Format::AiTxt | Format::TdmrepJson | Format::Rsl
+        )
+    {
         found
             .notes
             .push("no asset URL given: the site-wide rules were evaluated for `/`".into());
@@ -251,7 +258,10 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
             found.signals = rsl::signals(&doc, &prov, req.asset_url, &path);
         }
         Format::Html => {
-            let meta = Provenance { attachment: Attachment::HtmlMeta, ..prov };
+            let meta = Provenance {
+                attachment: Attachment::HtmlMeta,
+                ..prov
+            };
             read_html(req.bytes, &meta, req.asset_url, &path, &mut found);
         }
         Format::HttpResponse => {
@@ -259,11 +269,15 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
             read_resource(&res, req.asset_url, &path, &mut found)?;
         }
         Format::TrainingMining => {
-            let tm: TrainingMining = serde_json::from_slice(req.bytes).map_err(|e| RightsError::Http {
-                source_name: req.source.to_owned(),
-                reason: format!("not a training-mining assertion: {e}"),
-            })?;
-            let embedded = Provenance { attachment: Attachment::Embedded, ..prov };
+            let tm: TrainingMining =
+                serde_json::from_slice(req.bytes).map_err(|e| RightsError::Http {
+                    source_name: req.source.to_owned(),
+                    reason: format!("not a training-mining assertion: {e}"),
+                })?;
+            let embedded = Provenance {
+                attachment: Attachment::Embedded,
+                ..prov
+            };
             found.signals = cawg::signals(&tm, &embedded);
         }
     }
@@ -272,7 +286,10 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
 
 /// Checks a fetched resource (from a [`http::Fetch`] implementation or a saved
 /// response): its headers, then its body by media type or URL.
-pub fn check_resource(res: &FetchedResource, asset_url: Option<&str>) -> Result<CheckReport, RightsError> {
+pub fn check_resource(
+    res: &FetchedResource,
+    asset_url: Option<&str>,
+) -> Result<CheckReport, RightsError> {
     let path = path_of(asset_url.unwrap_or(&res.url));
     let mut found = Found::default();
     read_resource(res, asset_url.or(Some(&res.url)), &path, &mut found)?;
@@ -323,9 +340,17 @@ fn read_robots(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
         ));
     }
     found.signals = txt.signals(prov, path, robots::ROBOTS);
-    let mut licenses: Vec<(String, &str)> = txt.licenses.iter().map(|l| (l.clone(), "robots.txt License line")).collect();
+    let mut licenses: Vec<(String, &str)> = txt
+        .licenses
+        .iter()
+        .map(|l| (l.clone(), "robots.txt License line"))
+        .collect();
     for g in &txt.groups {
-        licenses.extend(g.licenses.iter().map(|l| (l.clone(), "robots.txt License line in a group")));
+        licenses.extend(
+            g.licenses
+                .iter()
+                .map(|l| (l.clone(), "robots.txt License line in a group")),
+        );
     }
     for (url, found_in) in licenses {
         found.discovered.push(Discovered {
@@ -355,14 +380,29 @@ fn read_ai_txt(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
         .signals(prov, path, AI_TXT)
         .into_iter()
         .filter(|s| s.kind == SignalKind::AiTxt)
-        .map(|s| if s.agent.as_deref() == Some("*") { s.for_agent(None) } else { s })
+        .map(|s| {
+            if s.agent.as_deref() == Some("*") {
+                s.for_agent(None)
+            } else {
+                s
+            }
+        })
         .collect();
 }
 
-fn read_html(bytes: &[u8], prov: &Provenance, asset_url: Option<&str>, path: &str, found: &mut Found) {
+fn read_html(
+    bytes: &[u8],
+    prov: &Provenance,
+    asset_url: Option<&str>,
+    path: &str,
+    found: &mut Found,
+) {
     let scan = html::scan(bytes);
     if scan.truncated {
-        found.notes.push(format!("the page is longer than {} bytes: the rest was not scanned", html::SCAN_LIMIT));
+        found.notes.push(format!(
+            "the page is longer than {} bytes: the rest was not scanned",
+            html::SCAN_LIMIT
+        ));
     }
     let meta = |name: &str| {
         scan.metas
@@ -375,40 +415,73 @@ fn read_html(bytes: &[u8], prov: &Provenance, asset_url: Option<&str>, path: &st
     let policy = meta("tdm-policy").or_else(|| meta("tdm:policy"));
     if let Some(value) = reservation {
         let raw = format!("<meta name=\"tdm-reservation\" content=\"{value}\">");
-        found
-            .signals
-            .push(tdmrep::signal(prov, tdmrep::parse_reservation(value), policy, &raw));
+        found.signals.push(tdmrep::signal(
+            prov,
+            tdmrep::parse_reservation(value),
+            policy,
+            &raw,
+        ));
     }
-    push_policy(policy, reservation.and_then(tdmrep::parse_reservation), "<meta name=\"tdm-policy\">", found);
+    push_policy(
+        policy,
+        reservation.and_then(tdmrep::parse_reservation),
+        "<meta name=\"tdm-policy\">",
+        found,
+    );
     for m in &scan.metas {
         let name = m.get("name").unwrap_or("");
         if name.eq_ignore_ascii_case("robots") {
-            let raw = format!("<meta name=\"robots\" content=\"{}\">", m.get("content").unwrap_or(""));
-            let directives: Vec<(Option<String>, String)> =
-                m.get("content").unwrap_or("").split([',', ' ']).map(|d| (None, d.trim().to_ascii_lowercase())).collect();
-            found.signals.extend(noai_signals(prov, &directives, &raw, path));
+            let raw = format!(
+                "<meta name=\"robots\" content=\"{}\">",
+                m.get("content").unwrap_or("")
+            );
+            let directives: Vec<(Option<String>, String)> = m
+                .get("content")
+                .unwrap_or("")
+                .split([',', ' '])
+                .map(|d| (None, d.trim().to_ascii_lowercase()))
+                .collect();
+            found
+                .signals
+                .extend(noai_signals(prov, &directives, &raw, path));
         }
     }
     for link in &scan.links {
-        let rel_license = link.get("rel").is_some_and(|r| r.split_whitespace().any(|t| t.eq_ignore_ascii_case("license")));
-        if rel_license && html::is_rsl_type(link.get("type")) {
-            if let Some(href) = link.get("href") {
-                found.discovered.push(Discovered {
-                    rel: "rsl-license".into(),
-                    url: href.to_owned(),
-                    found_in: "<link rel=\"license\">".into(),
-                });
-            }
+        let rel_license = link.get("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("license"))
+        });
+        if rel_license
+            && html::is_rsl_type(link.get("type"))
+            && let Some(href) = link.get("href")
+        {
+            found.discovered.push(Discovered {
+                rel: "rsl-license".into(),
+                url: href.to_owned(),
+                found_in: "<link rel=\"license\">".into(),
+            });
         }
     }
     for script in &scan.rsl_scripts {
-        match rsl::parse(script.trim().as_bytes(), "inline <script type=\"application/rsl+xml\">") {
+        match rsl::parse(
+            script.trim().as_bytes(),
+            "inline <script type=\"application/rsl+xml\">",
+        ) {
             Ok(doc) => {
                 // An inline licence is about this page, whatever its `url` says.
                 let doc = rsl::RslDocument {
-                    contents: doc.contents.into_iter().map(|c| rsl::RslContent { url: "/".into(), ..c }).collect(),
+                    contents: doc
+                        .contents
+                        .into_iter()
+                        .map(|c| rsl::RslContent {
+                            url: "/".into(),
+                            ..c
+                        })
+                        .collect(),
                 };
-                found.signals.extend(rsl::signals(&doc, prov, asset_url, path));
+                found
+                    .signals
+                    .extend(rsl::signals(&doc, prov, asset_url, path));
             }
             Err(e) => found.notes.push(format!("{e}: it licenses nothing")),
         }
@@ -428,19 +501,33 @@ fn push_policy(policy: Option<&str>, reservation: Option<u8>, found_in: &str, fo
 
 /// `noai` reserves AI training of the page's content; `noimageai` only of its images,
 /// so it counts for the asset only when the asset is an image.
-fn noai_signals(prov: &Provenance, directives: &[(Option<String>, String)], raw: &str, path: &str) -> Vec<Signal> {
+fn noai_signals(
+    prov: &Provenance,
+    directives: &[(Option<String>, String)],
+    raw: &str,
+    path: &str,
+) -> Vec<Signal> {
     let is_image = {
         let p = path.split('?').next().unwrap_or("").to_ascii_lowercase();
-        [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".tif", ".tiff", ".bmp", ".heic"]
-            .iter()
-            .any(|e| p.ends_with(e))
+        [
+            ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".tif", ".tiff", ".bmp",
+            ".heic",
+        ]
+        .iter()
+        .any(|e| p.ends_with(e))
     };
     let mut out = Vec::new();
     for (agent, d) in directives {
         let (permission, note) = match d.as_str() {
             "noai" => (Permission::Disallowed, "`noai`: AI training reserved"),
-            "noimageai" if is_image => (Permission::Disallowed, "`noimageai`: AI training on images reserved"),
-            "noimageai" => (Permission::Unknown, "`noimageai` speaks only to images; the asset is not one"),
+            "noimageai" if is_image => (
+                Permission::Disallowed,
+                "`noimageai`: AI training on images reserved",
+            ),
+            "noimageai" => (
+                Permission::Unknown,
+                "`noimageai` speaks only to images; the asset is not one",
+            ),
             _ => continue,
         };
         out.push(
@@ -452,17 +539,37 @@ fn noai_signals(prov: &Provenance, directives: &[(Option<String>, String)], raw:
     out
 }
 
-fn read_resource(res: &FetchedResource, asset_url: Option<&str>, path: &str, found: &mut Found) -> Result<(), RightsError> {
+fn read_resource(
+    res: &FetchedResource,
+    asset_url: Option<&str>,
+    path: &str,
+    found: &mut Found,
+) -> Result<(), RightsError> {
     let header_prov = |name: &str, value: &str| {
-        Provenance::new(format!("{} (header {name})", res.url), Attachment::HttpHeader, value.as_bytes(), res.fetched_at)
+        Provenance::new(
+            format!("{} (header {name})", res.url),
+            Attachment::HttpHeader,
+            value.as_bytes(),
+            res.fetched_at,
+        )
     };
     let reservation = res.header("tdm-reservation");
     let policy = res.header("tdm-policy");
     if let Some(v) = &reservation {
         let prov = header_prov("tdm-reservation", v);
-        found.signals.push(tdmrep::signal(&prov, tdmrep::parse_reservation(v), policy.as_deref(), &format!("tdm-reservation: {v}")));
+        found.signals.push(tdmrep::signal(
+            &prov,
+            tdmrep::parse_reservation(v),
+            policy.as_deref(),
+            &format!("tdm-reservation: {v}"),
+        ));
     }
-    push_policy(policy.as_deref(), reservation.as_deref().and_then(tdmrep::parse_reservation), "tdm-policy header", found);
+    push_policy(
+        policy.as_deref(),
+        reservation.as_deref().and_then(tdmrep::parse_reservation),
+        "tdm-policy header",
+        found,
+    );
     for legacy in ["tdm-a", "tdm-b"] {
         if let Some(v) = res.header(legacy) {
             found.notes.push(format!("legacy TDMRep header `{legacy}: {v}` recorded but not mapped (its 0/1/2 values are not specified in the Final Report)"));
@@ -472,39 +579,65 @@ fn read_resource(res: &FetchedResource, asset_url: Option<&str>, path: &str, fou
         let prov = header_prov("content-usage", &v);
         let prefs = crate::aipref::parse_usage_pref(v.as_bytes());
         if prefs.stated.is_empty() {
-            found.notes.push(format!("Content-Usage `{v}` states no known preference: every use is unknown"));
+            found.notes.push(format!(
+                "Content-Usage `{v}` states no known preference: every use is unknown"
+            ));
         }
-        found.signals.extend(prefs.signals(&prov, SignalKind::Aipref, &format!("Content-Usage: {v}")));
+        found.signals.extend(prefs.signals(
+            &prov,
+            SignalKind::Aipref,
+            &format!("Content-Usage: {v}"),
+        ));
     }
     if let Some(v) = res.header("x-robots-tag") {
         let prov = header_prov("x-robots-tag", &v);
-        found.signals.extend(noai_signals(&prov, &http::robots_directives(&v), &format!("X-Robots-Tag: {v}"), path));
+        found.signals.extend(noai_signals(
+            &prov,
+            &http::robots_directives(&v),
+            &format!("X-Robots-Tag: {v}"),
+            path,
+        ));
     }
     if let Some(v) = res.header("link") {
         for link in http::parse_link_header(&v) {
-            if link.rel.iter().any(|r| r == "license") && link.media_type.as_deref() == Some("application/rsl+xml") {
-                found.discovered.push(Discovered { rel: "rsl-license".into(), url: link.target, found_in: "Link header".into() });
+            if link.rel.iter().any(|r| r == "license")
+                && link.media_type.as_deref() == Some("application/rsl+xml")
+            {
+                found.discovered.push(Discovered {
+                    rel: "rsl-license".into(),
+                    url: link.target,
+                    found_in: "Link header".into(),
+                });
             }
         }
     }
     let body_prov = Provenance::new(res.url.clone(), Attachment::File, &res.body, res.fetched_at);
     match res.media_type().as_deref() {
         Some("text/html" | "application/xhtml+xml") => {
-            let meta = Provenance { attachment: Attachment::HtmlMeta, ..body_prov };
+            let meta = Provenance {
+                attachment: Attachment::HtmlMeta,
+                ..body_prov
+            };
             read_html(&res.body, &meta, asset_url, path, found);
         }
         Some("application/rsl+xml") => {
             let doc = rsl::parse(&res.body, &res.url)?;
-            found.signals.extend(rsl::signals(&doc, &body_prov, asset_url, path));
+            found
+                .signals
+                .extend(rsl::signals(&doc, &body_prov, asset_url, path));
         }
         Some("application/tdmrep+json") => {
             let rules = tdmrep::parse_well_known(&res.body, &res.url)?;
-            found.signals.extend(tdmrep::well_known_signals(&rules, &body_prov, path));
+            found
+                .signals
+                .extend(tdmrep::well_known_signals(&rules, &body_prov, path));
         }
         _ if res.url.ends_with("/robots.txt") => read_robots(&res.body, &body_prov, path, found),
         _ if res.url.ends_with("/.well-known/tdmrep.json") => {
             let rules = tdmrep::parse_well_known(&res.body, &res.url)?;
-            found.signals.extend(tdmrep::well_known_signals(&rules, &body_prov, path));
+            found
+                .signals
+                .extend(tdmrep::well_known_signals(&rules, &body_prov, path));
         }
         _ => {}
     }

@@ -124,9 +124,9 @@ pub fn decide(usage: AiUse, actor: &Actor, signals: &[Signal]) -> Decision {
             used.push(s.clone());
         }
     }
-    let permission = used
-        .iter()
-        .fold(Permission::Unknown, |acc, s| acc.most_restrictive(s.permission));
+    let permission = used.iter().fold(Permission::Unknown, |acc, s| {
+        acc.most_restrictive(s.permission)
+    });
     Decision {
         usage,
         permission,

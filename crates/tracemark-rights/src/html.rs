@@ -51,7 +51,10 @@ pub fn scan(bytes: &[u8]) -> Scan {
         ..Default::default()
     };
     let mut i = 0;
-    while let Some(off) = s[i..].iter().position(|&b| b == b'<') {
+    while let Some(off) = s
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+    {
         i += off;
         if s[i..].starts_with(b"<!--") {
             i = find(s, i + 4, b"-->").map_or(s.len(), |e| e + 3);
@@ -139,10 +142,10 @@ fn read_tag(text: &str, start: usize) -> Option<(Tag, usize)> {
             value = decode_entities(v);
             i = next;
         }
-        if key.is_empty() {
-            i += 1; // a stray `=`: step over it
-        } else {
-            tag.attributes.push((key, value));
+        if i == key_start {
+            i += 1; // no progress (cannot happen today): never loop forever
+        } else if !key.is_empty() {
+            tag.attributes.push((key, value)); // an empty key is a stray `=value`
         }
     }
 }
@@ -225,22 +228,42 @@ mod tests {
         assert_eq!(s.metas.len(), 2);
         assert_eq!(s.metas[0].get("name"), Some("tdm-reservation"));
         assert_eq!(s.metas[0].get("content"), Some("1"));
-        assert_eq!(s.metas[1].get("content"), Some("https://provider.com/policies/policy.json"));
-        assert_eq!(s.links[0].get("href"), Some("https://example.com/license.xml"));
+        assert_eq!(
+            s.metas[1].get("content"),
+            Some("https://provider.com/policies/policy.json")
+        );
+        assert_eq!(
+            s.links[0].get("href"),
+            Some("https://example.com/license.xml")
+        );
         assert_eq!(s.rsl_scripts, vec!["<rsl/>".to_owned()]);
     }
 
     #[test]
     fn entities_are_decoded_and_broken_ones_kept() {
-        assert_eq!(decode_entities("a&amp;b&#65;&#x42;&bogus;&"), "a&bAB&bogus;&");
+        assert_eq!(
+            decode_entities("a&amp;b&#65;&#x42;&bogus;&"),
+            "a&bAB&bogus;&"
+        );
         assert_eq!(decode_entities("&#xFFFFFFFF;"), "&#xFFFFFFFF;");
     }
 
     #[test]
     fn truncated_markup_does_not_panic() {
-        for page in [&b"<meta name="[..], b"<meta name='x", b"<", b"<!--", b"<script>", b"<meta =>", b"< meta"] {
+        for page in [
+            &b"<meta name="[..],
+            b"<meta name='x",
+            b"<",
+            b"<!--",
+            b"<script>",
+            b"<meta =>",
+            b"< meta",
+        ] {
             let _ = scan(page);
         }
-        assert_eq!(scan(b"<meta name=\"robots\" content=\"noai").metas[0].get("content"), Some("noai"));
+        assert_eq!(
+            scan(b"<meta name=\"robots\" content=\"noai").metas[0].get("content"),
+            Some("noai")
+        );
     }
 }

@@ -59,13 +59,18 @@ pub trait Fetch {
 /// Reads a saved HTTP/1.x response. Lenient about line ends (CRLF or LF), folded
 /// header lines (joined with a space) and header lines without a colon (skipped);
 /// strict about the status line, since without it the file is something else.
-pub fn parse_response(bytes: &[u8], source: &str, fetched_at: Timestamp) -> Result<FetchedResource, RightsError> {
+pub fn parse_response(
+    bytes: &[u8],
+    source: &str,
+    fetched_at: Timestamp,
+) -> Result<FetchedResource, RightsError> {
     let err = |reason: &str| RightsError::Http {
         source_name: source.to_owned(),
         reason: reason.to_owned(),
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let (head, body) = split_head(bytes).ok_or_else(|| err("no blank line ends the header section"))?;
+    let (head, body) =
+        split_head(bytes).ok_or_else(|| err("no blank line ends the header section"))?;
     if head.len() > HEAD_LIMIT {
         return Err(RightsError::TooLarge {
             what: format!("the header section of {source}"),
@@ -76,7 +81,8 @@ pub fn parse_response(bytes: &[u8], source: &str, fetched_at: Timestamp) -> Resu
     let head = String::from_utf8_lossy(head);
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let status_line = lines.next().unwrap_or("");
-    let status = parse_status(status_line).ok_or_else(|| err("the first line is not an HTTP status line"))?;
+    let status = parse_status(status_line)
+        .ok_or_else(|| err("the first line is not an HTTP status line"))?;
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.starts_with([' ', '\t']) {
@@ -100,8 +106,14 @@ pub fn parse_response(bytes: &[u8], source: &str, fetched_at: Timestamp) -> Resu
 }
 
 fn split_head(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let crlf = bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, p + 4));
-    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| (p, p + 2));
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p, p + 4));
+    let lf = bytes
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|p| (p, p + 2));
     let (end, body) = match (crlf, lf) {
         (Some(a), Some(b)) => {
             if a.0 < b.0 {
@@ -141,13 +153,17 @@ pub fn parse_link_header(value: &str) -> Vec<LinkValue> {
     let mut out = Vec::new();
     let mut rest = value;
     while let Some(open) = rest.find('<') {
-        let Some(close) = rest[open..].find('>') else { break };
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
         let target = rest[open + 1..open + close].trim().to_owned();
         rest = &rest[open + close + 1..];
         let params_end = rest.find('<').unwrap_or(rest.len());
         let (mut rel, mut media_type) = (Vec::new(), None);
         for param in rest[..params_end].split(';') {
-            let Some((k, v)) = param.split_once('=') else { continue };
+            let Some((k, v)) = param.split_once('=') else {
+                continue;
+            };
             let v = v.trim().trim_end_matches(',').trim().trim_matches('"');
             match k.trim().to_ascii_lowercase().as_str() {
                 "rel" => rel = v.split_whitespace().map(str::to_ascii_lowercase).collect(),
@@ -212,7 +228,10 @@ mod tests {
     fn folded_and_repeated_headers_combine() {
         let raw = b"HTTP/1.1 200 OK\nContent-Usage: train-ai=n,\n search=y\nContent-Usage: ai-use=n\nnonsense\n\n";
         let r = parse_response(raw, "r", t()).unwrap();
-        assert_eq!(r.header("content-usage").as_deref(), Some("train-ai=n, search=y, ai-use=n"));
+        assert_eq!(
+            r.header("content-usage").as_deref(),
+            Some("train-ai=n, search=y, ai-use=n")
+        );
     }
 
     #[test]

@@ -70,17 +70,18 @@ fn normalise_with(input: &str, is_path: bool) -> Vec<u8> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                let decoded = h * 16 + l;
-                if is_unreserved(decoded) {
-                    out.push(decoded);
-                } else {
-                    push_escape(&mut out, decoded);
-                }
-                i += 3;
-                continue;
+        if b == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            let decoded = h * 16 + l;
+            if is_unreserved(decoded) {
+                out.push(decoded);
+            } else {
+                push_escape(&mut out, decoded);
             }
+            i += 3;
+            continue;
         }
         if b >= 0x80 || b == b' ' || (is_path && matches!(b, b'*' | b'$')) {
             push_escape(&mut out, b);
@@ -180,7 +181,9 @@ mod tests {
     fn wildcards_and_end_anchor_follow_rfc_9309() {
         // RFC 9309 §2.2.3 special characters: escaped in a pattern they match literally.
         assert!(PathPattern::new("/path/file-with-a-%2A.html").matches("/path/file-with-a-*.html"));
-        assert!(!PathPattern::new("/path/file-with-a-%2A.html").matches("/path/file-with-a-x.html"));
+        assert!(
+            !PathPattern::new("/path/file-with-a-%2A.html").matches("/path/file-with-a-x.html")
+        );
         assert!(PathPattern::new("/path/foo-%24").matches("/path/foo-$"));
         assert!(PathPattern::new("/path/*.html").matches("/path/anything.html"));
         let exact = PathPattern::new("/this/path/exactly$");
@@ -212,7 +215,9 @@ mod tests {
 
     #[test]
     fn specificity_counts_octets() {
-        assert!(PathPattern::new("/example/page/").specificity() > PathPattern::new("/").specificity());
+        assert!(
+            PathPattern::new("/example/page/").specificity() > PathPattern::new("/").specificity()
+        );
     }
 
     #[test]
@@ -221,7 +226,10 @@ mod tests {
         assert_eq!(path_of("https://example.com"), "/");
         assert_eq!(path_of("https://example.com?q"), "/?q");
         assert_eq!(path_of("a/b"), "/a/b");
-        assert_eq!(origin_of("https://example.com:8080/x").as_deref(), Some("https://example.com:8080"));
+        assert_eq!(
+            origin_of("https://example.com:8080/x").as_deref(),
+            Some("https://example.com:8080")
+        );
         assert_eq!(origin_of("/x"), None);
     }
 }

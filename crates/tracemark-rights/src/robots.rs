@@ -146,7 +146,14 @@ impl RobotsTxt {
             };
             let Some(key) = key_of(key) else { continue };
             let value = value.trim();
-            out.read_line(&mut current, &mut in_agent_run, key, value, line.trim(), i + 1);
+            out.read_line(
+                &mut current,
+                &mut in_agent_run,
+                key,
+                value,
+                line.trim(),
+                i + 1,
+            );
         }
         out.groups.extend(current);
         out
@@ -196,9 +203,15 @@ impl RobotsTxt {
             "content-usage" | "content-signal" => {
                 let (pattern, expr) = split_path(value);
                 let (kind, preferences) = if key == "content-usage" {
-                    (SignalKind::Aipref, aipref::parse_usage_pref(expr.as_bytes()))
+                    (
+                        SignalKind::Aipref,
+                        aipref::parse_usage_pref(expr.as_bytes()),
+                    )
                 } else {
-                    (SignalKind::ContentSignal, aipref::parse_content_signal(expr))
+                    (
+                        SignalKind::ContentSignal,
+                        aipref::parse_content_signal(expr),
+                    )
                 };
                 group.preferences.push(PreferenceRule {
                     kind,
@@ -423,11 +436,17 @@ mod tests {
         assert!(allowed(&txt, "foobot", "/example/page.html"));
         assert!(allowed(&txt, "foobot", "/example/allowed.gif"));
         assert!(!allowed(&txt, "foobot", "/example/other.html"));
-        assert!(!allowed(&txt, "FooBot", "/"), "product tokens match case-insensitively");
+        assert!(
+            !allowed(&txt, "FooBot", "/"),
+            "product tokens match case-insensitively"
+        );
         for bot in ["barbot", "bazbot"] {
             assert!(!allowed(&txt, bot, "/example/page.html"));
             assert!(allowed(&txt, bot, "/example/other.html"));
-            assert!(allowed(&txt, bot, "/x.gif"), "the * group does not apply to a named bot");
+            assert!(
+                allowed(&txt, bot, "/x.gif"),
+                "the * group does not apply to a named bot"
+            );
         }
         assert!(allowed(&txt, "quxbot", "/example/page.html"));
         assert!(!allowed(&txt, "otherbot", "/x.gif"));
@@ -440,7 +459,9 @@ mod tests {
     #[test]
     fn the_longest_match_wins_and_allow_wins_ties() {
         // RFC 9309 §5.2.
-        let txt = RobotsTxt::parse(b"User-Agent: foobot\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n");
+        let txt = RobotsTxt::parse(
+            b"User-Agent: foobot\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n",
+        );
         assert!(allowed(&txt, "foobot", "/example/page/"));
         assert!(!allowed(&txt, "foobot", "/example/page/disallowed.gif"));
         let tie = RobotsTxt::parse(b"User-agent: *\nDisallow: /p\nAllow: /p\n");
@@ -487,7 +508,9 @@ mod tests {
 
     #[test]
     fn identical_paths_keep_every_content_usage_rule() {
-        let txt = RobotsTxt::parse(b"User-Agent: *\nContent-Usage: / train-ai=y\nContent-Usage: / train-ai=n\n");
+        let txt = RobotsTxt::parse(
+            b"User-Agent: *\nContent-Usage: / train-ai=y\nContent-Usage: / train-ai=n\n",
+        );
         assert_eq!(txt.verdict(None, "/x").preferences.len(), 2);
     }
 
@@ -498,9 +521,15 @@ mod tests {
         );
         let v = txt.verdict(None, "/a");
         assert_eq!(v.preferences[0].kind, SignalKind::ContentSignal);
-        assert_eq!(v.preferences[0].preferences.get(AiUse::AiInput), Permission::Disallowed);
+        assert_eq!(
+            v.preferences[0].preferences.get(AiUse::AiInput),
+            Permission::Disallowed
+        );
         assert_eq!(v.licenses, ["https://example.com/global.xml"]);
-        assert_eq!(txt.verdict(Some("GPTBot"), "/a").licenses, ["https://example.com/gpt.xml"]);
+        assert_eq!(
+            txt.verdict(Some("GPTBot"), "/a").licenses,
+            ["https://example.com/gpt.xml"]
+        );
     }
 
     #[test]

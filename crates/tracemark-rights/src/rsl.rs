@@ -69,7 +69,12 @@ pub struct Terms {
 fn uses_of(token: &str) -> &'static [AiUse] {
     match token {
         "all" => &AiUse::ALL,
-        "ai-all" => &[AiUse::AiTrain, AiUse::GenaiTrain, AiUse::AiInput, AiUse::AiIndex],
+        "ai-all" => &[
+            AiUse::AiTrain,
+            AiUse::GenaiTrain,
+            AiUse::AiInput,
+            AiUse::AiIndex,
+        ],
         "ai-train" => &[AiUse::AiTrain, AiUse::GenaiTrain],
         "ai-input" => &[AiUse::AiInput],
         "ai-index" => &[AiUse::AiIndex],
@@ -170,7 +175,9 @@ impl Parser {
                 return Err(format!("the root element is <{name}>, not <rsl>"));
             }
             if !declares_ns {
-                return Err(format!("the root does not declare the namespace {NAMESPACE}"));
+                return Err(format!(
+                    "the root does not declare the namespace {NAMESPACE}"
+                ));
             }
             self.saw_root = true;
         }
@@ -189,7 +196,8 @@ impl Parser {
             "permits" | "prohibits" => self.terms_kind = Some(attr("type").unwrap_or_default()),
             "payment" => {
                 if let Some(l) = self.license() {
-                    l.payments.push(attr("type").unwrap_or_else(|| "free".into()));
+                    l.payments
+                        .push(attr("type").unwrap_or_else(|| "free".into()));
                 }
             }
             "reporting" => {
@@ -245,16 +253,25 @@ fn local(qname: &[u8]) -> String {
 
 /// What one licence says about one use, with the reason.
 fn license_permission(l: &RslLicense, usage: AiUse) -> (Permission, String) {
-    let names = |t: &Terms| t.kind == "usage" && t.tokens.iter().any(|k| uses_of(k).contains(&usage));
+    let names =
+        |t: &Terms| t.kind == "usage" && t.tokens.iter().any(|k| uses_of(k).contains(&usage));
     if l.prohibits.iter().any(names) {
         return (Permission::Disallowed, "prohibited".into());
     }
     let usage_lists: Vec<&Terms> = l.permits.iter().filter(|t| t.kind == "usage").collect();
     if !usage_lists.is_empty() && !usage_lists.iter().any(|t| names(t)) {
-        return (Permission::Disallowed, "not in the closed permits list".into());
+        return (
+            Permission::Disallowed,
+            "not in the closed permits list".into(),
+        );
     }
     let mut conditions: Vec<String> = Vec::new();
-    for t in l.permits.iter().chain(&l.prohibits).filter(|t| t.kind != "usage") {
+    for t in l
+        .permits
+        .iter()
+        .chain(&l.prohibits)
+        .filter(|t| t.kind != "usage")
+    {
         conditions.push(format!("{} {}", t.kind, t.tokens.join(" ")));
     }
     for p in &l.payments {
@@ -278,10 +295,10 @@ fn license_permission(l: &RslLicense, usage: AiUse) -> (Permission, String) {
 /// Whether a `<content url>` names the asset: a full URL must share the asset's origin;
 /// the path is matched with RFC 9309 rules.
 fn content_matches(c: &RslContent, asset_url: Option<&str>, path: &str) -> Option<usize> {
-    if let (Some(content_origin), Some(asset)) = (origin_of(&c.url), asset_url) {
-        if origin_of(asset).is_some_and(|o| !o.eq_ignore_ascii_case(&content_origin)) {
-            return None;
-        }
+    if let (Some(content_origin), Some(asset)) = (origin_of(&c.url), asset_url)
+        && origin_of(asset).is_some_and(|o| !o.eq_ignore_ascii_case(&content_origin))
+    {
+        return None;
     }
     let pattern = PathPattern::new(&path_of(&c.url));
     pattern
@@ -290,7 +307,12 @@ fn content_matches(c: &RslContent, asset_url: Option<&str>, path: &str) -> Optio
 }
 
 /// The signals of an RSL document for the asset at `path`.
-pub fn signals(doc: &RslDocument, prov: &Provenance, asset_url: Option<&str>, path: &str) -> Vec<Signal> {
+pub fn signals(
+    doc: &RslDocument,
+    prov: &Provenance,
+    asset_url: Option<&str>,
+    path: &str,
+) -> Vec<Signal> {
     let matching: Vec<(usize, &RslContent)> = doc
         .contents
         .iter()

@@ -264,7 +264,10 @@ mod tests {
     #[test]
     fn reads_tokens_and_keeps_the_last_duplicate() {
         let d = parse_dictionary(b"train-ai=n, search=y").unwrap();
-        assert_eq!(d, vec![("train-ai".into(), tok("n")), ("search".into(), tok("y"))]);
+        assert_eq!(
+            d,
+            vec![("train-ai".into(), tok("n")), ("search".into(), tok("y"))]
+        );
         let d = parse_dictionary(b"train-ai;allow=n, train-ai=y").unwrap();
         assert_eq!(d, vec![("train-ai".into(), tok("y"))]);
     }
@@ -272,8 +275,17 @@ mod tests {
     #[test]
     fn other_items_are_valid_but_not_tokens() {
         let d = parse_dictionary(br#"train-ai=y, train-ai, search=n, search="n""#).unwrap();
-        assert_eq!(d, vec![("train-ai".into(), Value::Other), ("search".into(), Value::Other)]);
-        let d = parse_dictionary(br#"a=1, b=1.5, c=:aGk=:, d=?1, e=@1700000000, f=%"x%c3%a9", g=(x y);p"#).unwrap();
+        assert_eq!(
+            d,
+            vec![
+                ("train-ai".into(), Value::Other),
+                ("search".into(), Value::Other)
+            ]
+        );
+        let d = parse_dictionary(
+            br#"a=1, b=1.5, c=:aGk=:, d=?1, e=@1700000000, f=%"x%c3%a9", g=(x y);p"#,
+        )
+        .unwrap();
         assert_eq!(d.len(), 7);
     }
 
@@ -289,7 +301,12 @@ mod tests {
             b"a=1234567890123456",
             b"a=\xff",
         ] {
-            assert_eq!(parse_dictionary(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse_dictionary(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(parse_dictionary(b"  ").unwrap(), vec![]);
     }

@@ -93,7 +93,12 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    pub fn new(source: impl Into<String>, attachment: Attachment, raw: &[u8], seen_at: Timestamp) -> Self {
+    pub fn new(
+        source: impl Into<String>,
+        attachment: Attachment,
+        raw: &[u8],
+        seen_at: Timestamp,
+    ) -> Self {
         Self {
             source: source.into(),
             attachment,

@@ -88,7 +88,12 @@ pub fn parse_reservation(value: &str) -> Option<u8> {
 
 /// The signal of a TDMRep declaration: reserved → TDM disallowed, not reserved → TDM
 /// allowed, unset → unknown (kept as evidence that the property was present but bad).
-pub fn signal(prov: &Provenance, reservation: Option<u8>, policy: Option<&str>, raw: &str) -> Signal {
+pub fn signal(
+    prov: &Provenance,
+    reservation: Option<u8>,
+    policy: Option<&str>,
+    raw: &str,
+) -> Signal {
     let (permission, note) = match reservation {
         Some(1) => (
             Permission::Disallowed,
@@ -134,10 +139,21 @@ mod tests {
         assert_eq!(rules.len(), 3);
         let r = matching_rule(&rules, "/directory-b/html/page.html").unwrap();
         assert_eq!(r.reservation, Some(1));
-        assert_eq!(r.policy.as_deref(), Some("https://provider.com/policies/policy.json"));
-        assert_eq!(matching_rule(&rules, "/directory-b/images/x.jpg").unwrap().reservation, Some(0));
+        assert_eq!(
+            r.policy.as_deref(),
+            Some("https://provider.com/policies/policy.json")
+        );
+        assert_eq!(
+            matching_rule(&rules, "/directory-b/images/x.jpg")
+                .unwrap()
+                .reservation,
+            Some(0)
+        );
         assert!(matching_rule(&rules, "/directory-b/images/x.png").is_none());
-        assert!(matching_rule(&rules, "/Directory-A/").is_none(), "case-sensitive");
+        assert!(
+            matching_rule(&rules, "/Directory-A/").is_none(),
+            "case-sensitive"
+        );
         assert!(matching_rule(&rules, "/elsewhere").is_none());
     }
 
@@ -157,7 +173,10 @@ mod tests {
         let deep = "[".repeat(100_000);
         assert!(parse_well_known(deep.as_bytes(), "f").is_err());
         let huge = vec![b' '; WELL_KNOWN_LIMIT + 1];
-        assert!(matches!(parse_well_known(&huge, "f"), Err(RightsError::TooLarge { .. })));
+        assert!(matches!(
+            parse_well_known(&huge, "f"),
+            Err(RightsError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -5,8 +5,8 @@ use tracemark_core::{
     rights::{AiUse, Permission},
 };
 use tracemark_rights::{
-    Actor, Attachment, CheckReport, CheckRequest, Format, RightsError, RightsRecord, SignalKind, check,
-    check_file,
+    Actor, Attachment, CheckReport, CheckRequest, Format, RightsError, RightsRecord, SignalKind,
+    check, check_file,
 };
 
 fn at(s: &str) -> Timestamp {
@@ -36,24 +36,51 @@ fn ai_crawler_blocks_reserve_for_that_operator_only() {
     );
     assert_eq!(r.format, Format::RobotsTxt);
     for u in AiUse::ALL {
-        assert_eq!(r.permission(u), Unknown, "{u:?}: no group for every crawler");
+        assert_eq!(
+            r.permission(u),
+            Unknown,
+            "{u:?}: no group for every crawler"
+        );
     }
     assert_eq!(r.permission_for("gptbot", AiUse::GenaiTrain), Disallowed);
     assert_eq!(r.permission_for("GPTBot", AiUse::Search), Unknown);
-    assert_eq!(r.permission_for("Google-Extended", AiUse::AiInput), Disallowed);
+    assert_eq!(
+        r.permission_for("Google-Extended", AiUse::AiInput),
+        Disallowed
+    );
     assert_eq!(r.permission_for("CCBot", AiUse::AiTrain), Unknown);
-    let any = |u: AiUse| r.any_ai_agent.iter().find(|d| d.usage == u).unwrap().permission;
+    let any = |u: AiUse| {
+        r.any_ai_agent
+            .iter()
+            .find(|d| d.usage == u)
+            .unwrap()
+            .permission
+    };
     assert_eq!(any(AiUse::AiTrain), Disallowed);
     assert_eq!(any(AiUse::Search), Unknown);
     let d = r.agents.iter().find(|a| a.agent == "GPTBot").unwrap();
-    let s = &d.decisions.iter().find(|d| d.usage == AiUse::AiTrain).unwrap().signals[0];
+    let s = &d
+        .decisions
+        .iter()
+        .find(|d| d.usage == AiUse::AiTrain)
+        .unwrap()
+        .signals[0];
     assert_eq!(s.raw, "Disallow: / (line 2)");
-    assert_eq!(s.sha256, tracemark_core::ContentHash::of_bytes(b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /\n"));
+    assert_eq!(
+        s.sha256,
+        tracemark_core::ContentHash::of_bytes(
+            b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /\n"
+        )
+    );
 }
 
 #[test]
 fn a_block_for_every_crawler_reserves_every_use_but_named_groups_escape_it() {
-    let r = run(b"User-agent: *\nDisallow: /\n\nUser-agent: CCBot\nAllow: /\n", "robots.txt", None);
+    let r = run(
+        b"User-agent: *\nDisallow: /\n\nUser-agent: CCBot\nAllow: /\n",
+        "robots.txt",
+        None,
+    );
     for u in AiUse::ALL {
         assert_eq!(r.permission(u), Disallowed);
     }
@@ -73,10 +100,20 @@ fn aipref_and_content_signal_rules_in_robots_txt() {
     assert_eq!(ok.permission(AiUse::AiTrain), Allowed);
     let never = run(robots, "robots.txt", Some("https://example.com/never/test"));
     // Not crawlable: no preference applies, and the crawl block reserves everything.
-    assert!(never.decisions.iter().flat_map(|d| &d.signals).all(|s| s.kind == SignalKind::Robots));
+    assert!(
+        never
+            .decisions
+            .iter()
+            .flat_map(|d| &d.signals)
+            .all(|s| s.kind == SignalKind::Robots)
+    );
     assert_eq!(never.permission(AiUse::AiTrain), Disallowed);
     // Conflicting rules on the same path combine most restrictively.
-    let both = run(b"User-Agent: *\nContent-Usage: / train-ai=y\nContent-Usage: / train-ai=n\n", "robots.txt", None);
+    let both = run(
+        b"User-Agent: *\nContent-Usage: / train-ai=y\nContent-Usage: / train-ai=n\n",
+        "robots.txt",
+        None,
+    );
     assert_eq!(both.permission(AiUse::AiTrain), Disallowed);
 }
 
@@ -88,11 +125,23 @@ fn tdmrep_well_known_file_for_an_asset() {
       {"location": "/directory-b/images/*.jpg", "tdm-reservation": 0}
     ]"#;
     let src = "https://provider.com/.well-known/tdmrep.json";
-    let r = run(file, src, Some("https://provider.com/directory-a/page.html"));
+    let r = run(
+        file,
+        src,
+        Some("https://provider.com/directory-a/page.html"),
+    );
     assert_eq!(r.permission(AiUse::Tdm), Disallowed);
-    assert_eq!(r.permission(AiUse::GenaiTrain), Disallowed, "a TDM reservation covers training");
+    assert_eq!(
+        r.permission(AiUse::GenaiTrain),
+        Disallowed,
+        "a TDM reservation covers training"
+    );
     assert_eq!(r.permission(AiUse::Search), Unknown);
-    let jpg = run(file, src, Some("https://provider.com/directory-b/images/cat.jpg"));
+    let jpg = run(
+        file,
+        src,
+        Some("https://provider.com/directory-b/images/cat.jpg"),
+    );
     assert_eq!(jpg.permission(AiUse::AiTrain), Allowed);
     let none = run(file, src, Some("https://provider.com/other"));
     assert_eq!(none.permission(AiUse::Tdm), Unknown);
@@ -111,9 +160,21 @@ fn an_http_response_with_headers_and_meta() {
     // ... but AIPREF and noai still reserve training, and the most restrictive wins.
     assert_eq!(r.permission(AiUse::AiTrain), Disallowed);
     assert_eq!(r.permission(AiUse::Search), Allowed);
-    let kinds: Vec<SignalKind> = r.decisions.iter().find(|d| d.usage == AiUse::GenaiTrain).unwrap().signals.iter().map(|s| s.kind).collect();
+    let kinds: Vec<SignalKind> = r
+        .decisions
+        .iter()
+        .find(|d| d.usage == AiUse::GenaiTrain)
+        .unwrap()
+        .signals
+        .iter()
+        .map(|s| s.kind)
+        .collect();
     assert!(kinds.contains(&SignalKind::Aipref) && kinds.contains(&SignalKind::Noai));
-    assert!(r.discovered.iter().any(|d| d.rel == "rsl-license" && d.url == "https://example.com/license.xml"));
+    assert!(
+        r.discovered
+            .iter()
+            .any(|d| d.rel == "rsl-license" && d.url == "https://example.com/license.xml")
+    );
     assert!(r.discovered.iter().any(|d| d.rel == "tdm-policy"));
 }
 
@@ -121,7 +182,11 @@ fn an_http_response_with_headers_and_meta() {
 fn aipref_header_examples() {
     let r = run(b"HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Usage: train-ai=n\n\nThis is some content.", "r.http", None);
     assert_eq!(r.permission(AiUse::AiTrain), Disallowed);
-    let bad = run(b"HTTP/1.1 200 OK\nContent-Usage: Train-AI=n\n\n", "r.http", None);
+    let bad = run(
+        b"HTTP/1.1 200 OK\nContent-Usage: Train-AI=n\n\n",
+        "r.http",
+        None,
+    );
     assert_eq!(bad.permission(AiUse::AiTrain), Unknown);
     assert!(bad.notes.iter().any(|n| n.contains("no known preference")));
 }
@@ -137,24 +202,49 @@ fn html_pages_with_noai_and_rsl() {
     let r = run(page, "page.html", Some("https://example.com/page"));
     assert_eq!(r.permission(AiUse::AiTrain), Disallowed);
     assert_eq!(r.permission(AiUse::AiInput), Disallowed);
-    assert_eq!(r.permission(AiUse::Search), Allowed, "the inline licence permits search");
-    let noimage = r.decisions.iter().flat_map(|d| &d.signals).find(|s| s.raw.contains("noimageai") && s.note.as_deref().unwrap_or("").contains("not one")).unwrap();
+    assert_eq!(
+        r.permission(AiUse::Search),
+        Allowed,
+        "the inline licence permits search"
+    );
+    let noimage = r
+        .decisions
+        .iter()
+        .flat_map(|d| &d.signals)
+        .find(|s| {
+            s.raw.contains("noimageai") && s.note.as_deref().unwrap_or("").contains("not one")
+        })
+        .unwrap();
     assert_eq!(noimage.permission, Unknown);
     assert!(r.discovered.iter().any(|d| d.found_in.contains("<link")));
-    let img = run(b"<meta name=robots content=noimageai>", "page.html", Some("https://example.com/cat.PNG"));
+    let img = run(
+        b"<meta name=robots content=noimageai>",
+        "page.html",
+        Some("https://example.com/cat.PNG"),
+    );
     assert_eq!(img.permission(AiUse::AiTrain), Disallowed);
 }
 
 #[test]
 fn spawning_ai_txt_and_its_namesake() {
     let spawning = b"# Spawning AI\n# Prevent datasets from using the following file types\nUser-Agent: *\nDisallow: /\nDisallow: *\n";
-    let r = run(spawning, "https://example.com/ai.txt", Some("https://example.com/photo.jpg"));
+    let r = run(
+        spawning,
+        "https://example.com/ai.txt",
+        Some("https://example.com/photo.jpg"),
+    );
     assert_eq!(r.format, Format::AiTxt);
     assert_eq!(r.permission(AiUse::GenaiTrain), Disallowed);
     assert_eq!(r.permission(AiUse::Search), Unknown);
     let per_type = b"User-Agent: *\nAllow: *.txt\nDisallow: *.jpg\n";
-    assert_eq!(run(per_type, "ai.txt", Some("https://e.com/a.jpg")).permission(AiUse::AiTrain), Disallowed);
-    assert_eq!(run(per_type, "ai.txt", Some("https://e.com/a.txt")).permission(AiUse::AiTrain), Allowed);
+    assert_eq!(
+        run(per_type, "ai.txt", Some("https://e.com/a.jpg")).permission(AiUse::AiTrain),
+        Disallowed
+    );
+    assert_eq!(
+        run(per_type, "ai.txt", Some("https://e.com/a.txt")).permission(AiUse::AiTrain),
+        Allowed
+    );
     let markdown = run(b"# ai.txt\n\nThis site is about cats.\n", "ai.txt", None);
     assert!(markdown.decisions.iter().all(|d| d.signals.is_empty()));
     assert!(markdown.notes.iter().any(|n| n.contains("not Spawning")));
@@ -163,11 +253,22 @@ fn spawning_ai_txt_and_its_namesake() {
 #[test]
 fn rsl_files_are_evaluated_for_the_asset() {
     let doc = br#"<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license><prohibits type="usage">ai-all</prohibits></license></content></rsl>"#;
-    let r = run(doc, "https://example.com/license.xml", Some("https://example.com/a"));
+    let r = run(
+        doc,
+        "https://example.com/license.xml",
+        Some("https://example.com/a"),
+    );
     assert_eq!(r.format, Format::Rsl);
     assert_eq!(r.permission(AiUse::AiIndex), Disallowed);
     assert_eq!(r.permission(AiUse::Search), Allowed);
-    let err = check(&CheckRequest { bytes: b"<rsl>", source: "bad.rsl", asset_url: None, seen_at: at("2026-03-01T00:00:00Z"), format: None }).unwrap_err();
+    let err = check(&CheckRequest {
+        bytes: b"<rsl>",
+        source: "bad.rsl",
+        asset_url: None,
+        seen_at: at("2026-03-01T00:00:00Z"),
+        format: None,
+    })
+    .unwrap_err();
     assert!(matches!(err, RightsError::Rsl { .. }));
     assert_eq!(err.fault(), Fault::Input);
     assert!(err.hint().unwrap().contains("rslstandard.org"));
@@ -184,7 +285,11 @@ fn cawg_assertions_keep_their_entries_apart() {
     let r = run(json, "manifest-assertion.json", None);
     assert_eq!(r.format, Format::TrainingMining);
     assert_eq!(r.permission(AiUse::GenaiTrain), Disallowed);
-    assert_eq!(r.permission(AiUse::AiTrain), Disallowed, "constrained counts as notAllowed");
+    assert_eq!(
+        r.permission(AiUse::AiTrain),
+        Disallowed,
+        "constrained counts as notAllowed"
+    );
     assert_eq!(r.permission(AiUse::AiInput), Allowed);
     assert_eq!(r.permission(AiUse::Tdm), Disallowed);
     let legacy = br#"{"label":"c2pa.training-mining","entries":{
@@ -192,7 +297,11 @@ fn cawg_assertions_keep_their_entries_apart() {
         "c2pa.ai_generative_training":{"use":"allowed"},
         "com.example.custom":{"use":"notAllowed"}}}"#;
     let r = run(legacy, "a.json", None);
-    assert_eq!(r.permission(AiUse::GenaiTrain), Allowed, "data_mining does not cover training entries");
+    assert_eq!(
+        r.permission(AiUse::GenaiTrain),
+        Allowed,
+        "data_mining does not cover training entries"
+    );
     assert_eq!(r.permission(AiUse::AiInput), Unknown);
 }
 
@@ -200,36 +309,94 @@ fn cawg_assertions_keep_their_entries_apart() {
 fn opt_outs_bind_only_fetches_made_while_they_stood() {
     let day = |d: u32| at(&format!("2026-01-{d:02}T00:00:00Z"));
     let robots = |bytes: &[u8], d: u32| {
-        check(&CheckRequest { bytes, source: "https://example.com/robots.txt", asset_url: Some("https://example.com/essay"), seen_at: day(d), format: None })
-            .unwrap()
-            .snapshot()
+        check(&CheckRequest {
+            bytes,
+            source: "https://example.com/robots.txt",
+            asset_url: Some("https://example.com/essay"),
+            seen_at: day(d),
+            format: None,
+        })
+        .unwrap()
+        .snapshot()
     };
     let mut record = RightsRecord::new("doc-1", Some("https://example.com/essay".into()));
     record.add(robots(b"User-agent: *\nAllow: /\n", 1));
     record.add(robots(b"User-agent: GPTBot\nDisallow: /\n", 10));
     record.add(robots(b"User-agent: *\nAllow: /\n", 20));
     let gpt = Actor::Agent("GPTBot".into());
-    assert_eq!(record.decision_at(AiUse::AiTrain, &gpt, Some(day(5))).permission, Unknown, "set after the fetch");
-    assert_eq!(record.decision_at(AiUse::AiTrain, &gpt, Some(day(15))).permission, Disallowed);
-    assert_eq!(record.decision_at(AiUse::AiTrain, &gpt, Some(day(25))).permission, Unknown, "withdrawn later");
-    assert_eq!(record.decision_at(AiUse::AiTrain, &gpt, None).permission, Unknown);
-    assert_eq!(record.decision_at(AiUse::AiTrain, &Actor::AnyAgent, Some(day(15))).permission, Disallowed);
-    assert_eq!(record.decision_at(AiUse::AiTrain, &Actor::Everyone, Some(day(15))).permission, Unknown);
+    assert_eq!(
+        record
+            .decision_at(AiUse::AiTrain, &gpt, Some(day(5)))
+            .permission,
+        Unknown,
+        "set after the fetch"
+    );
+    assert_eq!(
+        record
+            .decision_at(AiUse::AiTrain, &gpt, Some(day(15)))
+            .permission,
+        Disallowed
+    );
+    assert_eq!(
+        record
+            .decision_at(AiUse::AiTrain, &gpt, Some(day(25)))
+            .permission,
+        Unknown,
+        "withdrawn later"
+    );
+    assert_eq!(
+        record.decision_at(AiUse::AiTrain, &gpt, None).permission,
+        Unknown
+    );
+    assert_eq!(
+        record
+            .decision_at(AiUse::AiTrain, &Actor::AnyAgent, Some(day(15)))
+            .permission,
+        Disallowed
+    );
+    assert_eq!(
+        record
+            .decision_at(AiUse::AiTrain, &Actor::Everyone, Some(day(15)))
+            .permission,
+        Unknown
+    );
     // A header of the document itself is a separate source and stays in force.
-    let header = check(&CheckRequest { bytes: b"HTTP/1.1 200 OK\ntdm-reservation: 1\n\n", source: "https://example.com/essay", asset_url: None, seen_at: day(12), format: None }).unwrap();
+    let header = check(&CheckRequest {
+        bytes: b"HTTP/1.1 200 OK\ntdm-reservation: 1\n\n",
+        source: "https://example.com/essay",
+        asset_url: None,
+        seen_at: day(12),
+        format: None,
+    })
+    .unwrap();
     record.add(header.snapshot());
     let findings = record.findings(&Actor::Everyone, Some(day(25)));
-    let genai = findings.iter().find(|f| f.usage == AiUse::GenaiTrain).unwrap();
+    let genai = findings
+        .iter()
+        .find(|f| f.usage == AiUse::GenaiTrain)
+        .unwrap();
     assert_eq!(genai.permission, Disallowed);
     assert_eq!(genai.signals, ["tdmrep"]);
     assert_eq!(genai.seen_at, Some(day(12)));
     assert_eq!(genai.document_id, "doc-1");
-    assert_eq!(record.findings(&Actor::Everyone, Some(day(11))).iter().find(|f| f.usage == AiUse::Tdm).unwrap().permission, Unknown);
+    assert_eq!(
+        record
+            .findings(&Actor::Everyone, Some(day(11)))
+            .iter()
+            .find(|f| f.usage == AiUse::Tdm)
+            .unwrap()
+            .permission,
+        Unknown
+    );
 }
 
 #[test]
 fn reports_serialise_and_read_back() {
-    let r = run(b"User-agent: *\nDisallow: /private/\nContent-Usage: train-ai=n\n", "robots.txt", Some("https://e.com/private/x"));
+    let r = run(
+        b"User-agent: *\nDisallow: /private/\nContent-Usage: train-ai=n\n",
+        "robots.txt",
+        Some("https://e.com/private/x"),
+    );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["format"], "robots-txt");
     assert_eq!(json["decisions"][0]["use"], "tdm");
@@ -241,23 +408,54 @@ fn reports_serialise_and_read_back() {
     assert_eq!(s["seen_at"], "2026-03-01T00:00:00Z");
     let back: CheckReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, r);
-    let record_json = serde_json::to_string(&RightsRecord { document_id: "d".into(), url: None, snapshots: vec![r.snapshot()] }).unwrap();
+    let record_json = serde_json::to_string(&RightsRecord {
+        document_id: "d".into(),
+        url: None,
+        snapshots: vec![r.snapshot()],
+    })
+    .unwrap();
     assert!(record_json.contains("\"snapshots\""));
 }
 
 #[test]
 fn formats_come_from_the_caller_the_name_or_the_content() {
-    assert_eq!(Format::from_name("/srv/site/.well-known/tdmrep.json"), Some(Format::TdmrepJson));
+    assert_eq!(
+        Format::from_name("/srv/site/.well-known/tdmrep.json"),
+        Some(Format::TdmrepJson)
+    );
     assert_eq!(Format::from_name("ROBOTS.TXT"), Some(Format::RobotsTxt));
     assert_eq!(Format::from_name("notes.md"), None);
-    assert_eq!(Format::sniff(b"HTTP/1.1 200 OK\n\n"), Some(Format::HttpResponse));
-    assert_eq!(Format::sniff(b"\xEF\xBB\xBF  [ ]"), Some(Format::TdmrepJson));
-    assert_eq!(Format::sniff(b"<?xml version=\"1.0\"?><rsl/>"), Some(Format::Rsl));
+    assert_eq!(
+        Format::sniff(b"HTTP/1.1 200 OK\n\n"),
+        Some(Format::HttpResponse)
+    );
+    assert_eq!(
+        Format::sniff(b"\xEF\xBB\xBF  [ ]"),
+        Some(Format::TdmrepJson)
+    );
+    assert_eq!(
+        Format::sniff(b"<?xml version=\"1.0\"?><rsl/>"),
+        Some(Format::Rsl)
+    );
     assert_eq!(Format::sniff(b"<!doctype html>"), Some(Format::Html));
     assert_eq!(Format::sniff(b"user-agent: *"), Some(Format::RobotsTxt));
-    let err = check(&CheckRequest { bytes: b"hello", source: "x.bin", asset_url: None, seen_at: at("2026-03-01T00:00:00Z"), format: None }).unwrap_err();
+    let err = check(&CheckRequest {
+        bytes: b"hello",
+        source: "x.bin",
+        asset_url: None,
+        seen_at: at("2026-03-01T00:00:00Z"),
+        format: None,
+    })
+    .unwrap_err();
     assert!(matches!(err, RightsError::UnknownFormat { .. }));
-    let forced = check(&CheckRequest { bytes: b"User-agent: *\nDisallow: /\n", source: "x.bin", asset_url: None, seen_at: at("2026-03-01T00:00:00Z"), format: Some(Format::AiTxt) }).unwrap();
+    let forced = check(&CheckRequest {
+        bytes: b"User-agent: *\nDisallow: /\n",
+        source: "x.bin",
+        asset_url: None,
+        seen_at: at("2026-03-01T00:00:00Z"),
+        format: Some(Format::AiTxt),
+    })
+    .unwrap();
     assert_eq!(forced.format, Format::AiTxt);
 }
 
@@ -270,7 +468,13 @@ fn check_file_reads_from_disk_and_names_missing_files() {
     let r = check_file(&path, None, at("2026-03-01T00:00:00Z"), None).unwrap();
     assert_eq!(r.permission(AiUse::AiTrain), Disallowed);
     assert_eq!(r.source, path.display().to_string());
-    let missing = check_file(&dir.join("nope.txt"), None, at("2026-03-01T00:00:00Z"), None).unwrap_err();
+    let missing = check_file(
+        &dir.join("nope.txt"),
+        None,
+        at("2026-03-01T00:00:00Z"),
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(missing, RightsError::Io { .. }));
     assert!(missing.to_string().contains("nope.txt"));
     std::fs::remove_dir_all(&dir).unwrap();

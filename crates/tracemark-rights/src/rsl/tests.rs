@@ -1,4 +1,7 @@
-use tracemark_core::{Timestamp, rights::{AiUse, Permission}};
+use tracemark_core::{
+    Timestamp,
+    rights::{AiUse, Permission},
+};
 
 use super::*;
 use crate::signal::Attachment;
@@ -44,10 +47,19 @@ fn reads_the_legal_md_example() {
     assert_eq!(l.prohibits[0].tokens, ["ai-train"]);
     assert_eq!(l.payments, ["crawl"]);
     // Prohibited outright.
-    assert_eq!(permission(&doc, "/a", AiUse::AiTrain), Permission::Disallowed);
-    assert_eq!(permission(&doc, "/a", AiUse::GenaiTrain), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/a", AiUse::AiTrain),
+        Permission::Disallowed
+    );
+    assert_eq!(
+        permission(&doc, "/a", AiUse::GenaiTrain),
+        Permission::Disallowed
+    );
     // Not in the closed usage list.
-    assert_eq!(permission(&doc, "/a", AiUse::AiIndex), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/a", AiUse::AiIndex),
+        Permission::Disallowed
+    );
     // Listed, but only for some users, places and a per-crawl payment: a licence is needed.
     let s = signals(&doc, &prov(), None, "/a");
     let search = s.iter().find(|s| s.usage == AiUse::Search).unwrap();
@@ -65,11 +77,19 @@ fn the_spec_site_wide_prohibition_reserves_every_ai_use() {
         "x",
     )
     .unwrap();
-    for u in [AiUse::AiTrain, AiUse::GenaiTrain, AiUse::AiInput, AiUse::AiIndex] {
+    for u in [
+        AiUse::AiTrain,
+        AiUse::GenaiTrain,
+        AiUse::AiInput,
+        AiUse::AiIndex,
+    ] {
         assert_eq!(permission(&doc, "/any/page", u), Permission::Disallowed);
     }
     // No usage permits list: search is permitted, for free.
-    assert_eq!(permission(&doc, "/any/page", AiUse::Search), Permission::Allowed);
+    assert_eq!(
+        permission(&doc, "/any/page", AiUse::Search),
+        Permission::Allowed
+    );
 }
 
 #[test]
@@ -84,11 +104,23 @@ fn prohibits_beats_permits_and_specific_content_wins() {
         "x",
     )
     .unwrap();
-    assert_eq!(permission(&doc, "/free", AiUse::AiTrain), Permission::Allowed);
+    assert_eq!(
+        permission(&doc, "/free", AiUse::AiTrain),
+        Permission::Allowed
+    );
     assert_eq!(permission(&doc, "/free", AiUse::Tdm), Permission::Allowed);
-    assert_eq!(permission(&doc, "/premium/x", AiUse::AiTrain), Permission::Disallowed);
-    assert_eq!(permission(&doc, "/premium/x", AiUse::Search), Permission::Allowed);
-    assert_eq!(permission(&doc, "/premium/x", AiUse::AiInput), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/premium/x", AiUse::AiTrain),
+        Permission::Disallowed
+    );
+    assert_eq!(
+        permission(&doc, "/premium/x", AiUse::Search),
+        Permission::Allowed
+    );
+    assert_eq!(
+        permission(&doc, "/premium/x", AiUse::AiInput),
+        Permission::Disallowed
+    );
 }
 
 #[test]
@@ -103,10 +135,16 @@ fn alternative_licences_allow_what_one_of_them_allows_freely() {
         "x",
     )
     .unwrap();
-    assert_eq!(permission(&doc, "/", AiUse::AiTrain), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/", AiUse::AiTrain),
+        Permission::Disallowed
+    );
     assert_eq!(permission(&doc, "/", AiUse::Search), Permission::Allowed);
     assert_eq!(permission(&doc, "/", AiUse::AiInput), Permission::Allowed);
-    assert_eq!(permission(&doc, "/", AiUse::AiIndex), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/", AiUse::AiIndex),
+        Permission::Disallowed
+    );
 }
 
 #[test]
@@ -132,7 +170,10 @@ fn rss_feeds_with_the_rsl_module_are_read() {
         "feed",
     )
     .unwrap();
-    assert_eq!(permission(&doc, "/post/1", AiUse::AiTrain), Permission::Disallowed);
+    assert_eq!(
+        permission(&doc, "/post/1", AiUse::AiTrain),
+        Permission::Disallowed
+    );
 }
 
 #[test]
@@ -146,16 +187,28 @@ fn invalid_documents_are_errors_and_license_nothing() {
         b"\xff\xfe<rsl/>",
         b"plain text",
     ] {
-        assert!(parse(bad, "x").is_err(), "{:?}", String::from_utf8_lossy(bad));
+        assert!(
+            parse(bad, "x").is_err(),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
     let deep = format!(
         "<rsl xmlns=\"{NAMESPACE}\">{}{}</rsl>",
         "<a>".repeat(MAX_DEPTH + 5),
         "</a>".repeat(MAX_DEPTH + 5)
     );
-    assert!(parse(deep.as_bytes(), "x").unwrap_err().to_string().contains("nested"));
+    assert!(
+        parse(deep.as_bytes(), "x")
+            .unwrap_err()
+            .to_string()
+            .contains("nested")
+    );
     let huge = vec![b' '; LIMIT + 1];
-    assert!(matches!(parse(&huge, "x"), Err(RightsError::TooLarge { .. })));
+    assert!(matches!(
+        parse(&huge, "x"),
+        Err(RightsError::TooLarge { .. })
+    ));
 }
 
 #[test]
