@@ -124,6 +124,10 @@ pub struct CheckReport {
     pub path: String,
     pub sha256: ContentHash,
     pub seen_at: Timestamp,
+    /// The HTTP status of a saved or fetched response (`legal.md` §3.9 keeps it as
+    /// evidence: a robots.txt answered 404 means "no restrictions").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
     /// The decision per use for crawlers in general (signals for every agent).
     pub decisions: Vec<Decision>,
     /// The decision per use for each agent that the file names.
@@ -174,6 +178,7 @@ impl CheckReport {
             source: self.source.clone(),
             seen_at: self.seen_at,
             sha256: self.sha256,
+            http_status: self.http_status,
             signals,
         }
     }
@@ -182,6 +187,7 @@ impl CheckReport {
 /// Signals and side findings collected while reading.
 #[derive(Debug, Default)]
 struct Found {
+    http_status: Option<u16>,
     signals: Vec<Signal>,
     discovered: Vec<Discovered>,
     notes: Vec<String>,
@@ -317,6 +323,7 @@ fn report(req: &CheckRequest<'_>, format: Format, path: String, found: Found) ->
         path,
         sha256: ContentHash::of_bytes(req.bytes),
         seen_at: req.seen_at,
+        http_status: found.http_status,
         decisions: decide_all(&Actor::Everyone, &found.signals),
         agents: agents
             .into_iter()
@@ -361,6 +368,19 @@ fn read_robots(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
     }
 }
 
+/// A fetched robots.txt: RFC 9309 §2.3.1 makes the status decide before the body does.
+fn read_robots_response(res: &FetchedResource, prov: &Provenance, path: &str, found: &mut Found) {
+    match res.status {
+        Some(400..=499) => found.notes.push(
+            "robots.txt was unavailable (4xx): crawlers may access everything (RFC 9309 §2.3.1.3)".into(),
+        ),
+        Some(500..=599) => found.notes.push(
+            "robots.txt was unreachable (5xx): crawlers must assume complete disallow (RFC 9309 §2.3.1.4); that is a crawl rule, not an opt-out, so no signal".into(),
+        ),
+        _ => read_robots(&res.body, prov, path, found),
+    }
+}
+
 /// Spawning's ai.txt: the robots syntax, read at media download time, about training.
 const AI_TXT: Reading = Reading {
     kind: SignalKind::AiTxt,
@@ -380,13 +400,6 @@ fn read_ai_txt(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
         .signals(prov, path, AI_TXT)
         .into_iter()
         .filter(|s| s.kind == SignalKind::AiTxt)
-        .map(|s| {
-            if s.agent.as_deref() == Some("*") {
-                s.for_agent(None)
-            } else {
-                s
-            }
-        })
         .collect();
 }
 
@@ -545,6 +558,7 @@ fn read_resource(
     path: &str,
     found: &mut Found,
 ) -> Result<(), RightsError> {
+    found.http_status = res.status;
     let header_prov = |name: &str, value: &str| {
         Provenance::new(
             format!("{} (header {name})", res.url),
@@ -632,7 +646,12 @@ fn read_resource(
                 .signals
                 .extend(tdmrep::well_known_signals(&rules, &body_prov, path));
         }
-        _ if res.url.ends_with("/robots.txt") => read_robots(&res.body, &body_prov, path, found),
+        _ if res.url.ends_with("robots.txt")
+            || (res.media_type().is_none_or(|m| m == "text/plain")
+                && Format::sniff(&res.body) == Some(Format::RobotsTxt)) =>
+        {
+            read_robots_response(res, &body_prov, path, found)
+        }
         _ if res.url.ends_with("/.well-known/tdmrep.json") => {
             let rules = tdmrep::parse_well_known(&res.body, &res.url)?;
             found

@@ -151,6 +151,8 @@ pub struct Snapshot {
     pub source: String,
     pub seen_at: Timestamp,
     pub sha256: ContentHash,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
     pub signals: Vec<Signal>,
 }
 

@@ -479,3 +479,46 @@ fn check_file_reads_from_disk_and_names_missing_files() {
     assert!(missing.to_string().contains("nope.txt"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn saved_robots_responses_follow_the_status() {
+    let ok = run(
+        b"HTTP/1.1 200 OK\nContent-Type: text/plain\n\nUser-agent: *\nDisallow: /\n",
+        "robots.http",
+        None,
+    );
+    assert_eq!(ok.http_status, Some(200));
+    assert_eq!(ok.permission(AiUse::AiTrain), Disallowed);
+    assert_eq!(ok.snapshot().http_status, Some(200));
+    let gone = run(
+        b"HTTP/1.1 404 Not Found\nContent-Type: text/plain\n\nUser-agent: *\nDisallow: /\n",
+        "robots.http",
+        None,
+    );
+    assert_eq!(gone.permission(AiUse::AiTrain), Unknown);
+    assert!(gone.notes.iter().any(|n| n.contains("4xx")));
+    let down = run(
+        b"HTTP/1.1 503 Service Unavailable\n\nUser-agent: *\nDisallow: /\n",
+        "robots.http",
+        None,
+    );
+    assert_eq!(down.permission(AiUse::AiTrain), Unknown);
+    assert!(down.notes.iter().any(|n| n.contains("5xx")));
+}
+
+#[test]
+fn fetched_resources_are_checked_like_saved_ones() {
+    let res = tracemark_rights::FetchedResource {
+        url: "https://example.com/robots.txt".into(),
+        status: Some(200),
+        headers: vec![("Content-Type".into(), "text/plain".into())],
+        body: b"User-agent: *\nDisallow: /private/\n".to_vec(),
+        fetched_at: at("2026-03-01T00:00:00Z"),
+    };
+    let private =
+        tracemark_rights::check_resource(&res, Some("https://example.com/private/a")).unwrap();
+    assert_eq!(private.permission(AiUse::Search), Disallowed);
+    let public =
+        tracemark_rights::check_resource(&res, Some("https://example.com/public")).unwrap();
+    assert_eq!(public.permission(AiUse::Search), Unknown);
+}
