@@ -13,6 +13,30 @@
 //! [`RightsRecord`] keeps them over time so that a caller can ask what the decision was
 //! for a document and use when the document was fetched. [`check`] is the entry point a
 //! command line calls with one file.
+//!
+//! ```
+//! use tracemark_core::rights::{AiUse, Permission};
+//! use tracemark_rights::{CheckRequest, check};
+//!
+//! let robots = b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nContent-Usage: / search=y\n";
+//! let report = check(&CheckRequest {
+//!     bytes: robots,
+//!     source: "https://example.com/robots.txt",
+//!     asset_url: Some("https://example.com/essay"),
+//!     seen_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+//!     format: None, // from the name, else from the content
+//! })?;
+//! assert_eq!(report.permission(AiUse::Search), Permission::Allowed);
+//! assert_eq!(report.permission(AiUse::AiTrain), Permission::Unknown);
+//! assert_eq!(report.permission_for("GPTBot", AiUse::AiTrain), Permission::Disallowed);
+//! // Every decision carries its signals: kind, source, raw line, SHA-256, time seen.
+//! let json = serde_json::to_string(&report).unwrap();
+//! # assert!(json.contains("\"raw\":\"Disallow: / (line 2)\""));
+//! # Ok::<(), tracemark_rights::RightsError>(())
+//! ```
+//!
+//! To keep decisions over time, add each report's [`CheckReport::snapshot`] to a
+//! [`RightsRecord`] and ask [`RightsRecord::decision_at`] with the document's fetch time.
 
 mod agents;
 mod aipref;
