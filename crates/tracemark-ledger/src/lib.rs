@@ -1,12 +1,40 @@
 //! The transparency log of generations.
 //!
 //! Mirrors the standards it implements, one module per document: RFC 6962 Merkle
-//! hashing and proofs, C2SP `signed-note` ([`note`]), `tlog-checkpoint`, `tlog-tiles` and
-//! `tlog-proof` (the offline receipt a verifier checks with only the log's public key).
-//! Records are stored in SQLite by default and in PostgreSQL for shared deployments.
+//! hashing and proofs ([`merkle`]), C2SP `signed-note` ([`note`]), `tlog-checkpoint`
+//! ([`checkpoint`]), `tlog-cosignature` ([`cosignature`]), `tlog-tiles` ([`tiles`]) and
+//! `tlog-proof` ([`receipt`], the offline receipt a verifier checks with only the log's
+//! public key). Records ([`record`]) are canonicalised with RFC 8785 ([`jcs`]) and kept
+//! behind the [`store::LogStore`] trait: SQLite ([`sqlite`]) by default.
+//!
+//! A CLI uses [`Ledger`]: `Ledger::open_sqlite(path, log_key.signer()?)`, then
+//! `append_records`, `checkpoint`, `prove`, `consistency_proof`, `lookup`, `similar`,
+//! `tile` and `verify`; a verifier uses [`Receipt::parse`] and [`Receipt::verify`] with a
+//! [`TrustPolicy`] built from the `key.pub` text.
 
+pub mod checkpoint;
+pub mod cosignature;
+pub mod jcs;
 pub mod key;
+pub mod ledger;
+pub mod merkle;
 pub mod note;
+pub mod receipt;
+pub mod record;
+pub mod sqlite;
+pub mod store;
+pub mod tiles;
 
+pub use checkpoint::{
+    Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy, VerifiedCheckpoint,
+};
+pub use cosignature::{CosignatureVerifier, Cosigner};
 pub use key::{LogKey, NoteKey, NoteKeyError, ServiceKey};
-pub use note::{NoteError, NoteSigner, NoteVerifier};
+pub use ledger::{Appended, Ledger, LedgerError, SimilarEntry, VerifyReport};
+pub use merkle::{Hash, ProofError};
+pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
+pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
+pub use record::{GenerationRecord, ModelRef, RecordError, TextSketch};
+pub use sqlite::SqliteStore;
+pub use store::{LogStore, Lookup, StoreError};
+pub use tiles::{Tile, TileError, TileKind};

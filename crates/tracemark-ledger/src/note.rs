@@ -26,6 +26,16 @@ pub enum NoteError {
     MalformedKey { what: &'static str },
     #[error("the key's id does not match its name and public key")]
     KeyIdMismatch,
+    #[error("malformed signed note: {0}")]
+    Malformed(&'static str),
+    #[error("the signed note is {size} bytes; at most {max} are accepted")]
+    TooLarge { size: usize, max: usize },
+    #[error("the signed note has more than {max} signatures")]
+    TooManySignatures { max: usize },
+    #[error("the signature by `{name}` does not verify: the note was altered or forged")]
+    BadSignature { name: String },
+    #[error("no signature on the note is by a trusted key (expected one by `{expected}`)")]
+    NoTrustedSignature { expected: String },
 }
 
 impl Diagnose for NoteError {
@@ -48,10 +58,15 @@ fn check_name(name: &str) -> Result<(), NoteError> {
 
 /// `SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)[..4]`, big-endian.
 fn key_id(name: &str, public: &VerifyingKey) -> u32 {
+    typed_key_id(name, ED25519, public)
+}
+
+/// `SHA-256(name ‖ "\n" ‖ type ‖ public key)[..4]`, big-endian.
+pub(crate) fn typed_key_id(name: &str, sig_type: u8, public: &VerifyingKey) -> u32 {
     let digest = Sha256::new()
         .chain_update(name.as_bytes())
         .chain_update(b"\n")
-        .chain_update([ED25519])
+        .chain_update([sig_type])
         .chain_update(public.as_bytes())
         .finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -59,6 +74,15 @@ fn key_id(name: &str, public: &VerifyingKey) -> u32 {
 
 /// Splits `<name>+<hex id>+<base64 key>` into its parts, checking the type byte.
 fn split_key<'a>(text: &'a str, what: &'static str) -> Result<(&'a str, u32, [u8; 32]), NoteError> {
+    split_typed_key(text, what, ED25519)
+}
+
+/// Splits `<name>+<hex id>+<base64(type ‖ key)>`, requiring signature type `sig_type`.
+pub(crate) fn split_typed_key<'a>(
+    text: &'a str,
+    what: &'static str,
+    sig_type: u8,
+) -> Result<(&'a str, u32, [u8; 32]), NoteError> {
     let malformed = || NoteError::MalformedKey { what };
     // The base64 part may itself contain '+', so split from the left twice.
     let (name, rest) = text.split_once('+').ok_or_else(malformed)?;
@@ -70,12 +94,14 @@ fn split_key<'a>(text: &'a str, what: &'static str) -> Result<(&'a str, u32, [u8
     let id = u32::from_str_radix(id, 16).map_err(|_| malformed())?;
     let bytes = BASE64.decode(key).map_err(|_| malformed())?;
     match bytes.split_first() {
-        Some((&ED25519, key)) => Ok((name, id, key.try_into().map_err(|_| malformed())?)),
+        Some((t, key)) if *t == sig_type => {
+            Ok((name, id, key.try_into().map_err(|_| malformed())?))
+        }
         _ => Err(malformed()),
     }
 }
 
-/// A signed-note verifier: a name and an Ed25519 public key.
+/// A signed-note verifier: a name and an Ed25519 public key (signature type 0x01).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NoteVerifier {
     name: String,
@@ -211,6 +237,238 @@ impl fmt::Debug for NoteSigner {
     }
 }
 
+/// At most this many bytes are read as a note: generous for a checkpoint with many
+/// post-quantum cosignatures (~5 kB each), small enough that a hostile input is cheap.
+pub const MAX_NOTE_BYTES: usize = 1 << 20;
+
+/// At most this many signature lines; the spec asks verifiers to accept at least 16.
+pub const MAX_SIGNATURES: usize = 100;
+
+/// Something that checks signature lines of one key: the tuple (name, key id) picks it.
+pub trait NoteVerify {
+    fn name(&self) -> &str;
+    fn key_id(&self) -> u32;
+    /// Checks `signature` (the blob after the 4-byte key id) over the note `text`.
+    fn verify_signature(&self, text: &str, signature: &[u8]) -> bool;
+    /// The cosignature timestamp carried by a signature, for types that have one.
+    fn timestamp(&self, _signature: &[u8]) -> Option<u64> {
+        None
+    }
+}
+
+impl NoteVerify for NoteVerifier {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+
+    fn verify_signature(&self, text: &str, signature: &[u8]) -> bool {
+        ed25519_dalek::Signature::from_slice(signature)
+            .is_ok_and(|sig| self.key.verify(text.as_bytes(), &sig).is_ok())
+    }
+}
+
+/// One signature line: `— <name> base64(key id ‖ signature)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSignature {
+    pub name: String,
+    pub key_id: u32,
+    /// The signature bytes after the key id.
+    pub signature: Vec<u8>,
+}
+
+impl NoteSignature {
+    /// Parses one signature line without its newline.
+    pub fn parse_line(line: &str) -> Result<Self, NoteError> {
+        let rest = line.strip_prefix("\u{2014} ").ok_or(NoteError::Malformed(
+            "a signature line must start with `— `",
+        ))?;
+        let (name, blob) = rest.split_once(' ').ok_or(NoteError::Malformed(
+            "a signature line needs a key name and a signature",
+        ))?;
+        check_name(name).map_err(|_| NoteError::Malformed("a signature's key name is invalid"))?;
+        let bytes = BASE64
+            .decode(blob)
+            .map_err(|_| NoteError::Malformed("a signature is not base64"))?;
+        if bytes.len() < 5 {
+            return Err(NoteError::Malformed("a signature is too short"));
+        }
+        let (id, signature) = bytes.split_at(4);
+        Ok(Self {
+            name: name.to_owned(),
+            key_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+            signature: signature.to_vec(),
+        })
+    }
+
+    /// The line, with its newline.
+    pub fn to_line(&self) -> String {
+        let mut blob = self.key_id.to_be_bytes().to_vec();
+        blob.extend_from_slice(&self.signature);
+        format!("\u{2014} {} {}\n", self.name, BASE64.encode(blob))
+    }
+}
+
+/// A signed note (C2SP `signed-note`): a text ending in a newline, a blank line, and one
+/// or more signature lines. Parsing checks the form only; [`Note::verify`] decides trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    text: String,
+    signatures: Vec<NoteSignature>,
+}
+
+/// A signature that verified, by whom, and when for cosignatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    pub name: String,
+    pub key_id: u32,
+    pub timestamp: Option<u64>,
+}
+
+impl Note {
+    /// A note with no signatures yet (the text must end in a newline).
+    pub fn new(text: impl Into<String>) -> Result<Self, NoteError> {
+        let text = text.into();
+        check_text(&text)?;
+        Ok(Self {
+            text,
+            signatures: Vec::new(),
+        })
+    }
+
+    /// Parses a signed note from bytes: UTF-8, no control characters but newline, the
+    /// text separated from the signatures by the last blank line.
+    pub fn parse(input: &[u8]) -> Result<Self, NoteError> {
+        if input.len() > MAX_NOTE_BYTES {
+            return Err(NoteError::TooLarge {
+                size: input.len(),
+                max: MAX_NOTE_BYTES,
+            });
+        }
+        let input =
+            std::str::from_utf8(input).map_err(|_| NoteError::Malformed("not valid UTF-8"))?;
+        if input.chars().any(|c| c < ' ' && c != '\n') {
+            return Err(NoteError::Malformed(
+                "control characters other than newline",
+            ));
+        }
+        let split = input
+            .rfind("\n\n")
+            .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+        let (text, sigs) = (&input[..=split], &input[split + 2..]);
+        check_text(text)?;
+        let body = sigs.strip_suffix('\n').ok_or(NoteError::Malformed(
+            "the last signature line must end in a newline",
+        ))?;
+        let lines: Vec<&str> = body.split('\n').collect();
+        if lines.len() > MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures {
+                max: MAX_SIGNATURES,
+            });
+        }
+        let signatures = lines
+            .into_iter()
+            .map(NoteSignature::parse_line)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            text: text.to_owned(),
+            signatures,
+        })
+    }
+
+    /// The signed text, including its final newline.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn signatures(&self) -> &[NoteSignature] {
+        &self.signatures
+    }
+
+    /// Adds a signature line (as [`NoteSigner::sign_line`] or a cosigner writes it).
+    pub fn add_signature_line(&mut self, line: &str) -> Result<(), NoteError> {
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures {
+                max: MAX_SIGNATURES,
+            });
+        }
+        let sig = NoteSignature::parse_line(line.strip_suffix('\n').unwrap_or(line))?;
+        if !self.signatures.contains(&sig) {
+            self.signatures.push(sig);
+        }
+        Ok(())
+    }
+
+    /// Signs the text and appends the signature.
+    pub fn sign(&mut self, signer: &NoteSigner) -> Result<(), NoteError> {
+        let line = signer.sign_line(&self.text);
+        self.add_signature_line(&line)
+    }
+
+    /// The whole note: text, blank line, signature lines.
+    pub fn to_text(&self) -> String {
+        let mut out = self.text.clone();
+        out.push('\n');
+        for sig in &self.signatures {
+            out.push_str(&sig.to_line());
+        }
+        out
+    }
+
+    /// Checks the signatures of known keys, ignoring unknown ones (a key is known when
+    /// both its name and key id match). Fails when a known key's signature does not
+    /// verify, or when no known key signed.
+    pub fn verify(&self, known: &[&dyn NoteVerify]) -> Result<Vec<VerifiedSignature>, NoteError> {
+        let mut verified = Vec::new();
+        for sig in &self.signatures {
+            let Some(key) = known
+                .iter()
+                .find(|k| k.name() == sig.name && k.key_id() == sig.key_id)
+            else {
+                continue;
+            };
+            if !key.verify_signature(&self.text, &sig.signature) {
+                return Err(NoteError::BadSignature {
+                    name: sig.name.clone(),
+                });
+            }
+            let v = VerifiedSignature {
+                name: sig.name.clone(),
+                key_id: sig.key_id,
+                timestamp: key.timestamp(&sig.signature),
+            };
+            if !verified.contains(&v) {
+                verified.push(v);
+            }
+        }
+        if verified.is_empty() {
+            let expected = known
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join("`, `");
+            return Err(NoteError::NoTrustedSignature { expected });
+        }
+        Ok(verified)
+    }
+}
+
+/// The note text must be non-empty, end in a newline and contain no control characters.
+fn check_text(text: &str) -> Result<(), NoteError> {
+    if text.is_empty() || !text.ends_with('\n') {
+        return Err(NoteError::Malformed("the note text must end in a newline"));
+    }
+    if text.chars().any(|c| c < ' ' && c != '\n') {
+        return Err(NoteError::Malformed(
+            "control characters other than newline",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +509,73 @@ mod tests {
         let again = NoteSigner::parse(&signer.to_signer_key()).unwrap();
         assert_eq!(again.verifier(), signer.verifier());
         assert!(!format!("{signer:?}").contains(&signer.to_signer_key()));
+    }
+
+    #[test]
+    fn parses_and_verifies_the_go_note() {
+        let text = format!("{GO_TEXT}\n\u{2014} PeterNeumann {GO_SIG}\n");
+        let note = Note::parse(text.as_bytes()).unwrap();
+        assert_eq!(note.text(), GO_TEXT);
+        assert_eq!(note.to_text(), text);
+        let v = NoteVerifier::parse(GO_VKEY).unwrap();
+        let ok = note.verify(&[&v]).unwrap();
+        assert_eq!(ok[0].name, "PeterNeumann");
+        // Unknown signers are ignored, but a note with none known is rejected.
+        let other = NoteSigner::generate("other.example", &mut rand_core::OsRng).unwrap();
+        let mut two = note.clone();
+        two.sign(&other).unwrap();
+        assert_eq!(two.verify(&[&v]).unwrap().len(), 1);
+        assert!(matches!(
+            note.verify(&[other.verifier()]),
+            Err(NoteError::NoTrustedSignature { .. })
+        ));
+        // A forged signature by a known key rejects the whole note.
+        let forged = text.replace("SffcvIAQ", "SffcvIAR");
+        assert!(matches!(
+            Note::parse(forged.as_bytes()).unwrap().verify(&[&v]),
+            Err(NoteError::BadSignature { .. })
+        ));
+        let altered = text.replace("answer", "ANSWER");
+        assert!(
+            Note::parse(altered.as_bytes())
+                .unwrap()
+                .verify(&[&v])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_notes() {
+        let good = format!("{GO_TEXT}\n\u{2014} PeterNeumann {GO_SIG}\n");
+        let many: String = std::iter::repeat_n(format!("\u{2014} a {GO_SIG}\n"), 101).collect();
+        for bad in [
+            String::new(),
+            GO_TEXT.to_owned(),
+            good.trim_end().to_owned(),
+            good.replace('\u{2014}', "-"),
+            good.replace("PeterNeumann ", "Peter Neumann "),
+            good.replace(GO_SIG, "!!!"),
+            good.replace(GO_SIG, "AAAA"),
+            good.replace("cryptography", "crypto\tgraphy"),
+            format!("{GO_TEXT}\n{many}"),
+        ] {
+            assert!(Note::parse(bad.as_bytes()).is_err(), "{bad:?} was accepted");
+        }
+        assert!(Note::parse(&[0xff, b'\n', b'\n']).is_err());
+        let huge = vec![b'a'; MAX_NOTE_BYTES + 1];
+        assert!(matches!(
+            Note::parse(&huge),
+            Err(NoteError::TooLarge { .. })
+        ));
+        // Sixteen signatures must be accepted.
+        let sixteen: String = std::iter::repeat_n(format!("\u{2014} a {GO_SIG}\n"), 16).collect();
+        assert_eq!(
+            Note::parse(format!("{GO_TEXT}\n{sixteen}").as_bytes())
+                .unwrap()
+                .signatures()
+                .len(),
+            16
+        );
     }
 
     #[test]

@@ -1,0 +1,386 @@
+//! The log itself: appends records, signs checkpoints, hands out receipts and
+//! consistency proofs, answers look-ups, serves tiles, and checks its own storage.
+
+use std::path::Path;
+
+use tracemark_core::{Diagnose, Fault};
+
+use crate::{
+    checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy},
+    merkle::{self, Hash, HashReader, MemoryTree, ProofError, leaf_hash},
+    note::{NoteError, NoteSigner},
+    receipt::Receipt,
+    record::{GenerationRecord, RecordError, TextSketch},
+    sqlite::SqliteStore,
+    store::{EntryKeys, LogStore, Lookup, NewEntry, StoreError},
+    tiles::{Tile, TileError},
+};
+
+/// A log operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Note(#[from] NoteError),
+    #[error(transparent)]
+    Tile(#[from] TileError),
+    #[error("entry {index} is not in the log (size {size})")]
+    NoSuchEntry { index: u64, size: u64 },
+    #[error("the log does not verify: {0}")]
+    Inconsistent(String),
+}
+
+impl Diagnose for LedgerError {
+    fn fault(&self) -> Fault {
+        match self {
+            LedgerError::Store(e) => e.fault(),
+            LedgerError::Record(e) => e.fault(),
+            LedgerError::Proof(e) => e.fault(),
+            LedgerError::Checkpoint(e) => e.fault(),
+            LedgerError::Note(e) => e.fault(),
+            LedgerError::Tile(e) => e.fault(),
+            LedgerError::NoSuchEntry { .. } | LedgerError::Inconsistent(_) => Fault::Input,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            LedgerError::Store(e) => e.hint(),
+            LedgerError::Checkpoint(e) => e.hint(),
+            LedgerError::Inconsistent(_) => {
+                Some("the database was altered outside Tracemark; restore it from a backup".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where an appended entry went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub index: u64,
+    pub leaf_hash: Hash,
+}
+
+/// A record found by similarity, with its estimated Jaccard overlap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarEntry {
+    pub index: u64,
+    pub similarity: f64,
+}
+
+/// What [`Ledger::verify`] checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub size: u64,
+    pub root: Hash,
+    /// The size of the latest signed checkpoint that was checked against the tree.
+    pub checkpoint_size: Option<u64>,
+}
+
+/// A transparency log over a storage backend, signing with the log key.
+#[derive(Debug)]
+pub struct Ledger<S: LogStore> {
+    store: S,
+    signer: NoteSigner,
+}
+
+/// Reads stored hashes through a store, for the proof functions.
+struct Reader<'a, S>(&'a S);
+
+impl<S: LogStore> HashReader for Reader<'_, S> {
+    type Error = StoreError;
+
+    fn stored_hash(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        self.0.stored_hash(level, index)
+    }
+}
+
+impl Ledger<SqliteStore> {
+    /// Opens (or creates) an SQLite log.
+    pub fn open_sqlite(path: &Path, signer: NoteSigner) -> Result<Self, LedgerError> {
+        Ok(Self::new(SqliteStore::open(path)?, signer))
+    }
+}
+
+impl<S: LogStore> Ledger<S> {
+    /// A log whose origin is the signer's key name.
+    pub fn new(store: S, signer: NoteSigner) -> Self {
+        Self { store, signer }
+    }
+
+    pub fn origin(&self) -> &str {
+        self.signer.verifier().name()
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The trust policy of this log alone (its own key).
+    pub fn policy(&self) -> TrustPolicy {
+        TrustPolicy::log_only(self.signer.verifier().clone())
+    }
+
+    pub fn size(&self) -> Result<u64, LedgerError> {
+        Ok(self.store.size()?)
+    }
+
+    /// Appends records in one durable transaction; returns their indexes and leaf hashes.
+    pub fn append_records(
+        &mut self,
+        records: &[GenerationRecord],
+    ) -> Result<Vec<Appended>, LedgerError> {
+        let entries = records
+            .iter()
+            .map(record_entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.append_entries(&entries)
+    }
+
+    /// Appends raw entries (with their look-up keys) in one durable transaction.
+    pub fn append_entries(&mut self, entries: &[NewEntry]) -> Result<Vec<Appended>, LedgerError> {
+        let first = self.store.append(entries)?;
+        Ok(entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Appended {
+                index: first + i as u64,
+                leaf_hash: leaf_hash(&e.data),
+            })
+            .collect())
+    }
+
+    /// The root hash of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+        let current = self.size()?;
+        if size > current {
+            return Err(ProofError::TreeTooLarge {
+                requested: size,
+                size: current,
+            }
+            .into());
+        }
+        Ok(merkle::root_hash(&Reader(&self.store), size)?)
+    }
+
+    /// Signs a checkpoint of the whole log and keeps it. Refuses to sign a tree that is
+    /// not an extension of the latest kept checkpoint: a log must never sign two
+    /// inconsistent checkpoints.
+    pub fn checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
+        let size = self.size()?;
+        let root = self.root(size)?;
+        if let Some(kept) = self.latest_checkpoint()? {
+            let last = kept.verify(&self.policy())?.checkpoint;
+            if last.size > size || self.root(last.size)? != last.root {
+                return Err(LedgerError::Inconsistent(format!(
+                    "the tree no longer contains the signed checkpoint of size {}",
+                    last.size
+                )));
+            }
+            if last.size == size {
+                return Ok(kept);
+            }
+        }
+        let signed = Checkpoint {
+            origin: self.origin().to_owned(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
+        .sign(&self.signer)?;
+        self.store.save_checkpoint(size, &signed.to_text())?;
+        Ok(signed)
+    }
+
+    /// The latest kept checkpoint, unverified.
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LedgerError> {
+        match self.store.latest_checkpoint()? {
+            None => Ok(None),
+            Some(text) => Ok(Some(
+                SignedCheckpoint::parse(text.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(format!("the kept checkpoint: {e}")))?,
+            )),
+        }
+    }
+
+    /// The bytes of entry `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
+        let size = self.size()?;
+        self.store
+            .entries(index, index.saturating_add(1))?
+            .pop()
+            .ok_or(LedgerError::NoSuchEntry { index, size })
+    }
+
+    /// The record at `index`.
+    pub fn record(&self, index: u64) -> Result<GenerationRecord, LedgerError> {
+        Ok(GenerationRecord::from_json(&self.entry(index)?)?)
+    }
+
+    /// A receipt (C2SP tlog-proof) for entry `index` against a fresh checkpoint of the
+    /// whole log, carrying the entry bytes as its `extra` data.
+    pub fn prove(&mut self, index: u64) -> Result<Receipt, LedgerError> {
+        let checkpoint = self.checkpoint()?;
+        let size = checkpoint.checkpoint_unverified().size;
+        if index >= size {
+            return Err(LedgerError::NoSuchEntry { index, size });
+        }
+        let proof = merkle::inclusion_proof(&Reader(&self.store), index, size)?;
+        Ok(Receipt {
+            extra: Some(self.entry(index)?),
+            index,
+            proof,
+            checkpoint,
+        })
+    }
+
+    /// The consistency proof between tree sizes `old` and `new`.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        let size = self.size()?;
+        if new > size {
+            return Err(ProofError::TreeTooLarge {
+                requested: new,
+                size,
+            }
+            .into());
+        }
+        Ok(merkle::consistency_proof(&Reader(&self.store), old, new)?)
+    }
+
+    /// The indexes of records matching an exact look-up.
+    pub fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, LedgerError> {
+        Ok(self.store.lookup(query)?)
+    }
+
+    /// Records whose text sketches overlap `sketch` by at least `min_similarity`
+    /// (estimated Jaccard), best first.
+    pub fn similar(
+        &self,
+        sketch: &TextSketch,
+        min_similarity: f64,
+        limit: usize,
+    ) -> Result<Vec<SimilarEntry>, LedgerError> {
+        let mut found: Vec<SimilarEntry> = self
+            .store
+            .similar_candidates(sketch)?
+            .into_iter()
+            .map(|(index, s)| SimilarEntry {
+                index,
+                similarity: sketch.similarity(&s),
+            })
+            .filter(|e| e.similarity >= min_similarity)
+            .collect();
+        found.sort_by(|a, b| {
+            b.similarity
+                .total_cmp(&a.similarity)
+                .then(a.index.cmp(&b.index))
+        });
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// A tlog-tiles resource (`tile/...`), for the tree of the latest checkpoint.
+    pub fn tile(&self, path: &str) -> Result<Vec<u8>, LedgerError> {
+        let tile = Tile::parse(path)?;
+        let size = match self.latest_checkpoint()? {
+            Some(c) => c.checkpoint_unverified().size,
+            None => 0,
+        };
+        Ok(tile.read(&self.store, size)?)
+    }
+
+    /// Rebuilds the tree from the entries and checks every stored hash, and the latest
+    /// checkpoint's signature and root. Reads the whole log: for audits and restarts
+    /// after a crash, not for every request.
+    pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
+        let size = self.size()?;
+        let mut tree = MemoryTree::new();
+        const CHUNK: u64 = 4096;
+        let mut at = 0;
+        while at < size {
+            let end = (at + CHUNK).min(size);
+            let entries = self.store.entries(at, end)?;
+            if entries.len() as u64 != end - at {
+                return Err(LedgerError::Inconsistent(format!(
+                    "entries {at}..{end} are incomplete"
+                )));
+            }
+            for e in entries {
+                tree.push(leaf_hash(&e));
+            }
+            at = end;
+        }
+        self.check_stored_hashes(&tree, size)?;
+        let root = tree.root();
+        let checkpoint_size = self.check_latest_checkpoint(&tree, size)?;
+        Ok(VerifyReport {
+            size,
+            root,
+            checkpoint_size,
+        })
+    }
+
+    fn check_stored_hashes(&self, tree: &MemoryTree, size: u64) -> Result<(), LedgerError> {
+        for level in 0..64u8 {
+            let count = size >> level;
+            if count == 0 {
+                break;
+            }
+            for i in 0..count {
+                let stored = self.store.stored_hash(level, i)?;
+                if stored != tree.stored_hash(level, i)? {
+                    return Err(LedgerError::Inconsistent(format!(
+                        "the stored hash at level {level}, index {i} does not match the entries"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_latest_checkpoint(
+        &self,
+        tree: &MemoryTree,
+        size: u64,
+    ) -> Result<Option<u64>, LedgerError> {
+        let Some(signed) = self.latest_checkpoint()? else {
+            return Ok(None);
+        };
+        let c = signed.verify(&self.policy())?.checkpoint;
+        if c.size > size {
+            return Err(LedgerError::Inconsistent(format!(
+                "the signed checkpoint has {} entries, the log only {size}",
+                c.size
+            )));
+        }
+        if merkle::root_hash(tree, c.size)? != c.root {
+            return Err(LedgerError::Inconsistent(format!(
+                "the entries do not give the root hash of the signed checkpoint of size {}",
+                c.size
+            )));
+        }
+        Ok(Some(c.size))
+    }
+}
+
+/// The entry and look-up keys of a record.
+pub fn record_entry(record: &GenerationRecord) -> Result<NewEntry, RecordError> {
+    Ok(NewEntry {
+        data: record.canonical_bytes()?,
+        keys: EntryKeys {
+            content_hash: Some(record.content_hash),
+            key_id: Some(record.key_id.clone()),
+            payload: Some(record.payload),
+            generation_id: Some(record.generation_id.clone()),
+            sketch: Some(record.sketch.clone()),
+        },
+    })
+}
