@@ -1,0 +1,408 @@
+//! The log end to end on SQLite: appends, look-ups, receipts checked with only the
+//! public key, consistency, tiles, and every kind of bad input the issue names.
+
+mod common;
+
+use common::{ORIGIN, record, record_for, signer, text};
+use tracemark_core::{ContentHash, Diagnose, Fault, Payload};
+use tracemark_ledger::{
+    CheckpointError, Ledger, LedgerError, LogStore, Lookup, NoteSigner, NoteVerifier, Receipt,
+    ReceiptError, SqliteStore, StoreError, TextSketch, Tile, TileKind, TrustPolicy,
+    merkle::{self, MemoryTree, leaf_hash},
+    tiles::partial_tiles,
+};
+
+fn ledger_with(n: u64) -> Ledger<SqliteStore> {
+    let mut ledger = Ledger::new(SqliteStore::in_memory().unwrap(), signer());
+    let records: Vec<_> = (0..n).map(record).collect();
+    ledger.append_records(&records).unwrap();
+    ledger
+}
+
+/// The verifier as a client has it: parsed from the `key.pub` text.
+fn public_policy(ledger: &Ledger<SqliteStore>) -> TrustPolicy {
+    let vkey = format!("{}\n", ledger.policy().log);
+    TrustPolicy::log_only(NoteVerifier::parse(&vkey).unwrap())
+}
+
+#[test]
+fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory() {
+    let mut ledger = ledger_with(0);
+    let mut memory = MemoryTree::new();
+    for batch in 0..5u64 {
+        let records: Vec<_> = (batch * 7..batch * 7 + 7).map(record).collect();
+        let appended = ledger.append_records(&records).unwrap();
+        for (r, a) in records.iter().zip(&appended) {
+            assert_eq!(a.leaf_hash, leaf_hash(&r.canonical_bytes().unwrap()));
+            memory.push(a.leaf_hash);
+        }
+        assert_eq!(appended[0].index, batch * 7);
+    }
+    assert_eq!(ledger.size().unwrap(), 35);
+    assert_eq!(ledger.root(35).unwrap(), memory.root());
+    assert_eq!(ledger.record(12).unwrap(), record(12));
+    assert!(matches!(
+        ledger.entry(35),
+        Err(LedgerError::NoSuchEntry {
+            index: 35,
+            size: 35
+        })
+    ));
+    let report = ledger.verify().unwrap();
+    assert_eq!((report.size, report.root), (35, memory.root()));
+}
+
+#[test]
+fn lookups_by_content_hash_payload_generation_id_and_similarity() {
+    let mut ledger = ledger_with(50);
+    let r = record(17);
+    assert_eq!(
+        ledger.lookup(&Lookup::ContentHash(r.content_hash)).unwrap(),
+        vec![17]
+    );
+    assert_eq!(
+        ledger
+            .lookup(&Lookup::GenerationId("gen-17".into()))
+            .unwrap(),
+        vec![17]
+    );
+    let by_payload = Lookup::Payload {
+        payload: r.payload,
+        key_id: Some(r.key_id.clone()),
+    };
+    assert_eq!(ledger.lookup(&by_payload).unwrap(), vec![17]);
+    // The same value at another width is another payload.
+    let narrow = Lookup::Payload {
+        payload: Payload::new(17, 8).unwrap(),
+        key_id: None,
+    };
+    assert!(ledger.lookup(&narrow).unwrap().is_empty());
+    assert!(
+        ledger
+            .lookup(&Lookup::ContentHash(ContentHash::of_bytes(b"nothing")))
+            .unwrap()
+            .is_empty()
+    );
+
+    // An edited copy (every 15th word replaced) finds its record by similarity.
+    let original = text(1000, 300);
+    ledger
+        .append_records(&[record_for(&original, "gen-original", 1)])
+        .unwrap();
+    let edited: String = original
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| if i % 15 == 0 { "changed" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_ne!(
+        ContentHash::of_bytes(edited.as_bytes()),
+        ContentHash::of_bytes(original.as_bytes())
+    );
+    let found = ledger
+        .similar(&TextSketch::of_text(&edited), 0.3, 5)
+        .unwrap();
+    assert_eq!(found[0].index, 50, "{found:?}");
+    assert!(found[0].similarity > 0.4 && found[0].similarity < 1.0);
+    let unrelated = ledger
+        .similar(&TextSketch::of_text(&text(99_999, 300)), 0.3, 5)
+        .unwrap();
+    assert!(unrelated.is_empty(), "{unrelated:?}");
+}
+
+#[test]
+fn receipts_verify_offline_with_only_the_public_key() {
+    let mut ledger = ledger_with(21);
+    let policy = public_policy(&ledger);
+    for index in [0, 1, 7, 20] {
+        let receipt = ledger.prove(index).unwrap();
+        let text = receipt.to_text();
+        assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "));
+        assert!(text.contains(&format!("\nindex {index}\n")));
+        let parsed = Receipt::parse(text.as_bytes()).unwrap();
+        assert_eq!(parsed, receipt);
+        let record_bytes = record(index).canonical_bytes().unwrap();
+        let verified = parsed.verify(&policy, Some(&record_bytes)).unwrap();
+        assert_eq!(verified.index, index);
+        assert_eq!(verified.entry.as_deref(), Some(record_bytes.as_slice()));
+        assert_eq!(verified.checkpoint.checkpoint.size, 21);
+        // Checked against another record, it says so.
+        let other = record(index + 1).canonical_bytes().unwrap();
+        assert_eq!(
+            parsed.verify(&policy, Some(&other)),
+            Err(ReceiptError::RecordMismatch)
+        );
+    }
+    // Without extra data, the record must be supplied.
+    let mut bare = ledger.prove(3).unwrap();
+    bare.extra = None;
+    assert_eq!(bare.verify(&policy, None), Err(ReceiptError::NoEntry));
+    let record_bytes = record(3).canonical_bytes().unwrap();
+    bare.verify(&policy, Some(&record_bytes)).unwrap();
+}
+
+#[test]
+fn a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic() {
+    let mut ledger = ledger_with(13);
+    let policy = public_policy(&ledger);
+    let text = ledger.prove(5).unwrap().to_text().into_bytes();
+    for byte in 0..text.len() {
+        for bit in 0..8 {
+            let mut bad = text.clone();
+            bad[byte] ^= 1 << bit;
+            let result = Receipt::parse(&bad).and_then(|r| r.verify(&policy, None));
+            assert!(
+                result.is_err(),
+                "flipping bit {bit} of byte {byte} went unnoticed"
+            );
+            assert_eq!(result.unwrap_err().fault(), Fault::Input);
+        }
+    }
+    for len in 0..text.len() {
+        let result = Receipt::parse(&text[..len]).and_then(|r| r.verify(&policy, None));
+        assert!(
+            result.is_err(),
+            "a receipt truncated to {len} bytes was accepted"
+        );
+    }
+}
+
+#[test]
+fn forged_checkpoints_and_proofs_for_another_tree_are_rejected() {
+    let mut ledger = ledger_with(10);
+    let policy = public_policy(&ledger);
+    let receipt = ledger.prove(4).unwrap();
+
+    // A checkpoint signed by another key under the same origin.
+    let impostor = NoteSigner::generate(ORIGIN, &mut rand_core::OsRng).unwrap();
+    let mut forged_log = Ledger::new(SqliteStore::in_memory().unwrap(), impostor);
+    forged_log
+        .append_records(&(0..10).map(record).collect::<Vec<_>>())
+        .unwrap();
+    let forged = forged_log.prove(4).unwrap();
+    assert!(matches!(
+        forged.verify(&policy, None),
+        Err(ReceiptError::Checkpoint(CheckpointError::Note(_)))
+    ));
+
+    // The right log's checkpoint, but after more appends: the old proof is for another tree.
+    ledger.append_records(&[record(10), record(11)]).unwrap();
+    let newer = ledger.prove(0).unwrap().checkpoint;
+    let mut mixed = receipt.clone();
+    mixed.checkpoint = newer;
+    assert!(matches!(
+        mixed.verify(&policy, None),
+        Err(ReceiptError::Proof(_))
+    ));
+
+    // A receipt for another index in the same tree.
+    let mut moved = receipt.clone();
+    moved.index = 5;
+    assert!(matches!(
+        moved.verify(&policy, None),
+        Err(ReceiptError::Proof(_))
+    ));
+}
+
+#[test]
+fn checkpoints_are_consistent_and_proofs_link_them() {
+    let mut ledger = ledger_with(5);
+    let first = ledger.checkpoint().unwrap();
+    let again = ledger.checkpoint().unwrap();
+    assert_eq!(first, again, "no new checkpoint without new entries");
+    ledger
+        .append_records(&(5..40).map(record).collect::<Vec<_>>())
+        .unwrap();
+    let second = ledger.checkpoint().unwrap();
+    let policy = public_policy(&ledger);
+    let a = first.verify(&policy).unwrap().checkpoint;
+    let b = second.verify(&policy).unwrap().checkpoint;
+    let proof = ledger.consistency_proof(a.size, b.size).unwrap();
+    merkle::verify_consistency(a.size, b.size, &proof, &a.root, &b.root).unwrap();
+    assert!(
+        merkle::verify_consistency(a.size, b.size, &proof, &b.root, &a.root).is_err(),
+        "swapped roots must not verify"
+    );
+    assert!(ledger.consistency_proof(5, 41).is_err());
+    assert_eq!(
+        ledger.latest_checkpoint().unwrap().unwrap().to_text(),
+        second.to_text()
+    );
+}
+
+#[test]
+fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out() {
+    // 256 · 2 + 3 entries: two full level-0 tiles and a partial one, a partial level-1 tile.
+    let n = 515;
+    let mut ledger = ledger_with(n);
+    let mut memory = MemoryTree::new();
+    for i in 0..n {
+        memory.push(leaf_hash(&record(i).canonical_bytes().unwrap()));
+    }
+    // Before any checkpoint nothing is served.
+    assert!(ledger.tile("tile/0/000").is_err());
+    ledger.checkpoint().unwrap();
+
+    let full = ledger.tile("tile/0/001").unwrap();
+    assert_eq!(full.len(), 256 * 32);
+    assert_eq!(
+        &full[..32],
+        &merkle::HashReader::stored_hash(&memory, 0, 256).unwrap().0
+    );
+    let partial = ledger.tile("tile/0/002.p/3").unwrap();
+    assert_eq!(partial.len(), 3 * 32);
+    let level1 = ledger.tile("tile/1/000.p/2").unwrap();
+    assert_eq!(
+        &level1[32..],
+        &merkle::subtree_hash(&memory, 256, 512).unwrap().0
+    );
+    assert_eq!(
+        partial_tiles(n)
+            .iter()
+            .map(|t| t.path())
+            .collect::<Vec<_>>(),
+        vec!["tile/0/002.p/3", "tile/1/000.p/2"]
+    );
+    for missing in [
+        "tile/0/002",
+        "tile/0/002.p/4",
+        "tile/1/000",
+        "tile/2/000.p/1",
+    ] {
+        assert!(
+            matches!(ledger.tile(missing), Err(LedgerError::Tile(_))),
+            "{missing}"
+        );
+    }
+
+    // The entry bundle holds u16-prefixed entries whose leaf hashes are the level-0 tile.
+    let bundle = ledger.tile("tile/entries/002.p/3").unwrap();
+    let mut at = 0;
+    let mut i = 512;
+    while at < bundle.len() {
+        let len = u16::from_be_bytes([bundle[at], bundle[at + 1]]) as usize;
+        let entry = &bundle[at + 2..at + 2 + len];
+        assert_eq!(entry, record(i).canonical_bytes().unwrap().as_slice());
+        assert_eq!(
+            &leaf_hash(entry).0,
+            &partial[(i as usize - 512) * 32..][..32]
+        );
+        at += 2 + len;
+        i += 1;
+    }
+    assert_eq!(i, 515);
+    let t = Tile {
+        kind: TileKind::Entries,
+        index: 0,
+        partial: None,
+    };
+    assert_eq!(
+        t.read(ledger.store(), n).unwrap().len(),
+        ledger.tile("tile/entries/000").unwrap().len()
+    );
+}
+
+#[test]
+fn an_altered_entry_or_hash_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let signer = signer();
+    {
+        let mut ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
+        ledger
+            .append_records(&(0..30).map(record).collect::<Vec<_>>())
+            .unwrap();
+        ledger.checkpoint().unwrap();
+        ledger.verify().unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), 'gen-7', 'gen-X') AS BLOB) WHERE idx = 7",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
+    let err = ledger.verify().unwrap_err();
+    assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
+    assert_eq!(err.fault(), Fault::Input);
+    assert!(err.hint().is_some());
+
+    // Rewriting the hashes to match does not help: the signed checkpoint disagrees.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let entries: Vec<Vec<u8>> = conn
+        .prepare("SELECT data FROM entries ORDER BY idx")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut rebuilt = MemoryTree::new();
+    for e in &entries {
+        rebuilt.push(leaf_hash(e));
+    }
+    for level in 0..5u8 {
+        for i in 0..(30u64 >> level) {
+            let h = merkle::HashReader::stored_hash(&rebuilt, level, i).unwrap();
+            conn.execute(
+                "UPDATE nodes SET hash = ?1 WHERE level = ?2 AND idx = ?3",
+                rusqlite::params![h.0.to_vec(), level, i as i64],
+            )
+            .unwrap();
+        }
+    }
+    drop(conn);
+    let ledger = Ledger::open_sqlite(&path, signer).unwrap();
+    let err = ledger.verify().unwrap_err();
+    assert!(err.to_string().contains("signed checkpoint"), "{err}");
+}
+
+#[test]
+fn a_corrupted_database_file_gives_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let signer = signer();
+    {
+        let mut ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
+        ledger
+            .append_records(&(0..200).map(record).collect::<Vec<_>>())
+            .unwrap();
+        ledger.checkpoint().unwrap();
+    }
+    // Overwrite every page after the header page with garbage.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8192, "the database should span several pages");
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i as u8).wrapping_mul(31) ^ 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let result = Ledger::open_sqlite(&path, signer).and_then(|l| l.verify().map(|_| ()));
+    let err = result.expect_err("a corrupted database must not verify");
+    assert!(
+        matches!(
+            err,
+            LedgerError::Store(StoreError::Corrupt(_)) | LedgerError::Inconsistent(_)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.fault(), Fault::Input);
+
+    // A file that is not a database at all.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not an SQLite database, just text").unwrap();
+    let err = SqliteStore::open(&junk).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+}
+
+#[test]
+fn oversized_and_malformed_records_are_refused_before_storage() {
+    let mut ledger = ledger_with(1);
+    let mut big = record(1);
+    big.provider = "p".repeat(70_000);
+    assert!(ledger.append_records(&[big]).is_err());
+    let mut wrong = record(2);
+    wrong.format = "tracemark.generation-record/v9".into();
+    assert!(ledger.append_records(&[wrong]).is_err());
+    assert_eq!(ledger.size().unwrap(), 1, "a refused batch appends nothing");
+    assert_eq!(ledger.store().size().unwrap(), 1);
+}
