@@ -346,6 +346,7 @@ fn read_robots(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
             robots::PARSE_LIMIT
         ));
     }
+    note_agent_cap(&txt, found);
     found.signals = txt.signals(prov, path, robots::ROBOTS);
     let mut licenses: Vec<(String, &str)> = txt
         .licenses
@@ -365,6 +366,16 @@ fn read_robots(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
             url,
             found_in: found_in.into(),
         });
+    }
+}
+
+fn note_agent_cap(txt: &RobotsTxt, found: &mut Found) {
+    let named = txt.named_agents().len();
+    if named > robots::MAX_AGENTS {
+        found.notes.push(format!(
+            "the file names {named} user agents: verdicts were recorded for {} of them (every known AI agent first)",
+            robots::MAX_AGENTS
+        ));
     }
 }
 
@@ -396,6 +407,7 @@ fn read_ai_txt(bytes: &[u8], prov: &Provenance, path: &str, found: &mut Found) {
         );
         return;
     }
+    note_agent_cap(&txt, found);
     found.signals = txt
         .signals(prov, path, AI_TXT)
         .into_iter()

@@ -104,10 +104,32 @@ fn tdmrep_rank(a: Attachment) -> u8 {
 /// The decision for `usage` and `actor` from `signals` (all assumed in force): the most
 /// restrictive answer, after TDMRep's own precedence.
 pub fn decide(usage: AiUse, actor: &Actor, signals: &[Signal]) -> Decision {
-    let named = named_agents(signals);
-    let relevant: Vec<&Signal> = signals
+    decide_among(usage, &addressed(actor, signals))
+}
+
+/// Decisions for every use.
+pub fn decide_all(actor: &Actor, signals: &[Signal]) -> Vec<Decision> {
+    let addressed = addressed(actor, signals);
+    AiUse::ALL
         .iter()
-        .filter(|s| covers(s, usage) && actor.addresses(s, &named))
+        .map(|&u| decide_among(u, &addressed))
+        .collect()
+}
+
+/// The signals that speak to `actor`.
+fn addressed<'a>(actor: &Actor, signals: &'a [Signal]) -> Vec<&'a Signal> {
+    let named = named_agents(signals);
+    signals
+        .iter()
+        .filter(|s| actor.addresses(s, &named))
+        .collect()
+}
+
+fn decide_among(usage: AiUse, addressed: &[&Signal]) -> Decision {
+    let relevant: Vec<&Signal> = addressed
+        .iter()
+        .copied()
+        .filter(|s| covers(s, usage))
         .collect();
     let top_tdmrep = relevant
         .iter()
@@ -133,14 +155,6 @@ pub fn decide(usage: AiUse, actor: &Actor, signals: &[Signal]) -> Decision {
         signals: used,
         overridden,
     }
-}
-
-/// Decisions for every use.
-pub fn decide_all(actor: &Actor, signals: &[Signal]) -> Vec<Decision> {
-    AiUse::ALL
-        .iter()
-        .map(|&u| decide(u, actor, signals))
-        .collect()
 }
 
 /// The signals read from one fetch of one source (a robots.txt, a response's headers).

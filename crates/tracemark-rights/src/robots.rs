@@ -21,6 +21,10 @@ use crate::{
 /// RFC 9309 §2.5: crawlers must read at least 500 KiB; content past it is ignored.
 pub const PARSE_LIMIT: usize = 500 * 1024;
 
+/// How many named agents' verdicts are recorded as signals (see
+/// [`RobotsTxt::recorded_agents`]).
+pub const MAX_AGENTS: usize = 256;
+
 /// An `Allow` or `Disallow` rule.
 #[derive(Debug, Clone)]
 pub struct AccessRule {
@@ -295,13 +299,27 @@ impl RobotsTxt {
 
     /// The agent tokens that have groups of their own (not `*`), in file order.
     pub fn named_agents(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for a in self.groups.iter().flat_map(|g| &g.agents) {
-            if a != "*" && !a.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(a)) {
-                out.push(a.clone());
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        self.groups
+            .iter()
+            .flat_map(|g| &g.agents)
+            .filter(|a| *a != "*" && !a.is_empty() && seen.insert(a.to_ascii_lowercase()))
+            .cloned()
+            .collect()
+    }
+
+    /// The named agents whose verdicts [`RobotsTxt::signals`] records: every known AI
+    /// agent the file names, then the others in file order, [`MAX_AGENTS`] in all. A
+    /// real file names a few dozen; the cap keeps a hostile one with tens of thousands
+    /// of `User-agent` lines from costing quadratic time.
+    pub fn recorded_agents(&self) -> Vec<String> {
+        let (mut ai, other): (Vec<String>, Vec<String>) = self
+            .named_agents()
+            .into_iter()
+            .partition(|a| ai_agent(a).is_some());
+        ai.extend(other);
+        ai.truncate(MAX_AGENTS);
+        ai
     }
 }
 
@@ -354,7 +372,7 @@ impl RobotsTxt {
     /// (`legal.md` §3.2).
     pub fn signals(&self, prov: &Provenance, path: &str, reading: Reading) -> Vec<Signal> {
         let mut out = self.agent_signals(prov, path, None, reading);
-        for agent in self.named_agents() {
+        for agent in self.recorded_agents() {
             out.extend(self.agent_signals(prov, path, Some(&agent), reading));
         }
         out

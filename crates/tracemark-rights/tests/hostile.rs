@@ -184,6 +184,26 @@ fn deeply_nested_and_malformed_xml_and_json() {
 }
 
 #[test]
+fn tens_of_thousands_of_agents_are_capped_with_a_note() {
+    let mut robots = String::from("User-agent: GPTBot\n");
+    for i in 0..20_000 {
+        robots.push_str(&format!("User-agent: bot{i}\n"));
+    }
+    robots.push_str("Disallow: /\n");
+    let r = check(&CheckRequest {
+        bytes: robots.as_bytes(),
+        source: "robots.txt",
+        asset_url: None,
+        seen_at: t(),
+        format: None,
+    })
+    .unwrap();
+    assert_eq!(r.agents.len(), tracemark_rights::robots::MAX_AGENTS);
+    assert_eq!(r.agents[0].agent, "GPTBot", "known AI agents come first");
+    assert!(r.notes.iter().any(|n| n.contains("20001 user agents")));
+}
+
+#[test]
 fn very_long_lines_and_pathological_patterns() {
     let long = format!(
         "User-agent: *\nDisallow: /{}\nAllow: /{}\n",
