@@ -242,6 +242,19 @@ impl<S: LogStore> Ledger<S> {
         })
     }
 
+    /// The inclusion proof of entry `index` in the tree of the first `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        let current = self.size()?;
+        if size > current {
+            return Err(ProofError::TreeTooLarge {
+                requested: size,
+                size: current,
+            }
+            .into());
+        }
+        Ok(merkle::inclusion_proof(&Reader(&self.store), index, size)?)
+    }
+
     /// The consistency proof between tree sizes `old` and `new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
         let size = self.size()?;
