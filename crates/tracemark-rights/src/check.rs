@@ -15,7 +15,7 @@ use crate::{
     error::RightsError,
     html,
     http::{self, FetchedResource},
-    pattern::path_of,
+    pattern::{origin_of, path_of},
     robots::{self, Reading, RobotsTxt},
     rsl,
     signal::{Attachment, Provenance, Signal, SignalKind},
@@ -41,6 +41,29 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 7] = [
+        Format::RobotsTxt,
+        Format::AiTxt,
+        Format::TdmrepJson,
+        Format::Rsl,
+        Format::Html,
+        Format::HttpResponse,
+        Format::TrainingMining,
+    ];
+
+    /// The name used on the command line and in JSON (`robots-txt`, `tdmrep-json`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::RobotsTxt => "robots-txt",
+            Format::AiTxt => "ai-txt",
+            Format::TdmrepJson => "tdmrep-json",
+            Format::Rsl => "rsl",
+            Format::Html => "html",
+            Format::HttpResponse => "http-response",
+            Format::TrainingMining => "training-mining",
+        }
+    }
+
     /// The format a file name implies, if any.
     pub fn from_name(name: &str) -> Option<Format> {
         let lower = name.to_ascii_lowercase();
@@ -79,6 +102,40 @@ impl Format {
         } else {
             None
         }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = ParseFormatError;
+
+    /// Reads a format name as [`Format::name`] writes it (a `--format` flag).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseFormatError(s.to_owned()))
+    }
+}
+
+/// A `--format` value that names no format: the caller's mistake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a rights-signal format")]
+pub struct ParseFormatError(String);
+
+impl tracemark_core::Diagnose for ParseFormatError {
+    fn fault(&self) -> tracemark_core::Fault {
+        tracemark_core::Fault::Usage
+    }
+
+    fn hint(&self) -> Option<String> {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        Some(format!("use one of: {}", names.join(", ")))
     }
 }
 
@@ -250,6 +307,17 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
         found
             .notes
             .push("no asset URL given: the site-wide rules were evaluated for `/`".into());
+    }
+    if let (Some(site), Some(asset)) = (origin_of(req.source), req.asset_url.and_then(origin_of))
+        && !site.eq_ignore_ascii_case(&asset)
+        && matches!(
+            format,
+            Format::RobotsTxt | Format::AiTxt | Format::TdmrepJson
+        )
+    {
+        found.notes.push(format!(
+            "the signal file is from {site} but the asset is on {asset}: site-wide files speak only for their own origin"
+        ));
     }
     let prov = Provenance::new(req.source, Attachment::File, req.bytes, req.seen_at);
     match format {

@@ -57,8 +57,8 @@ pub use agents::{AI_AGENTS, AiAgent, ai_agent};
 pub use aipref::{Preferences, parse_content_signal, parse_usage_pref};
 pub use cawg::signals as training_mining_signals;
 pub use check::{
-    AgentDecisions, CheckReport, CheckRequest, Discovered, FILE_LIMIT, Format, check, check_file,
-    check_resource,
+    AgentDecisions, CheckReport, CheckRequest, Discovered, FILE_LIMIT, Format, ParseFormatError,
+    check, check_file, check_resource,
 };
 pub use decision::{Actor, Decision, RightsRecord, Snapshot, decide, decide_all, finding};
 pub use error::RightsError;

@@ -457,6 +457,29 @@ fn formats_come_from_the_caller_the_name_or_the_content() {
     })
     .unwrap();
     assert_eq!(forced.format, Format::AiTxt);
+    for f in Format::ALL {
+        assert_eq!(f.name().parse::<Format>().unwrap(), f);
+        assert_eq!(serde_json::to_value(f).unwrap(), f.name());
+    }
+    let bad = "robots".parse::<Format>().unwrap_err();
+    assert_eq!(bad.fault(), Fault::Usage);
+    assert!(bad.hint().unwrap().contains("robots-txt"));
+}
+
+#[test]
+fn a_site_file_of_another_origin_is_flagged() {
+    let r = run(
+        b"User-agent: *\nDisallow: /\n",
+        "https://a.example/robots.txt",
+        Some("https://b.example/x"),
+    );
+    assert!(r.notes.iter().any(|n| n.contains("own origin")));
+    let same = run(
+        b"User-agent: *\nDisallow: /\n",
+        "https://a.example/robots.txt",
+        Some("https://A.example/x"),
+    );
+    assert!(same.notes.is_empty());
 }
 
 #[test]
