@@ -298,6 +298,13 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
         })?;
     let path = req.asset_url.map_or_else(|| "/".to_owned(), path_of);
     let mut found = Found::default();
+    scope_notes(req, format, &mut found);
+    read(req, format, &path, &mut found)?;
+    Ok(report(req, format, path, found))
+}
+
+/// Notes on what a site-wide file can say about the asset.
+fn scope_notes(req: &CheckRequest<'_>, format: Format, found: &mut Found) {
     if req.asset_url.is_none()
         && matches!(
             format,
@@ -319,34 +326,43 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
             "the signal file is from {site} but the asset is on {asset}: site-wide files speak only for their own origin"
         ));
     }
+}
+
+/// Reads the signals of one format.
+fn read(
+    req: &CheckRequest<'_>,
+    format: Format,
+    path: &str,
+    found: &mut Found,
+) -> Result<(), RightsError> {
     let prov = Provenance::new(req.source, Attachment::File, req.bytes, req.seen_at);
     match format {
-        Format::RobotsTxt => read_robots(req.bytes, &prov, &path, &mut found),
-        Format::AiTxt => read_ai_txt(req.bytes, &prov, &path, &mut found),
+        Format::RobotsTxt => read_robots(req.bytes, &prov, path, found),
+        Format::AiTxt => read_ai_txt(req.bytes, &prov, path, found),
         Format::TdmrepJson => {
             let rules = tdmrep::parse_well_known(req.bytes, req.source)?;
-            found.signals = tdmrep::well_known_signals(&rules, &prov, &path);
+            found.signals = tdmrep::well_known_signals(&rules, &prov, path);
         }
         Format::Rsl => {
             let doc = rsl::parse(req.bytes, req.source)?;
-            found.signals = rsl::signals(&doc, &prov, req.asset_url, &path);
+            found.signals = rsl::signals(&doc, &prov, req.asset_url, path);
         }
         Format::Html => {
             let meta = Provenance {
                 attachment: Attachment::HtmlMeta,
                 ..prov
             };
-            read_html(req.bytes, &meta, req.asset_url, &path, &mut found);
+            read_html(req.bytes, &meta, req.asset_url, path, found);
         }
         Format::HttpResponse => {
             let res = http::parse_response(req.bytes, req.source, req.seen_at)?;
-            read_resource(&res, req.asset_url, &path, &mut found)?;
+            read_resource(&res, req.asset_url, path, found)?;
         }
         Format::TrainingMining => {
             let tm: TrainingMining =
-                serde_json::from_slice(req.bytes).map_err(|e| RightsError::Http {
+                serde_json::from_slice(req.bytes).map_err(|e| RightsError::TrainingMining {
                     source_name: req.source.to_owned(),
-                    reason: format!("not a training-mining assertion: {e}"),
+                    reason: e.to_string(),
                 })?;
             let embedded = Provenance {
                 attachment: Attachment::Embedded,
@@ -355,7 +371,7 @@ pub fn check(req: &CheckRequest<'_>) -> Result<CheckReport, RightsError> {
             found.signals = cawg::signals(&tm, &embedded);
         }
     }
-    Ok(report(req, format, path, found))
+    Ok(())
 }
 
 /// Checks a fetched resource (from a [`http::Fetch`] implementation or a saved

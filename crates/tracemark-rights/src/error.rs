@@ -22,6 +22,9 @@ pub enum RightsError {
     /// An RSL document that is not well-formed XML with an `<rsl>` root.
     #[error("{source_name} is not a valid RSL 1.0 document: {reason}")]
     Rsl { source_name: String, reason: String },
+    /// A training-mining JSON document that does not have the core type's shape.
+    #[error("{source_name} is not a training-mining assertion: {reason}")]
+    TrainingMining { source_name: String, reason: String },
     /// A saved HTTP response whose head cannot be read.
     #[error("{source_name} is not a saved HTTP response: {reason}")]
     Http { source_name: String, reason: String },
@@ -53,6 +56,9 @@ impl Diagnose for RightsError {
                 }
                 RightsError::Rsl { .. } => {
                     "an RSL document is XML with an <rsl xmlns=\"https://rslstandard.org/rsl\"> root"
+                }
+                RightsError::TrainingMining { .. } => {
+                    "expected {\"label\": \"cawg.training-mining\", \"entries\": {\"cawg.ai_training\": {\"use\": \"notAllowed\"}, ...}}"
                 }
                 RightsError::Http { .. } => {
                     "a saved response starts with a status line such as `HTTP/1.1 200 OK`, then headers"
