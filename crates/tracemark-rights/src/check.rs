@@ -217,6 +217,14 @@ impl CheckReport {
             .map_or_else(|| self.permission(usage), |d| d.permission)
     }
 
+    /// The decisions for crawlers in general as findings about `document_id`.
+    pub fn findings(&self, document_id: &str) -> Vec<tracemark_core::fact::RightsFinding> {
+        self.decisions
+            .iter()
+            .map(|d| crate::decision::finding(document_id, d))
+            .collect()
+    }
+
     /// Every signal read, as a snapshot for a [`crate::RightsRecord`].
     pub fn snapshot(&self) -> Snapshot {
         let mut signals: Vec<Signal> = Vec::new();

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use tracemark_core::{
-    ContentHash, Timestamp,
-    fact::RightsFinding,
+    ContentHash, Fact, Timestamp,
+    fact::{Claim, Method, RightsFinding, Topic},
     rights::{AiUse, Permission},
 };
 
@@ -225,6 +225,55 @@ impl RightsRecord {
         decide_all(actor, &signals)
             .into_iter()
             .map(|d| finding(&self.document_id, &d))
+            .collect()
+    }
+}
+
+/// The method name facts from this crate carry.
+pub const METHOD: &str = "rights-most-restrictive";
+
+impl RightsRecord {
+    /// The decisions at `at` as facts for the legal engine, established at
+    /// `established_at`. With no signal source fetched by `at`, the one fact is that the
+    /// rights could not be established: a rule resting on them is then undetermined,
+    /// never satisfied by silence.
+    pub fn facts(
+        &self,
+        actor: &Actor,
+        at: Option<Timestamp>,
+        established_at: Timestamp,
+    ) -> Vec<Fact> {
+        let method = Method {
+            name: METHOD.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            parameters: serde_json::json!({ "actor": actor, "at": at }),
+        };
+        let fetched = self
+            .snapshots
+            .iter()
+            .any(|s| at.is_none_or(|t| s.seen_at <= t));
+        let claims: Vec<Claim> = if fetched {
+            self.findings(actor, at)
+                .into_iter()
+                .map(Claim::Rights)
+                .collect()
+        } else {
+            vec![Claim::Unestablished {
+                topic: Topic::Rights,
+                reason: format!(
+                    "no rights signal of document {} had been fetched by {}",
+                    self.document_id,
+                    at.map_or_else(|| "now".to_owned(), |t| t.to_string())
+                ),
+            }]
+        };
+        claims
+            .into_iter()
+            .map(|claim| Fact {
+                claim,
+                method: method.clone(),
+                established_at,
+            })
             .collect()
     }
 }

@@ -60,7 +60,7 @@ pub use check::{
     AgentDecisions, CheckReport, CheckRequest, Discovered, FILE_LIMIT, Format, ParseFormatError,
     check, check_file, check_resource,
 };
-pub use decision::{Actor, Decision, RightsRecord, Snapshot, decide, decide_all, finding};
+pub use decision::{Actor, Decision, METHOD, RightsRecord, Snapshot, decide, decide_all, finding};
 pub use error::RightsError;
 pub use http::{Fetch, FetchedResource};
 pub use signal::{Attachment, Provenance, Signal, SignalKind};

@@ -545,3 +545,46 @@ fn fetched_resources_are_checked_like_saved_ones() {
         tracemark_rights::check_resource(&res, Some("https://example.com/public")).unwrap();
     assert_eq!(public.permission(AiUse::Search), Unknown);
 }
+
+#[test]
+fn records_become_facts_and_silence_is_unestablished() {
+    use tracemark_core::fact::{Claim, Topic};
+    let mut record = RightsRecord::new("doc-9", None);
+    let now = at("2026-06-01T00:00:00Z");
+    let facts = record.facts(&Actor::Everyone, Some(at("2026-01-01T00:00:00Z")), now);
+    assert_eq!(facts.len(), 1);
+    assert!(matches!(
+        &facts[0].claim,
+        Claim::Unestablished {
+            topic: Topic::Rights,
+            ..
+        }
+    ));
+    let report = run(
+        b"User-agent: *\nContent-Usage: train-ai=n\n",
+        "robots.txt",
+        None,
+    );
+    record.add(report.snapshot());
+    let early = record.facts(&Actor::Everyone, Some(at("2026-01-01T00:00:00Z")), now);
+    assert!(
+        matches!(&early[0].claim, Claim::Unestablished { .. }),
+        "fetched after the time asked about"
+    );
+    let facts = record.facts(&Actor::Everyone, Some(at("2026-04-01T00:00:00Z")), now);
+    assert_eq!(facts.len(), AiUse::ALL.len());
+    assert_eq!(facts[0].method.name, tracemark_rights::METHOD);
+    assert_eq!(facts[0].established_at, now);
+    let Claim::Rights(train) = &facts[1].claim else {
+        panic!("a rights claim")
+    };
+    assert_eq!(
+        (train.usage, train.permission),
+        (AiUse::AiTrain, Disallowed)
+    );
+    assert_eq!(train.signals, ["aipref"]);
+    assert_eq!(report.findings("doc-9")[1], *train);
+    let json = serde_json::to_value(&facts[1]).unwrap();
+    assert_eq!(json["kind"], "rights");
+    assert_eq!(json["method"]["parameters"]["actor"]["actor"], "everyone");
+}
