@@ -588,3 +588,25 @@ fn records_become_facts_and_silence_is_unestablished() {
     assert_eq!(json["kind"], "rights");
     assert_eq!(json["method"]["parameters"]["actor"]["actor"], "everyone");
 }
+
+#[test]
+fn a_tdm_policy_is_ignored_when_rights_are_not_reserved() {
+    let page = br#"<meta name="tdm-reservation" content="0"><meta name="tdm-policy" content="https://p.example/policy.json">"#;
+    let r = run(page, "page.html", None);
+    assert_eq!(r.permission(AiUse::Tdm), Allowed);
+    assert!(r.discovered.is_empty());
+    let reserved = run(br#"<meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="https://p.example/policy.json">"#, "page.html", None);
+    assert_eq!(reserved.discovered[0].url, "https://p.example/policy.json");
+    let bad = run(
+        br#"<meta name="tdm-reservation" content="yes">"#,
+        "page.html",
+        None,
+    );
+    let tdm = bad
+        .decisions
+        .iter()
+        .find(|d| d.usage == AiUse::Tdm)
+        .unwrap();
+    assert_eq!(tdm.permission, Unknown);
+    assert!(tdm.signals[0].note.as_deref().unwrap().contains("unset"));
+}

@@ -348,6 +348,19 @@ proptest! {
     }
 
     #[test]
+    fn well_formed_preferences_read_back(train in prop::option::of(prop::bool::ANY), search in prop::option::of(prop::bool::ANY), noise in "[a-z][a-z0-9-]{0,8}") {
+        use tracemark_core::rights::Permission;
+        let yn = |b: bool| if b { "y" } else { "n" };
+        let mut members = vec![format!("{noise}=?1")];
+        members.extend(train.map(|b| format!("train-ai={}", yn(b))));
+        members.extend(search.map(|b| format!("search={};p=1", yn(b))));
+        let prefs = parse_usage_pref(members.join(", ").as_bytes());
+        let expect = |o: Option<bool>| o.map_or(Permission::Unknown, |b| if b { Permission::Allowed } else { Permission::Disallowed });
+        prop_assert_eq!(prefs.get(AiUse::AiTrain), expect(train));
+        prop_assert_eq!(prefs.get(AiUse::Search), expect(search));
+    }
+
+    #[test]
     fn a_prefix_pattern_matches_every_extension_of_its_literal(prefix in "/[a-z/]{0,12}", rest in "[a-z/]{0,12}") {
         let p = PathPattern::new(&prefix);
         let path = format!("{prefix}{rest}");
