@@ -66,7 +66,10 @@ pub struct Signal {
     pub attachment: Attachment,
     /// Where it was read: a URL, `header:<name>` or a file path.
     pub source: String,
-    /// The user agent the signal addresses (`GPTBot`), or `None` for every agent.
+    /// The user agent the signal addresses: a product token (`GPTBot`); `*` for a
+    /// robots.txt `*` group, which binds only crawlers that the same file does not name
+    /// in a group of their own; `None` for a signal that binds every agent (a header,
+    /// a meta element, a licence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
     #[serde(rename = "use")]
