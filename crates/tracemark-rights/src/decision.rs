@@ -301,3 +301,152 @@ pub fn finding(document_id: &str, d: &Decision) -> RightsFinding {
         seen_at: decisive.iter().map(|s| s.seen_at).max(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signal::Provenance;
+
+    fn t(day: u32) -> Timestamp {
+        format!("2026-05-{day:02}T00:00:00Z").parse().unwrap()
+    }
+
+    fn sig(
+        source: &str,
+        att: Attachment,
+        kind: SignalKind,
+        agent: Option<&str>,
+        usage: AiUse,
+        p: Permission,
+    ) -> Signal {
+        Provenance::new(source, att, b"raw", t(1))
+            .signal(kind, usage, p, "raw")
+            .for_agent(agent)
+    }
+
+    #[test]
+    fn star_signals_reach_only_agents_without_a_group_of_their_own() {
+        let robots = "https://e.com/robots.txt";
+        let signals = [
+            sig(
+                robots,
+                Attachment::File,
+                SignalKind::Robots,
+                Some("*"),
+                AiUse::AiTrain,
+                Permission::Disallowed,
+            ),
+            sig(
+                robots,
+                Attachment::File,
+                SignalKind::Robots,
+                Some("CCBot"),
+                AiUse::Tdm,
+                Permission::Unknown,
+            ),
+        ];
+        let d = |actor: Actor| decide(AiUse::AiTrain, &actor, &signals).permission;
+        assert_eq!(d(Actor::Everyone), Permission::Disallowed);
+        assert_eq!(d(Actor::Agent("GPTBot".into())), Permission::Disallowed);
+        assert_eq!(d(Actor::Agent("ccbot".into())), Permission::Unknown);
+        // A `*` group of another source still reaches CCBot.
+        let mut more = signals.to_vec();
+        more.push(sig(
+            "https://e.com/ai.txt",
+            Attachment::File,
+            SignalKind::AiTxt,
+            Some("*"),
+            AiUse::AiTrain,
+            Permission::Disallowed,
+        ));
+        assert_eq!(
+            decide(AiUse::AiTrain, &Actor::Agent("CCBot".into()), &more).permission,
+            Permission::Disallowed
+        );
+    }
+
+    #[test]
+    fn tdmrep_layers_override_before_the_most_restrictive_rule() {
+        let file = sig(
+            "f",
+            Attachment::File,
+            SignalKind::Tdmrep,
+            None,
+            AiUse::Tdm,
+            Permission::Disallowed,
+        );
+        let header = sig(
+            "h",
+            Attachment::HttpHeader,
+            SignalKind::Tdmrep,
+            None,
+            AiUse::Tdm,
+            Permission::Allowed,
+        );
+        let bad_meta = sig(
+            "m",
+            Attachment::HtmlMeta,
+            SignalKind::Tdmrep,
+            None,
+            AiUse::Tdm,
+            Permission::Unknown,
+        );
+        let d = decide(
+            AiUse::GenaiTrain,
+            &Actor::Everyone,
+            &[file.clone(), header.clone(), bad_meta],
+        );
+        assert_eq!(
+            d.permission,
+            Permission::Allowed,
+            "an unset meta does not override"
+        );
+        assert_eq!(d.overridden, [file.clone()]);
+        // Another standard's reservation is not overridden by TDMRep's precedence.
+        let aipref = sig(
+            "h",
+            Attachment::HttpHeader,
+            SignalKind::Aipref,
+            None,
+            AiUse::AiTrain,
+            Permission::Disallowed,
+        );
+        assert_eq!(
+            decide(AiUse::GenaiTrain, &Actor::Everyone, &[file, header, aipref]).permission,
+            Permission::Disallowed
+        );
+    }
+
+    #[test]
+    fn the_latest_snapshot_of_each_source_is_in_force() {
+        let snap = |day: u32, p: Permission| Snapshot {
+            source: "https://e.com/robots.txt".into(),
+            seen_at: t(day),
+            sha256: ContentHash::of_bytes(&[day as u8]),
+            http_status: None,
+            signals: vec![sig(
+                "https://e.com/robots.txt",
+                Attachment::File,
+                SignalKind::Aipref,
+                Some("*"),
+                AiUse::AiTrain,
+                p,
+            )],
+        };
+        let mut r = RightsRecord::new("d", None);
+        r.add(snap(10, Permission::Disallowed));
+        r.add(snap(3, Permission::Allowed)); // added out of order
+        let at = |day| {
+            r.decision_at(AiUse::AiTrain, &Actor::Everyone, Some(t(day)))
+                .permission
+        };
+        assert_eq!(at(2), Permission::Unknown);
+        assert_eq!(
+            at(3),
+            Permission::Allowed,
+            "a signal seen at the fetch time binds it"
+        );
+        assert_eq!(at(9), Permission::Allowed);
+        assert_eq!(at(10), Permission::Disallowed);
+    }
+}
