@@ -401,7 +401,7 @@ mod tests {
             Permission::Allowed,
             "an unset meta does not override"
         );
-        assert_eq!(d.overridden, [file.clone()]);
+        assert_eq!(d.overridden, std::slice::from_ref(&file));
         // Another standard's reservation is not overridden by TDMRep's precedence.
         let aipref = sig(
             "h",
