@@ -412,6 +412,14 @@ impl RobotsTxt {
                 format!("`{label}` may crawl this path; crawling says nothing about use"),
             ),
         };
+        // "May crawl" says nothing about use: for crawlers in general it is left out; for a
+        // named agent it stays, as the record that the file has a group of its own for
+        // that agent (which keeps the `*` group from applying to it).
+        let uses = if agent.is_none() && permission == Permission::Unknown {
+            &[][..]
+        } else {
+            uses
+        };
         let mut out: Vec<Signal> = uses
             .iter()
             .map(|&u| {

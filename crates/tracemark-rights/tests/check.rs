@@ -96,6 +96,15 @@ fn aipref_and_content_signal_rules_in_robots_txt() {
     assert_eq!(test.permission(AiUse::Search), Allowed);
     assert_eq!(test.permission(AiUse::AiInput), Disallowed);
     assert_eq!(test.permission_for("ExampleBot", AiUse::AiTrain), Allowed);
+    let train = test
+        .decisions
+        .iter()
+        .find(|d| d.usage == AiUse::AiTrain)
+        .unwrap();
+    assert!(
+        train.signals.iter().all(|s| s.kind == SignalKind::Aipref),
+        "\"may crawl\" is not a signal about use"
+    );
     let ok = run(robots, "robots.txt", Some("https://example.com/ai-ok/test"));
     assert_eq!(ok.permission(AiUse::AiTrain), Allowed);
     let never = run(robots, "robots.txt", Some("https://example.com/never/test"));
