@@ -34,6 +34,8 @@ pub enum Format {
     AiTxt,
     TdmrepJson,
     Rsl,
+    /// An HTML page, or an EPUB package document (`.opf`), whose `<meta>` elements carry
+    /// TDMRep the same way.
     Html,
     HttpResponse,
     /// A `TrainingMining` JSON document, as the credentials crate extracts it.
@@ -73,7 +75,10 @@ impl Format {
             f if f.ends_with("ai.txt") => Format::AiTxt,
             f if f.ends_with("tdmrep.json") => Format::TdmrepJson,
             f if f.ends_with(".rsl") || f.ends_with(".xml") => Format::Rsl,
-            f if f.ends_with(".html") || f.ends_with(".htm") || f.ends_with(".xhtml") => {
+            f if [".html", ".htm", ".xhtml", ".opf"]
+                .iter()
+                .any(|e| f.ends_with(e)) =>
+            {
                 Format::Html
             }
             f if f.ends_with(".http") || f.ends_with(".response") => Format::HttpResponse,
@@ -521,17 +526,19 @@ fn read_html(
             html::SCAN_LIMIT
         ));
     }
-    let meta = |name: &str| {
-        scan.metas
-            .iter()
-            .find(|m| m.get("name").is_some_and(|n| n.eq_ignore_ascii_case(name)))
-            .and_then(|m| m.get("content"))
+    // HTML names them `tdm-reservation`/`tdm-policy`; EPUB 2 `name="tdm:reservation"`,
+    // EPUB 3 `property="tdm:reservation"`.
+    let meta_tag = |names: [&str; 2]| {
+        scan.metas.iter().find(|m| {
+            let key = m.get("name").or_else(|| m.get("property")).unwrap_or("");
+            names.iter().any(|n| key.eq_ignore_ascii_case(n))
+        })
     };
-    // EPUB 2 spells the names `tdm:reservation` / `tdm:policy`.
-    let reservation = meta("tdm-reservation").or_else(|| meta("tdm:reservation"));
-    let policy = meta("tdm-policy").or_else(|| meta("tdm:policy"));
-    if let Some(value) = reservation {
-        let raw = format!("<meta name=\"tdm-reservation\" content=\"{value}\">");
+    let reservation_tag = meta_tag(["tdm-reservation", "tdm:reservation"]);
+    let reservation = reservation_tag.and_then(|m| m.get("content"));
+    let policy = meta_tag(["tdm-policy", "tdm:policy"]).and_then(|m| m.get("content"));
+    if let (Some(value), Some(tag)) = (reservation, reservation_tag) {
+        let raw = tag.to_raw();
         found.signals.push(tdmrep::signal(
             prov,
             tdmrep::parse_reservation(value),

@@ -21,6 +21,16 @@ pub struct Tag {
 }
 
 impl Tag {
+    /// The tag as markup, for the record of what was read.
+    pub fn to_raw(&self) -> String {
+        let mut out = format!("<{}", self.name);
+        for (k, v) in &self.attributes {
+            out.push_str(&format!(" {k}=\"{}\"", v.replace('"', "&quot;")));
+        }
+        out.push('>');
+        out
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -66,7 +76,7 @@ pub fn scan(bytes: &[u8]) -> Scan {
         };
         i = end;
         match tag.name.as_str() {
-            "meta" => out.metas.push(tag),
+            "meta" => out.metas.push(with_text_content(tag, &text, i)),
             "link" => out.links.push(tag),
             name if RAW_TEXT.contains(&name) => {
                 let close = find_ci(s, i, format!("</{name}").as_bytes()).unwrap_or(s.len());
@@ -79,6 +89,18 @@ pub fn scan(bytes: &[u8]) -> Scan {
         }
     }
     out
+}
+
+/// EPUB 3 package documents write `<meta property="tdm:reservation">1</meta>`: the value
+/// is the element's text, which is kept as its `content`.
+fn with_text_content(mut tag: Tag, text: &str, after: usize) -> Tag {
+    if tag.get("property").is_some() && tag.get("content").is_none() {
+        let rest = &text[after..];
+        let end = rest.find('<').unwrap_or(rest.len());
+        tag.attributes
+            .push(("content".into(), decode_entities(rest[..end].trim())));
+    }
+    tag
 }
 
 pub fn is_rsl_type(t: Option<&str>) -> bool {
@@ -237,6 +259,25 @@ mod tests {
             Some("https://example.com/license.xml")
         );
         assert_eq!(s.rsl_scripts, vec!["<rsl/>".to_owned()]);
+    }
+
+    #[test]
+    fn epub3_meta_elements_carry_their_value_as_text() {
+        let opf = br#"<package prefix="tdm: http://www.w3.org/ns/tdmrep#"><metadata>
+            <meta property="tdm:reservation">1</meta>
+            <meta property="tdm:policy">https://provider.com/policies/policy.json</meta>
+            <meta property="dcterms:modified"/></metadata></package>"#;
+        let s = scan(opf);
+        assert_eq!(s.metas[0].get("content"), Some("1"));
+        assert_eq!(
+            s.metas[0].to_raw(),
+            r#"<meta property="tdm:reservation" content="1">"#
+        );
+        assert_eq!(
+            s.metas[1].get("content"),
+            Some("https://provider.com/policies/policy.json")
+        );
+        assert_eq!(s.metas[2].get("content"), Some(""));
     }
 
     #[test]

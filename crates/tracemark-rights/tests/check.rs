@@ -434,6 +434,7 @@ fn formats_come_from_the_caller_the_name_or_the_content() {
     );
     assert_eq!(Format::from_name("ROBOTS.TXT"), Some(Format::RobotsTxt));
     assert_eq!(Format::from_name("notes.md"), None);
+    assert_eq!(Format::from_name("OEBPS/content.opf"), Some(Format::Html));
     assert_eq!(
         Format::sniff(b"HTTP/1.1 200 OK\n\n"),
         Some(Format::HttpResponse)
@@ -618,4 +619,20 @@ fn a_tdm_policy_is_ignored_when_rights_are_not_reserved() {
         .unwrap();
     assert_eq!(tdm.permission, Unknown);
     assert!(tdm.signals[0].note.as_deref().unwrap().contains("unset"));
+}
+
+#[test]
+fn epub_package_documents_carry_tdmrep() {
+    let opf =
+        br#"<?xml version="1.0"?><package prefix="tdm: http://www.w3.org/ns/tdmrep#"><metadata>
+        <meta property="tdm:reservation">1</meta></metadata></package>"#;
+    let r = run(opf, "book/content.opf", None);
+    assert_eq!(r.format, Format::Html);
+    assert_eq!(r.permission(AiUse::AiTrain), Disallowed);
+    let epub2 = run(
+        br#"<meta name="tdm:reservation" content="1"/>"#,
+        "book.opf",
+        None,
+    );
+    assert_eq!(epub2.permission(AiUse::Tdm), Disallowed);
 }
