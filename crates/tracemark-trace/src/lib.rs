@@ -1,8 +1,49 @@
 //! Tracing outputs into an indexed training corpus.
 //!
-//! Layers, bottom up: corpus ingest (JSON Lines, text folders, Parquet, with per-document
-//! rights metadata), token-level suffix-array shards (immutable, memory-mapped), queries
-//! (n-gram counts, documents, the ∞-gram distribution, a smoothed n-gram model behind
-//! `tracemark_lm::LanguageModel`), maximal-span tracing with each source's owner, licence
-//! and opt-out status, and MinHash near-duplicates. Spans are reported as byte ranges of
-//! the output (`tracemark_core::ByteRange`).
+//! Layers, bottom up:
+//!
+//! - [`corpus`]: ingest of JSON Lines and text folders, with per-document rights
+//!   metadata (owner, licence, fetch time, the rights signals seen at fetch time);
+//! - [`tokenizer`]: the byte-level default (token = byte + 1, u16 ids as infini-gram's
+//!   files) and, with the `lm` feature, any `tracemark_lm::Tokenizer`;
+//! - [`shard`] and [`index`]: token-level suffix arrays (libsais) in immutable,
+//!   memory-mapped shards with checksums, a tombstone list for withdrawn documents, and
+//!   the queries: n-gram counts (equal to infini-gram's), documents containing an
+//!   n-gram, the ∞-gram next-token distribution;
+//! - [`trace`]: OLMoTrace's maximal spans with each source's owner, licence and opt-out
+//!   status at its fetch time, reported as byte ranges of the output; MinHash-LSH
+//!   near-duplicates ([`minhash`]);
+//! - [`ngram`]: the corpus as an interpolated Kneser-Ney language model (behind
+//!   `tracemark_lm::LanguageModel` with the `lm` feature), with its mean entropy.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tracemark_trace::{BuildOptions, ByteTokenizer, Index, IndexBuilder, corpus::{Document, DocMeta, IngestStats}};
+//! # let dir = tempfile::tempdir().unwrap();
+//! let out = dir.path().join("index");
+//! let mut b = IndexBuilder::create(&out, &ByteTokenizer, BuildOptions::default())?;
+//! b.add(Document { meta: DocMeta::new("d1"), text: "the cat sat on the mat".into() })?;
+//! b.finish(IngestStats::default())?;
+//! let index = Index::open(&out, Arc::new(ByteTokenizer))?;
+//! assert_eq!(index.count("the")?, 2);
+//! # Ok::<(), tracemark_trace::TraceError>(())
+//! ```
+
+pub mod corpus;
+mod error;
+pub mod index;
+pub mod minhash;
+mod mmap;
+pub mod ngram;
+pub mod shard;
+pub mod tokenizer;
+pub mod trace;
+
+pub use error::TraceError;
+pub use index::{
+    BuildOptions, BuildSummary, DocAddress, DocHit, DocumentsResult, Index, IndexBuilder,
+    InfinigramNtd, Tombstone, build_index, withdraw,
+};
+pub use ngram::NgramModel;
+pub use tokenizer::{ByteTokenizer, IndexTokenizer, SEP};
+pub use trace::{NearDuplicate, TraceOptions, TraceReport, TracedSpan, near_duplicates, trace};
