@@ -17,7 +17,9 @@ use tracemark_ledger::{
 const MILLION: u64 = 1_000_000;
 
 fn record(n: u64) -> GenerationRecord {
-    let text: String = (0..60).map(|i| format!("w{} ", (n * 31 + i) % 5003)).collect();
+    let text: String = (0..60)
+        .map(|i| format!("w{} ", (n * 31 + i) % 5003))
+        .collect();
     GenerationRecord {
         format: GENERATION_RECORD_V1.into(),
         content_hash: ContentHash::of_bytes(text.as_bytes()),
@@ -135,7 +137,10 @@ fn proofs_from_sqlite(c: &mut Criterion) {
         )
     });
     let receipt = ledger.prove(424_242).unwrap().to_text();
-    eprintln!("receipt size at 1M entries: {} bytes (8-byte entry as extra)", receipt.len());
+    eprintln!(
+        "receipt size at 1M entries: {} bytes (8-byte entry as extra)",
+        receipt.len()
+    );
     group.finish();
 }
 

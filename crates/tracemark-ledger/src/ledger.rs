@@ -9,6 +9,7 @@ use crate::{
     checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy},
     merkle::{self, Hash, HashReader, MemoryTree, ProofError, leaf_hash},
     note::{NoteError, NoteSigner},
+    postgres_store::PostgresStore,
     receipt::Receipt,
     record::{GenerationRecord, RecordError, TextSketch},
     sqlite::SqliteStore,
@@ -107,6 +108,13 @@ impl Ledger<SqliteStore> {
     /// Opens (or creates) an SQLite log.
     pub fn open_sqlite(path: &Path, signer: NoteSigner) -> Result<Self, LedgerError> {
         Ok(Self::new(SqliteStore::open(path)?, signer))
+    }
+}
+
+impl Ledger<PostgresStore> {
+    /// Connects to a PostgreSQL log.
+    pub fn open_postgres(url: &str, signer: NoteSigner) -> Result<Self, LedgerError> {
+        Ok(Self::new(PostgresStore::connect(url)?, signer))
     }
 }
 

@@ -5,7 +5,8 @@
 //! ([`checkpoint`]), `tlog-cosignature` ([`cosignature`]), `tlog-tiles` ([`tiles`]) and
 //! `tlog-proof` ([`receipt`], the offline receipt a verifier checks with only the log's
 //! public key). Records ([`record`]) are canonicalised with RFC 8785 ([`jcs`]) and kept
-//! behind the [`store::LogStore`] trait: SQLite ([`sqlite`]) by default.
+//! behind the [`store::LogStore`] trait: SQLite ([`sqlite`]) by default, PostgreSQL
+//! ([`postgres_store`]) for logs shared by several servers.
 //!
 //! A CLI uses [`Ledger`]: `Ledger::open_sqlite(path, log_key.signer()?)`, then
 //! `append_records`, `checkpoint`, `prove`, `consistency_proof`, `lookup`, `similar`,
@@ -19,6 +20,7 @@ pub mod key;
 pub mod ledger;
 pub mod merkle;
 pub mod note;
+pub mod postgres_store;
 pub mod receipt;
 pub mod record;
 pub mod sqlite;
@@ -33,6 +35,7 @@ pub use key::{LogKey, NoteKey, NoteKeyError, ServiceKey};
 pub use ledger::{Appended, Ledger, LedgerError, SimilarEntry, VerifyReport};
 pub use merkle::{Hash, ProofError};
 pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
+pub use postgres_store::PostgresStore;
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
 pub use record::{GenerationRecord, ModelRef, RecordError, TextSketch};
 pub use sqlite::SqliteStore;

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+#[macro_use]
+pub mod suite;
 
 use tracemark_core::{ContentHash, KeyId, KeyKind, Payload};
 use tracemark_ledger::{

@@ -1,33 +1,40 @@
-//! The log end to end on SQLite: appends, look-ups, receipts checked with only the
-//! public key, consistency, tiles, and every kind of bad input the issue names.
+//! The backend-independent test suite: every storage backend runs these through
+//! `store_suite!` (SQLite in `tests/sqlite.rs`, PostgreSQL in `tests/postgres.rs`).
+#![allow(dead_code)]
 
-mod common;
-
-use common::{ORIGIN, record, record_for, signer, text};
+use super::{ORIGIN, record, record_for, signer, text};
 use tracemark_core::{ContentHash, Diagnose, Fault, Payload};
 use tracemark_ledger::{
     CheckpointError, Ledger, LedgerError, LogStore, Lookup, NoteSigner, NoteVerifier, Receipt,
-    ReceiptError, SqliteStore, StoreError, TextSketch, Tile, TileKind, TrustPolicy,
+    ReceiptError, TextSketch, Tile, TileKind, TrustPolicy,
     merkle::{self, MemoryTree, leaf_hash},
     tiles::partial_tiles,
 };
 
-fn ledger_with(n: u64) -> Ledger<SqliteStore> {
-    let mut ledger = Ledger::new(SqliteStore::in_memory().unwrap(), signer());
+/// A storage backend under test.
+pub trait Backend {
+    type Store: LogStore;
+    /// Whether the backend can run here; panics when it is required but absent.
+    fn available() -> bool;
+    /// A fresh, empty store.
+    fn make() -> Self::Store;
+}
+
+pub fn ledger_with<B: Backend>(n: u64) -> Ledger<B::Store> {
+    let mut ledger = Ledger::new(B::make(), signer());
     let records: Vec<_> = (0..n).map(record).collect();
     ledger.append_records(&records).unwrap();
     ledger
 }
 
 /// The verifier as a client has it: parsed from the `key.pub` text.
-fn public_policy(ledger: &Ledger<SqliteStore>) -> TrustPolicy {
+pub fn public_policy<S: LogStore>(ledger: &Ledger<S>) -> TrustPolicy {
     let vkey = format!("{}\n", ledger.policy().log);
     TrustPolicy::log_only(NoteVerifier::parse(&vkey).unwrap())
 }
 
-#[test]
-fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory() {
-    let mut ledger = ledger_with(0);
+pub fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory<B: Backend>() {
+    let mut ledger = ledger_with::<B>(0);
     let mut memory = MemoryTree::new();
     for batch in 0..5u64 {
         let records: Vec<_> = (batch * 7..batch * 7 + 7).map(record).collect();
@@ -52,9 +59,8 @@ fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory() {
     assert_eq!((report.size, report.root), (35, memory.root()));
 }
 
-#[test]
-fn lookups_by_content_hash_payload_generation_id_and_similarity() {
-    let mut ledger = ledger_with(50);
+pub fn lookups_by_content_hash_payload_generation_id_and_similarity<B: Backend>() {
+    let mut ledger = ledger_with::<B>(50);
     let r = record(17);
     assert_eq!(
         ledger.lookup(&Lookup::ContentHash(r.content_hash)).unwrap(),
@@ -110,9 +116,8 @@ fn lookups_by_content_hash_payload_generation_id_and_similarity() {
     assert!(unrelated.is_empty(), "{unrelated:?}");
 }
 
-#[test]
-fn receipts_verify_offline_with_only_the_public_key() {
-    let mut ledger = ledger_with(21);
+pub fn receipts_verify_offline_with_only_the_public_key<B: Backend>() {
+    let mut ledger = ledger_with::<B>(21);
     let policy = public_policy(&ledger);
     for index in [0, 1, 7, 20] {
         let receipt = ledger.prove(index).unwrap();
@@ -141,9 +146,8 @@ fn receipts_verify_offline_with_only_the_public_key() {
     bare.verify(&policy, Some(&record_bytes)).unwrap();
 }
 
-#[test]
-fn a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic() {
-    let mut ledger = ledger_with(13);
+pub fn a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic<B: Backend>() {
+    let mut ledger = ledger_with::<B>(13);
     let policy = public_policy(&ledger);
     let text = ledger.prove(5).unwrap().to_text().into_bytes();
     for byte in 0..text.len() {
@@ -167,15 +171,14 @@ fn a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic() {
     }
 }
 
-#[test]
-fn forged_checkpoints_and_proofs_for_another_tree_are_rejected() {
-    let mut ledger = ledger_with(10);
+pub fn forged_checkpoints_and_proofs_for_another_tree_are_rejected<B: Backend>() {
+    let mut ledger = ledger_with::<B>(10);
     let policy = public_policy(&ledger);
     let receipt = ledger.prove(4).unwrap();
 
     // A checkpoint signed by another key under the same origin.
     let impostor = NoteSigner::generate(ORIGIN, &mut rand_core::OsRng).unwrap();
-    let mut forged_log = Ledger::new(SqliteStore::in_memory().unwrap(), impostor);
+    let mut forged_log = Ledger::new(B::make(), impostor);
     forged_log
         .append_records(&(0..10).map(record).collect::<Vec<_>>())
         .unwrap();
@@ -204,9 +207,8 @@ fn forged_checkpoints_and_proofs_for_another_tree_are_rejected() {
     ));
 }
 
-#[test]
-fn checkpoints_are_consistent_and_proofs_link_them() {
-    let mut ledger = ledger_with(5);
+pub fn checkpoints_are_consistent_and_proofs_link_them<B: Backend>() {
+    let mut ledger = ledger_with::<B>(5);
     let first = ledger.checkpoint().unwrap();
     let again = ledger.checkpoint().unwrap();
     assert_eq!(first, again, "no new checkpoint without new entries");
@@ -230,11 +232,10 @@ fn checkpoints_are_consistent_and_proofs_link_them() {
     );
 }
 
-#[test]
-fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out() {
+pub fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out<B: Backend>() {
     // 256 · 2 + 3 entries: two full level-0 tiles and a partial one, a partial level-1 tile.
     let n = 515;
-    let mut ledger = ledger_with(n);
+    let mut ledger = ledger_with::<B>(n);
     let mut memory = MemoryTree::new();
     for i in 0..n {
         memory.push(leaf_hash(&record(i).canonical_bytes().unwrap()));
@@ -302,101 +303,8 @@ fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out() {
     );
 }
 
-#[test]
-fn an_altered_entry_or_hash_is_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    let signer = signer();
-    {
-        let mut ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
-        ledger
-            .append_records(&(0..30).map(record).collect::<Vec<_>>())
-            .unwrap();
-        ledger.checkpoint().unwrap();
-        ledger.verify().unwrap();
-    }
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
-        "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), 'gen-7', 'gen-X') AS BLOB) WHERE idx = 7",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
-    let err = ledger.verify().unwrap_err();
-    assert!(matches!(err, LedgerError::Inconsistent(_)), "{err}");
-    assert_eq!(err.fault(), Fault::Input);
-    assert!(err.hint().is_some());
-
-    // Rewriting the hashes to match does not help: the signed checkpoint disagrees.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let entries: Vec<Vec<u8>> = conn
-        .prepare("SELECT data FROM entries ORDER BY idx")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut rebuilt = MemoryTree::new();
-    for e in &entries {
-        rebuilt.push(leaf_hash(e));
-    }
-    for level in 0..5u8 {
-        for i in 0..(30u64 >> level) {
-            let h = merkle::HashReader::stored_hash(&rebuilt, level, i).unwrap();
-            conn.execute(
-                "UPDATE nodes SET hash = ?1 WHERE level = ?2 AND idx = ?3",
-                rusqlite::params![h.0.to_vec(), level, i as i64],
-            )
-            .unwrap();
-        }
-    }
-    drop(conn);
-    let ledger = Ledger::open_sqlite(&path, signer).unwrap();
-    let err = ledger.verify().unwrap_err();
-    assert!(err.to_string().contains("signed checkpoint"), "{err}");
-}
-
-#[test]
-fn a_corrupted_database_file_gives_a_typed_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.db");
-    let signer = signer();
-    {
-        let mut ledger = Ledger::open_sqlite(&path, signer.clone()).unwrap();
-        ledger
-            .append_records(&(0..200).map(record).collect::<Vec<_>>())
-            .unwrap();
-        ledger.checkpoint().unwrap();
-    }
-    // Overwrite every page after the header page with garbage.
-    let mut bytes = std::fs::read(&path).unwrap();
-    assert!(bytes.len() > 8192, "the database should span several pages");
-    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
-        *b = (i as u8).wrapping_mul(31) ^ 0x5a;
-    }
-    std::fs::write(&path, &bytes).unwrap();
-    let result = Ledger::open_sqlite(&path, signer).and_then(|l| l.verify().map(|_| ()));
-    let err = result.expect_err("a corrupted database must not verify");
-    assert!(
-        matches!(
-            err,
-            LedgerError::Store(StoreError::Corrupt(_)) | LedgerError::Inconsistent(_)
-        ),
-        "{err:?}"
-    );
-    assert_eq!(err.fault(), Fault::Input);
-
-    // A file that is not a database at all.
-    let junk = dir.path().join("junk.db");
-    std::fs::write(&junk, b"this is not an SQLite database, just text").unwrap();
-    let err = SqliteStore::open(&junk).unwrap_err();
-    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
-}
-
-#[test]
-fn oversized_and_malformed_records_are_refused_before_storage() {
-    let mut ledger = ledger_with(1);
+pub fn oversized_and_malformed_records_are_refused_before_storage<B: Backend>() {
+    let mut ledger = ledger_with::<B>(1);
     let mut big = record(1);
     big.provider = "p".repeat(70_000);
     assert!(ledger.append_records(&[big]).is_err());
@@ -405,4 +313,59 @@ fn oversized_and_malformed_records_are_refused_before_storage() {
     assert!(ledger.append_records(&[wrong]).is_err());
     assert_eq!(ledger.size().unwrap(), 1, "a refused batch appends nothing");
     assert_eq!(ledger.store().size().unwrap(), 1);
+}
+
+/// Expands to one `#[test]` per suite function for backend `$b`, each skipped (with a
+/// message) when the backend is unavailable and not required.
+macro_rules! store_suite {
+    ($b:ty) => {
+        #[test]
+        fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory::<$b>();
+            }
+        }
+        #[test]
+        fn lookups_by_content_hash_payload_generation_id_and_similarity() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::lookups_by_content_hash_payload_generation_id_and_similarity::<$b>();
+            }
+        }
+        #[test]
+        fn receipts_verify_offline_with_only_the_public_key() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::receipts_verify_offline_with_only_the_public_key::<$b>();
+            }
+        }
+        #[test]
+        fn a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::a_receipt_with_any_flipped_bit_or_truncation_is_rejected_without_panic::<$b>();
+            }
+        }
+        #[test]
+        fn forged_checkpoints_and_proofs_for_another_tree_are_rejected() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::forged_checkpoints_and_proofs_for_another_tree_are_rejected::<$b>();
+            }
+        }
+        #[test]
+        fn checkpoints_are_consistent_and_proofs_link_them() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::checkpoints_are_consistent_and_proofs_link_them::<$b>();
+            }
+        }
+        #[test]
+        fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out::<$b>();
+            }
+        }
+        #[test]
+        fn oversized_and_malformed_records_are_refused_before_storage() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::oversized_and_malformed_records_are_refused_before_storage::<$b>();
+            }
+        }
+    };
 }

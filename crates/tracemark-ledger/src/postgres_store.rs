@@ -1,0 +1,314 @@
+//! The PostgreSQL backend, for deployments where several servers append to one log.
+//!
+//! Same schema as SQLite (schema version 1; `BYTEA` for blobs, `BIGINT` for indexes).
+//! Appenders serialise on a transaction-scoped advisory lock taken before the size is
+//! read, so two appenders never pick the same index (the primary key would refuse it
+//! anyway). A commit returns after PostgreSQL has flushed its WAL (`synchronous_commit`
+//! is forced `on` for the session), so an acknowledged append is durable.
+
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::{Client, NoTls, Transaction};
+
+use crate::{
+    merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
+    record::{MAX_ENTRY_BYTES, TextSketch},
+    sqlite::SCHEMA_VERSION,
+    store::{LogStore, Lookup, NewEntry, StoreError, lsh_buckets, payload_key},
+};
+
+/// The advisory lock key that serialises appends (ASCII "tmledger").
+const APPEND_LOCK: i64 = 0x746d_6c65_6467_6572;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    idx BIGINT PRIMARY KEY,
+    data BYTEA NOT NULL,
+    content_hash BYTEA,
+    key_id TEXT,
+    payload TEXT,
+    generation_id TEXT,
+    sketch BYTEA
+);
+CREATE INDEX IF NOT EXISTS entries_content_hash ON entries(content_hash);
+CREATE INDEX IF NOT EXISTS entries_payload ON entries(payload, key_id);
+CREATE INDEX IF NOT EXISTS entries_generation_id ON entries(generation_id);
+CREATE TABLE IF NOT EXISTS nodes (
+    level SMALLINT NOT NULL,
+    idx BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE IF NOT EXISTS lsh (
+    band SMALLINT NOT NULL,
+    bucket BIGINT NOT NULL,
+    idx BIGINT NOT NULL,
+    PRIMARY KEY (band, bucket, idx)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL);
+";
+
+/// A log in a PostgreSQL database (optionally in one schema of it).
+pub struct PostgresStore {
+    client: Mutex<Client>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    /// Never shows the connection string (it may hold a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresStore")
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        let corrupt = e.code().is_some_and(|c| {
+            c.code().starts_with("XX") || *c == postgres::error::SqlState::DATA_CORRUPTED
+        });
+        if corrupt {
+            StoreError::Corrupt(e.to_string())
+        } else {
+            StoreError::Backend(e.to_string())
+        }
+    }
+}
+
+fn sql_index(i: u64) -> Result<i64, StoreError> {
+    i64::try_from(i).map_err(|_| StoreError::Corrupt(format!("index {i} is out of range")))
+}
+
+fn to_hash(bytes: &[u8], level: u8, index: u64) -> Result<Hash, StoreError> {
+    Hash::from_slice(bytes).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "the hash at level {level}, index {index} is not 32 bytes"
+        ))
+    })
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host/db`) and creates the schema.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, None)
+    }
+
+    /// Connects and keeps the log's tables in `schema` (created if absent); lets one
+    /// database hold several logs, and tests run in isolation. The name must be
+    /// lower-case ASCII letters, digits and `_`.
+    pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        client.batch_execute("SET synchronous_commit = on")?;
+        if let Some(schema) = schema {
+            let valid = !schema.is_empty()
+                && schema
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(StoreError::Backend(format!(
+                    "`{schema}` is not a valid schema name"
+                )));
+            }
+            client.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+            ))?;
+        }
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        tx.batch_execute(SCHEMA)?;
+        let version: Option<String> = tx
+            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+            .map(|r| r.get(0));
+        match version {
+            None => {
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', $1)",
+                    &[&SCHEMA_VERSION],
+                )?;
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(found) => {
+                return Err(StoreError::Schema {
+                    found,
+                    expected: SCHEMA_VERSION.into(),
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(Self {
+            client: Mutex::new(client),
+        })
+    }
+
+    fn client(&self) -> MutexGuard<'_, Client> {
+        // A panic while holding the lock cannot leave the client half-used in a way
+        // that matters: every operation is its own statement or transaction.
+        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn insert_entry(
+        tx: &mut Transaction<'_>,
+        index: u64,
+        entry: &NewEntry,
+    ) -> Result<(), StoreError> {
+        if entry.data.len() > MAX_ENTRY_BYTES {
+            return Err(StoreError::EntryTooLarge {
+                index,
+                size: entry.data.len(),
+            });
+        }
+        let k = &entry.keys;
+        let idx = sql_index(index)?;
+        tx.execute(
+            "INSERT INTO entries(idx, data, content_hash, key_id, payload, generation_id, sketch)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &idx,
+                &entry.data,
+                &k.content_hash.as_ref().map(|h| h.as_bytes().to_vec()),
+                &k.key_id.as_ref().map(|id| id.as_str().to_owned()),
+                &k.payload.as_ref().map(payload_key),
+                &k.generation_id,
+                &k.sketch.as_ref().map(TextSketch::to_bytes),
+            ],
+        )?;
+        if let Some(sketch) = &k.sketch {
+            let stmt = tx.prepare("INSERT INTO lsh(band, bucket, idx) VALUES ($1, $2, $3)")?;
+            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
+                tx.execute(&stmt, &[&(band as i16), &bucket, &idx])?;
+            }
+        }
+        let leaf = leaf_hash(&entry.data);
+        let nodes = completed_subtrees(index, leaf, |level, i| {
+            let row = tx.query_opt(
+                "SELECT hash FROM nodes WHERE level = $1 AND idx = $2",
+                &[&i16::from(level), &sql_index(i)?],
+            )?;
+            match row {
+                None => Err(StoreError::Proof(ProofError::MissingHash {
+                    level,
+                    index: i,
+                })),
+                Some(r) => to_hash(r.get::<_, &[u8]>(0), level, i),
+            }
+        })?;
+        for (level, i, hash) in nodes {
+            tx.execute(
+                "INSERT INTO nodes(level, idx, hash) VALUES ($1, $2, $3)",
+                &[&i16::from(level), &sql_index(i)?, &hash.0.as_slice()],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl LogStore for PostgresStore {
+    fn size(&self) -> Result<u64, StoreError> {
+        let row = self
+            .client()
+            .query_one("SELECT MAX(idx) FROM entries", &[])?;
+        Ok(row.get::<_, Option<i64>>(0).map_or(0, |m| m as u64 + 1))
+    }
+
+    fn append(&mut self, entries: &[NewEntry]) -> Result<u64, StoreError> {
+        let mut client = self.client();
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        let max: Option<i64> = tx.query_one("SELECT MAX(idx) FROM entries", &[])?.get(0);
+        let first = max.map_or(0, |m| m as u64 + 1);
+        for (i, entry) in entries.iter().enumerate() {
+            Self::insert_entry(&mut tx, first + i as u64, entry)?;
+        }
+        tx.commit()?;
+        Ok(first)
+    }
+
+    fn stored_hash(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        let row = self.client().query_opt(
+            "SELECT hash FROM nodes WHERE level = $1 AND idx = $2",
+            &[&i16::from(level), &sql_index(index)?],
+        )?;
+        match row {
+            None => Err(ProofError::MissingHash { level, index }.into()),
+            Some(r) => to_hash(r.get::<_, &[u8]>(0), level, index),
+        }
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let rows = self.client().query(
+            "SELECT idx, data FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            &[&sql_index(start)?, &sql_index(end)?],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (expected, row) in (start..).zip(rows) {
+            if row.get::<_, i64>(0) as u64 != expected {
+                return Err(StoreError::Corrupt(format!("entry {expected} is missing")));
+            }
+            out.push(row.get(1));
+        }
+        Ok(out)
+    }
+
+    fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, StoreError> {
+        let mut client = self.client();
+        let rows = match query {
+            Lookup::ContentHash(h) => client.query(
+                "SELECT idx FROM entries WHERE content_hash = $1 ORDER BY idx",
+                &[&h.as_bytes().as_slice()],
+            )?,
+            Lookup::Payload { payload, key_id } => client.query(
+                "SELECT idx FROM entries WHERE payload = $1 AND ($2::TEXT IS NULL OR key_id = $2) ORDER BY idx",
+                &[&payload_key(payload), &key_id.as_ref().map(|k| k.as_str())],
+            )?,
+            Lookup::GenerationId(id) => client.query(
+                "SELECT idx FROM entries WHERE generation_id = $1 ORDER BY idx",
+                &[id],
+            )?,
+        };
+        Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
+    }
+
+    fn similar_candidates(
+        &self,
+        sketch: &TextSketch,
+    ) -> Result<Vec<(u64, TextSketch)>, StoreError> {
+        let buckets = lsh_buckets(sketch);
+        let bands: Vec<i16> = (0..buckets.len() as i16).collect();
+        let rows = self.client().query(
+            "SELECT DISTINCT e.idx, e.sketch FROM entries e
+             JOIN lsh l ON l.idx = e.idx
+             JOIN unnest($1::SMALLINT[], $2::BIGINT[]) AS q(band, bucket)
+               ON l.band = q.band AND l.bucket = q.bucket
+             ORDER BY e.idx",
+            &[&bands, &buckets.to_vec()],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let idx: i64 = r.get(0);
+                let bytes: Option<&[u8]> = r.get(1);
+                let sketch = bytes.and_then(TextSketch::from_bytes).ok_or_else(|| {
+                    StoreError::Corrupt(format!("entry {idx} has no valid sketch"))
+                })?;
+                Ok((idx as u64, sketch))
+            })
+            .collect()
+    }
+
+    fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        self.client().execute(
+            "INSERT INTO checkpoints(size, note) VALUES ($1, $2)
+             ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
+            &[&sql_index(size)?, &note],
+        )?;
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .client()
+            .query_opt(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )?
+            .map(|r| r.get(0)))
+    }
+}
