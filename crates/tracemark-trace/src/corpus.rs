@@ -162,11 +162,17 @@ fn read_signal(
     url: Option<&str>,
 ) -> Result<tracemark_rights::Snapshot, TraceError> {
     let (bytes, source) = match (&s.content, &s.path) {
-        (Some(c), _) => (c.clone().into_bytes(), s.source.clone().unwrap_or_else(|| "inline".into())),
+        (Some(c), _) => (
+            c.clone().into_bytes(),
+            s.source.clone().unwrap_or_else(|| "inline".into()),
+        ),
         (None, Some(p)) => {
             let full = base.join(p);
             let bytes = fs::read(&full).map_err(TraceError::io("read signal file", &full))?;
-            (bytes, s.source.clone().unwrap_or_else(|| p.display().to_string()))
+            (
+                bytes,
+                s.source.clone().unwrap_or_else(|| p.display().to_string()),
+            )
         }
         (None, None) => {
             return Err(TraceError::Signal {
@@ -184,7 +190,10 @@ fn read_signal(
         .or(fetched_at)
         .ok_or_else(|| bad("no `seen_at` and no document `fetched_at`".into()))?;
     let format = match &s.format {
-        Some(f) => Some(f.parse().map_err(|e: tracemark_rights::ParseFormatError| bad(e.to_string()))?),
+        Some(f) => Some(
+            f.parse()
+                .map_err(|e: tracemark_rights::ParseFormatError| bad(e.to_string()))?,
+        ),
         None => None,
     };
     let report = check(&CheckRequest {
@@ -272,7 +281,11 @@ pub fn read_folder(
 ) -> Result<(), TraceError> {
     for file in folder_files(root)? {
         let bytes = fs::read(&file).map_err(TraceError::io("read", &file))?;
-        let rel = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().into_owned();
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .into_owned();
         let Ok(text) = String::from_utf8(bytes) else {
             stats.skip(false, file.display().to_string());
             continue;
@@ -283,10 +296,12 @@ pub fn read_folder(
         }
         let sidecar = PathBuf::from(format!("{}.meta.json", file.display()));
         let input = match fs::read(&sidecar) {
-            Ok(b) => serde_json::from_slice::<MetaInput>(&b).map_err(|e| TraceError::BadMetadata {
-                path: sidecar.clone(),
-                reason: e.to_string(),
-            })?,
+            Ok(b) => {
+                serde_json::from_slice::<MetaInput>(&b).map_err(|e| TraceError::BadMetadata {
+                    path: sidecar.clone(),
+                    reason: e.to_string(),
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MetaInput {
                 id: None,
                 text: None,

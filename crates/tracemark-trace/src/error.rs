@@ -33,9 +33,7 @@ pub enum TraceError {
         found: String,
         expected: &'static str,
     },
-    #[error(
-        "shard {path} was built with tokenizer {built_with}, but the query uses {query_with}"
-    )]
+    #[error("shard {path} was built with tokenizer {built_with}, but the query uses {query_with}")]
     TokenizerMismatch {
         path: PathBuf,
         built_with: String,
@@ -58,9 +56,16 @@ pub enum TraceError {
 }
 
 impl TraceError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| TraceError::Io { action, path, source }
+        move |source| TraceError::Io {
+            action,
+            path,
+            source,
+        }
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {

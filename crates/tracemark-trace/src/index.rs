@@ -67,6 +67,9 @@ pub struct BuildSummary {
     pub ingest: IngestStats,
 }
 
+/// A document tokenised and signed, ready to append.
+type Prepared = (DocMeta, Vec<u16>, minhash::Signature);
+
 /// Builds an index shard by shard, with bounded memory.
 pub struct IndexBuilder<'t> {
     out: PathBuf,
@@ -83,18 +86,28 @@ pub struct IndexBuilder<'t> {
 
 impl std::fmt::Debug for IndexBuilder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IndexBuilder").field("out", &self.out).finish_non_exhaustive()
+        f.debug_struct("IndexBuilder")
+            .field("out", &self.out)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'t> IndexBuilder<'t> {
     /// Starts a build of a new index at `out` (which must not exist).
-    pub fn create(out: &Path, tokenizer: &'t dyn IndexTokenizer, options: BuildOptions) -> Result<Self, TraceError> {
+    pub fn create(
+        out: &Path,
+        tokenizer: &'t dyn IndexTokenizer,
+        options: BuildOptions,
+    ) -> Result<Self, TraceError> {
         if out.exists() {
-            return Err(TraceError::Exists { path: out.to_owned() });
+            return Err(TraceError::Exists {
+                path: out.to_owned(),
+            });
         }
         if options.max_shard_tokens == 0 || options.max_shard_tokens > MAX_SHARD_TOKENS {
-            return Err(TraceError::Parameter(format!("max_shard_tokens must be in 1..={MAX_SHARD_TOKENS}")));
+            return Err(TraceError::Parameter(format!(
+                "max_shard_tokens must be in 1..={MAX_SHARD_TOKENS}"
+            )));
         }
         let partial = PathBuf::from(format!("{}.partial", out.display()));
         if partial.exists() {
@@ -139,9 +152,15 @@ impl<'t> IndexBuilder<'t> {
     fn flush_batch(&mut self) -> Result<(), TraceError> {
         let batch = std::mem::take(&mut self.pending);
         let tok = self.tokenizer;
-        let done: Vec<Result<(DocMeta, Vec<u16>, minhash::Signature), TraceError>> = batch
+        let done: Vec<Result<Prepared, TraceError>> = batch
             .into_par_iter()
-            .map(|d| Ok((d.meta, tok.encode_ids(&d.text)?, minhash::signature(&d.text))))
+            .map(|d| {
+                Ok((
+                    d.meta,
+                    tok.encode_ids(&d.text)?,
+                    minhash::signature(&d.text),
+                ))
+            })
             .collect();
         for item in done {
             let (meta, ids, sig) = item?;
@@ -150,9 +169,14 @@ impl<'t> IndexBuilder<'t> {
             }
             let need = ids.len() + 1;
             if need > MAX_SHARD_TOKENS {
-                return Err(TraceError::Parameter(format!("document {} has too many tokens", meta.id)));
+                return Err(TraceError::Parameter(format!(
+                    "document {} has too many tokens",
+                    meta.id
+                )));
             }
-            if !self.current.tokens.is_empty() && self.current.tokens.len() + need > self.options.max_shard_tokens {
+            if !self.current.tokens.is_empty()
+                && self.current.tokens.len() + need > self.options.max_shard_tokens
+            {
                 self.write_current()?;
             }
             self.documents += 1;
@@ -177,7 +201,9 @@ impl<'t> IndexBuilder<'t> {
             self.write_current()?;
         }
         if self.shards.is_empty() {
-            return Err(TraceError::EmptyCorpus { skipped: ingest.skipped() });
+            return Err(TraceError::EmptyCorpus {
+                skipped: ingest.skipped(),
+            });
         }
         let manifest = IndexManifest {
             format: INDEX_FORMAT.to_owned(),
@@ -185,9 +211,11 @@ impl<'t> IndexBuilder<'t> {
             shards: self.shards.clone(),
         };
         let path = self.partial.join("index.json");
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| TraceError::Parameter(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| TraceError::Parameter(e.to_string()))?;
         fs::write(&path, json).map_err(TraceError::io("write", &path))?;
-        fs::rename(&self.partial, &self.out).map_err(TraceError::io("rename into place", &self.out))?;
+        fs::rename(&self.partial, &self.out)
+            .map_err(TraceError::io("rename into place", &self.out))?;
         Ok(BuildSummary {
             bytes_on_disk: dir_size(&self.out),
             path: self.out,
@@ -292,7 +320,10 @@ pub struct Index {
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Index").field("dir", &self.dir).field("shards", &self.shards.len()).finish_non_exhaustive()
+        f.debug_struct("Index")
+            .field("dir", &self.dir)
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -305,13 +336,19 @@ impl Index {
     pub fn open(dir: &Path, tokenizer: Arc<dyn IndexTokenizer>) -> Result<Index, TraceError> {
         let mpath = dir.join("index.json");
         if !mpath.exists() {
-            return Err(TraceError::NoShards { path: dir.to_owned() });
+            return Err(TraceError::NoShards {
+                path: dir.to_owned(),
+            });
         }
         let bytes = fs::read(&mpath).map_err(TraceError::io("read", &mpath))?;
-        let manifest: IndexManifest =
-            serde_json::from_slice(&bytes).map_err(|e| TraceError::corrupt(&mpath, e.to_string()))?;
+        let manifest: IndexManifest = serde_json::from_slice(&bytes)
+            .map_err(|e| TraceError::corrupt(&mpath, e.to_string()))?;
         if manifest.format != INDEX_FORMAT {
-            return Err(TraceError::ShardVersion { path: mpath, found: manifest.format, expected: INDEX_FORMAT });
+            return Err(TraceError::ShardVersion {
+                path: mpath,
+                found: manifest.format,
+                expected: INDEX_FORMAT,
+            });
         }
         let mut shards = Vec::new();
         for name in &manifest.shards {
@@ -406,7 +443,12 @@ impl Index {
                     break;
                 }
                 scanned += 1;
-                *per_doc.entry(DocAddress { shard: si, doc: s.doc_of(s.sa(i)) }).or_default() += 1;
+                *per_doc
+                    .entry(DocAddress {
+                        shard: si,
+                        doc: s.doc_of(s.sa(i)),
+                    })
+                    .or_default() += 1;
             }
         }
         let mut ranked: Vec<(DocAddress, u64)> = per_doc.into_iter().collect();
@@ -415,14 +457,24 @@ impl Index {
         for (address, n) in ranked {
             let meta = self.shards[address.shard].doc_meta(address.doc)?;
             let tomb = self.tombstones.get(&meta.id).cloned();
-            let hit = DocHit { address, meta, occurrences: n, withdrawn: tomb };
+            let hit = DocHit {
+                address,
+                meta,
+                occurrences: n,
+                withdrawn: tomb,
+            };
             if hit.withdrawn.is_some() {
                 withdrawn.push(hit);
             } else if documents.len() < limit {
                 documents.push(hit);
             }
         }
-        Ok(DocumentsResult { occurrences, documents, withdrawn, complete: scanned as u64 == occurrences })
+        Ok(DocumentsResult {
+            occurrences,
+            documents,
+            withdrawn,
+            complete: scanned as u64 == occurrences,
+        })
     }
 
     /// The ∞-gram next-token distribution after `context`.
@@ -440,7 +492,11 @@ impl Index {
         let (mut lo, mut hi) = (0usize, context.len());
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            if has_next(mid) { lo = mid } else { hi = mid - 1 }
+            if has_next(mid) {
+                lo = mid
+            } else {
+                hi = mid - 1
+            }
         }
         let q = &context[context.len() - lo..];
         let mut counts: BTreeMap<u16, u64> = BTreeMap::new();
@@ -449,7 +505,11 @@ impl Index {
                 *counts.entry(t).or_default() += c;
             }
         }
-        InfinigramNtd { suffix_len: lo, total: counts.values().sum(), counts: counts.into_iter().collect() }
+        InfinigramNtd {
+            suffix_len: lo,
+            total: counts.values().sum(),
+            counts: counts.into_iter().collect(),
+        }
     }
 
     /// Metadata of a document.
@@ -474,7 +534,11 @@ fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError>
         Err(e) => return Err(TraceError::io("read", &path)(e)),
     };
     let mut out = HashMap::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let t: Tombstone = serde_json::from_str(line).map_err(|e| TraceError::BadCorpusLine {
             path: path.clone(),
             line: i as u64 + 1,
@@ -489,7 +553,9 @@ fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError>
 /// (shards stay immutable; the next build leaves the document out).
 pub fn withdraw(dir: &Path, tombstone: &Tombstone) -> Result<(), TraceError> {
     if !dir.join("index.json").exists() {
-        return Err(TraceError::NoShards { path: dir.to_owned() });
+        return Err(TraceError::NoShards {
+            path: dir.to_owned(),
+        });
     }
     let path = dir.join("withdrawn.jsonl");
     let mut f = fs::OpenOptions::new()
@@ -497,8 +563,10 @@ pub fn withdraw(dir: &Path, tombstone: &Tombstone) -> Result<(), TraceError> {
         .append(true)
         .open(&path)
         .map_err(TraceError::io("open", &path))?;
-    let mut line = serde_json::to_vec(tombstone).map_err(|e| TraceError::Parameter(e.to_string()))?;
+    let mut line =
+        serde_json::to_vec(tombstone).map_err(|e| TraceError::Parameter(e.to_string()))?;
     line.push(b'\n');
-    f.write_all(&line).map_err(TraceError::io("append to", &path))?;
+    f.write_all(&line)
+        .map_err(TraceError::io("append to", &path))?;
     f.sync_all().map_err(TraceError::io("sync", &path))
 }

@@ -57,7 +57,9 @@ impl NgramModel {
         vocab_size: usize,
     ) -> Result<Self, TraceError> {
         if !(1..=12).contains(&order) {
-            return Err(TraceError::Parameter(format!("n-gram order {order} is not in 1..=12")));
+            return Err(TraceError::Parameter(format!(
+                "n-gram order {order} is not in 1..=12"
+            )));
         }
         let mut raw: Vec<HashMap<Vec<u16>, u64>> = vec![HashMap::new(); order];
         for doc in docs {
@@ -73,9 +75,9 @@ impl NgramModel {
         let mut seen: Vec<u16> = raw[0].keys().map(|g| g[0]).collect();
         seen.sort_unstable();
         let mut counts: Vec<HashMap<Vec<u16>, u64>> = Vec::with_capacity(order);
-        for m in 1..order {
+        for higher in &raw[1..] {
             let mut cont: HashMap<Vec<u16>, u64> = HashMap::new();
-            for gram in raw[m].keys() {
+            for gram in higher.keys() {
                 *cont.entry(gram[1..].to_vec()).or_default() += 1;
             }
             counts.push(cont);
@@ -83,7 +85,13 @@ impl NgramModel {
         counts.push(std::mem::take(&mut raw[order - 1]));
         let discounts = counts.iter().map(discount).collect();
         let tables = counts.into_iter().map(contexts).collect();
-        Ok(Self { order, vocab_size, tables, discounts, seen })
+        Ok(Self {
+            order,
+            vocab_size,
+            tables,
+            discounts,
+            seen,
+        })
     }
 
     pub fn order(&self) -> usize {
@@ -108,7 +116,9 @@ impl NgramModel {
                 break;
             }
             let h = &context[context.len() - (m - 1)..];
-            let Some(ctx) = self.tables[m - 1].get(h) else { continue };
+            let Some(ctx) = self.tables[m - 1].get(h) else {
+                continue;
+            };
             let d = self.discounts[m - 1];
             let total = ctx.total as f64;
             let backoff = d * ctx.next.len() as f64 / total;
@@ -125,7 +135,10 @@ impl NgramModel {
     /// Natural-log probabilities as logits (ids the corpus never has get a large
     /// negative logit).
     pub fn next_token_logits(&mut self, context: &[u32]) -> Vec<f32> {
-        let ctx: Vec<u16> = context.iter().map(|&t| u16::try_from(t).unwrap_or(u16::MAX)).collect();
+        let ctx: Vec<u16> = context
+            .iter()
+            .map(|&t| u16::try_from(t).unwrap_or(u16::MAX))
+            .collect();
         self.probabilities(&ctx)
             .into_iter()
             .map(|p| if p > 0.0 { p.ln() as f32 } else { UNSEEN_LOGIT })
@@ -187,7 +200,10 @@ impl tracemark_lm::LanguageModel for NgramModel {
 
     fn next_token_logits(&mut self, context: &[u32]) -> Result<Vec<f32>, tracemark_lm::LmError> {
         if let Some(&t) = context.iter().find(|&&t| t as usize >= self.vocab_size) {
-            return Err(tracemark_lm::LmError::TokenOutOfRange { token: t, vocab_size: self.vocab_size });
+            return Err(tracemark_lm::LmError::TokenOutOfRange {
+                token: t,
+                vocab_size: self.vocab_size,
+            });
         }
         Ok(NgramModel::next_token_logits(self, context))
     }

@@ -37,7 +37,9 @@ use crate::{
 };
 
 #[cfg(not(target_endian = "little"))]
-compile_error!("shard files are little-endian and read in place: a big-endian target needs byte swapping");
+compile_error!(
+    "shard files are little-endian and read in place: a big-endian target needs byte swapping"
+);
 
 /// The shard format this build writes and reads.
 pub const SHARD_FORMAT: &str = "tracemark.trace-shard/v1";
@@ -127,12 +129,19 @@ impl ShardData {
 }
 
 /// Writes `bytes` to `dir/name`, returning its size and checksum.
-fn write_file(dir: &Path, name: &str, bytes: &[u8], sums: &mut BTreeMap<String, FileSum>) -> Result<(), TraceError> {
+fn write_file(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    sums: &mut BTreeMap<String, FileSum>,
+) -> Result<(), TraceError> {
     let path = dir.join(name);
     let file = fs::File::create(&path).map_err(TraceError::io("create", &path))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     w.write_all(bytes).map_err(TraceError::io("write", &path))?;
-    let file = w.into_inner().map_err(|e| TraceError::io("write", &path)(e.into_error()))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| TraceError::io("write", &path)(e.into_error()))?;
     file.sync_all().map_err(TraceError::io("sync", &path))?;
     sums.insert(
         name.to_owned(),
@@ -177,10 +186,16 @@ fn le_bytes_u64(values: &[u64]) -> &[u8] {
 }
 
 /// Writes `data` as a complete shard at `dest` (through `dest` + `.tmp`, then rename).
-pub(crate) fn write_shard(data: ShardData, tokenizer: TokenizerInfo, dest: &Path) -> Result<Manifest, TraceError> {
+pub(crate) fn write_shard(
+    data: ShardData,
+    tokenizer: TokenizerInfo,
+    dest: &Path,
+) -> Result<Manifest, TraceError> {
     let n = data.tokens.len();
     if n > MAX_SHARD_TOKENS {
-        return Err(TraceError::Parameter(format!("a shard of {n} tokens exceeds {MAX_SHARD_TOKENS}")));
+        return Err(TraceError::Parameter(format!(
+            "a shard of {n} tokens exceeds {MAX_SHARD_TOKENS}"
+        )));
     }
     let tmp = PathBuf::from(format!("{}.tmp", dest.display()));
     if tmp.exists() {
@@ -188,7 +203,12 @@ pub(crate) fn write_shard(data: ShardData, tokenizer: TokenizerInfo, dest: &Path
     }
     fs::create_dir_all(&tmp).map_err(TraceError::io("create", &tmp))?;
     let mut files = BTreeMap::new();
-    write_file(&tmp, "tokens.u16", bytemuck::cast_slice(&data.tokens), &mut files)?;
+    write_file(
+        &tmp,
+        "tokens.u16",
+        bytemuck::cast_slice(&data.tokens),
+        &mut files,
+    )?;
     let bits = sa_bits_for(n);
     let sa = suffix_array(&data.tokens)?;
     write_file(&tmp, "table.sa", &pack(&sa, bits), &mut files)?;
@@ -209,7 +229,8 @@ pub(crate) fn write_shard(data: ShardData, tokenizer: TokenizerInfo, dest: &Path
         minhash_hashes: NUM_HASHES,
         files,
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| TraceError::Parameter(e.to_string()))?;
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| TraceError::Parameter(e.to_string()))?;
     write_file(&tmp, "manifest.json", &json, &mut BTreeMap::new())?;
     fs::rename(&tmp, dest).map_err(TraceError::io("rename into place", dest))?;
     Ok(manifest)
@@ -249,7 +270,10 @@ fn expected_sizes(m: &Manifest) -> [(&'static str, u64); 6] {
         ("docs.u64", 8 * d),
         ("meta.idx", 8 * (d + 1)),
         ("minhash.u64", 8 * d * m.minhash_hashes as u64),
-        ("meta.jsonl", m.files.get("meta.jsonl").map_or(0, |f| f.bytes)),
+        (
+            "meta.jsonl",
+            m.files.get("meta.jsonl").map_or(0, |f| f.bytes),
+        ),
     ]
 }
 
@@ -271,15 +295,22 @@ impl Shard {
         if manifest.sa_bits != sa_bits_for(manifest.tokens as usize)
             || manifest.minhash_hashes != NUM_HASHES
         {
-            return Err(TraceError::corrupt(dir, "manifest parameters are inconsistent"));
+            return Err(TraceError::corrupt(
+                dir,
+                "manifest parameters are inconsistent",
+            ));
         }
         for (name, size) in expected_sizes(&manifest) {
             let recorded = manifest.files.get(name).map(|f| f.bytes);
-            let actual = fs::metadata(dir.join(name)).map_err(TraceError::io("stat", dir.join(name)))?.len();
+            let actual = fs::metadata(dir.join(name))
+                .map_err(TraceError::io("stat", dir.join(name)))?
+                .len();
             if recorded != Some(size) || actual != size {
                 return Err(TraceError::corrupt(
                     dir,
-                    format!("{name} has {actual} bytes, the manifest says {size} (truncated or damaged)"),
+                    format!(
+                        "{name} has {actual} bytes, the manifest says {size} (truncated or damaged)"
+                    ),
                 ));
             }
         }
@@ -306,8 +337,18 @@ impl Shard {
             && starts.windows(2).all(|w| w[0] < w[1])
             && starts.iter().all(|&s| tokens.get(s as usize) == Some(&SEP))
             && self.meta_offsets().windows(2).all(|w| w[0] <= w[1])
-            && self.meta_offsets().last().is_some_and(|&e| e as usize == self.meta.len());
-        if ok { Ok(()) } else { Err(TraceError::corrupt(&self.dir, "document table does not match the tokens")) }
+            && self
+                .meta_offsets()
+                .last()
+                .is_some_and(|&e| e as usize == self.meta.len());
+        if ok {
+            Ok(())
+        } else {
+            Err(TraceError::corrupt(
+                &self.dir,
+                "document table does not match the tokens",
+            ))
+        }
     }
 
     /// Recomputes every file's SHA-256 and compares it with the manifest.
@@ -323,7 +364,10 @@ impl Shard {
         for (name, bytes) in files {
             let sum = hex::encode(Sha256::digest(bytes));
             if self.manifest.files.get(name).map(|f| &f.sha256) != Some(&sum) {
-                return Err(TraceError::corrupt(&self.dir, format!("{name} does not match its SHA-256")));
+                return Err(TraceError::corrupt(
+                    &self.dir,
+                    format!("{name} does not match its SHA-256"),
+                ));
             }
         }
         Ok(())
@@ -376,7 +420,9 @@ impl Shard {
 
     /// The document holding token position `pos`.
     pub fn doc_of(&self, pos: usize) -> usize {
-        self.doc_starts().partition_point(|&s| s as usize <= pos).saturating_sub(1)
+        self.doc_starts()
+            .partition_point(|&s| s as usize <= pos)
+            .saturating_sub(1)
     }
 
     /// The tokens of document `doc` (without its separator).
@@ -391,7 +437,8 @@ impl Shard {
     pub fn doc_meta(&self, doc: usize) -> Result<DocMeta, TraceError> {
         let offs = self.meta_offsets();
         let line = &self.meta[offs[doc] as usize..offs[doc + 1] as usize];
-        serde_json::from_slice(line).map_err(|e| TraceError::corrupt(&self.dir, format!("metadata of document {doc}: {e}")))
+        serde_json::from_slice(line)
+            .map_err(|e| TraceError::corrupt(&self.dir, format!("metadata of document {doc}: {e}")))
     }
 
     /// The MinHash signature of document `doc`.
@@ -461,7 +508,9 @@ impl Shard {
     /// Within `range`, whose suffixes share their first `depth` tokens, the subrange
     /// whose next token is `t`.
     pub fn narrow(&self, range: Range<usize>, depth: usize, t: u16) -> Range<usize> {
-        let lo = self.partition(range.start, range.end, |p| self.token_at(p, depth) < Some(t));
+        let lo = self.partition(range.start, range.end, |p| {
+            self.token_at(p, depth) < Some(t)
+        });
         let hi = self.partition(lo, range.end, |p| self.token_at(p, depth) <= Some(t));
         lo..hi
     }
@@ -503,7 +552,9 @@ mod tests {
     fn packing_round_trips_at_every_width() {
         for bits in [1u32, 3, 8, 13, 27, 31] {
             let max = (1u64 << bits) - 1;
-            let values: Vec<i32> = (0..100u64).map(|i| ((i * 2_654_435_761) & max) as i32).collect();
+            let values: Vec<i32> = (0..100u64)
+                .map(|i| ((i * 2_654_435_761) & max) as i32)
+                .collect();
             let packed = pack(&values, bits);
             assert_eq!(packed.len(), packed_len(values.len(), bits));
             for (i, &v) in values.iter().enumerate() {

@@ -53,7 +53,10 @@ impl ByteTokenizer {
 
 impl IndexTokenizer for ByteTokenizer {
     fn identity(&self) -> String {
-        format!("sha256:{}", hex::encode(Sha256::digest(BYTE_TOKENIZER_NAME)))
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(BYTE_TOKENIZER_NAME))
+        )
     }
 
     fn name(&self) -> String {
@@ -124,10 +127,7 @@ mod tests {
     #[test]
     fn bytes_map_to_ids_one_to_256_with_their_ranges() {
         let t = ByteTokenizer.encode("aé").unwrap();
-        assert_eq!(
-            t,
-            vec![(98, 0..1), (0xC3 + 1, 1..2), (0xA9 + 1, 2..3)]
-        );
+        assert_eq!(t, vec![(98, 0..1), (0xC3 + 1, 1..2), (0xA9 + 1, 2..3)]);
         assert_eq!(ByteTokenizer::byte_of(98), Some(b'a'));
         assert_eq!(ByteTokenizer::byte_of(0), None);
         assert!(ByteTokenizer.identity().starts_with("sha256:"));

@@ -108,7 +108,11 @@ impl TraceReport {
                 range: s.range,
                 tokens: s.tokens as u64,
                 occurrences: s.occurrences,
-                documents: s.documents.iter().map(SourceDocument::document_ref).collect(),
+                documents: s
+                    .documents
+                    .iter()
+                    .map(SourceDocument::document_ref)
+                    .collect(),
             })
             .collect()
     }
@@ -117,9 +121,14 @@ impl TraceReport {
 impl SourceDocument {
     fn from_hit(hit: DocHit, options: &TraceOptions) -> Self {
         let m = hit.meta;
-        let at_fetch = m.rights.decision_at(options.usage, &options.actor, m.fetched_at);
+        let at_fetch = m
+            .rights
+            .decision_at(options.usage, &options.actor, m.fetched_at);
         let finding = tracemark_rights::finding(&m.id, &at_fetch);
-        let latest = m.rights.decision_at(options.usage, &options.actor, None).permission;
+        let latest = m
+            .rights
+            .decision_at(options.usage, &options.actor, None)
+            .permission;
         SourceDocument {
             id: m.id,
             owner: m.owner,
@@ -202,7 +211,11 @@ fn word_boundary(text: &str, b: usize) -> bool {
 
 /// The span shrunk to whole words (token boundaries that are word boundaries), if any
 /// remains.
-fn trim_to_words(text: &str, ranges: &[std::ops::Range<usize>], (mut s, mut e): (usize, usize)) -> Option<(usize, usize)> {
+fn trim_to_words(
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    (mut s, mut e): (usize, usize),
+) -> Option<(usize, usize)> {
     while s < e && !word_boundary(text, ranges[s].start) {
         s += 1;
     }
@@ -251,11 +264,20 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
     let ranges: Vec<std::ops::Range<usize>> = encoded.into_iter().map(|(_, r)| r).collect();
     let mut spans = maximal_spans(&longest_matches(index, &ids));
     if options.whole_words {
-        spans = drop_contained(spans.into_iter().filter_map(|sp| trim_to_words(text, &ranges, sp)).collect());
+        spans = drop_contained(
+            spans
+                .into_iter()
+                .filter_map(|sp| trim_to_words(text, &ranges, sp))
+                .collect(),
+        );
     }
     spans.retain(|(s, e)| e - s >= options.min_tokens.max(1));
     let byte_range = |(s, e): (usize, usize)| ByteRange::new(ranges[s].start, ranges[e - 1].end);
-    let all: Vec<ByteRange> = spans.iter().map(|&sp| byte_range(sp)).collect::<Result<_, _>>().map_err(|e| TraceError::Tokenizer(e.to_string()))?;
+    let all: Vec<ByteRange> = spans
+        .iter()
+        .map(|&sp| byte_range(sp))
+        .collect::<Result<_, _>>()
+        .map_err(|e| TraceError::Tokenizer(e.to_string()))?;
     let covered: usize = merge(all).iter().map(ByteRange::len).sum();
     let spans_total = spans.len();
     let kept = rarest(index, &ids, spans, options.keep_fraction);
@@ -269,8 +291,16 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
             tokens: e - s,
             occurrences: hits.occurrences,
             unigram_log10: unigram_log10(index, &ids[s..e]),
-            documents: hits.documents.into_iter().map(|h| SourceDocument::from_hit(h, options)).collect(),
-            withdrawn: hits.withdrawn.into_iter().filter_map(|h| h.withdrawn).collect(),
+            documents: hits
+                .documents
+                .into_iter()
+                .map(|h| SourceDocument::from_hit(h, options))
+                .collect(),
+            withdrawn: hits
+                .withdrawn
+                .into_iter()
+                .filter_map(|h| h.withdrawn)
+                .collect(),
         });
     }
     let merged = merge(out.iter().map(|s| s.range).collect());
@@ -278,7 +308,11 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
         tokenizer: index.tokenizer().name(),
         output_bytes: text.len(),
         output_tokens: ids.len(),
-        coverage: if text.is_empty() { 0.0 } else { covered as f64 / text.len() as f64 },
+        coverage: if text.is_empty() {
+            0.0
+        } else {
+            covered as f64 / text.len() as f64
+        },
         spans_total,
         spans: out,
         merged,
@@ -296,10 +330,17 @@ fn unigram_log10(index: &Index, ids: &[u16]) -> f64 {
 }
 
 /// The `ceil(fraction × L)` spans of lowest unigram probability, back in output order.
-fn rarest(index: &Index, ids: &[u16], mut spans: Vec<(usize, usize)>, fraction: Option<f64>) -> Vec<(usize, usize)> {
+fn rarest(
+    index: &Index,
+    ids: &[u16],
+    mut spans: Vec<(usize, usize)>,
+    fraction: Option<f64>,
+) -> Vec<(usize, usize)> {
     if let Some(f) = fraction {
         let k = ((f * ids.len() as f64).ceil() as usize).max(1);
-        spans.sort_by(|a, b| unigram_log10(index, &ids[a.0..a.1]).total_cmp(&unigram_log10(index, &ids[b.0..b.1])));
+        spans.sort_by(|a, b| {
+            unigram_log10(index, &ids[a.0..a.1]).total_cmp(&unigram_log10(index, &ids[b.0..b.1]))
+        });
         spans.truncate(k);
         spans.sort();
     }
@@ -317,13 +358,20 @@ pub struct NearDuplicate {
 
 impl NearDuplicate {
     pub fn finding(&self) -> NearDuplicateFinding {
-        NearDuplicateFinding { document: self.document.clone(), jaccard: self.jaccard }
+        NearDuplicateFinding {
+            document: self.document.clone(),
+            jaccard: self.jaccard,
+        }
     }
 }
 
 /// Documents that are LSH candidates of `text` with estimated Jaccard ≥ `min_jaccard`,
 /// most similar first (see [`crate::minhash`] for the exact hashing).
-pub fn near_duplicates(index: &Index, text: &str, min_jaccard: f64) -> Result<Vec<NearDuplicate>, TraceError> {
+pub fn near_duplicates(
+    index: &Index,
+    text: &str,
+    min_jaccard: f64,
+) -> Result<Vec<NearDuplicate>, TraceError> {
     let sig = minhash::signature(text);
     let mut out = Vec::new();
     for address in index.addresses() {
@@ -334,9 +382,17 @@ pub fn near_duplicates(index: &Index, text: &str, min_jaccard: f64) -> Result<Ve
         let j = minhash::estimated_jaccard(&sig, &other);
         if j >= min_jaccard {
             let meta: DocMeta = index.doc_meta(address)?;
-            out.push(NearDuplicate { withdrawn: index.tombstone(&meta.id).cloned(), document: meta.document_ref(), jaccard: j });
+            out.push(NearDuplicate {
+                withdrawn: index.tombstone(&meta.id).cloned(),
+                document: meta.document_ref(),
+                jaccard: j,
+            });
         }
     }
-    out.sort_by(|a, b| b.jaccard.total_cmp(&a.jaccard).then(a.document.id.cmp(&b.document.id)));
+    out.sort_by(|a, b| {
+        b.jaccard
+            .total_cmp(&a.jaccard)
+            .then(a.document.id.cmp(&b.document.id))
+    });
     Ok(out)
 }

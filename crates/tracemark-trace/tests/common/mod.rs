@@ -51,7 +51,10 @@ pub fn build(dir: &Path, name: &str, docs: Vec<Document>, max_shard_tokens: usiz
     let mut b = IndexBuilder::create(
         &out,
         &ByteTokenizer,
-        BuildOptions { max_shard_tokens, batch: 3 },
+        BuildOptions {
+            max_shard_tokens,
+            batch: 3,
+        },
     )
     .unwrap();
     for d in docs {
@@ -62,7 +65,10 @@ pub fn build(dir: &Path, name: &str, docs: Vec<Document>, max_shard_tokens: usiz
 }
 
 pub fn doc(id: &str, text: &str) -> Document {
-    Document { meta: DocMeta::new(id), text: text.to_owned() }
+    Document {
+        meta: DocMeta::new(id),
+        text: text.to_owned(),
+    }
 }
 
 /// The prose documents with owners and licences.
@@ -73,7 +79,14 @@ pub fn prose_docs() -> Vec<Document> {
         .map(|(i, (id, text))| {
             let mut d = doc(id, text);
             d.meta.owner = Some(format!("Owner {i}"));
-            d.meta.licence = Some(if i % 2 == 0 { "CC-BY-4.0" } else { "All rights reserved" }.into());
+            d.meta.licence = Some(
+                if i % 2 == 0 {
+                    "CC-BY-4.0"
+                } else {
+                    "All rights reserved"
+                }
+                .into(),
+            );
             d
         })
         .collect()
