@@ -156,6 +156,11 @@ pub struct TrustPolicy {
 }
 
 impl TrustPolicy {
+    /// Trust the log whose verifier key is `vkey` (the text of its `key.pub`).
+    pub fn from_log_vkey(vkey: &str) -> Result<Self, NoteError> {
+        Ok(Self::log_only(NoteVerifier::parse(vkey)?))
+    }
+
     /// Trust the log's key alone.
     pub fn log_only(log: NoteVerifier) -> Self {
         Self {

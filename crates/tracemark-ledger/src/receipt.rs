@@ -26,6 +26,7 @@ use crate::{
     },
     merkle::{Hash, ProofError, leaf_hash, verify_inclusion},
     note::MAX_NOTE_BYTES,
+    record::{GenerationRecord, RecordError},
 };
 
 /// The first line of every receipt.
@@ -79,6 +80,13 @@ pub struct VerifiedReceipt {
     /// The entry bytes, when the receipt or the caller supplied them.
     pub entry: Option<Vec<u8>>,
     pub checkpoint: VerifiedCheckpoint,
+}
+
+impl VerifiedReceipt {
+    /// The generation record the receipt proves, when its entry is one.
+    pub fn record(&self) -> Option<Result<GenerationRecord, RecordError>> {
+        self.entry.as_deref().map(GenerationRecord::from_json)
+    }
 }
 
 impl Receipt {

@@ -5,8 +5,8 @@
 use super::{ORIGIN, record, record_for, signer, text};
 use tracemark_core::{ContentHash, Diagnose, Fault, Payload};
 use tracemark_ledger::{
-    CheckpointError, Ledger, LedgerError, LogStore, Lookup, NoteSigner, NoteVerifier, Receipt,
-    ReceiptError, TextSketch, Tile, TileKind, TrustPolicy,
+    CheckpointError, Ledger, LedgerError, LogStore, Lookup, NoteSigner, Receipt, ReceiptError,
+    TextSketch, Tile, TileKind, TrustPolicy,
     merkle::{self, MemoryTree, leaf_hash},
     tiles::partial_tiles,
 };
@@ -30,7 +30,7 @@ pub fn ledger_with<B: Backend>(n: u64) -> Ledger<B::Store> {
 /// The verifier as a client has it: parsed from the `key.pub` text.
 pub fn public_policy<S: LogStore>(ledger: &Ledger<S>) -> TrustPolicy {
     let vkey = format!("{}\n", ledger.policy().log);
-    TrustPolicy::log_only(NoteVerifier::parse(&vkey).unwrap())
+    TrustPolicy::from_log_vkey(&vkey).unwrap()
 }
 
 pub fn appends_return_indexes_and_leaf_hashes_and_the_root_matches_memory<B: Backend>() {
@@ -131,6 +131,7 @@ pub fn receipts_verify_offline_with_only_the_public_key<B: Backend>() {
         assert_eq!(verified.index, index);
         assert_eq!(verified.entry.as_deref(), Some(record_bytes.as_slice()));
         assert_eq!(verified.checkpoint.checkpoint.size, 21);
+        assert_eq!(verified.record().unwrap().unwrap(), record(index));
         // Checked against another record, it says so.
         let other = record(index + 1).canonical_bytes().unwrap();
         assert_eq!(
