@@ -77,6 +77,7 @@ pub struct IndexBuilder<'t> {
     tokenizer: &'t dyn IndexTokenizer,
     options: BuildOptions,
     pending: Vec<Document>,
+    pending_ids: Vec<(DocMeta, Vec<u16>)>,
     current: ShardData,
     shards: Vec<String>,
     ids: HashSet<String>,
@@ -120,6 +121,7 @@ impl<'t> IndexBuilder<'t> {
             tokenizer,
             options,
             pending: Vec::new(),
+            pending_ids: Vec::new(),
             current: ShardData::default(),
             shards: Vec::new(),
             ids: HashSet::new(),
@@ -148,11 +150,24 @@ impl<'t> IndexBuilder<'t> {
         Ok(())
     }
 
+    /// Adds a document given as token ids (from a token file made elsewhere); it is
+    /// signed for near-duplicate search when the tokenizer can decode it.
+    pub fn add_tokens(&mut self, meta: DocMeta, ids: Vec<u16>) -> Result<(), TraceError> {
+        if !self.ids.insert(meta.id.clone()) {
+            return Err(TraceError::DuplicateId { id: meta.id });
+        }
+        self.pending_ids.push((meta, ids));
+        if self.pending_ids.len() >= self.options.batch {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
     /// Tokenises and signs the pending documents in parallel, then appends them.
     fn flush_batch(&mut self) -> Result<(), TraceError> {
         let batch = std::mem::take(&mut self.pending);
         let tok = self.tokenizer;
-        let done: Vec<Result<Prepared, TraceError>> = batch
+        let mut done: Vec<Result<Prepared, TraceError>> = batch
             .into_par_iter()
             .map(|d| {
                 Ok((
@@ -162,6 +177,18 @@ impl<'t> IndexBuilder<'t> {
                 ))
             })
             .collect();
+        let given = std::mem::take(&mut self.pending_ids);
+        done.extend(
+            given
+                .into_par_iter()
+                .map(|(meta, ids)| {
+                    let sig = tok
+                        .decode(&ids)
+                        .map_or([u64::MAX; minhash::NUM_HASHES], |t| minhash::signature(&t));
+                    Ok((meta, ids, sig))
+                })
+                .collect::<Vec<_>>(),
+        );
         for item in done {
             let (meta, ids, sig) = item?;
             if let Some(&t) = ids.iter().find(|&&t| t == SEP) {
@@ -253,6 +280,41 @@ pub fn build_index(
     let mut stats = IngestStats::default();
     for path in corpora {
         corpus::read_corpus(path, &mut stats, &mut |d| builder.add(d))?;
+    }
+    builder.finish(stats)
+}
+
+/// Builds an index from infini-gram's token file (u16 LE; each document is `0xFFFF`
+/// then its tokens; the file starts with `0xFFFF`), naming documents `doc-N`. The ids
+/// must be `tokenizer`'s (the anchor script's `make-corpus` writes [`crate::ByteTokenizer`]'s).
+pub fn build_from_token_file(
+    out: &Path,
+    token_file: &Path,
+    tokenizer: &dyn IndexTokenizer,
+    options: BuildOptions,
+) -> Result<BuildSummary, TraceError> {
+    let bytes = fs::read(token_file).map_err(TraceError::io("read", token_file))?;
+    let bad = |reason: &str| TraceError::BadMetadata {
+        path: token_file.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if bytes.len() % 2 != 0 {
+        return Err(bad("odd length: not a u16 token file"));
+    }
+    let tokens: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    drop(bytes);
+    if tokens.first() != Some(&SEP) {
+        return Err(bad("does not start with the 0xFFFF separator"));
+    }
+    let mut builder = IndexBuilder::create(out, tokenizer, options)?;
+    let mut stats = IngestStats::default();
+    for (n, doc) in tokens[1..].split(|&t| t == SEP).enumerate() {
+        // Empty documents are kept: the token array must stay the file's, byte for byte.
+        stats.documents += 1;
+        builder.add_tokens(DocMeta::new(format!("doc-{n}")), doc.to_vec())?;
     }
     builder.finish(stats)
 }

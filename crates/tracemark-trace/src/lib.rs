@@ -42,7 +42,7 @@ pub mod trace;
 pub use error::TraceError;
 pub use index::{
     BuildOptions, BuildSummary, DocAddress, DocHit, DocumentsResult, Index, IndexBuilder,
-    InfinigramNtd, Tombstone, build_index, withdraw,
+    InfinigramNtd, Tombstone, build_from_token_file, build_index, withdraw,
 };
 pub use ngram::NgramModel;
 pub use tokenizer::{ByteTokenizer, IndexTokenizer, SEP};

@@ -84,6 +84,16 @@ fn base_hash(shingle: &str) -> u64 {
     u64::from_le_bytes(b) % P
 }
 
+/// `v mod (2^61 - 1)` for `v < 2^122 + 2^61`, without a division (Mersenne reduction:
+/// `2^61 ≡ 1`), so the result is exactly `v % P`.
+#[inline]
+fn mod_mersenne61(v: u128) -> u64 {
+    let folded = (v & u128::from(P)) + (v >> 61);
+    let folded = (folded & u128::from(P)) + (folded >> 61);
+    let r = folded as u64;
+    if r >= P { r - P } else { r }
+}
+
 /// The signature of `text`.
 pub fn signature(text: &str) -> Signature {
     let coeffs = coefficients();
@@ -91,7 +101,7 @@ pub fn signature(text: &str) -> Signature {
     for s in shingles(text) {
         let x = base_hash(&s);
         for (slot, &(a, b)) in sig.iter_mut().zip(coeffs.iter()) {
-            let h = ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(P)) as u64;
+            let h = mod_mersenne61(u128::from(a) * u128::from(x) + u128::from(b));
             *slot = (*slot).min(h);
         }
     }
@@ -132,6 +142,20 @@ mod tests {
     const A: &str = "The ferry left the harbour an hour late, because the pilot had \
         gone looking for his dog among the fish crates on the quay, and nobody on board \
         thought it reasonable to sail without either of them.";
+
+    #[test]
+    fn mersenne_reduction_equals_the_remainder() {
+        let mut state = 7u64;
+        for _ in 0..10_000 {
+            let a = u128::from(splitmix64(&mut state) % P);
+            let x = u128::from(splitmix64(&mut state) % P);
+            let b = u128::from(splitmix64(&mut state) % P);
+            let v = a * x + b;
+            assert_eq!(u128::from(mod_mersenne61(v)), v % u128::from(P));
+        }
+        let max = u128::from(P - 1) * u128::from(P - 1) + u128::from(P - 1);
+        assert_eq!(u128::from(mod_mersenne61(max)), max % u128::from(P));
+    }
 
     #[test]
     fn words_are_lowercased_alphanumeric_runs() {

@@ -27,6 +27,12 @@ pub trait IndexTokenizer: Send + Sync {
     /// The tokens of `text`, each with the byte range of `text` it covers.
     fn encode(&self, text: &str) -> Result<Vec<(u16, Range<usize>)>, TraceError>;
 
+    /// The text of `ids`, where the tokenizer can say (used to sign documents ingested
+    /// as token ids); `None` when it cannot.
+    fn decode(&self, _ids: &[u16]) -> Option<String> {
+        None
+    }
+
     /// Only the ids (the corpus needs no ranges).
     fn encode_ids(&self, text: &str) -> Result<Vec<u16>, TraceError> {
         Ok(self.encode(text)?.into_iter().map(|(t, _)| t).collect())
@@ -77,6 +83,11 @@ impl IndexTokenizer for ByteTokenizer {
 
     fn encode_ids(&self, text: &str) -> Result<Vec<u16>, TraceError> {
         Ok(text.bytes().map(|b| u16::from(b) + 1).collect())
+    }
+
+    fn decode(&self, ids: &[u16]) -> Option<String> {
+        let bytes: Option<Vec<u8>> = ids.iter().map(|&t| Self::byte_of(t.into())).collect();
+        Some(String::from_utf8_lossy(&bytes?).into_owned())
     }
 }
 
