@@ -63,6 +63,52 @@ fn appends(c: &mut Criterion) {
         b.iter(|| ledger.append_records(&records).unwrap())
     });
     group.finish();
+    report_storage(&ledger, &dir.path().join("bench.db"));
+}
+
+/// Prints the storage cost of generation records (entry, lookup keys, LSH rows, hashes).
+fn report_storage(ledger: &Ledger<SqliteStore>, db: &std::path::Path) {
+    let entries = ledger.size().unwrap();
+    let wal = db.with_extension("db-wal");
+    let bytes = [db, wal.as_path()]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+    if let Some(per) = bytes.checked_div(entries) {
+        eprintln!(
+            "SQLite storage: {bytes} bytes for {entries} generation records ({per} bytes/record)"
+        );
+    }
+}
+
+/// The same appends on PostgreSQL, when `TRACEMARK_BENCH_POSTGRES` names a database.
+fn postgres_appends(c: &mut Criterion) {
+    let Ok(url) = std::env::var("TRACEMARK_BENCH_POSTGRES") else {
+        eprintln!("postgres_append: set TRACEMARK_BENCH_POSTGRES to run");
+        return;
+    };
+    let schema = format!("tracemark_bench_{}", std::process::id());
+    let store = tracemark_ledger::PostgresStore::connect_in_schema(&url, Some(&schema)).unwrap();
+    let mut ledger = Ledger::new(store, signer());
+    let records: Vec<GenerationRecord> = (0..1000).map(record).collect();
+    let mut group = c.benchmark_group("postgres_append");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("single", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            ledger
+                .append_records(std::slice::from_ref(&records[i % 1000]))
+                .unwrap();
+            i += 1;
+        })
+    });
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("batch_1000", |b| {
+        b.iter(|| ledger.append_records(&records).unwrap())
+    });
+    group.finish();
 }
 
 fn proofs_in_memory(c: &mut Criterion) {
@@ -149,5 +195,11 @@ fn merkle_inclusion(ledger: &Ledger<SqliteStore>, index: u64) -> Vec<merkle::Has
     ledger.inclusion_proof(index, MILLION).unwrap()
 }
 
-criterion_group!(benches, appends, proofs_in_memory, proofs_from_sqlite);
+criterion_group!(
+    benches,
+    appends,
+    postgres_appends,
+    proofs_in_memory,
+    proofs_from_sqlite
+);
 criterion_main!(benches);
