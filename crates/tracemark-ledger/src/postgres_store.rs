@@ -6,7 +6,10 @@
 //! anyway). A commit returns after PostgreSQL has flushed its WAL (`synchronous_commit`
 //! is forced `on` for the session), so an acknowledged append is durable.
 
-use std::sync::{Mutex, MutexGuard};
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
 
 use postgres::{Client, NoTls, Transaction};
 
@@ -144,59 +147,117 @@ impl PostgresStore {
         // that matters: every operation is its own statement or transaction.
         self.client.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    fn insert_entry(
+/// The rows one append writes, gathered in memory so that each table gets one
+/// multi-row `INSERT … SELECT FROM unnest(…)` (one round trip) instead of one per row.
+#[derive(Default)]
+struct Rows {
+    idx: Vec<i64>,
+    data: Vec<Vec<u8>>,
+    content_hash: Vec<Option<Vec<u8>>>,
+    key_id: Vec<Option<String>>,
+    payload: Vec<Option<String>>,
+    generation_id: Vec<Option<String>>,
+    sketch: Vec<Option<Vec<u8>>>,
+    node_level: Vec<i16>,
+    node_idx: Vec<i64>,
+    node_hash: Vec<Vec<u8>>,
+    lsh_band: Vec<i16>,
+    lsh_bucket: Vec<i64>,
+    lsh_idx: Vec<i64>,
+}
+
+impl Rows {
+    /// Computes every row for `entries` appended at `first`; reads back only the left
+    /// siblings that earlier batches wrote.
+    fn build(
         tx: &mut Transaction<'_>,
-        index: u64,
-        entry: &NewEntry,
-    ) -> Result<(), StoreError> {
-        if entry.data.len() > MAX_ENTRY_BYTES {
-            return Err(StoreError::EntryTooLarge {
-                index,
-                size: entry.data.len(),
-            });
+        first: u64,
+        entries: &[NewEntry],
+    ) -> Result<Self, StoreError> {
+        let read = tx.prepare("SELECT hash FROM nodes WHERE level = $1 AND idx = $2")?;
+        let mut fresh: HashMap<(u8, u64), Hash> = HashMap::new();
+        let mut rows = Rows::default();
+        for (i, entry) in entries.iter().enumerate() {
+            let index = first + i as u64;
+            if entry.data.len() > MAX_ENTRY_BYTES {
+                return Err(StoreError::EntryTooLarge {
+                    index,
+                    size: entry.data.len(),
+                });
+            }
+            let idx = sql_index(index)?;
+            rows.push_entry(idx, entry);
+            let leaf = leaf_hash(&entry.data);
+            let nodes = completed_subtrees(index, leaf, |level, i| {
+                if let Some(h) = fresh.get(&(level, i)) {
+                    return Ok(*h);
+                }
+                match tx.query_opt(&read, &[&i16::from(level), &sql_index(i)?])? {
+                    None => Err(StoreError::Proof(ProofError::MissingHash {
+                        level,
+                        index: i,
+                    })),
+                    Some(r) => to_hash(r.get::<_, &[u8]>(0), level, i),
+                }
+            })?;
+            for (level, i, hash) in nodes {
+                rows.node_level.push(i16::from(level));
+                rows.node_idx.push(sql_index(i)?);
+                rows.node_hash.push(hash.0.to_vec());
+                fresh.insert((level, i), hash);
+            }
         }
+        Ok(rows)
+    }
+
+    fn push_entry(&mut self, idx: i64, entry: &NewEntry) {
         let k = &entry.keys;
-        let idx = sql_index(index)?;
+        self.idx.push(idx);
+        self.data.push(entry.data.clone());
+        self.content_hash
+            .push(k.content_hash.as_ref().map(|h| h.as_bytes().to_vec()));
+        self.key_id
+            .push(k.key_id.as_ref().map(|id| id.as_str().to_owned()));
+        self.payload.push(k.payload.as_ref().map(payload_key));
+        self.generation_id.push(k.generation_id.clone());
+        self.sketch
+            .push(k.sketch.as_ref().map(TextSketch::to_bytes));
+        if let Some(sketch) = &k.sketch {
+            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
+                self.lsh_band.push(band as i16);
+                self.lsh_bucket.push(bucket);
+                self.lsh_idx.push(idx);
+            }
+        }
+    }
+
+    fn insert(&self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
         tx.execute(
             "INSERT INTO entries(idx, data, content_hash, key_id, payload, generation_id, sketch)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::TEXT[],
+                                  $5::TEXT[], $6::TEXT[], $7::BYTEA[])",
             &[
-                &idx,
-                &entry.data,
-                &k.content_hash.as_ref().map(|h| h.as_bytes().to_vec()),
-                &k.key_id.as_ref().map(|id| id.as_str().to_owned()),
-                &k.payload.as_ref().map(payload_key),
-                &k.generation_id,
-                &k.sketch.as_ref().map(TextSketch::to_bytes),
+                &self.idx,
+                &self.data,
+                &self.content_hash,
+                &self.key_id,
+                &self.payload,
+                &self.generation_id,
+                &self.sketch,
             ],
         )?;
-        if let Some(sketch) = &k.sketch {
-            let stmt = tx.prepare("INSERT INTO lsh(band, bucket, idx) VALUES ($1, $2, $3)")?;
-            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
-                tx.execute(&stmt, &[&(band as i16), &bucket, &idx])?;
-            }
-        }
-        let leaf = leaf_hash(&entry.data);
-        let nodes = completed_subtrees(index, leaf, |level, i| {
-            let row = tx.query_opt(
-                "SELECT hash FROM nodes WHERE level = $1 AND idx = $2",
-                &[&i16::from(level), &sql_index(i)?],
-            )?;
-            match row {
-                None => Err(StoreError::Proof(ProofError::MissingHash {
-                    level,
-                    index: i,
-                })),
-                Some(r) => to_hash(r.get::<_, &[u8]>(0), level, i),
-            }
-        })?;
-        for (level, i, hash) in nodes {
-            tx.execute(
-                "INSERT INTO nodes(level, idx, hash) VALUES ($1, $2, $3)",
-                &[&i16::from(level), &sql_index(i)?, &hash.0.as_slice()],
-            )?;
-        }
+        tx.execute(
+            "INSERT INTO nodes(level, idx, hash)
+             SELECT * FROM unnest($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
+            &[&self.node_level, &self.node_idx, &self.node_hash],
+        )?;
+        tx.execute(
+            "INSERT INTO lsh(band, bucket, idx)
+             SELECT * FROM unnest($1::SMALLINT[], $2::BIGINT[], $3::BIGINT[])",
+            &[&self.lsh_band, &self.lsh_bucket, &self.lsh_idx],
+        )?;
         Ok(())
     }
 }
@@ -215,9 +276,7 @@ impl LogStore for PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
         let max: Option<i64> = tx.query_one("SELECT MAX(idx) FROM entries", &[])?.get(0);
         let first = max.map_or(0, |m| m as u64 + 1);
-        for (i, entry) in entries.iter().enumerate() {
-            Self::insert_entry(&mut tx, first + i as u64, entry)?;
-        }
+        Rows::build(&mut tx, first, entries)?.insert(&mut tx)?;
         tx.commit()?;
         Ok(first)
     }
