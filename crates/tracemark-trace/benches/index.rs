@@ -20,7 +20,10 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
@@ -49,7 +52,11 @@ fn build(dir: &std::path::Path, name: &str, docs: &[String]) -> Index {
     let out = dir.join(name);
     let mut b = IndexBuilder::create(&out, &ByteTokenizer, BuildOptions::default()).unwrap();
     for (i, d) in docs.iter().enumerate() {
-        b.add(Document { meta: DocMeta::new(format!("d{i}")), text: d.clone() }).unwrap();
+        b.add(Document {
+            meta: DocMeta::new(format!("d{i}")),
+            text: d.clone(),
+        })
+        .unwrap();
     }
     b.finish(IngestStats::default()).unwrap();
     Index::open(&out, Arc::new(ByteTokenizer)).unwrap()

@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "build_seconds": secs, "tokens": s.tokens, "documents": s.documents, "shards": s.shards,
+                    "build_seconds": secs, "phases": s.timings, "tokens": s.tokens, "documents": s.documents, "shards": s.shards,
                     "bytes_on_disk": s.bytes_on_disk,
                     "bytes_per_token_all_files": s.bytes_on_disk as f64 / s.tokens as f64,
                     "bytes_per_token_tokens_sa_offsets": core as f64 / s.tokens as f64,

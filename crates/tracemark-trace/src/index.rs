@@ -65,6 +65,18 @@ pub struct BuildSummary {
     pub tokens: u64,
     pub bytes_on_disk: u64,
     pub ingest: IngestStats,
+    pub timings: BuildTimings,
+}
+
+/// Where a build's time went, in seconds (reading the corpus is not included).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildTimings {
+    /// Tokenising and MinHash-signing documents (in parallel), appending them.
+    pub prepare: f64,
+    /// libsais (OpenMP).
+    pub suffix_array: f64,
+    /// Packing and writing files, checksums.
+    pub write_shards: f64,
 }
 
 /// A document tokenised and signed, ready to append.
@@ -78,6 +90,7 @@ pub struct IndexBuilder<'t> {
     options: BuildOptions,
     pending: Vec<Document>,
     pending_ids: Vec<(DocMeta, Vec<u16>)>,
+    timings: BuildTimings,
     current: ShardData,
     shards: Vec<String>,
     ids: HashSet<String>,
@@ -122,6 +135,7 @@ impl<'t> IndexBuilder<'t> {
             options,
             pending: Vec::new(),
             pending_ids: Vec::new(),
+            timings: BuildTimings::default(),
             current: ShardData::default(),
             shards: Vec::new(),
             ids: HashSet::new(),
@@ -165,6 +179,15 @@ impl<'t> IndexBuilder<'t> {
 
     /// Tokenises and signs the pending documents in parallel, then appends them.
     fn flush_batch(&mut self) -> Result<(), TraceError> {
+        let started = std::time::Instant::now();
+        let shard_time = self.timings.suffix_array + self.timings.write_shards;
+        let result = self.prepare_batch();
+        let shards_written = self.timings.suffix_array + self.timings.write_shards - shard_time;
+        self.timings.prepare += started.elapsed().as_secs_f64() - shards_written;
+        result
+    }
+
+    fn prepare_batch(&mut self) -> Result<(), TraceError> {
         let batch = std::mem::take(&mut self.pending);
         let tok = self.tokenizer;
         let mut done: Vec<Result<Prepared, TraceError>> = batch
@@ -216,7 +239,10 @@ impl<'t> IndexBuilder<'t> {
     fn write_current(&mut self) -> Result<(), TraceError> {
         let data = std::mem::take(&mut self.current);
         let name = format!("shard-{:05}", self.shards.len());
-        shard::write_shard(data, self.info(), &self.partial.join(&name))?;
+        let started = std::time::Instant::now();
+        let (_, sa_seconds) = shard::write_shard(data, self.info(), &self.partial.join(&name))?;
+        self.timings.suffix_array += sa_seconds;
+        self.timings.write_shards += started.elapsed().as_secs_f64() - sa_seconds;
         self.shards.push(name);
         Ok(())
     }
@@ -250,6 +276,7 @@ impl<'t> IndexBuilder<'t> {
             documents: self.documents,
             tokens: self.tokens,
             ingest,
+            timings: self.timings,
         })
     }
 }

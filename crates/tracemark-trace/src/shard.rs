@@ -185,12 +185,13 @@ fn le_bytes_u64(values: &[u64]) -> &[u8] {
     bytemuck::cast_slice(values)
 }
 
-/// Writes `data` as a complete shard at `dest` (through `dest` + `.tmp`, then rename).
+/// Writes `data` as a complete shard at `dest` (through `dest` + `.tmp`, then rename);
+/// returns its manifest and the seconds spent building the suffix array.
 pub(crate) fn write_shard(
     data: ShardData,
     tokenizer: TokenizerInfo,
     dest: &Path,
-) -> Result<Manifest, TraceError> {
+) -> Result<(Manifest, f64), TraceError> {
     let n = data.tokens.len();
     if n > MAX_SHARD_TOKENS {
         return Err(TraceError::Parameter(format!(
@@ -210,7 +211,9 @@ pub(crate) fn write_shard(
         &mut files,
     )?;
     let bits = sa_bits_for(n);
+    let started = std::time::Instant::now();
     let sa = suffix_array(&data.tokens)?;
+    let suffix_array_seconds = started.elapsed().as_secs_f64();
     write_file(&tmp, "table.sa", &pack(&sa, bits), &mut files)?;
     drop(sa);
     write_file(&tmp, "docs.u64", le_bytes_u64(&data.doc_starts), &mut files)?;
@@ -233,7 +236,7 @@ pub(crate) fn write_shard(
         serde_json::to_vec_pretty(&manifest).map_err(|e| TraceError::Parameter(e.to_string()))?;
     write_file(&tmp, "manifest.json", &json, &mut BTreeMap::new())?;
     fs::rename(&tmp, dest).map_err(TraceError::io("rename into place", dest))?;
-    Ok(manifest)
+    Ok((manifest, suffix_array_seconds))
 }
 
 fn metadata_store(metas: &[DocMeta]) -> Result<(Vec<u8>, Vec<u64>), TraceError> {

@@ -310,3 +310,46 @@ fn folder_ingest_reads_sidecars_and_skips_bad_files() {
     .unwrap_err();
     assert!(matches!(err, TraceError::BadMetadata { .. }), "{err}");
 }
+
+#[test]
+fn an_infinigram_token_file_is_indexed_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut arr = token_array(&[HARBOUR, "", ORCHARD]);
+    let file = dir.path().join("corpus.u16");
+    fs::write(&file, bytemuck_bytes(&arr)).unwrap();
+    let out = dir.path().join("idx");
+    let s = tracemark_trace::build_from_token_file(
+        &out,
+        &file,
+        &ByteTokenizer,
+        BuildOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(s.documents, 3, "the empty document is kept");
+    assert_eq!(
+        fs::read(out.join("shard-00000/tokens.u16")).unwrap(),
+        fs::read(&file).unwrap()
+    );
+    let index = open(&out).unwrap();
+    assert_eq!(index.count_ids(&[]), arr.len() as u64);
+    assert_eq!(
+        index.count_ids(&[tracemark_trace::SEP, tracemark_trace::SEP]),
+        1
+    );
+    let found = tracemark_trace::near_duplicates(&index, ORCHARD, 0.9).unwrap();
+    assert_eq!(found[0].document.id, "doc-2", "decoded and signed");
+    arr.remove(0);
+    fs::write(&file, bytemuck_bytes(&arr)).unwrap();
+    let err = tracemark_trace::build_from_token_file(
+        &dir.path().join("i2"),
+        &file,
+        &ByteTokenizer,
+        BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("separator"), "{err}");
+}
+
+fn bytemuck_bytes(v: &[u16]) -> Vec<u8> {
+    v.iter().flat_map(|t| t.to_le_bytes()).collect()
+}
