@@ -67,16 +67,30 @@ const SYNTHID_DEPTH: usize = 30;
 impl WatermarkKey {
     /// A fresh key for `scheme` with the recommended parameters.
     pub fn generate(scheme: SchemeId, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        Self::generate_with_payload(scheme, 0, rng)
+    }
+
+    /// A fresh key whose generations carry `payload_bits` bits (KGW family and Gumbel;
+    /// ignored for SynthID, which carries none).
+    pub fn generate_with_payload(
+        scheme: SchemeId,
+        payload_bits: u8,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Self {
         let kgw = |context_width| KgwParams {
             gamma: 0.25,
             delta: 2.0,
             context_width,
+            payload_bits,
         };
         let config = match scheme {
             SchemeId::KgwLeftHash => SchemeConfig::KgwLeftHash(kgw(1)),
             SchemeId::KgwSelfHash => SchemeConfig::KgwSelfHash(kgw(4)),
             SchemeId::Unigram => SchemeConfig::Unigram(kgw(0)),
-            SchemeId::Gumbel => SchemeConfig::Gumbel(GumbelParams { context_width: 4 }),
+            SchemeId::Gumbel => SchemeConfig::Gumbel(GumbelParams {
+                context_width: 4,
+                payload_bits,
+            }),
             SchemeId::SynthId => SchemeConfig::SynthId(SynthIdParams {
                 keys: Secret::new((0..SYNTHID_DEPTH).map(|_| rng.next_u64()).collect()),
                 ngram_len: 5,
@@ -101,6 +115,15 @@ impl WatermarkKey {
             secret: secret.map(Secret::new),
             tokenizer: None,
         }
+    }
+
+    /// The PRF secret as bytes.
+    pub(crate) fn secret_bytes(&self) -> Result<[u8; 32], crate::WatermarkError> {
+        let invalid =
+            || crate::WatermarkError::InvalidKey("the secret is not 64 hex digits".into());
+        let hex_secret = self.secret.as_ref().ok_or_else(invalid)?;
+        let bytes = hex::decode(hex_secret.expose()).map_err(|_| invalid())?;
+        bytes.try_into().map_err(|_| invalid())
     }
 
     pub fn scheme(&self) -> SchemeId {

@@ -4,9 +4,31 @@
 //! This crate is pure: it sees token ids and logits, never files, models or text, so it
 //! can be reused by any generation stack and tested without one. Each scheme has a stable
 //! id ([`SchemeId`]) so that text marked today stays detectable by every later version.
+//!
+//! * [`Watermarker`] turns a [`WatermarkKey`] into a marker for a vocabulary:
+//!   [`Watermarker::start`] gives a [`WatermarkSampler`] that a sampling loop calls once
+//!   per step; [`Watermarker::detect`] and [`Watermarker::detect_segments`] test token
+//!   ids with exact p-values ([`detect`] documents the tests, windows and payload
+//!   decoding).
+//! * [`prf`] specifies the keyed PRF (`tracemark-prf-v1`) precisely enough to reimplement.
+//! * [`synthid`] is bit-compatible with Google DeepMind's SynthID-Text reference.
 
+pub mod detect;
+pub mod error;
+pub mod gumbel;
 pub mod key;
+pub mod kgw;
+pub mod mt19937;
+pub mod prf;
 pub mod scheme;
+pub mod stats;
+pub mod synthid;
+pub mod watermarker;
 
+pub use detect::{TokenSegment, to_byte_segments};
+pub use error::WatermarkError;
 pub use key::{Secret, TokenizerBinding, WatermarkKey};
 pub use scheme::{GumbelParams, KgwParams, SchemeConfig, SchemeId, SynthIdParams};
+pub use watermarker::{
+    Decision, DetectOptions, Detection, Generation, Unmarked, WatermarkSampler, Watermarker,
+};

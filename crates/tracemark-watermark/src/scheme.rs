@@ -93,6 +93,10 @@ pub struct KgwParams {
     pub delta: f64,
     /// Tokens of context that seed the list (1 for LeftHash, 4 for SelfHash, 0 for Unigram).
     pub context_width: usize,
+    /// Bits of payload each generation carries (0: zero-bit). Needs `gamma = 1/r` with
+    /// `r` a power of two; each slot then carries `log2 r` bits.
+    #[serde(default)]
+    pub payload_bits: u8,
 }
 
 /// Gumbel-max parameters.
@@ -101,6 +105,9 @@ pub struct KgwParams {
 pub struct GumbelParams {
     /// Tokens of context that key the uniform variables.
     pub context_width: usize,
+    /// Bits of payload each generation carries (0: zero-bit), 2 bits per slot.
+    #[serde(default)]
+    pub payload_bits: u8,
 }
 
 /// SynthID-Text parameters, named as in transformers' `SynthIDTextWatermarkingConfig`.

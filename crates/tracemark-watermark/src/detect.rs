@@ -1,0 +1,397 @@
+//! From per-token observations to p-values: payload decoding, the exact tests and
+//! windowed detection.
+//!
+//! Every scheme reduces a token sequence to *observations*: for each scored token (a
+//! (context, token) pair seen for the first time, after the prompt), its payload slot and
+//! its score under each digit that slot could carry. Zero-bit keys have one slot and one
+//! digit. Under the null hypothesis (text not made with this key) the scores of distinct
+//! observations are independent draws of a known law: Bernoulli trials (KGW, Unigram,
+//! SynthID g-values) or Exp(1) (Gumbel), conditionally on the slots (which depend on the
+//! context only).
+//!
+//! **Payload decoding** picks, slot by slot, the digit with the largest total score: the
+//! message with the largest total among all `M = 2^bits` messages. For any *fixed*
+//! message the total has the exact null law (binomial or gamma), so the union bound over
+//! all `M` messages, `p = min(1, M · tail(total))`, is a valid p-value for the decoded
+//! message (Bonferroni over every payload tried).
+//!
+//! **Windowed detection** (text pasted into human writing) scans the observations with
+//! the window family `lengths = 32·2^i` observations (`i ≥ 0`, up to the number of
+//! observations) and `stride = length / 4`, plus the whole sequence; each window gets its
+//! exact tail, multiplied by the number of windows `W` (and by `M` for payload keys, whose
+//! digits are decoded on the whole sequence). Overlapping significant windows are merged
+//! into one segment, whose p-value is the smallest corrected window p-value inside it and
+//! whose bounds are refined to the maximum-sum sub-range of `score − drift`, with the
+//! drift halfway between the null mean and the segment's mean score.
+
+use std::ops::Range;
+
+use tracemark_core::{ByteRange, PValue, Segment, Verdict};
+
+use crate::{error::WatermarkError, stats};
+
+/// The null law of one observation's score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Null {
+    /// The score counts successes among `trials` Bernoulli(`p`) trials.
+    Binomial { p: f64, trials: u32 },
+    /// The score is Exp(1).
+    Exponential,
+}
+
+impl Null {
+    fn mean(self) -> f64 {
+        match self {
+            Null::Binomial { p, trials } => p * f64::from(trials),
+            Null::Exponential => 1.0,
+        }
+    }
+
+    /// `ln P[sum of `count` null scores ≥ total]`.
+    pub fn ln_tail(self, count: u64, total: f64) -> f64 {
+        match self {
+            Null::Binomial { p, trials } => {
+                stats::ln_binomial_sf(total.round() as u64, count * u64::from(trials), p)
+            }
+            Null::Exponential => stats::ln_gamma_sf(count, total),
+        }
+    }
+}
+
+/// Scores of the scored tokens under every digit.
+#[derive(Debug, Clone)]
+pub struct Observations {
+    pub null: Null,
+    /// Digits per slot (1 for zero-bit keys).
+    pub radix: u32,
+    /// Token index of each observation in the input.
+    pub index: Vec<usize>,
+    pub slot: Vec<u32>,
+    /// `radix` scores per observation, digit-major within an observation.
+    pub scores: Vec<f64>,
+}
+
+impl Observations {
+    pub fn new(null: Null, radix: u32) -> Self {
+        Self {
+            null,
+            radix,
+            index: Vec::new(),
+            slot: Vec::new(),
+            scores: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// How a payload is laid out: `bits` bits in slots of `log2(radix)` bits each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub bits: u8,
+    pub radix: u32,
+}
+
+impl Layout {
+    pub const ZERO_BIT: Layout = Layout { bits: 0, radix: 1 };
+
+    fn bits_per_slot(self) -> u32 {
+        self.radix.trailing_zeros()
+    }
+
+    /// Number of slots: one for zero-bit keys.
+    pub fn slots(self) -> u32 {
+        if self.bits == 0 {
+            1
+        } else {
+            u32::from(self.bits).div_ceil(self.bits_per_slot())
+        }
+    }
+
+    /// The digits of a payload value, slot 0 holding the lowest bits.
+    pub fn digits(self, value: u64) -> Vec<u32> {
+        if self.bits == 0 {
+            return vec![0];
+        }
+        let per = self.bits_per_slot();
+        (0..self.slots())
+            .map(|j| ((value >> (j * per)) & u64::from(self.radix - 1)) as u32)
+            .collect()
+    }
+
+    /// Digits slot `j` may hold (the last slot may have fewer bits).
+    fn allowed(self, j: u32) -> u32 {
+        if self.bits == 0 {
+            return 1;
+        }
+        let per = self.bits_per_slot();
+        let left = u32::from(self.bits) - j * per;
+        1 << left.min(per)
+    }
+
+    /// `ln M`, the number of messages a decoder tries.
+    pub fn ln_messages(self) -> f64 {
+        f64::from(self.bits) * std::f64::consts::LN_2
+    }
+}
+
+/// The decoded message and every observation's score under it.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub null: Null,
+    pub index: Vec<usize>,
+    pub score: Vec<f64>,
+    pub payload: u64,
+    /// `ln M` to add to every tail.
+    pub ln_messages: f64,
+}
+
+/// Picks the best digit per slot and keeps each observation's score under it.
+pub fn decode(obs: &Observations, layout: Layout) -> Evidence {
+    let r = obs.radix as usize;
+    let slots = layout.slots() as usize;
+    let mut totals = vec![0.0; slots * r];
+    for (i, &s) in obs.slot.iter().enumerate() {
+        for d in 0..r {
+            totals[s as usize * r + d] += obs.scores[i * r + d];
+        }
+    }
+    let digits: Vec<u32> = (0..slots)
+        .map(|j| {
+            let row = &totals[j * r..j * r + layout.allowed(j as u32) as usize];
+            let mut best = 0;
+            for (d, &t) in row.iter().enumerate() {
+                if t > row[best] {
+                    best = d;
+                }
+            }
+            best as u32
+        })
+        .collect();
+    let per = layout.bits_per_slot();
+    let payload = digits.iter().enumerate().fold(0u64, |acc, (j, &d)| {
+        acc | (u64::from(d) << (j as u32 * per))
+    });
+    let score = obs
+        .slot
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| obs.scores[i * r + digits[s as usize] as usize])
+        .collect();
+    Evidence {
+        null: obs.null,
+        index: obs.index.clone(),
+        score,
+        payload: if layout.bits == 0 { 0 } else { payload },
+        ln_messages: layout.ln_messages(),
+    }
+}
+
+impl Evidence {
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// `ln p` of the whole sequence, corrected for every message tried.
+    pub fn ln_p(&self) -> f64 {
+        let total: f64 = self.score.iter().sum();
+        (self.null.ln_tail(self.len() as u64, total) + self.ln_messages).min(0.0)
+    }
+
+    /// Mean score per observation (green fraction, mean `−ln(1−r)`, mean g count).
+    pub fn mean_score(&self) -> f64 {
+        self.score.iter().sum::<f64>() / self.len().max(1) as f64
+    }
+}
+
+/// The documented window family over `n` observations: `(start, end)` in observation
+/// units.
+pub fn windows(n: usize) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = std::iter::once(0..n).collect();
+    let mut len = 32;
+    while len < n {
+        let stride = len / 4;
+        let mut start = 0;
+        while start + len <= n {
+            out.push(start..start + len);
+            start += stride;
+        }
+        if start < n && start + len > n {
+            out.push(n - len..n);
+        }
+        len *= 2;
+    }
+    out
+}
+
+/// A watermarked part of a token sequence, as token indices `start..end`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSegment {
+    pub tokens: Range<usize>,
+    pub verdict: Verdict,
+}
+
+/// Finds the significant segments. `make_verdict` turns a corrected p-value and the
+/// number of observations in the segment into a verdict.
+pub fn segments(
+    evidence: &Evidence,
+    alpha: f64,
+    make_verdict: impl Fn(PValue, u64) -> Verdict,
+) -> Vec<TokenSegment> {
+    let n = evidence.len();
+    let family = windows(n);
+    let ln_correction = (family.len() as f64).ln() + evidence.ln_messages;
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    for s in &evidence.score {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + s);
+    }
+    let mut significant: Vec<(Range<usize>, f64)> = family
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let total = prefix[w.end] - prefix[w.start];
+            let ln_p = evidence.null.ln_tail(w.len() as u64, total) + ln_correction;
+            (w, ln_p.min(0.0))
+        })
+        .filter(|(_, ln_p)| *ln_p <= alpha.ln())
+        .collect();
+    significant.sort_by_key(|(w, _)| (w.start, w.end));
+    let mut merged: Vec<(Range<usize>, f64)> = Vec::new();
+    for (w, ln_p) in significant {
+        match merged.last_mut() {
+            Some((m, best)) if w.start < m.end => {
+                m.end = m.end.max(w.end);
+                *best = best.min(ln_p);
+            }
+            _ => merged.push((w, ln_p)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(region, ln_p)| {
+            let refined = refine(evidence, &prefix, region);
+            let start = evidence.index[refined.start];
+            let end = evidence.index[refined.end - 1] + 1;
+            TokenSegment {
+                tokens: start..end,
+                verdict: make_verdict(PValue::from_ln(ln_p), refined.len() as u64),
+            }
+        })
+        .collect()
+}
+
+/// The maximum-sum sub-range of `score − drift` inside `region` (Kadane), the drift
+/// halfway between the null mean and the mean of the current range. Starting from the
+/// whole region (whose mean is diluted by the unmarked edges the windows overlap), a few
+/// rounds move the drift towards the marked part's own mean and the bounds inwards.
+fn refine(evidence: &Evidence, prefix: &[f64], region: Range<usize>) -> Range<usize> {
+    let mut range = region.clone();
+    for _ in 0..4 {
+        let mean = (prefix[range.end] - prefix[range.start]) / range.len() as f64;
+        let next = max_sum_range(
+            &evidence.score,
+            region.clone(),
+            0.5 * (evidence.null.mean() + mean),
+        );
+        if next == range {
+            break;
+        }
+        range = next;
+    }
+    range
+}
+
+/// Kadane's maximum-sum sub-range of `score − drift` within `region`.
+fn max_sum_range(score: &[f64], region: Range<usize>, drift: f64) -> Range<usize> {
+    let mut best = (f64::NEG_INFINITY, region.clone());
+    let mut run = 0.0;
+    let mut run_start = region.start;
+    for i in region {
+        if run <= 0.0 {
+            run = 0.0;
+            run_start = i;
+        }
+        run += score[i] - drift;
+        if run > best.0 {
+            best = (run, run_start..i + 1);
+        }
+    }
+    best.1
+}
+
+/// Maps token segments to byte ranges of the text, given each token's byte range (from
+/// the tokenizer's offsets), one per token of the sequence that was scored.
+pub fn to_byte_segments(
+    segments: &[TokenSegment],
+    offsets: &[ByteRange],
+) -> Result<Vec<Segment>, WatermarkError> {
+    segments
+        .iter()
+        .map(|s| {
+            let first = offsets.get(s.tokens.start);
+            let last = s.tokens.end.checked_sub(1).and_then(|i| offsets.get(i));
+            match (first, last) {
+                (Some(a), Some(b)) => Ok(Segment {
+                    range: a.cover(b),
+                    verdict: s.verdict.clone(),
+                }),
+                _ => Err(WatermarkError::OffsetsLength {
+                    expected: s.tokens.end,
+                    got: offsets.len(),
+                }),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_family_covers_the_sequence_at_every_scale() {
+        let w = windows(100);
+        assert_eq!(w[0], 0..100);
+        assert!(w.contains(&(0..32)));
+        assert!(w.contains(&(68..100)));
+        assert!(w.contains(&(0..64)) && w.contains(&(36..100)));
+        assert!(w.iter().all(|r| r.end <= 100 && !r.is_empty()));
+        assert_eq!(windows(10), vec![0..10]);
+    }
+
+    #[test]
+    fn layout_round_trips_digits() {
+        let layout = Layout { bits: 7, radix: 4 };
+        assert_eq!(layout.slots(), 4);
+        assert_eq!(layout.digits(0b101_1011), vec![3, 2, 1, 1]);
+        assert_eq!(layout.allowed(3), 2);
+        assert_eq!(Layout::ZERO_BIT.slots(), 1);
+    }
+
+    #[test]
+    fn decoding_picks_the_best_digit_within_the_payload_width() {
+        let mut obs = Observations::new(Null::Binomial { p: 0.25, trials: 1 }, 4);
+        // Slot 0 favours digit 2, slot 1 (one bit only) favours digit 3, which it may not
+        // hold, then digit 1.
+        for (slot, digit) in [(0, 2), (0, 2), (0, 1), (1, 3), (1, 3), (1, 1)] {
+            obs.index.push(obs.index.len());
+            obs.slot.push(slot);
+            obs.scores
+                .extend((0..4).map(|d| if d == digit { 1.0 } else { 0.0 }));
+        }
+        let ev = decode(&obs, Layout { bits: 3, radix: 4 });
+        assert_eq!(ev.payload, 0b1_10);
+        assert_eq!(ev.score, vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+}

@@ -1,0 +1,303 @@
+//! SynthID-Text (Dathathri et al., Nature 2024), bit-compatible with Google DeepMind's
+//! `synthid-text` and HF transformers' `SynthIDTextWatermarkLogitsProcessor`.
+//!
+//! Every integer step follows the reference (all arithmetic wraps at 64 bits):
+//! * `lcg(h, x) = (h + x) · 6364136223846793005 + 1`, the reference's accumulate hash;
+//! * an n-gram's hash folds `lcg` over its tokens from `h = 1`; layer `d`'s key is
+//!   `lcg(h, keys[d])`; its g-value is `table[floor_mod(key as i64, S)]`;
+//! * the sampling table is bit 0 of successive MT19937 outputs seeded with
+//!   `seed & 0xFFFFFFFF` (what `torch.randint(0, 2, (S,))` after `manual_seed` yields);
+//! * a position is masked when its (n-1)-token context hash is among the last `H` context
+//!   hashes (a history that starts as zeros), and from the first EOS on;
+//! * generation starts the context as n-1 zeros and ignores the prompt; the reference's
+//!   detector (synthid-text's colab, and the scores in the reference vectors) scores the
+//!   generated tokens alone, `outputs[:, prompt_len:]`, with no zeros prepended, so the
+//!   first n-1 generated tokens are context only (checked against the vectors: prepending
+//!   zeros gives n-1 more positions than the reference scored);
+//! * scores: mean = Σ mask·g / (D · Σ mask); weighted mean uses `linspace(10, 1, D)`
+//!   rescaled to sum to D.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::{error::WatermarkError, mt19937::Mt19937, scheme::SynthIdParams};
+
+const LCG_MULTIPLIER: u64 = 6_364_136_223_846_793_005;
+
+/// The reference's accumulate hash, one step.
+#[inline]
+pub fn lcg(h: u64, x: u64) -> u64 {
+    h.wrapping_add(x)
+        .wrapping_mul(LCG_MULTIPLIER)
+        .wrapping_add(1)
+}
+
+/// The hash of a token sequence folded from 1.
+pub fn ngram_hash(tokens: &[u32]) -> u64 {
+    tokens.iter().fold(1, |h, &t| lcg(h, u64::from(t)))
+}
+
+/// The reference's sampling table: bit 0 of MT19937 outputs.
+pub fn sampling_table(size: usize, seed: u64) -> Vec<u8> {
+    let mut mt = Mt19937::new(seed as u32);
+    (0..size).map(|_| (mt.next_u32() & 1) as u8).collect()
+}
+
+/// The per-layer weights of the weighted-mean score: `linspace(10, 1, D)` scaled to sum
+/// to D, so early layers, whose tournament matches are most often decisive, count most.
+pub fn layer_weights(depth: usize) -> Vec<f64> {
+    let raw: Vec<f64> = (0..depth)
+        .map(|i| {
+            if depth == 1 {
+                10.0
+            } else {
+                10.0 + i as f64 * (1.0 - 10.0) / (depth - 1) as f64
+            }
+        })
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|w| w * depth as f64 / sum).collect()
+}
+
+/// A SynthID configuration ready to mark and score.
+#[derive(Clone)]
+pub struct SynthId {
+    keys: Vec<u64>,
+    ngram_len: usize,
+    history: usize,
+    table: Vec<u8>,
+    /// Fraction of ones in the table: the exact null probability of a g-value.
+    ones: f64,
+}
+
+impl std::fmt::Debug for SynthId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SynthId")
+            .field("depth", &self.keys.len())
+            .field("ngram_len", &self.ngram_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-position output of [`SynthId::score`], as the reference computes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthIdScores {
+    /// `g_values[p][d]`, row p belonging to token `p + ngram_len - 1`.
+    pub g_values: Vec<Vec<u8>>,
+    pub context_repetition_mask: Vec<bool>,
+    pub eos_mask: Vec<bool>,
+    pub mask: Vec<bool>,
+    pub mean: f64,
+    pub weighted_mean: f64,
+    pub mean_unmasked: f64,
+    pub weighted_mean_unmasked: f64,
+}
+
+impl SynthId {
+    pub fn new(params: &SynthIdParams) -> Result<Self, WatermarkError> {
+        let keys = params.keys.expose().clone();
+        if keys.is_empty() || keys.len() > 32 {
+            return Err(WatermarkError::InvalidKey(
+                "SynthID needs 1 to 32 keys (one per tournament layer)".into(),
+            ));
+        }
+        if params.ngram_len < 2 || params.ngram_len > 32 {
+            return Err(WatermarkError::InvalidKey(
+                "ngram_len must be 2 to 32".into(),
+            ));
+        }
+        if params.sampling_table_size == 0 || params.sampling_table_size > 1 << 24 {
+            return Err(WatermarkError::InvalidKey(
+                "sampling_table_size must be 1 to 2^24".into(),
+            ));
+        }
+        if params.context_history_size == 0 {
+            return Err(WatermarkError::InvalidKey(
+                "context_history_size must be at least 1".into(),
+            ));
+        }
+        let table = sampling_table(params.sampling_table_size, params.sampling_table_seed);
+        let ones = table.iter().map(|&b| f64::from(b)).sum::<f64>() / table.len() as f64;
+        Ok(Self {
+            keys,
+            ngram_len: params.ngram_len,
+            history: params.context_history_size,
+            table,
+            ones,
+        })
+    }
+
+    pub fn depth(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn ngram_len(&self) -> usize {
+        self.ngram_len
+    }
+
+    /// Probability that a g-value is 1 for unwatermarked text.
+    pub fn null_probability(&self) -> f64 {
+        self.ones
+    }
+
+    pub fn table(&self) -> &[u8] {
+        &self.table
+    }
+
+    /// The g-values of a candidate after a context whose hash is `context_hash`, as a bit
+    /// mask (bit d = layer d).
+    #[inline]
+    pub fn g_bits(&self, context_hash: u64, candidate: u32) -> u32 {
+        let h = lcg(context_hash, u64::from(candidate));
+        let size = self.table.len() as i64;
+        self.keys.iter().enumerate().fold(0u32, |bits, (d, &k)| {
+            let index = (lcg(h, k) as i64).rem_euclid(size) as usize;
+            bits | (u32::from(self.table[index]) << d)
+        })
+    }
+
+    /// Scores token ids exactly as the reference's detector does: row p is the n-gram
+    /// `tokens[p..p + ngram_len]`. Pass the generated tokens only (without the prompt).
+    pub fn score(&self, tokens: &[u32], eos: Option<u32>) -> SynthIdScores {
+        let n = self.ngram_len;
+        let positions = tokens.len().saturating_sub(n - 1);
+        let depth = self.depth();
+        let mut g_values = Vec::with_capacity(positions);
+        let mut context_repetition_mask = Vec::with_capacity(positions);
+        let mut history: VecDeque<u64> = std::iter::repeat_n(0, self.history).collect();
+        for p in 0..positions {
+            let context = ngram_hash(&tokens[p..p + n - 1]);
+            let bits = self.g_bits(context, tokens[p + n - 1]);
+            g_values.push(
+                (0..depth)
+                    .map(|d| ((bits >> d) & 1) as u8)
+                    .collect::<Vec<_>>(),
+            );
+            context_repetition_mask.push(!history.contains(&context));
+            history.pop_back();
+            history.push_front(context);
+        }
+        let first_eos = eos.and_then(|e| tokens.iter().position(|&t| t == e));
+        let eos_mask: Vec<bool> = (0..positions)
+            .map(|p| first_eos.is_none_or(|e| p + n - 1 < e))
+            .collect();
+        let mask: Vec<bool> = context_repetition_mask
+            .iter()
+            .zip(&eos_mask)
+            .map(|(a, b)| *a && *b)
+            .collect();
+        let weights = layer_weights(depth);
+        let all = vec![true; positions];
+        SynthIdScores {
+            mean: weighted_score(&g_values, &mask, None),
+            weighted_mean: weighted_score(&g_values, &mask, Some(&weights)),
+            mean_unmasked: weighted_score(&g_values, &all, None),
+            weighted_mean_unmasked: weighted_score(&g_values, &all, Some(&weights)),
+            g_values,
+            context_repetition_mask,
+            eos_mask,
+            mask,
+        }
+    }
+
+    /// The positions the exact test scores, with their number of ones among the D
+    /// layers: the reference mask, strengthened so that a context is scored at most once
+    /// in the whole text (the reference forgets contexts older than its history), which
+    /// keeps the g-values of distinct positions independent under the null.
+    pub fn evidence(&self, input: &[u32], eos: Option<u32>) -> Vec<(usize, u32)> {
+        let n = self.ngram_len;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for p in 0..input.len().saturating_sub(n - 1) {
+            let token = input[p + n - 1];
+            if eos == Some(token) {
+                break;
+            }
+            let context = ngram_hash(&input[p..p + n - 1]);
+            if context == 0 || !seen.insert(context) {
+                continue;
+            }
+            out.push((p + n - 1, self.g_bits(context, token).count_ones()));
+        }
+        out
+    }
+
+    /// One generation step: the reference's non-distortionary tournament update of the
+    /// distribution `softmax(logits)`, returned as log-probabilities in `logits`.
+    /// `context` is the last `ngram_len - 1` generated tokens (zeros before the first).
+    /// Returns false (logits untouched) when the context repeats within the history.
+    pub fn reweight(
+        &self,
+        context: &[u32],
+        history: &mut VecDeque<u64>,
+        logits: &mut [f32],
+    ) -> bool {
+        let context_hash = ngram_hash(context);
+        let repeated = history.contains(&context_hash);
+        history.pop_back();
+        history.push_front(context_hash);
+        if repeated {
+            return false;
+        }
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut probs: Vec<(usize, f64, u32)> = Vec::new();
+        let mut total = 0.0;
+        for (v, &l) in logits.iter().enumerate() {
+            if l.is_finite() {
+                let p = f64::from(l - max).exp();
+                if p > 0.0 {
+                    total += p;
+                    probs.push((v, p, self.g_bits(context_hash, v as u32)));
+                }
+            }
+        }
+        for entry in &mut probs {
+            entry.1 /= total;
+        }
+        for d in 0..self.depth() {
+            let mass: f64 = probs
+                .iter()
+                .filter(|e| (e.2 >> d) & 1 == 1)
+                .map(|e| e.1)
+                .sum();
+            for entry in &mut probs {
+                entry.1 *= 1.0 + f64::from((entry.2 >> d) & 1) - mass;
+            }
+        }
+        logits.fill(f32::MIN);
+        for (v, p, _) in probs {
+            if p > 0.0 {
+                logits[v] = p.ln() as f32;
+            }
+        }
+        true
+    }
+
+    /// A fresh context history, as the reference starts it (zeros).
+    pub fn new_history(&self) -> VecDeque<u64> {
+        std::iter::repeat_n(0, self.history).collect()
+    }
+
+    /// Expected mean g-value of one layer when the distribution is uniform over `vocab`
+    /// tokens (synthid-text's `expected_mean_g_value` for two leaves): 0.5 + 0.25 (1 - 1/V).
+    pub fn expected_mean_g_value_uniform(vocab: usize) -> f64 {
+        0.5 + 0.25 * (1.0 - 1.0 / vocab as f64)
+    }
+}
+
+/// Σ mask·w·g / (D · Σ mask), the synthid-text mean and weighted-mean scores.
+fn weighted_score(g: &[Vec<u8>], mask: &[bool], weights: Option<&[f64]>) -> f64 {
+    let depth = g.first().map_or(1, Vec::len);
+    let mut sum = 0.0;
+    let mut count = 0usize;
+    for (row, &m) in g.iter().zip(mask) {
+        if m {
+            count += 1;
+            sum += row
+                .iter()
+                .enumerate()
+                .map(|(d, &x)| f64::from(x) * weights.map_or(1.0, |w| w[d]))
+                .sum::<f64>();
+        }
+    }
+    sum / (depth as f64 * count as f64)
+}
