@@ -40,7 +40,11 @@ fn corpus(bytes: usize) -> Vec<String> {
             let u = rng.next() % 1000;
             let w = WORDS[(u * u / 1000 * WORDS.len() as u64 / 1000) as usize];
             d.push_str(w);
-            d.push(if rng.next().is_multiple_of(12) { '.' } else { ' ' });
+            d.push(if rng.next().is_multiple_of(12) {
+                '.'
+            } else {
+                ' '
+            });
         }
         total += d.len();
         docs.push(d);

@@ -102,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|c| u16::from_le_bytes([c[0], c[1]]))
                 .collect();
             let n: usize = args[4].parse()?;
-            let mut ms = Vec::new();
+            let (mut ms, mut full, mut spans) = (Vec::new(), Vec::new(), 0usize);
             let mut state = 12345u64;
             while ms.len() < 20 {
                 state = state
@@ -119,10 +119,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let t = Instant::now();
                 std::hint::black_box(longest_matches(&index, &w));
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
+                // The full trace (spans, documents, rights) of the same window as text.
+                let text =
+                    String::from_utf8_lossy(&w.iter().map(|&t| (t - 1) as u8).collect::<Vec<u8>>())
+                        .into_owned();
+                let t = Instant::now();
+                let r = tracemark_trace::trace(
+                    &index,
+                    &text,
+                    &tracemark_trace::TraceOptions::default(),
+                )?;
+                full.push(t.elapsed().as_secs_f64() * 1e3);
+                spans += r.spans.len();
             }
             println!(
                 "{}",
-                serde_json::json!({"windows": ms.len(), "tokens": n, "p50_ms": pct(&mut ms, 50.0), "max_ms": pct(&mut ms, 100.0)})
+                serde_json::json!({"windows": ms.len(), "tokens": n, "longest_match_p50_ms": pct(&mut ms, 50.0), "longest_match_max_ms": pct(&mut ms, 100.0), "full_trace_p50_ms": pct(&mut full, 50.0), "full_trace_max_ms": pct(&mut full, 100.0), "spans_kept": spans})
             );
         }
         _ => eprintln!("usage: see the module doc"),

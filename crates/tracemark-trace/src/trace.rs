@@ -223,10 +223,32 @@ fn trim_to_words(
         e -= 1;
     }
     // Leading or trailing whitespace adds nothing to a span.
-    while s < e && text[ranges[s].clone()].chars().all(char::is_whitespace) {
+    // (Bytes, not `str` slices: a byte token may cover part of a character.)
+    let blank = |r: &std::ops::Range<usize>| {
+        text.as_bytes()[r.clone()]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+    };
+    while s < e && blank(&ranges[s]) {
         s += 1;
     }
-    while e > s && text[ranges[e - 1].clone()].chars().all(char::is_whitespace) {
+    while e > s && blank(&ranges[e - 1]) {
+        e -= 1;
+    }
+    (s < e).then_some((s, e))
+}
+
+/// The span shrunk to whole characters: a byte-level match can end inside a UTF-8
+/// character, and reported ranges must slice the output.
+fn trim_to_chars(
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    (mut s, mut e): (usize, usize),
+) -> Option<(usize, usize)> {
+    while s < e && !text.is_char_boundary(ranges[s].start) {
+        s += 1;
+    }
+    while e > s && !text.is_char_boundary(ranges[e - 1].end) {
         e -= 1;
     }
     (s < e).then_some((s, e))
@@ -263,14 +285,14 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
     let ids: Vec<u16> = encoded.iter().map(|(t, _)| *t).collect();
     let ranges: Vec<std::ops::Range<usize>> = encoded.into_iter().map(|(_, r)| r).collect();
     let mut spans = maximal_spans(&longest_matches(index, &ids));
-    if options.whole_words {
-        spans = drop_contained(
-            spans
-                .into_iter()
-                .filter_map(|sp| trim_to_words(text, &ranges, sp))
-                .collect(),
-        );
-    }
+    let trim = |sp| {
+        if options.whole_words {
+            trim_to_words(text, &ranges, sp)
+        } else {
+            trim_to_chars(text, &ranges, sp)
+        }
+    };
+    spans = drop_contained(spans.into_iter().filter_map(trim).collect());
     spans.retain(|(s, e)| e - s >= options.min_tokens.max(1));
     let byte_range = |(s, e): (usize, usize)| ByteRange::new(ranges[s].start, ranges[e - 1].end);
     let all: Vec<ByteRange> = spans

@@ -247,3 +247,33 @@ fn the_smoothed_model_keeps_entropy_where_the_infinigram_is_deterministic() {
         "'th' is most often followed by 'e'"
     );
 }
+
+#[test]
+fn byte_matches_that_end_inside_a_character_are_trimmed_to_whole_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(
+        dir.path(),
+        "i",
+        vec![doc("q", "the word “alpha beta gamma” ends here")],
+        1 << 20,
+    );
+    // ” and “ share their first two bytes: the byte-level match ends inside a character.
+    let output = "the word ”alpha beta gamma“ ends here";
+    for whole_words in [true, false] {
+        let options = TraceOptions {
+            min_tokens: 3,
+            whole_words,
+            ..all_spans()
+        };
+        let report = trace(&index, output, &options).unwrap();
+        for s in &report.spans {
+            assert_eq!(s.range.slice(output).unwrap(), s.text);
+        }
+        let texts: Vec<&str> = report.spans.iter().map(|s| s.text.as_str()).collect();
+        assert!(
+            texts.contains(&"alpha beta gamma"),
+            "{whole_words}: {texts:?}"
+        );
+        assert!(texts.iter().any(|t| t.starts_with("the word")), "{texts:?}");
+    }
+}
