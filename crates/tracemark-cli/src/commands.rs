@@ -1,12 +1,16 @@
 //! The subcommands: each turns its arguments into a call and its result into [`Output`].
 
-use std::{fmt::Write as _, io::Read, path::PathBuf};
+use std::{
+    fmt::Write as _,
+    io::Read,
+    path::{Path, PathBuf},
+};
 
 use clap::{Args, Subcommand};
 use tracemark::{
     Config, Error, Result,
     config::ConfigSource,
-    core::{ContentHash, KeyStore, keyfile::Replace},
+    core::{ContentHash, KeyStore, Timestamp, keyfile::Replace},
     credentials::SigningAlgorithm,
     keygen::{self, Destination, GeneratedKey, KeySpec},
     watermark::SchemeId,
@@ -22,6 +26,10 @@ pub enum Command {
         #[arg(long, default_value = "tracemark-demo")]
         out: PathBuf,
     },
+    /// Generate text with a model, watermarked with a key.
+    Generate(GenerateArgs),
+    /// Test a text (or token ids) for a watermark; exit status 1 when not detected.
+    Detect(DetectArgs),
     /// Generate a key of any kind.
     #[command(subcommand)]
     Keygen(Keygen),
@@ -37,11 +45,65 @@ pub enum Command {
         #[arg(long)]
         nfc: bool,
     },
+    /// Rights signals: opt-outs and licences for text and data mining and AI uses.
+    #[command(subcommand)]
+    Rights(RightsCommand),
     /// Show or check the configuration in force.
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Print the version and the formats this build writes.
     Version,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The model: a llama2.c checkpoint (tokenizer.bin beside it) or an HF llama directory
+    /// [default: the configuration's model].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The watermark key [default: the configuration's first watermark key].
+    #[arg(long, conflicts_with = "no_watermark")]
+    key: Option<PathBuf>,
+    #[arg(long)]
+    prompt: String,
+    #[arg(long, default_value_t = 200)]
+    max_tokens: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Softmax temperature (0: greedy).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// Sample only from the k most likely tokens (0: all).
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Sample only from the most likely tokens that reach this probability (1: all).
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f32,
+    /// A payload to embed, in hex (needs a key configured for a payload).
+    #[arg(long, conflicts_with = "no_watermark")]
+    payload: Option<String>,
+    /// Generate without a watermark.
+    #[arg(long)]
+    no_watermark: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The watermark key [default: the configuration's first watermark key].
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// The model whose tokenizer to use [default: the configuration's model].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Read token ids (whitespace- or comma-separated, or a JSON array) instead of text.
+    #[arg(long)]
+    tokens: bool,
+    /// The false-positive rate the verdict guarantees.
+    #[arg(long, default_value_t = 1e-3)]
+    fpr: f64,
+    /// The file to test (`-` for standard input).
+    #[arg(default_value = "-")]
+    file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +126,9 @@ pub enum Keygen {
         /// The scheme id (`tracemark schemes` lists them).
         #[arg(long, default_value = "kgw-selfhash-v1")]
         scheme: String,
+        /// Bind the key to this model's tokenizer (detecting with another is then an error).
+        #[arg(long)]
+        model: Option<PathBuf>,
         #[command(flatten)]
         out: KeyOut,
     },
@@ -103,6 +168,25 @@ pub enum Keys {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RightsCommand {
+    /// Read one saved signal file (robots.txt, tdmrep.json, ai.txt, an RSL licence, an
+    /// HTML page, or an HTTP response with headers) and print the decision per use.
+    Check {
+        /// The file to read.
+        file: PathBuf,
+        /// The asset the question is about (site-wide rules are evaluated for its path).
+        #[arg(long, value_name = "URL")]
+        asset: Option<String>,
+        /// When the file was fetched (RFC 3339) [default: the file's modification time].
+        #[arg(long, value_name = "TIME")]
+        seen_at: Option<String>,
+        /// The file's format when its name does not say (robots, tdmrep, ai-txt, rsl, html, http).
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the configuration in force and where it came from.
     Show,
@@ -113,10 +197,23 @@ pub enum ConfigCommand {
 pub fn run(cli: Cli) -> Result<Output> {
     match cli.command {
         Command::Demo { out } => demo(&out),
+        Command::Generate(args) => generate(args, cli.config.as_deref()),
+        Command::Detect(args) => detect(args, cli.config.as_deref()),
         Command::Keygen(keygen) => keygen_cmd(keygen, cli.config.as_deref()),
         Command::Keys(Keys::List) => keys_list(cli.config.as_deref()),
         Command::Schemes => Ok(schemes()),
         Command::Hash { file, nfc } => hash(&file, nfc),
+        Command::Rights(RightsCommand::Check {
+            file,
+            asset,
+            seen_at,
+            format,
+        }) => rights_check(
+            &file,
+            asset.as_deref(),
+            seen_at.as_deref(),
+            format.as_deref(),
+        ),
         Command::Config(cmd) => config_cmd(cmd, cli.config.as_deref()),
         Command::Version => Ok(version()),
     }
@@ -145,14 +242,199 @@ fn demo(out: &std::path::Path) -> Result<Output> {
     Ok(Output::new(&summary, human))
 }
 
+/// The model path: the flag, else the configuration's.
+fn model_path(flag: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
+    flag.or_else(|| config.model.path.clone()).ok_or_else(|| {
+        Error::usage(
+            "no model given",
+            Some("pass --model (e.g. ../shared/models/tinystories-260k) or set [model] path in tracemark.toml".into()),
+        )
+    })
+}
+
+/// The watermark key path: the flag, else the configuration's first.
+fn key_path(flag: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
+    flag.or_else(|| config.keys.watermark.first().cloned())
+        .ok_or_else(|| {
+            Error::usage(
+                "no watermark key given",
+                Some("pass --key KEY.json (make one with `tracemark keygen watermark`)".into()),
+            )
+        })
+}
+
+fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
+    let (config, _) = Config::locate(config)?;
+    let key = if args.no_watermark {
+        None
+    } else {
+        Some(key_path(args.key, &config)?)
+    };
+    let mut loaded = tracemark::lm::load(&model_path(args.model, &config)?)?;
+    let request = tracemark::text::GenerateRequest {
+        prompt: &args.prompt,
+        key: key.as_deref(),
+        payload: args.payload.as_deref(),
+        sampling: tracemark::lm::sampling::SamplingParams {
+            temperature: args.temperature,
+            top_k: args.top_k,
+            top_p: args.top_p,
+            seed: args.seed,
+            max_tokens: args.max_tokens,
+            stop_token: None,
+        },
+    };
+    let generated = tracemark::text::generate(&mut loaded, &request)?;
+    let mark = match (&generated.scheme, &generated.key_id) {
+        (Some(scheme), Some(key_id)) => format!("watermarked with {scheme}, key {key_id}"),
+        _ => "not watermarked".into(),
+    };
+    let human = format!(
+        "{}{}\n\n[{} tokens, {mark}]",
+        args.prompt,
+        generated.text,
+        generated.tokens.len()
+    );
+    Ok(Output::new(&generated, human))
+}
+
+/// Inputs larger than this are refused (a detection request is text, not a corpus).
+const MAX_DETECT_BYTES: u64 = 16 << 20;
+
+fn read_input(file: &Path) -> Result<Vec<u8>> {
+    let io_err = |source| Error::Io {
+        action: "read",
+        path: file.to_owned(),
+        source,
+    };
+    let reader: Box<dyn Read> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(io_err)?)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_DETECT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_DETECT_BYTES {
+        return Err(Error::usage(
+            format!(
+                "{} is larger than {} MiB",
+                file.display(),
+                MAX_DETECT_BYTES >> 20
+            ),
+            Some("split the text, or test the part in question".to_owned()),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_tokens(text: &str) -> Result<Vec<u32>> {
+    let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
+    trimmed
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<u32>().map_err(|_| {
+                Error::usage(
+                    format!("`{t}` is not a token id"),
+                    Some("--tokens reads non-negative integers".to_owned()),
+                )
+            })
+        })
+        .collect()
+}
+
+fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> {
+    use tracemark::text::{DetectInput, detect, load_key, vocab_size};
+    let (config, _) = Config::locate(config)?;
+    let key_file = key_path(args.key, &config)?;
+    let bytes = read_input(&args.file)?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
+        action: "read",
+        path: args.file.clone(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text ({e})"),
+        ),
+    })?;
+    let model = args.model.or_else(|| config.model.path.clone());
+    let tokenizer = model
+        .as_deref()
+        .map(tracemark::lm::load_tokenizer)
+        .transpose()?;
+    let tokenizer = tokenizer
+        .as_deref()
+        .map(|t| t as &dyn tracemark::lm::Tokenizer);
+    let key = load_key(&key_file, tokenizer)?;
+    let vocab = vocab_size(&key, tokenizer)?;
+    let token_ids;
+    let input = if args.tokens {
+        token_ids = parse_tokens(&text)?;
+        DetectInput::Tokens(&token_ids)
+    } else {
+        let tokenizer = tokenizer.ok_or_else(|| {
+            Error::usage(
+                "detecting text needs the model's tokenizer",
+                Some("pass --model, or --tokens with token ids".into()),
+            )
+        })?;
+        DetectInput::Text(&text, tokenizer)
+    };
+    let report = detect(&key, input, vocab, args.fpr)?;
+    let verdict = if report.detected {
+        "WATERMARK DETECTED"
+    } else {
+        "no watermark detected"
+    };
+    let mut human = format!(
+        "{verdict} ({} key {}): p = {:.3e} (log10 {:.1}) over {} scored tokens, at false-positive rate {}",
+        report.scheme,
+        report.key_id,
+        report.p_value.value(),
+        report.p_value.log10(),
+        report.scored_tokens,
+        report.false_positive_rate
+    );
+    if let Some(payload) = &report.payload {
+        let _ = write!(human, "\n  payload: {payload}");
+    }
+    for s in &report.segments {
+        let where_ = s.range.map_or_else(
+            || format!("tokens {}..{}", s.tokens[0], s.tokens[1]),
+            |r| format!("bytes {}..{}", r.start(), r.end()),
+        );
+        let _ = write!(
+            human,
+            "\n  marked segment {where_}: p = {:.3e}",
+            s.p_value.value()
+        );
+    }
+    let mut output = Output::new(&report, human);
+    output.status = if report.detected { 0 } else { 1 };
+    Ok(output)
+}
+
 fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output> {
     let (spec, out) = match keygen {
-        Keygen::Watermark { scheme, out } => (
-            KeySpec::Watermark {
-                scheme: scheme.parse::<SchemeId>()?,
-            },
-            out,
-        ),
+        Keygen::Watermark { scheme, model, out } => {
+            let tokenizer = model
+                .as_deref()
+                .map(tracemark::lm::load_tokenizer)
+                .transpose()?
+                .map(|t| tracemark::watermark::TokenizerBinding {
+                    hash: t.hash(),
+                    vocab_size: t.vocab_size() as u32,
+                });
+            (
+                KeySpec::Watermark {
+                    scheme: scheme.parse::<SchemeId>()?,
+                    tokenizer,
+                },
+                out,
+            )
+        }
         Keygen::Signing { alg, org, out } => {
             let algorithm = alg.parse::<SigningAlgorithm>()?;
             (
@@ -270,6 +552,90 @@ fn hash(file: &std::path::Path, nfc: bool) -> Result<Output> {
     };
     let json = serde_json::json!({ "hash": hash, "file": file, "normalisation": if nfc { "nfc" } else { "none" } });
     Ok(Output::new(json, format!("{hash}  {}", file.display())))
+}
+
+fn rights_check(
+    file: &Path,
+    asset: Option<&str>,
+    seen_at: Option<&str>,
+    format: Option<&str>,
+) -> Result<Output> {
+    use tracemark::rights::Format;
+    let text = file.to_string_lossy();
+    if text.starts_with("http://") || text.starts_with("https://") {
+        return Err(Error::usage(
+            format!("{text}: this build reads saved files, it does not fetch URLs"),
+            Some(
+                "save the response (e.g. `curl -si URL > robots.http`) and pass the file"
+                    .to_owned(),
+            ),
+        ));
+    }
+    let seen_at = match seen_at {
+        Some(t) => t
+            .parse::<Timestamp>()
+            .map_err(|e| Error::usage(e.to_string(), None))?,
+        None => std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(Timestamp::from)
+            .unwrap_or_else(Timestamp::now),
+    };
+    let format = format
+        .map(str::parse::<Format>)
+        .transpose()
+        .map_err(|e| Error::usage(e.to_string(), None))?;
+    let report = tracemark::rights::check_file(file, asset, seen_at, format)?;
+    let mut human = format!(
+        "{} ({:?}), seen {}\n",
+        report.source, report.format, report.seen_at
+    );
+    for d in &report.decisions {
+        let _ = writeln!(
+            human,
+            "  {:<12} {}",
+            json_name(&d.usage),
+            json_name(&d.permission)
+        );
+        for s in &d.signals {
+            let _ = writeln!(
+                human,
+                "      {} {} ({})",
+                json_name(&s.kind),
+                json_name(&s.permission),
+                s.source
+            );
+        }
+    }
+    for a in &report.agents {
+        let reserved: Vec<_> = a
+            .decisions
+            .iter()
+            .filter(|d| d.permission == tracemark::core::rights::Permission::Disallowed)
+            .collect();
+        if !reserved.is_empty() {
+            let uses: Vec<_> = reserved.iter().map(|d| json_name(&d.usage)).collect();
+            let _ = writeln!(
+                human,
+                "  agent {}: reserved for {}",
+                a.agent,
+                uses.join(", ")
+            );
+        }
+    }
+    for note in &report.notes {
+        let _ = writeln!(human, "  note: {note}");
+    }
+    Ok(Output::new(&report, human))
+}
+
+/// The name a value serialises to (`"genai-train"`, `"disallowed"`).
+fn json_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".into(),
+    }
 }
 
 fn config_cmd(cmd: ConfigCommand, explicit: Option<&std::path::Path>) -> Result<Output> {

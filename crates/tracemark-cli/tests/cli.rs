@@ -344,3 +344,67 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
             .all(|k| k["reused"] == true)
     );
 }
+
+#[test]
+fn rights_check_reads_a_saved_robots_txt() {
+    let dir = tempfile::tempdir().unwrap();
+    let robots =
+        "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nContent-Usage: / train-ai=n\nAllow: /\n";
+    fs::write(dir.path().join("robots.txt"), robots).unwrap();
+    let report = json(
+        tracemark(dir.path()).args([
+            "rights",
+            "check",
+            "--asset",
+            "https://example.com/essay",
+            "--seen-at",
+            "2026-03-01T00:00:00Z",
+            "robots.txt",
+        ]),
+        0,
+    );
+    let decision = |use_: &str| {
+        report["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["use"] == use_)
+            .unwrap()["permission"]
+            .clone()
+    };
+    assert_eq!(decision("ai-train"), "disallowed");
+    assert_eq!(report["seen_at"], "2026-03-01T00:00:00Z");
+    let gptbot = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "GPTBot")
+        .unwrap();
+    assert!(
+        gptbot["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["permission"] == "disallowed")
+    );
+
+    // A URL is a usage error with a fix; a bad date too; a missing file is bad input.
+    tracemark(dir.path())
+        .args(["rights", "check", "https://example.com/robots.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fix:"));
+    tracemark(dir.path())
+        .args(["rights", "check", "--seen-at", "yesterday", "robots.txt"])
+        .assert()
+        .code(2);
+    tracemark(dir.path())
+        .args(["rights", "check", "missing.txt"])
+        .assert()
+        .code(3);
+    fs::write(dir.path().join("tdmrep.json"), "[{\"location\": ").unwrap();
+    tracemark(dir.path())
+        .args(["rights", "check", "tdmrep.json"])
+        .assert()
+        .code(3);
+}

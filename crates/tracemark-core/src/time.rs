@@ -36,6 +36,12 @@ impl From<OffsetDateTime> for Timestamp {
     }
 }
 
+impl From<std::time::SystemTime> for Timestamp {
+    fn from(t: std::time::SystemTime) -> Self {
+        Self::from(OffsetDateTime::from(t))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.format(&Rfc3339) {

@@ -48,6 +48,7 @@ fn specs() -> [KeySpec; 4] {
     [
         KeySpec::Watermark {
             scheme: SchemeId::KgwSelfHash,
+            tokenizer: None,
         },
         KeySpec::Signing {
             algorithm: SigningAlgorithm::Ed25519,

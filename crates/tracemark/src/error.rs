@@ -15,7 +15,21 @@ pub enum Error {
     #[error(transparent)]
     NoteKey(#[from] tracemark_ledger::NoteKeyError),
     #[error(transparent)]
+    Lm(#[from] tracemark_lm::LmError),
+    #[error(transparent)]
+    Watermark(#[from] tracemark_watermark::WatermarkError),
+    #[error(transparent)]
+    Payload(#[from] tracemark_core::payload::PayloadError),
+    #[error(transparent)]
+    Rights(#[from] tracemark_rights::RightsError),
+    #[error(transparent)]
     UnknownScheme(#[from] tracemark_watermark::scheme::UnknownScheme),
+    /// A request a front end cannot carry out as given.
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -25,13 +39,24 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
     fn inner(&self) -> Option<&dyn Diagnose> {
         Some(match self {
             Error::Config(e) => e,
             Error::KeyFile(e) => e,
             Error::Identity(e) => e,
             Error::NoteKey(e) => e,
-            Error::UnknownScheme(_) | Error::Io { .. } => return None,
+            Error::Rights(e) => e,
+            Error::Lm(e) => e,
+            Error::Watermark(e) => e,
+            Error::Payload(e) => e,
+            Error::UnknownScheme(_) | Error::Usage { .. } | Error::Io { .. } => return None,
         })
     }
 }
@@ -39,7 +64,7 @@ impl Error {
 impl Diagnose for Error {
     fn fault(&self) -> Fault {
         match self {
-            Error::UnknownScheme(_) => Fault::Usage,
+            Error::UnknownScheme(_) | Error::Usage { .. } => Fault::Usage,
             Error::Io { .. } => Fault::Input,
             _ => self.inner().map_or(Fault::Internal, Diagnose::fault),
         }
@@ -48,6 +73,7 @@ impl Diagnose for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::UnknownScheme(_) => Some("run `tracemark schemes` for the list".into()),
+            Error::Usage { hint, .. } => hint.clone(),
             _ => self.inner().and_then(Diagnose::hint),
         }
     }

@@ -10,28 +10,26 @@ use tracemark_core::{
 };
 use tracemark_credentials::{SigningAlgorithm, SigningIdentity};
 use tracemark_ledger::{LogKey, ServiceKey};
-use tracemark_watermark::{SchemeId, WatermarkKey};
+use tracemark_watermark::{SchemeId, TokenizerBinding, WatermarkKey};
 
 use crate::error::Result;
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub enum KeySpec {
+    /// `tokenizer` binds the key to the tokenizer it will be used with.
     Watermark {
         scheme: SchemeId,
+        tokenizer: Option<TokenizerBinding>,
     },
     Signing {
         algorithm: SigningAlgorithm,
         organization: String,
     },
     /// `origin` is the log's origin line, which names its checkpoints.
-    Log {
-        origin: String,
-    },
+    Log { origin: String },
     /// `name` is the service's signed-note key name.
-    Service {
-        name: String,
-    },
+    Service { name: String },
 }
 
 impl KeySpec {
@@ -90,10 +88,12 @@ pub fn generate(
         details,
     };
     Ok(match spec {
-        KeySpec::Watermark { scheme } => {
-            let key = WatermarkKey::generate(*scheme, &mut rand_core::OsRng);
+        KeySpec::Watermark { scheme, tokenizer } => {
+            let mut key = WatermarkKey::generate(*scheme, &mut rand_core::OsRng);
+            key.tokenizer = tokenizer.clone();
             keyfile::write_json(&path, &key, replace)?;
-            generated(key.key_id, None, serde_json::json!({ "scheme": scheme }))
+            let details = serde_json::json!({ "scheme": scheme, "tokenizer": tokenizer });
+            generated(key.key_id, None, details)
         }
         KeySpec::Signing {
             algorithm,
@@ -167,6 +167,7 @@ mod tests {
         vec![
             KeySpec::Watermark {
                 scheme: SchemeId::KgwSelfHash,
+                tokenizer: None,
             },
             KeySpec::Signing {
                 algorithm: SigningAlgorithm::Es256,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod keygen;
+pub mod text;
 
 pub use config::Config;
 // The crates the pipelines join, for front ends that need their types.
@@ -17,7 +18,9 @@ pub use error::{Error, Result};
 pub use tracemark_core as core;
 pub use tracemark_credentials as credentials;
 pub use tracemark_ledger as ledger;
+pub use tracemark_lm as lm;
 pub use tracemark_policy as policy;
+pub use tracemark_rights as rights;
 pub use tracemark_watermark as watermark;
 
 /// This build's version.
