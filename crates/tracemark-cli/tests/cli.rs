@@ -3,38 +3,11 @@
 
 use std::{fs, path::Path};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-/// A `tracemark` command isolated in `dir`: its own key store and working directory.
-fn tracemark(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tracemark").unwrap();
-    cmd.current_dir(dir)
-        .env("TRACEMARK_HOME", dir.join("home"))
-        .env_remove("TRACEMARK_CONFIG");
-    cmd
-}
-
-/// Runs with `--json` and parses stdout, which must be exactly one JSON object.
-fn json(cmd: &mut Command, code: i32) -> Value {
-    let out = cmd
-        .arg("--json")
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
-    assert_eq!(
-        text.trim().lines().count(),
-        1,
-        "not one line of JSON: {text}"
-    );
-    let value: Value = serde_json::from_str(&text).unwrap();
-    assert!(value.is_object());
-    value
-}
+mod common;
+use common::{json, tracemark};
 
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {

@@ -3,32 +3,14 @@
 
 use std::{fs, path::Path, path::PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+use common::{json, tracemark};
+
 fn model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/tinystories-260k")
-}
-
-fn tracemark(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tracemark").unwrap();
-    cmd.current_dir(dir)
-        .env("TRACEMARK_HOME", dir.join("home"))
-        .env_remove("TRACEMARK_CONFIG");
-    cmd
-}
-
-fn run_json(cmd: &mut Command, code: i32) -> Value {
-    let out = cmd
-        .arg("--json")
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
 }
 
 fn keygen(dir: &Path, scheme: &str, out: &str) {
@@ -43,7 +25,7 @@ fn keygen(dir: &Path, scheme: &str, out: &str) {
         "--out",
         out,
     ];
-    run_json(tracemark(dir).args(args), 0);
+    json(tracemark(dir).args(args), 0);
 }
 
 fn generate(dir: &Path, key: Option<&str>, seed: &str) -> Value {
@@ -61,12 +43,12 @@ fn generate(dir: &Path, key: Option<&str>, seed: &str) -> Value {
         Some(key) => cmd.args(["--key", key]),
         None => cmd.arg("--no-watermark"),
     };
-    run_json(&mut cmd, 0)
+    json(&mut cmd, 0)
 }
 
 fn detect(dir: &Path, key: &str, file: &str, code: i32) -> Value {
     let model = model();
-    run_json(
+    json(
         tracemark(dir).args([
             "detect",
             "--model",
@@ -113,7 +95,7 @@ fn marked_text_is_detected_and_unmarked_or_wrong_key_is_not() {
             .map(|t| t.to_string())
             .collect();
         fs::write(d.join("marked.ids"), ids.join(" ")).unwrap();
-        let by_ids = run_json(
+        let by_ids = json(
             tracemark(d).args(["detect", "--tokens", "--key", &key, "marked.ids"]),
             0,
         );
@@ -150,7 +132,7 @@ fn detection_input_problems_are_clear_errors() {
         .assert()
         .code(3);
     // A key without a tokenizer binding cannot guess the vocabulary for token ids.
-    run_json(
+    json(
         tracemark(d).args(["keygen", "watermark", "--out", "unbound.json"]),
         0,
     );

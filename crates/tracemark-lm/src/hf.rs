@@ -12,7 +12,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaConfig};
 use tracemark_core::ContentHash;
 
-use crate::{LanguageModel, LmError, TokenId, Tokenizer};
+use crate::{LanguageModel, LmError, TokenId, Tokenizer, kv::CachedContext};
 
 /// Weight files larger than this are refused before being read.
 const MAX_WEIGHTS_BYTES: usize = 16 << 30;
@@ -85,10 +85,7 @@ pub struct HfModel {
     model: Llama,
     config: Config,
     vocab_size: usize,
-    fresh_cache: Cache,
-    cache: Cache,
-    seen: Vec<TokenId>,
-    last_logits: Vec<f32>,
+    context: CachedContext<Cache>,
     device: Device,
 }
 
@@ -145,10 +142,7 @@ impl HfModel {
             model,
             config,
             vocab_size,
-            fresh_cache: cache.clone(),
-            cache,
-            seen: Vec::new(),
-            last_logits: Vec::new(),
+            context: CachedContext::new(cache),
             device,
         })
     }
@@ -164,37 +158,20 @@ impl LanguageModel for HfModel {
     }
 
     fn next_token_logits(&mut self, context: &[TokenId]) -> Result<Vec<f32>, LmError> {
-        let vocab_size = self.vocab_size;
-        if let Some(&token) = context.iter().find(|&&t| t as usize >= vocab_size) {
-            return Err(LmError::TokenOutOfRange { token, vocab_size });
-        }
-        if context.len() > self.max_context() {
-            return Err(LmError::ContextTooLong {
-                len: context.len(),
-                max: self.max_context(),
-            });
-        }
-        if context.is_empty() {
-            return Err(LmError::Compute(
-                "an empty context has no next token; start with BOS".into(),
-            ));
-        }
-        if context == self.seen.as_slice() {
-            return Ok(self.last_logits.clone());
-        }
-        if !context.starts_with(&self.seen) {
-            self.cache = self.fresh_cache.clone();
-            self.seen.clear();
-        }
-        let new = &context[self.seen.len()..];
-        let input = Tensor::new(new, &self.device)?.unsqueeze(0)?;
-        let logits = self
-            .model
-            .forward(&input, self.seen.len(), &mut self.cache)?;
-        let last = logits.squeeze(0)?.to_vec1::<f32>()?;
-        self.seen.extend_from_slice(new);
-        self.last_logits.clone_from(&last);
-        Ok(last)
+        let max_context = self.max_context();
+        let (model, device) = (&self.model, &self.device);
+        self.context.next(
+            context,
+            self.vocab_size,
+            max_context,
+            |new, position, cache| {
+                let input = Tensor::new(new, device)?.unsqueeze(0)?;
+                Ok(model
+                    .forward(&input, position, cache)?
+                    .squeeze(0)?
+                    .to_vec1::<f32>()?)
+            },
+        )
     }
 }
 

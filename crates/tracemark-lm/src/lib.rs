@@ -11,6 +11,7 @@
 pub mod bpe;
 pub mod convert;
 pub mod hf;
+mod kv;
 pub mod llama2c;
 pub mod loader;
 pub mod sampling;

@@ -15,7 +15,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::llama2_c::{Cache, Config, Llama};
 use tracemark_core::ContentHash;
 
-use crate::{LanguageModel, LmError, TokenId};
+use crate::{LanguageModel, LmError, TokenId, kv::CachedContext};
 
 /// Checkpoints larger than this are refused before being read.
 const MAX_FILE_BYTES: usize = 8 << 30;
@@ -241,11 +241,7 @@ impl Weights {
 pub struct Llama2cModel {
     header: Header,
     model: Llama,
-    fresh_cache: Cache,
-    cache: Cache,
-    /// The tokens whose keys and values are in `cache`, and the logits after them.
-    seen: Vec<TokenId>,
-    last_logits: Vec<f32>,
+    context: CachedContext<Cache>,
     device: Device,
     hash: ContentHash,
 }
@@ -268,10 +264,7 @@ impl Llama2cModel {
         Ok(Self {
             header: weights.header,
             model,
-            fresh_cache: cache.clone(),
-            cache,
-            seen: Vec::new(),
-            last_logits: Vec::new(),
+            context: CachedContext::new(cache),
             device,
             hash,
         })
@@ -297,37 +290,17 @@ impl LanguageModel for Llama2cModel {
     }
 
     fn next_token_logits(&mut self, context: &[TokenId]) -> Result<Vec<f32>, LmError> {
-        let vocab_size = self.header.vocab_size;
-        if let Some(&token) = context.iter().find(|&&t| t as usize >= vocab_size) {
-            return Err(LmError::TokenOutOfRange { token, vocab_size });
-        }
-        if context.len() > self.header.seq_len {
-            return Err(LmError::ContextTooLong {
-                len: context.len(),
-                max: self.header.seq_len,
-            });
-        }
-        if context.is_empty() {
-            return Err(LmError::Compute(
-                "an empty context has no next token; start with BOS".into(),
-            ));
-        }
-        if context == self.seen.as_slice() {
-            return Ok(self.last_logits.clone());
-        }
-        if !context.starts_with(&self.seen) {
-            self.cache = self.fresh_cache.clone();
-            self.seen.clear();
-        }
-        let new = &context[self.seen.len()..];
-        let input = Tensor::new(new, &self.device)?.unsqueeze(0)?;
-        let logits = self
-            .model
-            .forward(&input, self.seen.len(), &mut self.cache)?;
-        let last = logits.squeeze(0)?.get(new.len() - 1)?.to_vec1::<f32>()?;
-        self.seen.extend_from_slice(new);
-        self.last_logits.clone_from(&last);
-        Ok(last)
+        let (model, device) = (&self.model, &self.device);
+        self.context.next(
+            context,
+            self.header.vocab_size,
+            self.header.seq_len,
+            |new, position, cache| {
+                let input = Tensor::new(new, device)?.unsqueeze(0)?;
+                let logits = model.forward(&input, position, cache)?;
+                Ok(logits.squeeze(0)?.get(new.len() - 1)?.to_vec1::<f32>()?)
+            },
+        )
     }
 }
 
