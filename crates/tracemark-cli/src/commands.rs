@@ -25,6 +25,10 @@ pub enum Command {
         /// The work folder.
         #[arg(long, default_value = "tracemark-demo")]
         out: PathBuf,
+        /// A model to generate marked text with (e.g. ../shared/models/tinystories-260k)
+        /// [default: the configuration's model, if any].
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Generate text with a model, watermarked with a key.
     Generate(GenerateArgs),
@@ -196,7 +200,13 @@ pub enum ConfigCommand {
 
 pub fn run(cli: Cli) -> Result<Output> {
     match cli.command {
-        Command::Demo { out } => demo(&out),
+        Command::Demo { out, model } => {
+            let model = match model {
+                Some(m) => Some(m),
+                None => Config::locate(cli.config.as_deref())?.0.model.path,
+            };
+            demo(&out, model.as_deref())
+        }
         Command::Generate(args) => generate(args, cli.config.as_deref()),
         Command::Detect(args) => detect(args, cli.config.as_deref()),
         Command::Keygen(keygen) => keygen_cmd(keygen, cli.config.as_deref()),
@@ -219,8 +229,8 @@ pub fn run(cli: Cli) -> Result<Output> {
     }
 }
 
-fn demo(out: &std::path::Path) -> Result<Output> {
-    let summary = tracemark::demo::run(out)?;
+fn demo(out: &Path, model: Option<&Path>) -> Result<Output> {
+    let summary = tracemark::demo::run(out, model)?;
     let mut human = format!("Demo work folder: {}\n", summary.out.display());
     for key in &summary.keys {
         let state = if key.reused { "reused" } else { "new" };
@@ -234,6 +244,33 @@ fn demo(out: &std::path::Path) -> Result<Output> {
     }
     let _ = writeln!(human, "  config        {}", summary.config.display());
     let _ = writeln!(human, "  log (SQLite)  {}", summary.log.display());
+    match &summary.marking {
+        Some(m) => {
+            let line = |what: &str, path: &Path, d: &tracemark::text::DetectReport| {
+                let verdict = if d.detected {
+                    "watermark DETECTED"
+                } else {
+                    "no watermark"
+                };
+                format!(
+                    "  {what:<9} {}: {verdict}, p = {:.2e} over {} tokens\n",
+                    path.display(),
+                    d.p_value.value(),
+                    d.scored_tokens
+                )
+            };
+            let _ = writeln!(
+                human,
+                "Marked at the source with {} (prompt {:?}):",
+                m.model, m.prompt
+            );
+            human.push_str(&line("marked", &m.marked, &m.marked_detection));
+            human.push_str(&line("unmarked", &m.unmarked, &m.unmarked_detection));
+        }
+        None => human.push_str(
+            "(pass --model ../shared/models/tinystories-260k to generate and detect marked text)\n",
+        ),
+    }
     let _ = write!(
         human,
         "Use it with: tracemark --config {} config check",
