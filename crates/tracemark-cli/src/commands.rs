@@ -335,20 +335,30 @@ fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
     Ok(Output::new(&generated, human))
 }
 
+fn read_error(file: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        action: "read",
+        path: file.to_owned(),
+        source,
+    }
+}
+
+/// `file`, or standard input for `-`.
+fn open_input(file: &Path) -> Result<Box<dyn Read>> {
+    if file.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    Ok(Box::new(
+        std::fs::File::open(file).map_err(|e| read_error(file, e))?,
+    ))
+}
+
 /// Inputs larger than this are refused (a detection request is text, not a corpus).
 const MAX_DETECT_BYTES: u64 = 16 << 20;
 
 fn read_input(file: &Path) -> Result<Vec<u8>> {
-    let io_err = |source| Error::Io {
-        action: "read",
-        path: file.to_owned(),
-        source,
-    };
-    let reader: Box<dyn Read> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(file).map_err(io_err)?)
-    };
+    let io_err = |source| read_error(file, source);
+    let reader = open_input(file)?;
     let mut bytes = Vec::new();
     reader
         .take(MAX_DETECT_BYTES + 1)
@@ -561,16 +571,8 @@ fn schemes() -> Output {
 }
 
 fn hash(file: &std::path::Path, nfc: bool) -> Result<Output> {
-    let io_err = |source| Error::Io {
-        action: "read",
-        path: file.to_owned(),
-        source,
-    };
-    let reader: Box<dyn Read> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(file).map_err(io_err)?)
-    };
+    let io_err = |source| read_error(file, source);
+    let reader = open_input(file)?;
     let hash = if nfc {
         let mut bytes = Vec::new();
         reader
