@@ -213,7 +213,8 @@ pub fn detect(
             let encoded = tokenizer.encode(text)?;
             let offsets = encoded
                 .iter()
-                .map(|(_, r)| ByteRange::new(r.start, r.end).expect("tokenizer ranges are ordered"))
+                // The tokenizer library is not ours to trust: order each range ourselves.
+                .map(|(_, r)| ByteRange::new(r.start.min(r.end), r.end).expect("start <= end"))
                 .collect();
             (
                 encoded.into_iter().map(|(id, _)| id).collect(),
