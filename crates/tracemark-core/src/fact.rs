@@ -50,6 +50,16 @@ pub enum Claim {
     SourceSpan(SpanFinding),
     NearDuplicate(NearDuplicateFinding),
     Rights(RightsFinding),
+    /// A perceptible disclosure (a visible or audible "AI-generated" label) looked for in
+    /// the content, found or not.
+    Disclosure(DisclosureFinding),
+    /// Whether the content keeps the attribution information (author, owner, licence:
+    /// copyright management information) of a source document it reproduces.
+    Attribution(AttributionFinding),
+    /// A search a capability completed, with how many results it found: the negative
+    /// evidence that "nothing was found" rests on (no log record for this content, no
+    /// span in this index), as opposed to "nothing was looked for".
+    Search(SearchFinding),
     /// A question a capability was asked and could not answer, with the reason.
     Unestablished {
         topic: Topic,
@@ -66,6 +76,8 @@ pub enum Topic {
     Log,
     Trace,
     Rights,
+    Disclosure,
+    Attribution,
 }
 
 /// The result of testing the content for one watermark key.
@@ -180,6 +192,43 @@ pub struct RightsFinding {
     pub seen_at: Option<Timestamp>,
 }
 
+/// A perceptible label looked for in the content (EU AI Act Art. 50(4), China's explicit
+/// label under GB 45438-2025).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureFinding {
+    /// Whether a label was found.
+    pub present: bool,
+    /// The label's text as found (`AI-generated`, `AI生成`), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Where it is in the content, for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<ByteRange>,
+}
+
+/// Whether the content carries the attribution information of one source document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributionFinding {
+    /// The source document (as in [`DocumentRef::id`]).
+    pub document_id: String,
+    /// Whether the content names the source's author or owner (and its licence, if any).
+    pub present: bool,
+    /// The attribution text found, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<ByteRange>,
+}
+
+/// A completed search and the number of results it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchFinding {
+    pub topic: Topic,
+    /// What was searched: the keys tried, the log, the index (`index demo-corpus`).
+    pub scope: String,
+    pub found: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +252,50 @@ mod tests {
         assert_eq!(json["topic"], "log");
         assert_eq!(json["method"]["name"], "ledger-lookup");
         assert_eq!(serde_json::from_value::<Fact>(json).unwrap(), fact);
+    }
+
+    #[test]
+    fn new_claims_round_trip() {
+        let method = Method {
+            name: "label-scan".into(),
+            version: "0.1.0".into(),
+            parameters: serde_json::Value::Null,
+        };
+        let at: Timestamp = "2026-11-29T12:00:00Z".parse().unwrap();
+        for claim in [
+            Claim::Disclosure(DisclosureFinding {
+                present: true,
+                label: Some("AI生成".into()),
+                range: Some(ByteRange::new(0, 8).unwrap()),
+            }),
+            Claim::Attribution(AttributionFinding {
+                document_id: "doc-1".into(),
+                present: false,
+                text: None,
+                range: None,
+            }),
+            Claim::Search(SearchFinding {
+                topic: Topic::Trace,
+                scope: "index demo".into(),
+                found: 0,
+            }),
+        ] {
+            let fact = Fact {
+                claim,
+                method: method.clone(),
+                established_at: at,
+            };
+            let json = serde_json::to_value(&fact).unwrap();
+            assert!(json["kind"].is_string());
+            assert_eq!(serde_json::from_value::<Fact>(json).unwrap(), fact);
+        }
+        let json = serde_json::to_value(Claim::Search(SearchFinding {
+            topic: Topic::Log,
+            scope: "log".into(),
+            found: 2,
+        }))
+        .unwrap();
+        assert_eq!(json["kind"], "search");
+        assert_eq!(json["topic"], "log");
     }
 }
