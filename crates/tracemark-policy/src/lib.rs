@@ -3,8 +3,30 @@
 //! A catalogue of rules with stable ids (`EU-AIA-50-2`, `EU-DSM-4-3`, `CN-LBL-...`,
 //! `US-CA-SB942`, ...), shipped as data, evaluated on the [`tracemark_core::Fact`]s the
 //! other crates establish, and written into an evidence report.
+//!
+//! ```no_run
+//! use tracemark_policy::{Context, Jurisdiction, evaluate};
+//! # let facts: Vec<tracemark_core::Fact> = Vec::new();
+//! let ctx = Context::new("2026-09-01".parse().unwrap()).with_jurisdictions([Jurisdiction::Eu]);
+//! for r in evaluate(&facts, &ctx) {
+//!     println!("{} {:?}: {}", r.id, r.outcome, r.reason);
+//! }
+//! ```
+
+pub mod catalogue;
+pub mod condition;
+pub mod context;
+mod date;
+mod engine;
+pub mod predicates;
+pub mod text;
 
 use std::{fmt, str::FromStr};
+
+pub use catalogue::{Catalogue, CatalogueError, Rule, RuleSpec};
+pub use context::{Actor, ContentKind, Context, EditorialResponsibility, Role};
+pub use date::{Date, ParseDateError};
+pub use engine::{RuleResult, evaluate};
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +44,47 @@ pub enum Outcome {
     NotYetApplicable,
     /// The facts the rule needs could not be established.
     Undetermined,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Compliant,
+        Outcome::NonCompliant,
+        Outcome::Exempt,
+        Outcome::NotApplicable,
+        Outcome::NotYetApplicable,
+        Outcome::Undetermined,
+    ];
+
+    /// The name in the report (`non_compliant`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Compliant => "compliant",
+            Outcome::NonCompliant => "non_compliant",
+            Outcome::Exempt => "exempt",
+            Outcome::NotApplicable => "not_applicable",
+            Outcome::NotYetApplicable => "not_yet_applicable",
+            Outcome::Undetermined => "undetermined",
+        }
+    }
+
+    /// For a reader: `non-compliant`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Compliant => "compliant",
+            Outcome::NonCompliant => "non-compliant",
+            Outcome::Exempt => "exempt",
+            Outcome::NotApplicable => "not applicable",
+            Outcome::NotYetApplicable => "not yet applicable",
+            Outcome::Undetermined => "undetermined",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.code())
+    }
 }
 
 /// A legal order whose rules the engine can apply.

@@ -1,0 +1,882 @@
+//! The predicates of the condition language, read off the facts and the context.
+//!
+//! Each predicate says what it found in a sentence and which facts it rests on, so that
+//! a rule's reason is assembled from what decided it. Missing facts are unknown, never
+//! false: "nothing was found" needs a fact that someone looked ([`Claim::Search`], a
+//! credential state of `none`, a watermark test with a negative verdict).
+
+use std::collections::BTreeMap;
+
+use tracemark_core::{
+    Fact,
+    fact::{Claim, CredentialFinding, CredentialState, DocumentRef, LogFinding, Topic},
+    rights::{AiUse, Permission},
+};
+
+use crate::{
+    Context,
+    condition::{Atom, Eval, KindTest, Tri},
+    context::{ContentKind, declaration},
+    text::{p_value, percent},
+};
+
+/// The facts and the context, indexed for the predicates.
+#[derive(Debug)]
+pub struct Evidence<'a> {
+    facts: &'a [Fact],
+    ctx: &'a Context,
+}
+
+/// Digital source types that declare AI generation (IPTC and C2PA terms).
+const AI_SOURCE_TYPES: &[&str] = &[
+    "trainedAlgorithmicMedia",
+    "compositeWithTrainedAlgorithmicMedia",
+    "trainedAlgorithmicData",
+];
+
+/// The uses whose reservation is a reservation of text and data mining for training.
+const TRAINING_USES: &[AiUse] = &[AiUse::Tdm, AiUse::AiTrain, AiUse::GenaiTrain];
+
+/// A document the content reproduces, with the facts that show it.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    pub document: &'a DocumentRef,
+    pub facts: Vec<usize>,
+}
+
+impl Source<'_> {
+    fn name(&self) -> String {
+        match &self.document.owner {
+            Some(owner) => format!("{} ({owner})", self.document.id),
+            None => self.document.id.clone(),
+        }
+    }
+
+    fn has_cmi(&self) -> bool {
+        self.document.owner.is_some() || self.document.licence.is_some()
+    }
+}
+
+impl<'a> Evidence<'a> {
+    pub fn new(facts: &'a [Fact], ctx: &'a Context) -> Self {
+        Self { facts, ctx }
+    }
+
+    fn claims(&self) -> impl Iterator<Item = (usize, &'a Claim)> + '_ {
+        self.facts.iter().enumerate().map(|(i, f)| (i, &f.claim))
+    }
+
+    /// The `Unestablished` facts of a topic, as an unknown evaluation.
+    fn unestablished(&self, topic: Topic) -> Option<Eval> {
+        let mut out: Option<Eval> = None;
+        for (i, c) in self.claims() {
+            if let Claim::Unestablished { topic: t, reason } = c
+                && *t == topic
+            {
+                let e = Eval::new(Tri::Unknown, reason.clone()).with_facts([i]);
+                match &mut out {
+                    Some(o) => o.absorb(e),
+                    None => out = Some(e),
+                }
+            }
+        }
+        out
+    }
+
+    /// Completed searches of a topic that found nothing.
+    fn empty_searches(&self, topic: Topic) -> Vec<(usize, &'a str)> {
+        self.claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Search(s) if s.topic == topic && s.found == 0 => Some((i, s.scope.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn atom(&self, atom: &Atom) -> Eval {
+        match atom {
+            Atom::AiGenerated => self.ai_generated(),
+            Atom::Kind(test) => self.kind(*test),
+            Atom::TokensBelow(n) => self.tokens_below(*n),
+            Atom::Watermark => self.watermark(),
+            Atom::Credential => self.credential(|_| None, "a valid content credential"),
+            Atom::CredentialAi => self.credential(
+                |c| {
+                    let ai = c
+                        .digital_source_type
+                        .as_deref()
+                        .is_some_and(|t| AI_SOURCE_TYPES.iter().any(|s| t.ends_with(s)));
+                    (!ai).then(|| {
+                        format!(
+                            "the credential does not declare an AI digital source type ({})",
+                            c.digital_source_type.as_deref().unwrap_or("none given")
+                        )
+                    })
+                },
+                "a credential declaring AI generation",
+            ),
+            Atom::CredentialProvenance => self.credential(
+                |c| {
+                    let mut missing = Vec::new();
+                    if c.signer.is_none() {
+                        missing.push("signer");
+                    }
+                    if c.generator.is_none() {
+                        missing.push("generator");
+                    }
+                    if c.signed_at.is_none() {
+                        missing.push("time of signing");
+                    }
+                    (!missing.is_empty())
+                        .then(|| format!("the credential does not name its {}", missing.join(", ")))
+                },
+                "a credential naming signer, generator and time",
+            ),
+            Atom::AigcLabel => self.aigc_label(),
+            Atom::Disclosure => self.disclosure(),
+            Atom::LogRecord => self.log_record(),
+            Atom::Sources => self.sources_present(),
+            Atom::SourcesWithCmi => self.sources_with_cmi(),
+            Atom::SourcesReserved => self.sources_reserved(),
+            Atom::SourcesAttributed => self.sources_attributed(),
+            Atom::EditorialResponsibility => self.editorial(),
+            Atom::MarketBefore(date) => match self.ctx.placed_on_market {
+                Some(d) => Eval::new(
+                    (d < *date).into(),
+                    format!(
+                        "the system was placed on the EU market on {} ({} {})",
+                        d.long(),
+                        if d < *date { "before" } else { "not before" },
+                        date.long()
+                    ),
+                )
+                .with_context("placed_on_market"),
+                None => Eval::new(
+                    Tri::Unknown,
+                    "the date the system was placed on the EU market was not given",
+                )
+                .with_context("placed_on_market"),
+            },
+            Atom::Declared(key) | Atom::Claimed(key) => {
+                let clause = declaration(key).map_or(key.as_str(), |d| d.clause);
+                let field = format!("declarations.{key}");
+                match (self.ctx.declarations.get(key), atom) {
+                    (Some(true), _) => Eval::new(Tri::True, format!("it is stated that {clause}")),
+                    (Some(false), _) => Eval::new(
+                        Tri::False,
+                        format!("it is stated that it is not so that {clause}"),
+                    ),
+                    (None, Atom::Claimed(_)) => {
+                        Eval::new(Tri::False, format!("no one claimed that {clause}"))
+                    }
+                    (None, _) => {
+                        Eval::new(Tri::Unknown, format!("it was not stated whether {clause}"))
+                    }
+                }
+                .with_context(field)
+            }
+        }
+    }
+
+    /// The content kind: stated in the context, or from the content fact's media type.
+    pub fn content_kind(&self) -> (Option<ContentKind>, Option<usize>, Option<&'a str>) {
+        let content = self.claims().find_map(|(i, c)| match c {
+            Claim::Content { media_type, .. } => Some((i, media_type.as_str())),
+            _ => None,
+        });
+        if let Some(kind) = self.ctx.kind {
+            return (Some(kind), None, content.map(|c| c.1));
+        }
+        match content {
+            Some((i, mt)) => (ContentKind::from_media_type(mt), Some(i), Some(mt)),
+            None => (None, None, None),
+        }
+    }
+
+    fn kind(&self, test: KindTest) -> Eval {
+        let (kind, fact, media_type) = self.content_kind();
+        let Some(kind) = kind else {
+            let e = Eval::new(
+                Tri::Unknown,
+                match media_type {
+                    Some(mt) => format!("the kind of content of media type {mt} is not known"),
+                    None => "the kind of content was neither given nor established".to_owned(),
+                },
+            )
+            .with_context("kind");
+            return e.with_facts(fact);
+        };
+        let yes = match test {
+            KindTest::Text => kind == ContentKind::Text,
+            KindTest::Code => kind == ContentKind::Code,
+            KindTest::Image => kind == ContentKind::Image,
+            KindTest::Audio => kind == ContentKind::Audio,
+            KindTest::Video => kind == ContentKind::Video,
+            KindTest::Media => kind.is_media(),
+        };
+        let what = match kind {
+            ContentKind::Text => "free-form text",
+            ContentKind::Code => "source code or configuration",
+            ContentKind::Image => "an image",
+            ContentKind::Audio => "audio",
+            ContentKind::Video => "video",
+        };
+        let e = Eval::new(yes.into(), format!("the content is {what}"));
+        match fact {
+            Some(i) => e.with_facts([i]),
+            None => e.with_context("kind"),
+        }
+    }
+
+    fn tokens_below(&self, n: u64) -> Eval {
+        if let Some(t) = self.ctx.tokens {
+            return Eval::new(
+                (t < n).into(),
+                format!(
+                    "the text is {t} tokens long ({} {n})",
+                    if t < n { "under" } else { "at least" }
+                ),
+            )
+            .with_context("tokens");
+        }
+        // A detector's scored tokens are a lower bound of the length.
+        let scored = self
+            .claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Watermark(w) => Some((i, w.verdict.scored)),
+                _ => None,
+            })
+            .max_by_key(|(_, s)| *s);
+        match scored {
+            Some((i, s)) if s >= n => Eval::new(
+                Tri::False,
+                format!("the watermark detector scored {s} tokens (at least {n})"),
+            )
+            .with_facts([i]),
+            _ => Eval::new(
+                Tri::Unknown,
+                format!("the length of the text in tokens was not established (threshold {n})"),
+            )
+            .with_context("tokens"),
+        }
+    }
+
+    fn watermark(&self) -> Eval {
+        let tests: Vec<_> = self
+            .claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Watermark(w) => Some((i, w)),
+                _ => None,
+            })
+            .collect();
+        let detected: Vec<_> = tests.iter().filter(|(_, w)| w.verdict.detected).collect();
+        if !detected.is_empty() {
+            let mut out = Eval::new(Tri::True, "").with_facts(detected.iter().map(|(i, _)| *i));
+            out.notes = detected
+                .iter()
+                .map(|(_, w)| {
+                    let payload = w
+                        .payload
+                        .map(|p| format!(", carrying payload {p}"))
+                        .unwrap_or_default();
+                    format!(
+                        "a {} watermark of key {} was detected (p = {}, false-positive rate {}, {} tokens scored{payload})",
+                        w.scheme,
+                        w.key_id,
+                        p_value(&w.verdict.p_value),
+                        w.verdict.false_positive_rate,
+                        w.verdict.scored
+                    )
+                })
+                .collect();
+            return out;
+        }
+        if let Some(u) = self.unestablished(Topic::Watermark) {
+            return u;
+        }
+        let empty = self.empty_searches(Topic::Watermark);
+        if !tests.is_empty() || !empty.is_empty() {
+            let mut keys: Vec<String> = tests.iter().map(|(_, w)| w.key_id.to_string()).collect();
+            keys.extend(empty.iter().map(|(_, s)| s.to_string()));
+            let best = tests
+                .iter()
+                .map(|(_, w)| w.verdict.p_value)
+                .min_by(|a, b| a.ln().total_cmp(&b.ln()));
+            let best = best
+                .map(|p| format!("; smallest p = {}", p_value(&p)))
+                .unwrap_or_default();
+            return Eval::new(
+                Tri::False,
+                format!(
+                    "no watermark was detected with the {} tried ({}{best})",
+                    if keys.len() == 1 { "key" } else { "keys" },
+                    keys.join(", ")
+                ),
+            )
+            .with_facts(
+                tests
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .chain(empty.iter().map(|(i, _)| *i)),
+            );
+        }
+        Eval::new(Tri::Unknown, "no watermark detection was run")
+    }
+
+    fn credential_findings(&self) -> Vec<(usize, &'a CredentialFinding)> {
+        self.claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Credential(f) => Some((i, f)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A valid credential that passes `check` (which says why not, when it fails).
+    fn credential(&self, check: impl Fn(&CredentialFinding) -> Option<String>, what: &str) -> Eval {
+        let findings = self.credential_findings();
+        let mut failures = Vec::new();
+        for (i, f) in &findings {
+            let valid = matches!(
+                f.state,
+                CredentialState::Trusted | CredentialState::Untrusted
+            );
+            if valid {
+                match check(f) {
+                    None => {
+                        let trust = if f.state == CredentialState::Trusted {
+                            "chaining to a trusted anchor"
+                        } else {
+                            "by a signer not on the trust list"
+                        };
+                        let signer = f.signer.as_deref().unwrap_or("an unnamed signer");
+                        let generator = f
+                            .generator
+                            .as_deref()
+                            .map(|g| format!(", generator {g}"))
+                            .unwrap_or_default();
+                        return Eval::new(
+                            Tri::True,
+                            format!("a content credential signed by {signer} ({trust}{generator}) was verified"),
+                        )
+                        .with_facts([*i]);
+                    }
+                    Some(why) => failures.push((*i, why)),
+                }
+            } else if f.state == CredentialState::Tampered {
+                failures.push((
+                    *i,
+                    format!(
+                        "the content credential fails verification ({})",
+                        if f.failures.is_empty() {
+                            "no detail".to_owned()
+                        } else {
+                            f.failures.join("; ")
+                        }
+                    ),
+                ));
+            } else {
+                failures.push((*i, "no content credential was found".to_owned()));
+            }
+        }
+        if let Some(u) = self.unestablished(Topic::Credential) {
+            return u;
+        }
+        if failures.is_empty() {
+            return Eval::new(
+                Tri::Unknown,
+                format!("no credential verification was run (looking for {what})"),
+            );
+        }
+        let mut out = Eval::new(Tri::False, "").with_facts(failures.iter().map(|(i, _)| *i));
+        out.notes = failures.into_iter().map(|(_, w)| w).collect();
+        out.notes.dedup();
+        out
+    }
+
+    fn aigc_label(&self) -> Eval {
+        let findings = self.credential_findings();
+        if let Some((i, _)) = findings.iter().find(|(_, f)| f.aigc_label) {
+            return Eval::new(
+                Tri::True,
+                "the AIGC implicit label (GB 45438-2025) is present",
+            )
+            .with_facts([*i]);
+        }
+        if let Some(u) = self.unestablished(Topic::Credential) {
+            return u;
+        }
+        if findings.is_empty() {
+            return Eval::new(
+                Tri::Unknown,
+                "the content's metadata was not examined for an AIGC label",
+            );
+        }
+        Eval::new(
+            Tri::False,
+            "no AIGC implicit label was found in the content's metadata",
+        )
+        .with_facts(findings.iter().map(|(i, _)| *i))
+    }
+
+    fn disclosure(&self) -> Eval {
+        let found: Vec<_> = self
+            .claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Disclosure(d) => Some((i, d)),
+                _ => None,
+            })
+            .collect();
+        if let Some((i, d)) = found.iter().find(|(_, d)| d.present) {
+            let at = d
+                .range
+                .map(|r| format!(" at bytes {}..{}", r.start(), r.end()))
+                .unwrap_or_default();
+            let label = d
+                .label
+                .as_deref()
+                .map(|l| format!(" \u{201c}{l}\u{201d}"))
+                .unwrap_or_default();
+            return Eval::new(
+                Tri::True,
+                format!("a perceptible AI label{label} was found{at}"),
+            )
+            .with_facts([*i]);
+        }
+        if let Some(u) = self.unestablished(Topic::Disclosure) {
+            return u;
+        }
+        if found.is_empty() {
+            return Eval::new(
+                Tri::Unknown,
+                "the content was not examined for a perceptible AI label",
+            );
+        }
+        Eval::new(
+            Tri::False,
+            "no perceptible AI label was found in the content",
+        )
+        .with_facts(found.iter().map(|(i, _)| *i))
+    }
+
+    fn log_records(&self) -> Vec<(usize, &'a LogFinding)> {
+        self.claims()
+            .filter_map(|(i, c)| match c {
+                Claim::LogEntry(l) => Some((i, l)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn log_record(&self) -> Eval {
+        let records = self.log_records();
+        if let Some((i, l)) = records.iter().find(|(_, l)| l.inclusion_verified) {
+            let who = [
+                l.provider.as_deref().map(|p| format!("provider {p}")),
+                l.model.as_deref().map(|m| format!("model {m}")),
+                l.generation_id
+                    .as_deref()
+                    .map(|g| format!("generation {g}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            return Eval::new(
+                Tri::True,
+                format!(
+                    "generation record {} of log {} ({who}) is included in a tree of size {}, proof verified",
+                    l.index, l.origin, l.tree_size
+                ),
+            )
+            .with_facts([*i]);
+        }
+        if let Some(u) = self.unestablished(Topic::Log) {
+            return u;
+        }
+        if let Some((i, l)) = records.first() {
+            return Eval::new(
+                Tri::Unknown,
+                format!(
+                    "record {} of log {} was found but its inclusion proof was not verified",
+                    l.index, l.origin
+                ),
+            )
+            .with_facts([*i]);
+        }
+        let empty = self.empty_searches(Topic::Log);
+        if !empty.is_empty() {
+            return Eval::new(
+                Tri::False,
+                format!(
+                    "no generation record was found in {}",
+                    empty.iter().map(|(_, s)| *s).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .with_facts(empty.iter().map(|(i, _)| *i));
+        }
+        Eval::new(Tri::Unknown, "no transparency log was searched")
+    }
+
+    /// The documents the content reproduces, in order of first appearance.
+    pub fn sources(&self) -> Vec<Source<'a>> {
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_id: BTreeMap<&str, Source<'a>> = BTreeMap::new();
+        let mut add = |doc: &'a DocumentRef, i: usize| {
+            let s = by_id.entry(doc.id.as_str()).or_insert_with(|| {
+                order.push(doc.id.as_str());
+                Source {
+                    document: doc,
+                    facts: Vec::new(),
+                }
+            });
+            if !s.facts.contains(&i) {
+                s.facts.push(i);
+            }
+        };
+        for (i, c) in self.claims() {
+            match c {
+                Claim::SourceSpan(s) => s.documents.iter().for_each(|d| add(d, i)),
+                Claim::NearDuplicate(n) => add(&n.document, i),
+                _ => {}
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|id| by_id.remove(id))
+            .collect()
+    }
+
+    fn content_bytes(&self) -> Option<u64> {
+        self.claims().find_map(|(_, c)| match c {
+            Claim::Content { bytes, .. } => Some(*bytes),
+            _ => None,
+        })
+    }
+
+    /// Whether tracing ran and found nothing: `None` if it did not run (or failed).
+    fn no_sources(&self) -> Result<Eval, Eval> {
+        if let Some(u) = self.unestablished(Topic::Trace) {
+            return Err(u);
+        }
+        let empty = self.empty_searches(Topic::Trace);
+        if empty.is_empty() {
+            return Err(Eval::new(
+                Tri::Unknown,
+                "the content was not traced into any index",
+            ));
+        }
+        Ok(Eval::new(
+            Tri::False,
+            format!(
+                "no span of the content occurs in {}",
+                empty.iter().map(|(_, s)| *s).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with_facts(empty.iter().map(|(i, _)| *i)))
+    }
+
+    fn sources_present(&self) -> Eval {
+        let sources = self.sources();
+        if sources.is_empty() {
+            return self.no_sources().unwrap_or_else(|u| u);
+        }
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for (_, c) in self.claims() {
+            if let Claim::SourceSpan(s) = c {
+                spans.push((s.range.start(), s.range.end()));
+            }
+        }
+        let covered = covered_bytes(&mut spans);
+        let share = self
+            .content_bytes()
+            .filter(|b| *b > 0 && covered > 0)
+            .map(|b| format!(", {} of the content", percent(covered as f64 / b as f64)))
+            .unwrap_or_default();
+        let names: Vec<String> = sources.iter().map(Source::name).collect();
+        Eval::new(
+            Tri::True,
+            format!(
+                "the content reproduces {} source document{} ({}; {covered} bytes in verbatim spans{share})",
+                sources.len(),
+                if sources.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+        )
+        .with_facts(sources.iter().flat_map(|s| s.facts.iter().copied()))
+    }
+
+    fn sources_with_cmi(&self) -> Eval {
+        let sources = self.sources();
+        if sources.is_empty() {
+            return self.no_sources().unwrap_or_else(|u| u);
+        }
+        let with: Vec<_> = sources.iter().filter(|s| s.has_cmi()).collect();
+        if with.is_empty() {
+            return Eval::new(Tri::False, "no source document names an owner or a licence")
+                .with_facts(sources.iter().flat_map(|s| s.facts.iter().copied()));
+        }
+        let names: Vec<String> = with
+            .iter()
+            .map(|s| {
+                let licence = s
+                    .document
+                    .licence
+                    .as_deref()
+                    .map(|l| format!(", licence {l}"))
+                    .unwrap_or_default();
+                format!("{}{licence}", s.name())
+            })
+            .collect();
+        Eval::new(
+            Tri::True,
+            format!(
+                "the content reproduces works with attribution information: {}",
+                names.join("; ")
+            ),
+        )
+        .with_facts(with.iter().flat_map(|s| s.facts.iter().copied()))
+    }
+
+    fn sources_reserved(&self) -> Eval {
+        let sources = self.sources();
+        if sources.is_empty() {
+            return self.no_sources().unwrap_or_else(|u| u);
+        }
+        let rights_unestablished = self.unestablished(Topic::Rights);
+        let mut reserved = Vec::new();
+        let mut unknown = Vec::new();
+        let mut free = Vec::new();
+        for s in &sources {
+            let findings: Vec<_> = self
+                .claims()
+                .filter_map(|(i, c)| match c {
+                    Claim::Rights(r)
+                        if r.document_id == s.document.id && TRAINING_USES.contains(&r.usage) =>
+                    {
+                        Some((i, r))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let mut facts: Vec<usize> = s.facts.clone();
+            facts.extend(findings.iter().map(|(i, _)| *i));
+            let disallowed: Vec<_> = findings
+                .iter()
+                .filter(|(_, r)| r.permission == Permission::Disallowed)
+                .collect();
+            if disallowed.is_empty() {
+                if findings.is_empty() {
+                    unknown.push((
+                        facts,
+                        format!("the rights signals of {} were not established", s.name()),
+                    ));
+                } else {
+                    free.push((
+                        facts,
+                        format!("no reservation of {} covers training", s.name()),
+                    ));
+                }
+                continue;
+            }
+            // A reservation counts if it was seen no later than the document was collected.
+            let collected = s.document.fetched_at;
+            let mut in_force = None;
+            let mut undated = None;
+            for (_, r) in &disallowed {
+                match (r.seen_at, collected) {
+                    (Some(seen), Some(got)) if seen <= got => in_force = Some(*r),
+                    (Some(_), Some(_)) => {}
+                    _ => undated = Some(*r),
+                }
+            }
+            let signals = |r: &tracemark_core::fact::RightsFinding| {
+                if r.signals.is_empty() {
+                    "unnamed signals".to_owned()
+                } else {
+                    r.signals.join(", ")
+                }
+            };
+            if let Some(r) = in_force {
+                reserved.push((
+                    facts,
+                    format!(
+                        "{} reserved {} by {} (seen {}) before it was collected on {}",
+                        s.name(),
+                        serde_json::to_value(r.usage)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        signals(r),
+                        r.seen_at.map(|t| t.to_string()).unwrap_or_default(),
+                        collected.map(|t| t.to_string()).unwrap_or_default()
+                    ),
+                ));
+            } else if let Some(r) = undated {
+                unknown.push((
+                    facts,
+                    format!(
+                        "{} is reserved by {}, but when the reservation was seen or the document collected is not known",
+                        s.name(),
+                        signals(r)
+                    ),
+                ));
+            } else {
+                free.push((
+                    facts,
+                    format!("the reservation of {} was first seen after the document was collected (reservations are not retroactive)", s.name()),
+                ));
+            }
+        }
+        let build = |value: Tri, items: Vec<(Vec<usize>, String)>| {
+            let mut e = Eval::new(value, "");
+            e.notes.clear();
+            for (facts, note) in items {
+                e.facts.extend(facts);
+                e.notes.push(note);
+            }
+            e
+        };
+        if !reserved.is_empty() {
+            return build(Tri::True, reserved);
+        }
+        if !unknown.is_empty() {
+            let mut e = build(Tri::Unknown, unknown);
+            if let Some(u) = rights_unestablished {
+                e.absorb(u);
+            }
+            return e;
+        }
+        build(Tri::False, free)
+    }
+
+    fn sources_attributed(&self) -> Eval {
+        let sources = self.sources();
+        if sources.is_empty() {
+            return self.no_sources().unwrap_or_else(|u| u);
+        }
+        let mut missing = Vec::new();
+        let mut unknown = Vec::new();
+        let mut kept = Vec::new();
+        for s in sources.iter().filter(|s| s.has_cmi()) {
+            let finding = self.claims().find_map(|(i, c)| match c {
+                Claim::Attribution(a) if a.document_id == s.document.id => Some((i, a)),
+                _ => None,
+            });
+            match finding {
+                Some((i, a)) if a.present => {
+                    kept.push((i, format!("the content attributes {}", s.name())))
+                }
+                Some((i, _)) => {
+                    missing.push((i, format!("the content does not attribute {}", s.name())))
+                }
+                None => unknown.push(format!(
+                    "whether the content attributes {} was not examined",
+                    s.name()
+                )),
+            }
+        }
+        if !missing.is_empty() {
+            let mut e = Eval::new(Tri::False, "").with_facts(missing.iter().map(|(i, _)| *i));
+            e.notes = missing.into_iter().map(|(_, n)| n).collect();
+            return e;
+        }
+        if !unknown.is_empty() {
+            let mut e = Eval::new(Tri::Unknown, "");
+            e.notes = unknown;
+            return e;
+        }
+        if kept.is_empty() {
+            return Eval::new(
+                Tri::True,
+                "no source carries attribution information to keep",
+            );
+        }
+        let mut e = Eval::new(Tri::True, "").with_facts(kept.iter().map(|(i, _)| *i));
+        e.notes = kept.into_iter().map(|(_, n)| n).collect();
+        e
+    }
+
+    fn editorial(&self) -> Eval {
+        match &self.ctx.editorial {
+            Some(ed) if ed.human_review && !ed.holder.trim().is_empty() => Eval::new(
+                Tri::True,
+                format!(
+                    "{}{} holds editorial responsibility and the content underwent human review",
+                    ed.holder,
+                    if ed.role.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", ed.role)
+                    }
+                ),
+            ),
+            Some(ed) if !ed.human_review => Eval::new(
+                Tri::False,
+                format!(
+                    "{} is named as editor, but no human review is stated",
+                    ed.holder
+                ),
+            ),
+            Some(_) => Eval::new(Tri::False, "no holder of editorial responsibility is named"),
+            None => Eval::new(Tri::False, "no one claimed editorial responsibility"),
+        }
+        .with_context("editorial")
+    }
+
+    fn ai_generated(&self) -> Eval {
+        let mut shown = Vec::new();
+        for atom in [
+            Atom::Watermark,
+            Atom::CredentialAi,
+            Atom::AigcLabel,
+            Atom::LogRecord,
+        ] {
+            let e = self.atom(&atom);
+            if e.value == Tri::True {
+                shown.push(e);
+            }
+        }
+        if !shown.is_empty() {
+            let mut out = shown.remove(0);
+            for e in shown {
+                out.absorb(e);
+            }
+            return out;
+        }
+        match self.ctx.ai_generated {
+            Some(true) => Eval::new(Tri::True, "the requester states that the content is AI-generated"),
+            Some(false) => Eval::new(
+                Tri::False,
+                "the requester states that the content is not AI-generated, and no mark shows otherwise",
+            ),
+            None => Eval::new(
+                Tri::Unknown,
+                "no mark, credential or log record shows that the content is AI-generated, and no one stated it",
+            ),
+        }
+        .with_context("ai_generated")
+    }
+}
+
+/// Bytes covered by a set of half-open ranges (overlaps counted once).
+pub fn covered_bytes(ranges: &mut [(usize, usize)]) -> usize {
+    ranges.sort_unstable();
+    let mut total = 0;
+    let mut cur: Option<(usize, usize)> = None;
+    for &(s, e) in ranges.iter() {
+        match &mut cur {
+            Some((_, ce)) if s <= *ce => *ce = (*ce).max(e),
+            _ => {
+                if let Some((cs, ce)) = cur {
+                    total += ce - cs;
+                }
+                cur = Some((s, e));
+            }
+        }
+    }
+    if let Some((cs, ce)) = cur {
+        total += ce - cs;
+    }
+    total
+}
