@@ -13,25 +13,37 @@
 //! }
 //! ```
 
+mod canonical;
 pub mod catalogue;
 pub mod condition;
 pub mod context;
 mod date;
 mod engine;
+pub mod html;
 pub mod predicates;
+pub mod report;
+pub mod statement;
 pub mod text;
 
 use std::{fmt, str::FromStr};
 
+pub use canonical::canonical_json;
 pub use catalogue::{Catalogue, CatalogueError, Rule, RuleSpec};
 pub use context::{Actor, ContentKind, Context, EditorialResponsibility, Role};
 pub use date::{Date, ParseDateError};
 pub use engine::{RuleResult, evaluate};
+pub use html::render_html;
+pub use report::{
+    AiOrigin, AttributedSegment, EvidenceReport, Input, Origin, REPORT_FORMAT, REPORT_SCHEMA,
+    ReportError, ReportRequest, ReportSeal, ReportVerdict, SealSignature, SourceShare, Subject,
+    Tool, canonical_report_bytes, verify_report_hash,
+};
+pub use statement::{AttributionStatement, attribution_statement};
 
 use serde::{Deserialize, Serialize};
 
 /// The outcome of applying one rule to the facts: one vocabulary for every rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Compliant,
