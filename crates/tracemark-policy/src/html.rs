@@ -603,10 +603,7 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
             format!(
                 "{}: {} is {}{}",
                 r.document_id,
-                serde_json::to_value(r.usage)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                crate::predicates::use_words(r.usage),
                 match r.permission {
                     tracemark_core::rights::Permission::Allowed => "allowed",
                     tracemark_core::rights::Permission::Disallowed => "reserved (opt-out)",

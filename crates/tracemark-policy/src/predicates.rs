@@ -703,10 +703,7 @@ impl<'a> Evidence<'a> {
                     format!(
                         "{} reserved {} by {} (seen {}) before it was collected on {}",
                         s.name(),
-                        serde_json::to_value(r.usage)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
+                        use_words(r.usage),
                         signals(r),
                         r.seen_at.map(|t| t.to_string()).unwrap_or_default(),
                         collected.map(|t| t.to_string()).unwrap_or_default()
@@ -856,6 +853,18 @@ impl<'a> Evidence<'a> {
             ),
         }
         .with_context("ai_generated")
+    }
+}
+
+/// A use, in words.
+pub fn use_words(usage: AiUse) -> &'static str {
+    match usage {
+        AiUse::Tdm => "text and data mining",
+        AiUse::AiTrain => "AI training",
+        AiUse::GenaiTrain => "generative AI training",
+        AiUse::AiInput => "use as AI input",
+        AiUse::AiIndex => "AI indexing",
+        AiUse::Search => "search indexing",
     }
 }
 

@@ -646,14 +646,24 @@ fn verdict(
             } else {
                 who
             };
-            let p = o
-                .log10_p_value
-                .map(|l| format!(", watermark p = {}", p_value(&PValue::from_log10(l))))
-                .unwrap_or_default();
+            let shown: Vec<String> = o
+                .basis
+                .iter()
+                .map(|b| match b.as_str() {
+                    "watermark" => match o.log10_p_value {
+                        Some(l) => format!("a watermark (p = {})", p_value(&PValue::from_log10(l))),
+                        None => "a watermark".to_owned(),
+                    },
+                    "log" => "a transparency-log record with a verified proof".to_owned(),
+                    "credential" => "a content credential".to_owned(),
+                    "aigc-label" => "an AIGC label".to_owned(),
+                    other => other.to_owned(),
+                })
+                .collect();
             summary.push(format!(
-                "AI-generated: {} of the content, by {who} (shown by {}{p}).",
+                "AI-generated: {} of the content, by {who}, shown by {}.",
                 percent(statement.ai_share),
-                o.basis.join(", ")
+                shown.join(" and ")
             ));
         }
         None => summary.push(
