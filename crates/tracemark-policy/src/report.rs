@@ -149,6 +149,28 @@ pub struct AiOrigin {
     pub facts: Vec<usize>,
 }
 
+impl AiOrigin {
+    /// What shows the AI origin, in words: "a watermark (p = 1.0e-42) and a
+    /// transparency-log record with a verified proof".
+    pub fn basis_words(&self) -> String {
+        let shown: Vec<String> = self
+            .basis
+            .iter()
+            .map(|b| match b.as_str() {
+                "watermark" => match self.log10_p_value {
+                    Some(l) => format!("a watermark (p = {})", p_value(&PValue::from_log10(l))),
+                    None => "a watermark".to_owned(),
+                },
+                "log" => "a transparency-log record with a verified proof".to_owned(),
+                "credential" => "a content credential".to_owned(),
+                "aigc-label" => "an AIGC label".to_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        shown.join(" and ")
+    }
+}
+
 /// A document the content reproduces, with its owner and licence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceShare {
@@ -646,24 +668,10 @@ fn verdict(
             } else {
                 who
             };
-            let shown: Vec<String> = o
-                .basis
-                .iter()
-                .map(|b| match b.as_str() {
-                    "watermark" => match o.log10_p_value {
-                        Some(l) => format!("a watermark (p = {})", p_value(&PValue::from_log10(l))),
-                        None => "a watermark".to_owned(),
-                    },
-                    "log" => "a transparency-log record with a verified proof".to_owned(),
-                    "credential" => "a content credential".to_owned(),
-                    "aigc-label" => "an AIGC label".to_owned(),
-                    other => other.to_owned(),
-                })
-                .collect();
             summary.push(format!(
                 "AI-generated: {} of the content, by {who}, shown by {}.",
                 percent(statement.ai_share),
-                shown.join(" and ")
+                o.basis_words()
             ));
         }
         None => summary.push(

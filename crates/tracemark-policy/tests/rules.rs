@@ -357,7 +357,7 @@ fn cases() -> Vec<Case> {
                 .declare("copyright_policy", true)
                 .with_placed_on_market(date("2025-09-01")),
             NonCompliant,
-            "doc-7 (Jane Doe) reserved tdm",
+            "doc-7 (Jane Doe) reserved text and data mining",
         ),
         case(
             "EU-AIA-53-1-C",
