@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use tracemark_core::{
-    Fact, PValue,
+    Fact,
     fact::{Claim, CredentialState},
 };
 
@@ -491,11 +491,7 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
                         "not detected"
                     }
                 ),
-                stats(
-                    &w.verdict.p_value,
-                    w.verdict.false_positive_rate,
-                    w.verdict.scored,
-                ),
+                stats(&w.verdict),
             )
         }
         Claim::Credential(c) => {
@@ -660,9 +656,15 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
     }
 }
 
-fn stats(p: &PValue, fpr: f64, scored: u64) -> String {
-    format!(
-        "p = {}; false-positive rate {fpr}; {scored} tokens scored",
-        p_value(p)
-    )
+fn stats(v: &tracemark_core::Verdict) -> String {
+    let mut out = format!(
+        "p = {}; false-positive rate {}; {} tokens scored",
+        p_value(&v.p_value),
+        v.false_positive_rate,
+        v.scored
+    );
+    if !v.parameters.is_null() {
+        let _ = write!(out, "; parameters {}", v.parameters);
+    }
+    out
 }
