@@ -157,6 +157,16 @@ fn development_chain(
     algorithm: SigningAlgorithm,
     organization: &str,
 ) -> Result<DevelopmentChain, rcgen::Error> {
+    development_chain_valid_for(algorithm, organization, Duration::days(2 * 365))
+}
+
+/// The development chain with a leaf valid for `leaf_lifetime` from now (tests make
+/// short-lived leaves to see them expire).
+fn development_chain_valid_for(
+    algorithm: SigningAlgorithm,
+    organization: &str,
+    leaf_lifetime: Duration,
+) -> Result<DevelopmentChain, rcgen::Error> {
     let now = OffsetDateTime::now_utc();
     let alg = algorithm.rcgen();
 
@@ -188,7 +198,7 @@ fn development_chain(
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
     leaf_params.use_authority_key_identifier_extension = true;
     leaf_params.not_before = now - Duration::hours(1);
-    leaf_params.not_after = now + Duration::days(2 * 365);
+    leaf_params.not_after = now + leaf_lifetime;
     let leaf = leaf_params.signed_by(&leaf_key, &intermediate)?;
 
     Ok(DevelopmentChain {
@@ -198,6 +208,17 @@ fn development_chain(
         spki_der: rcgen::PublicKeyData::subject_public_key_info(&leaf_key),
         not_after: leaf_params.not_after,
     })
+}
+
+/// PEM texts (key, chain, root) of a development identity whose leaf is valid for
+/// `leaf_lifetime`, for tests.
+#[cfg(test)]
+pub(crate) fn development_pems(
+    algorithm: SigningAlgorithm,
+    leaf_lifetime: Duration,
+) -> (String, String, String) {
+    let c = development_chain_valid_for(algorithm, "Test", leaf_lifetime).unwrap();
+    (c.key_pem, c.chain_pem, c.root_pem)
 }
 
 impl SigningIdentity {

@@ -3,7 +3,111 @@
 //!
 //! A verifier's answer is one of four states (`tracemark_core::fact::CredentialState`):
 //! trusted, untrusted signer, tampered (with the failing check named), or no credential.
+//! See the crate README for the API a front end calls, the formats and measured figures.
 
+pub mod error;
 pub mod identity;
+pub mod manifest;
+pub mod media;
+pub mod signer;
+pub mod text;
+mod tsa;
+pub mod verify;
+pub mod wrapper;
 
+use std::path::Path;
+
+pub use error::CredentialError;
 pub use identity::{SigningAlgorithm, SigningIdentity, SigningIdentityFiles};
+pub use manifest::{
+    AigcLabel, CredentialSpec, Generator, LatentDisclosure, LogCheckpoint, WatermarkDeclaration,
+};
+pub use media::{MediaFormat, SignedMedia, sign_media, sign_media_file};
+pub use signer::SigningKey;
+pub use text::{EmbeddedText, SignOptions, sign_sidecar, sign_text_embedded, strip_wrappers};
+pub use verify::{
+    AssertionReport, Carrier, Failure, SignerInfo, TrustAnchors, VerificationReport, Verifier,
+    sidecar_for,
+};
+
+/// How to carry a text file's credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextCarrier {
+    /// Inside the text (A.8 wrapper): `output` is the signed text.
+    Embedded,
+    /// In a manifest store beside it: `output` is the `.c2pa` file; the text is untouched.
+    Sidecar,
+}
+
+/// What [`sign_file`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedFile {
+    pub output: std::path::PathBuf,
+    /// `Some` for media files, `None` for text.
+    pub media: Option<MediaFormat>,
+    pub manifest_len: usize,
+}
+
+/// Signs any supported file: media formats (by content, then extension) are signed with
+/// an embedded manifest into `output`; anything else is treated as text and carried as
+/// `text_carrier` says (a sidecar for non-UTF-8 content). Every output is written to a
+/// temporary file and renamed into place; the input is never modified.
+pub fn sign_file(
+    input: &Path,
+    output: &Path,
+    key: &SigningKey,
+    spec: &CredentialSpec,
+    options: &SignOptions,
+    text_carrier: TextCarrier,
+) -> Result<SignedFile, CredentialError> {
+    let bytes = std::fs::read(input).map_err(|e| CredentialError::io(input, e))?;
+    if let Some(format) = MediaFormat::detect(input, &bytes) {
+        if text_carrier == TextCarrier::Embedded || format.can_sign() {
+            let signed = sign_media_file(input, output, key, spec, options)?;
+            return Ok(SignedFile {
+                output: signed.output,
+                media: Some(format),
+                manifest_len: signed.manifest_len,
+            });
+        }
+    }
+    if input.canonicalize().ok() == output.canonicalize().ok() && output.exists() {
+        return Err(CredentialError::OutputIsInput(output.to_owned()));
+    }
+    let (written, manifest_len) = match text_carrier {
+        TextCarrier::Sidecar => {
+            let store = sign_sidecar(&bytes, key, spec, options)?;
+            let len = store.len();
+            (store, len)
+        }
+        TextCarrier::Embedded => {
+            let text = std::str::from_utf8(&bytes).map_err(|e| CredentialError::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            })?;
+            let signed = sign_text_embedded(text, key, spec, options)?;
+            (signed.text.into_bytes(), signed.manifest_len)
+        }
+    };
+    write_atomically(output, &written)?;
+    Ok(SignedFile {
+        output: output.to_owned(),
+        media: None,
+        manifest_len,
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CredentialError> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| CredentialError::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| CredentialError::io(tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| CredentialError::io(path, e.error))?;
+    Ok(())
+}
