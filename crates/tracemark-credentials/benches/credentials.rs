@@ -21,8 +21,13 @@ fn text_1k() -> String {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    SigningIdentity::create_development(dir.path(), SigningAlgorithm::Ed25519, "Bench", Replace::No)
-        .unwrap();
+    SigningIdentity::create_development(
+        dir.path(),
+        SigningAlgorithm::Ed25519,
+        "Bench",
+        Replace::No,
+    )
+    .unwrap();
     let key = SigningKey::from_identity_dir(dir.path()).unwrap();
     let spec = CredentialSpec::new(
         Generator {
@@ -67,7 +72,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| verifier.verify_text(black_box(&embedded.text)))
     });
 
-    let jpeg = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/photo-1mb.jpg")).unwrap();
+    let jpeg =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/photo-1mb.jpg")).unwrap();
     let signed = sign_media(&jpeg, MediaFormat::Jpeg, &key, &spec, &opts).unwrap();
     println!("1 MB JPEG: manifest {} bytes", signed.manifest_len);
     let mut group = c.benchmark_group("jpeg 1MB");

@@ -22,7 +22,9 @@ pub enum CredentialError {
     KeyCertificateMismatch { subject: String },
     #[error("the leaf certificate's key algorithm is not supported: {0}")]
     UnsupportedKeyAlgorithm(String),
-    #[error("the signing certificate `{subject}` is not valid now (valid {not_before} to {not_after})")]
+    #[error(
+        "the signing certificate `{subject}` is not valid now (valid {not_before} to {not_after})"
+    )]
     CertificateNotValidNow {
         subject: String,
         not_before: String,
@@ -41,7 +43,10 @@ pub enum CredentialError {
     #[error("time-stamp authority `{url}`: {reason}")]
     TimeStamp { url: String, reason: String },
     #[error("the option `{option}` is invalid: {reason}")]
-    BadOption { option: &'static str, reason: String },
+    BadOption {
+        option: &'static str,
+        reason: String,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

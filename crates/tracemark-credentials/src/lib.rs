@@ -35,7 +35,8 @@ pub use verify::{
 pub enum TextCarrier {
     /// Inside the text (A.8 wrapper): `output` is the signed text.
     Embedded,
-    /// In a manifest store beside it: `output` is the `.c2pa` file; the text is untouched.
+    /// In a manifest store beside it: `output` is the `.c2pa` file; the input is untouched
+    /// (any file, media included).
     Sidecar,
 }
 
@@ -43,15 +44,17 @@ pub enum TextCarrier {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedFile {
     pub output: std::path::PathBuf,
-    /// `Some` for media files, `None` for text.
+    /// The media format of the input, `None` for text.
     pub media: Option<MediaFormat>,
     pub manifest_len: usize,
 }
 
-/// Signs any supported file: media formats (by content, then extension) are signed with
-/// an embedded manifest into `output`; anything else is treated as text and carried as
-/// `text_carrier` says (a sidecar for non-UTF-8 content). Every output is written to a
-/// temporary file and renamed into place; the input is never modified.
+/// Signs any file. With [`TextCarrier::Sidecar`], any file (text, media, PDF) gets a
+/// sidecar manifest store at `output` binding its raw bytes. With
+/// [`TextCarrier::Embedded`], media formats (by content, then extension) get an embedded
+/// manifest in `output`, and anything else must be UTF-8 text and gets the A.8 wrapper.
+/// Every output is written to a temporary file and renamed into place; the input is
+/// never modified.
 pub fn sign_file(
     input: &Path,
     output: &Path,
@@ -61,15 +64,14 @@ pub fn sign_file(
     text_carrier: TextCarrier,
 ) -> Result<SignedFile, CredentialError> {
     let bytes = std::fs::read(input).map_err(|e| CredentialError::io(input, e))?;
-    if let Some(format) = MediaFormat::detect(input, &bytes) {
-        if text_carrier == TextCarrier::Embedded || format.can_sign() {
-            let signed = sign_media_file(input, output, key, spec, options)?;
-            return Ok(SignedFile {
-                output: signed.output,
-                media: Some(format),
-                manifest_len: signed.manifest_len,
-            });
-        }
+    let media = MediaFormat::detect(input, &bytes);
+    if let (Some(format), TextCarrier::Embedded) = (media, text_carrier) {
+        let signed = sign_media_file(input, output, key, spec, options)?;
+        return Ok(SignedFile {
+            output: signed.output,
+            media: Some(format),
+            manifest_len: signed.manifest_len,
+        });
     }
     if input.canonicalize().ok() == output.canonicalize().ok() && output.exists() {
         return Err(CredentialError::OutputIsInput(output.to_owned()));
@@ -91,7 +93,7 @@ pub fn sign_file(
     write_atomically(output, &written)?;
     Ok(SignedFile {
         output: output.to_owned(),
-        media: None,
+        media,
         manifest_len,
     })
 }

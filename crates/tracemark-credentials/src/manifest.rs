@@ -242,7 +242,11 @@ impl CredentialSpec {
         }
         if let Some(tm) = &self.training_mining {
             let entries = serde_json::to_value(&tm.entries).expect("plain map");
-            add(&mut builder, TRAINING_MINING_LABEL, &json!({ "entries": entries }))?;
+            add(
+                &mut builder,
+                TRAINING_MINING_LABEL,
+                &json!({ "entries": entries }),
+            )?;
         }
         Ok(builder)
     }

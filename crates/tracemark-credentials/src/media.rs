@@ -178,7 +178,9 @@ pub fn sign_media(
     let manifest = builder
         .sign(&signer, format.mime(), &mut source, &mut dest)
         .map_err(|e| match e {
-            c2pa::Error::UnsupportedType => CredentialError::UnsupportedFormat(format.mime().into()),
+            c2pa::Error::UnsupportedType => {
+                CredentialError::UnsupportedFormat(format.mime().into())
+            }
             other => CredentialError::Input(format!("{}: {other}", format.mime())),
         })?;
     Ok(SignedMediaBytes {
@@ -244,7 +246,10 @@ fn jpeg_add_xmp(bytes: &[u8], xmp: &str) -> Option<Vec<u8>> {
         if bytes[pos] != 0xFF || marker == 0xDA || marker == 0xD9 {
             break;
         }
-        let len = usize::from(u16::from_be_bytes([*bytes.get(pos + 2)?, *bytes.get(pos + 3)?]));
+        let len = usize::from(u16::from_be_bytes([
+            *bytes.get(pos + 2)?,
+            *bytes.get(pos + 3)?,
+        ]));
         let body = bytes.get(pos + 4..pos + 2 + len)?;
         if marker == 0xE1 && body.starts_with(JPEG_XMP_HEADER) {
             return None;
@@ -362,7 +367,10 @@ fn mp4_add_xmp(bytes: &[u8], xmp: &str) -> Option<Vec<u8>> {
         let kind = bytes.get(pos + 4..pos + 8)?;
         let size = match size {
             0 => bytes.len() - pos,
-            1 => usize::try_from(u64::from_be_bytes(bytes.get(pos + 8..pos + 16)?.try_into().ok()?)).ok()?,
+            1 => usize::try_from(u64::from_be_bytes(
+                bytes.get(pos + 8..pos + 16)?.try_into().ok()?,
+            ))
+            .ok()?,
             n => n,
         };
         if size < 8 {
@@ -399,11 +407,26 @@ mod tests {
 
     #[test]
     fn sniffs_each_format() {
-        assert_eq!(MediaFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(MediaFormat::Jpeg));
-        assert_eq!(MediaFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(MediaFormat::Png));
-        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(MediaFormat::Webp));
-        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WAVEfmt "), Some(MediaFormat::Wav));
-        assert_eq!(MediaFormat::sniff(b"\0\0\0\x18ftypisom"), Some(MediaFormat::Mp4));
+        assert_eq!(
+            MediaFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(MediaFormat::Jpeg)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(MediaFormat::Png)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(MediaFormat::Webp)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"RIFF\0\0\0\0WAVEfmt "),
+            Some(MediaFormat::Wav)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"\0\0\0\x18ftypisom"),
+            Some(MediaFormat::Mp4)
+        );
         assert_eq!(MediaFormat::sniff(b"%PDF-1.7"), Some(MediaFormat::Pdf));
         assert_eq!(MediaFormat::sniff(b"hello"), None);
         assert_eq!(MediaFormat::sniff(b""), None);

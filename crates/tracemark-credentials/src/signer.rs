@@ -9,16 +9,16 @@ use std::{fmt, path::Path};
 
 use c2pa::{
     SigningAlg,
-    crypto::raw_signature::{RawSigner, signer_from_cert_chain_and_private_key, validator_for_signing_alg},
+    crypto::raw_signature::{
+        RawSigner, signer_from_cert_chain_and_private_key, validator_for_signing_alg,
+    },
 };
 use time::OffsetDateTime;
 use tracemark_core::{
     KeyId, KeyKind,
     keyfile::{self, Secrecy},
 };
-use x509_parser::{
-    certificate::X509Certificate, oid_registry, pem::Pem, prelude::FromDer,
-};
+use x509_parser::{certificate::X509Certificate, oid_registry, pem::Pem, prelude::FromDer};
 
 use crate::{CredentialError, SigningAlgorithm, SigningIdentity, tsa};
 
@@ -186,8 +186,9 @@ impl SigningKey {
                 .to_owned();
             return Err(CredentialError::BadKey(format!("found `{found}`")));
         }
-        let raw = signer_from_cert_chain_and_private_key(chain_pem, key_pem, algorithm.c2pa(), None)
-            .map_err(|e| CredentialError::BadKey(e.to_string()))?;
+        let raw =
+            signer_from_cert_chain_and_private_key(chain_pem, key_pem, algorithm.c2pa(), None)
+                .map_err(|e| CredentialError::BadKey(e.to_string()))?;
         // The probe: a key that does not match the leaf would sign credentials nobody can
         // verify.
         let probe = b"tracemark signing key probe";
@@ -371,7 +372,10 @@ pub(crate) mod tests {
         let key = std::fs::read(a.path().join("key.pem")).unwrap();
         let later = OffsetDateTime::now_utc() + time::Duration::days(5 * 365);
         let err = SigningKey::from_pem_at(&chain, &key, later).unwrap_err();
-        assert!(matches!(err, CredentialError::CertificateNotValidNow { .. }));
+        assert!(matches!(
+            err,
+            CredentialError::CertificateNotValidNow { .. }
+        ));
         let earlier = OffsetDateTime::now_utc() - time::Duration::days(2);
         assert!(SigningKey::from_pem_at(&chain, &key, earlier).is_err());
     }
@@ -391,8 +395,11 @@ pub(crate) mod tests {
         ));
         let chain = std::fs::read(a.path().join("chain.pem")).unwrap();
         assert!(matches!(
-            SigningKey::from_pem(&chain, b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n")
-                .unwrap_err(),
+            SigningKey::from_pem(
+                &chain,
+                b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"
+            )
+            .unwrap_err(),
             CredentialError::BadKey(_)
         ));
         let mut broken = String::from_utf8(chain).unwrap();

@@ -72,20 +72,18 @@ pub fn sign_sidecar(
 }
 
 fn signing_error(e: c2pa::Error, options: &SignOptions) -> CredentialError {
-    match (&e, &options.tsa_url) {
-        (c2pa::Error::OtherError(inner), Some(_)) => {
-            if let Some(ce) = inner.downcast_ref::<CredentialError>() {
-                if let CredentialError::TimeStamp { url, reason } = ce {
-                    return CredentialError::TimeStamp {
-                        url: url.clone(),
-                        reason: reason.clone(),
-                    };
-                }
-            }
-            CredentialError::c2pa(e)
-        }
-        _ => CredentialError::c2pa(e),
+    // A time-stamp failure comes back wrapped in the SDK's error; unwrap it so the
+    // caller sees which authority failed and why.
+    if let (c2pa::Error::OtherError(inner), Some(_)) = (&e, &options.tsa_url)
+        && let Some(CredentialError::TimeStamp { url, reason }) =
+            inner.downcast_ref::<CredentialError>()
+    {
+        return CredentialError::TimeStamp {
+            url: url.clone(),
+            reason: reason.clone(),
+        };
     }
+    CredentialError::c2pa(e)
 }
 
 /// Signs `text` with an embedded manifest: returns the NFC-normalised text followed by
@@ -107,7 +105,10 @@ pub fn sign_text_embedded(
     let mut builder = spec.builder(context, false)?;
     // The placeholder's exclusion holds numbers at least as wide in CBOR as the real
     // ones (any u32 fits in 5 bytes), so the real assertion is padded to its size.
-    let placeholder = data_hash(vec![0; 32], Some((u64::from(u32::MAX), u64::from(u32::MAX))));
+    let placeholder = data_hash(
+        vec![0; 32],
+        Some((u64::from(u32::MAX), u64::from(u32::MAX))),
+    );
     builder
         .add_assertion(labels::DATA_HASH, &placeholder)
         .map_err(CredentialError::c2pa)?;

@@ -134,8 +134,9 @@ impl SyncHttpResolver for PlainHttp {
             loop {
                 let mut size_line = String::new();
                 reader.read_line(&mut size_line).map_err(other)?;
-                let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
-                    .map_err(|_| other("bad chunk size"))?;
+                let size =
+                    usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
+                        .map_err(|_| other("bad chunk size"))?;
                 if size == 0 {
                     break;
                 }
@@ -153,7 +154,7 @@ impl SyncHttpResolver for PlainHttp {
         }
         builder
             .body(Box::new(std::io::Cursor::new(body)) as Box<dyn Read>)
-            .map_err(|e| HttpResolverError::Http(e))
+            .map_err(HttpResolverError::Http)
     }
 }
 
@@ -186,7 +187,9 @@ mod tests {
             if let Ok((mut s, _)) = listener.accept() {
                 let mut buf = [0u8; 4096];
                 let _ = s.read(&mut buf);
-                let _ = s.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nnope");
+                let _ = s.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nnope",
+                );
             }
         });
         let url = format!("http://127.0.0.1:{port}/tsa");

@@ -293,7 +293,12 @@ impl Verifier {
     }
 
     /// Verifies a sidecar manifest store against the content it binds (raw bytes).
-    pub fn verify_sidecar(&self, content: &[u8], manifest_store: &[u8], format: &str) -> VerificationReport {
+    pub fn verify_sidecar(
+        &self,
+        content: &[u8],
+        manifest_store: &[u8],
+        format: &str,
+    ) -> VerificationReport {
         match self.reader() {
             Ok(reader) => {
                 let result = reader.with_manifest_data_and_stream(
@@ -425,7 +430,8 @@ impl Verifier {
             }
             Err(c2pa::Error::UnsupportedType) => {
                 let mut r = VerificationReport::none();
-                r.notes.push("asset.unsupported: the SDK cannot read this format".into());
+                r.notes
+                    .push("asset.unsupported: the SDK cannot read this format".into());
                 return r;
             }
             Err(e) => {
@@ -527,23 +533,22 @@ fn all_assertions(reader: &Reader, active: &c2pa::Manifest) -> Vec<AssertionRepo
     if let (Some(label), Ok(detailed)) = (
         reader.active_label(),
         serde_json::from_str::<Value>(&reader.detailed_json()),
-    ) {
-        if let Some(store) = detailed["manifests"][label]["assertion_store"].as_object() {
-            let mut out: Vec<AssertionReport> = store
-                .iter()
-                .map(|(label, content)| AssertionReport {
-                    label: label.clone(),
-                    content: content.clone(),
-                })
-                .collect();
-            if let Some(info) = detailed["manifests"][label]["claim"].get("claim_generator_info") {
-                out.push(AssertionReport {
-                    label: "claim_generator_info".into(),
-                    content: info.clone(),
-                });
-            }
-            return out;
+    ) && let Some(store) = detailed["manifests"][label]["assertion_store"].as_object()
+    {
+        let mut out: Vec<AssertionReport> = store
+            .iter()
+            .map(|(label, content)| AssertionReport {
+                label: label.clone(),
+                content: content.clone(),
+            })
+            .collect();
+        if let Some(info) = detailed["manifests"][label]["claim"].get("claim_generator_info") {
+            out.push(AssertionReport {
+                label: "claim_generator_info".into(),
+                content: info.clone(),
+            });
         }
+        return out;
     }
     active
         .assertions()
@@ -566,7 +571,10 @@ fn fill_from_assertions(report: &mut VerificationReport) {
         }
     }
     for label in ["c2pa.actions.v2", "c2pa.actions"] {
-        if let Some(actions) = report.assertion(label).and_then(|a| a["actions"].as_array()) {
+        if let Some(actions) = report
+            .assertion(label)
+            .and_then(|a| a["actions"].as_array())
+        {
             let created = actions.iter().find(|a| {
                 matches!(a["action"].as_str(), Some("c2pa.created" | "c2pa.edited"))
                     && a.get("digitalSourceType").is_some()
@@ -586,7 +594,9 @@ fn fill_from_assertions(report: &mut VerificationReport) {
                 .assertion("c2pa.training-mining")
                 .map(|v| training_mining("c2pa.training-mining", v))
         });
-    report.aigc = report.assertion(AIGC_LABEL).map(|v| v.get("AIGC").unwrap_or(v).clone());
+    report.aigc = report
+        .assertion(AIGC_LABEL)
+        .map(|v| v.get("AIGC").unwrap_or(v).clone());
     report.disclosure = report.assertion(DISCLOSURE_LABEL).cloned();
     report.claimed_time = report
         .disclosure
@@ -602,8 +612,12 @@ fn soft_binding(v: &Value) -> Option<SoftBinding> {
         .as_str()
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or(Value::Null);
-    let key_id = params["key_id"].as_str().and_then(|k| k.parse::<KeyId>().ok());
-    let bits = params["payload_bits"].as_u64().and_then(|b| u8::try_from(b).ok());
+    let key_id = params["key_id"]
+        .as_str()
+        .and_then(|k| k.parse::<KeyId>().ok());
+    let bits = params["payload_bits"]
+        .as_u64()
+        .and_then(|b| u8::try_from(b).ok());
     let value = v["blocks"][0]["value"].as_str().unwrap_or("");
     let payload = match (bits, value.is_empty()) {
         (Some(bits), false) => Payload::from_hex(value, bits).ok(),
@@ -698,8 +712,10 @@ mod tests {
 
     #[test]
     fn a_signature_by_another_key_is_named() {
-        let (key_a, chain_a, _) = development_pems(SigningAlgorithm::Ed25519, time::Duration::days(1));
-        let (key_b, chain_b, _) = development_pems(SigningAlgorithm::Ed25519, time::Duration::days(1));
+        let (key_a, chain_a, _) =
+            development_pems(SigningAlgorithm::Ed25519, time::Duration::days(1));
+        let (key_b, chain_b, _) =
+            development_pems(SigningAlgorithm::Ed25519, time::Duration::days(1));
         let a = SigningKey::from_pem(chain_a.as_bytes(), key_a.as_bytes()).unwrap();
         let mut b = SigningKey::from_pem(chain_b.as_bytes(), key_b.as_bytes()).unwrap();
         // Key B's signer presenting A's certificates: what a mismatched key and
@@ -709,7 +725,9 @@ mod tests {
         let r = Verifier::new().verify_sidecar(b"text", &store, "text/plain");
         assert_eq!(r.state, CredentialState::Tampered, "{r:#?}");
         assert!(
-            r.failures.iter().any(|f| f.code.starts_with("claimSignature")),
+            r.failures
+                .iter()
+                .any(|f| f.code.starts_with("claimSignature")),
             "{:#?}",
             r.failures
         );
@@ -718,6 +736,11 @@ mod tests {
     #[test]
     fn trust_anchors_must_be_certificates() {
         assert!(TrustAnchors::from_pem(b"").is_err());
-        assert!(TrustAnchors::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+        assert!(
+            TrustAnchors::from_pem(
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+            )
+            .is_err()
+        );
     }
 }

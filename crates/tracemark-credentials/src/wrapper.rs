@@ -137,9 +137,10 @@ pub fn scan(text: &str) -> Scan {
             reason,
         };
         if bytes.len() < HEADER_LEN {
-            result
-                .broken
-                .push(broken(format!("the header is cut short after {} bytes", bytes.len())));
+            result.broken.push(broken(format!(
+                "the header is cut short after {} bytes",
+                bytes.len()
+            )));
             continue;
         }
         if bytes[8] != VERSION {
@@ -213,7 +214,11 @@ mod tests {
             for fill in [0x00u8, 0x0f, 0x10, 0xff] {
                 let manifest = vec![fill; m];
                 let w = encode(&manifest).unwrap();
-                assert_eq!(w.len(), wrapper_len(m), "manifest of {m} bytes of {fill:#x}");
+                assert_eq!(
+                    w.len(),
+                    wrapper_len(m),
+                    "manifest of {m} bytes of {fill:#x}"
+                );
                 let s = scan(&format!("visible{w}"));
                 assert_eq!(s.wrappers.len(), 1);
                 assert_eq!(s.wrappers[0].manifest, manifest);
@@ -238,7 +243,11 @@ mod tests {
         // The frame of a 16-byte manifest 00..0f exactly as A.8 lays it out, unpadded.
         let mut text = String::from("hello ");
         text.push(MARKER);
-        for b in MAGIC.iter().chain(&[1u8, 0, 0, 0, 16]).chain(&(0u8..16).collect::<Vec<_>>()) {
+        for b in MAGIC
+            .iter()
+            .chain(&[1u8, 0, 0, 0, 16])
+            .chain(&(0u8..16).collect::<Vec<_>>())
+        {
             text.push(selector(*b));
         }
         let s = scan(&text);

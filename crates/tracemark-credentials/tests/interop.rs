@@ -53,7 +53,13 @@ fn run(python: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn official_verify(python: &Path, file: &Path, mime: &str, sidecar: Option<&Path>, anchors: Option<&Path>) -> Value {
+fn official_verify(
+    python: &Path,
+    file: &Path,
+    mime: &str,
+    sidecar: Option<&Path>,
+    anchors: Option<&Path>,
+) -> Value {
     let mut args = vec!["verify", file.to_str().unwrap(), mime];
     if let Some(s) = sidecar {
         args.extend(["--sidecar", s.to_str().unwrap()]);
@@ -80,24 +86,50 @@ fn the_official_sdk_validates_our_text_sidecars() {
         let dir = tempfile::tempdir().unwrap();
         let text = dir.path().join("out.txt");
         std::fs::write(&text, TEXT_1K).unwrap();
-        let store = sign_sidecar(TEXT_1K.as_bytes(), &id.key, &spec(), &SignOptions::default()).unwrap();
+        let store = sign_sidecar(
+            TEXT_1K.as_bytes(),
+            &id.key,
+            &spec(),
+            &SignOptions::default(),
+        )
+        .unwrap();
         let sidecar = dir.path().join("out.txt.c2pa");
         std::fs::write(&sidecar, &store).unwrap();
 
         let v = official_verify(&py, &text, "text/plain", Some(&sidecar), None);
         assert_eq!(v["state"], "Valid", "{alg}: {v}");
-        assert_eq!(v["failures"], serde_json::json!(["signingCredential.untrusted"]), "{v}");
+        assert_eq!(
+            v["failures"],
+            serde_json::json!(["signingCredential.untrusted"]),
+            "{v}"
+        );
         let labels = v["labels"].to_string();
-        for l in ["c2pa.actions.v2", "c2pa.soft-binding", "org.tracemark.aigc", "org.tracemark.sb942-disclosure"] {
+        for l in [
+            "c2pa.actions.v2",
+            "c2pa.soft-binding",
+            "org.tracemark.aigc",
+            "org.tracemark.sb942-disclosure",
+        ] {
             assert!(labels.contains(l), "{l} not seen by the SDK: {labels}");
         }
-        let v = official_verify(&py, &text, "text/plain", Some(&sidecar), Some(&id.path("root.pem")));
+        let v = official_verify(
+            &py,
+            &text,
+            "text/plain",
+            Some(&sidecar),
+            Some(&id.path("root.pem")),
+        );
         assert_eq!(v["state"], "Trusted", "{alg}: {v}");
 
         std::fs::write(&text, TEXT_1K.replace("Tuesday", "Monday")).unwrap();
         let v = official_verify(&py, &text, "text/plain", Some(&sidecar), None);
         assert_eq!(v["state"], "Invalid", "{v}");
-        assert!(v["failures"].to_string().contains("assertion.dataHash.mismatch"), "{v}");
+        assert!(
+            v["failures"]
+                .to_string()
+                .contains("assertion.dataHash.mismatch"),
+            "{v}"
+        );
     }
 }
 
@@ -113,9 +145,19 @@ fn the_official_sdk_validates_our_media() {
         std::fs::write(&out, &signed.bytes).unwrap();
         let v = official_verify(&py, &out, format.mime(), None, Some(&id.path("root.pem")));
         assert_eq!(v["state"], "Trusted", "{name}: {v}");
-        assert!(v["labels"].to_string().contains("c2pa.soft-binding"), "{name}: {v}");
+        assert!(
+            v["labels"].to_string().contains("c2pa.soft-binding"),
+            "{name}: {v}"
+        );
         // And a re-signed file: the SDK sees the parent ingredient.
-        let again = sign_media(&signed.bytes, format, &id.key, &spec(), &SignOptions::default()).unwrap();
+        let again = sign_media(
+            &signed.bytes,
+            format,
+            &id.key,
+            &spec(),
+            &SignOptions::default(),
+        )
+        .unwrap();
         std::fs::write(&out, &again.bytes).unwrap();
         let v = official_verify(&py, &out, format.mime(), None, Some(&id.path("root.pem")));
         assert_eq!(v["state"], "Trusted", "{name} re-signed: {v}");
@@ -138,28 +180,60 @@ fn we_verify_what_the_official_sdk_signs() {
         let text = dir.path().join("official.txt");
         std::fs::write(&text, TEXT_1K).unwrap();
         let sidecar = dir.path().join("official.txt.c2pa");
-        run(&py, &["sign", text.to_str().unwrap(), sidecar.to_str().unwrap(), "text/plain",
-            chain.to_str().unwrap(), key.to_str().unwrap(), &alg_name, "--sidecar"]);
+        run(
+            &py,
+            &[
+                "sign",
+                text.to_str().unwrap(),
+                sidecar.to_str().unwrap(),
+                "text/plain",
+                chain.to_str().unwrap(),
+                key.to_str().unwrap(),
+                &alg_name,
+                "--sidecar",
+            ],
+        );
         let r = verifier.verify_file(&text).unwrap();
         assert_eq!(r.state, CredentialState::Trusted, "{alg}: {r:#?}");
-        let tm = r.training_mining.as_ref().expect("the CAWG assertion is extracted");
+        let tm = r
+            .training_mining
+            .as_ref()
+            .expect("the CAWG assertion is extracted");
         assert!(tm.entries.contains_key("cawg.ai_generative_training"));
         std::fs::write(&text, format!("{TEXT_1K}!")).unwrap();
         let r = verifier.verify_file(&text).unwrap();
         assert_eq!(r.state, CredentialState::Tampered);
-        assert!(r.failures.iter().any(|f| f.code == "assertion.dataHash.mismatch"));
+        assert!(
+            r.failures
+                .iter()
+                .any(|f| f.code == "assertion.dataHash.mismatch")
+        );
 
         // Media.
         for (name, format) in MEDIA {
             let out = dir.path().join(name);
-            run(&py, &["sign", fixture(name).to_str().unwrap(), out.to_str().unwrap(), format.mime(),
-                chain.to_str().unwrap(), key.to_str().unwrap(), &alg_name]);
+            run(
+                &py,
+                &[
+                    "sign",
+                    fixture(name).to_str().unwrap(),
+                    out.to_str().unwrap(),
+                    format.mime(),
+                    chain.to_str().unwrap(),
+                    key.to_str().unwrap(),
+                    &alg_name,
+                ],
+            );
             let r = verifier.verify_file(&out).unwrap();
             assert_eq!(r.state, CredentialState::Trusted, "{alg} {name}: {r:#?}");
-            assert_eq!(Verifier::new().verify_file(&out).unwrap().state, CredentialState::Untrusted);
+            assert_eq!(
+                Verifier::new().verify_file(&out).unwrap().state,
+                CredentialState::Untrusted
+            );
             // We can add our manifest on top; the SDK's becomes the parent.
             let bytes = std::fs::read(&out).unwrap();
-            let ours = sign_media(&bytes, format, &id.key, &spec(), &SignOptions::default()).unwrap();
+            let ours =
+                sign_media(&bytes, format, &id.key, &spec(), &SignOptions::default()).unwrap();
             assert!(ours.parent_manifest);
             let r = verifier.verify_media(format, &ours.bytes);
             assert_eq!(r.state, CredentialState::Trusted, "{name}: {r:#?}");

@@ -34,23 +34,41 @@ fn each_format_signs_and_verifies_with_the_four_outcomes() {
         let bytes = std::fs::read(&out).unwrap();
         if xmp {
             let needle = b"TC260:AIGC";
-            assert!(bytes.windows(needle.len()).any(|w| w == needle), "{name}: no XMP label");
+            assert!(
+                bytes.windows(needle.len()).any(|w| w == needle),
+                "{name}: no XMP label"
+            );
         }
 
         let r = Verifier::new().verify_file(&out).unwrap();
         assert_eq!(r.state, CredentialState::Untrusted, "{name}: {r:#?}");
-        let r = Verifier::with_trust_anchors(id.anchors()).verify_file(&out).unwrap();
+        let r = Verifier::with_trust_anchors(id.anchors())
+            .verify_file(&out)
+            .unwrap();
         assert_eq!(r.state, CredentialState::Trusted, "{name}: {r:#?}");
         assert!(r.aigc.is_some(), "{name}");
         assert_eq!(r.soft_binding.as_ref().unwrap().scheme, "kgw-selfhash-v1");
-        assert_eq!(r.digital_source_type.as_deref().map(|s| s.ends_with("trainedAlgorithmicMedia")), Some(true));
+        assert_eq!(
+            r.digital_source_type
+                .as_deref()
+                .map(|s| s.ends_with("trainedAlgorithmicMedia")),
+            Some(true)
+        );
 
-        assert_eq!(Verifier::new().verify_media(format, &original).state, CredentialState::None, "{name}");
+        assert_eq!(
+            Verifier::new().verify_media(format, &original).state,
+            CredentialState::None,
+            "{name}"
+        );
 
         // Change a byte of the media data near the end (audio/video/image payload).
         let mut bad = bytes.clone();
         let pos = original.len() - 20;
-        let pos = bytes.windows(16).position(|w| w == &original[pos..pos + 16]).unwrap_or(pos) + 4;
+        let pos = bytes
+            .windows(16)
+            .position(|w| w == &original[pos..pos + 16])
+            .unwrap_or(pos)
+            + 4;
         bad[pos] ^= 0x01;
         let r = Verifier::new().verify_media(format, &bad);
         assert_eq!(r.state, CredentialState::Tampered, "{name}: {r:#?}");
@@ -62,8 +80,16 @@ fn each_format_signs_and_verifies_with_the_four_outcomes() {
 fn es256_signs_media_too() {
     let id = Identity::new(SigningAlgorithm::Es256);
     let bytes = std::fs::read(fixture("tiny.png")).unwrap();
-    let signed = sign_media(&bytes, MediaFormat::Png, &id.key, &spec(), &SignOptions::default()).unwrap();
-    let r = Verifier::with_trust_anchors(id.anchors()).verify_media(MediaFormat::Png, &signed.bytes);
+    let signed = sign_media(
+        &bytes,
+        MediaFormat::Png,
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
+    let r =
+        Verifier::with_trust_anchors(id.anchors()).verify_media(MediaFormat::Png, &signed.bytes);
     assert_eq!(r.state, CredentialState::Trusted, "{r:#?}");
     assert_eq!(r.signer.unwrap().algorithm.as_deref(), Some("es256"));
 }
@@ -73,13 +99,32 @@ fn a_second_manifest_keeps_the_first_as_parent() {
     let first = Identity::new(SigningAlgorithm::Ed25519);
     let second = Identity::new(SigningAlgorithm::Ed25519);
     let bytes = std::fs::read(fixture("tiny.jpg")).unwrap();
-    let once = sign_media(&bytes, MediaFormat::Jpeg, &first.key, &spec(), &SignOptions::default()).unwrap();
-    let twice = sign_media(&once.bytes, MediaFormat::Jpeg, &second.key, &spec(), &SignOptions::default()).unwrap();
+    let once = sign_media(
+        &bytes,
+        MediaFormat::Jpeg,
+        &first.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
+    let twice = sign_media(
+        &once.bytes,
+        MediaFormat::Jpeg,
+        &second.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
     assert!(twice.parent_manifest);
-    let r = Verifier::with_trust_anchors(second.anchors()).verify_media(MediaFormat::Jpeg, &twice.bytes);
+    let r = Verifier::with_trust_anchors(second.anchors())
+        .verify_media(MediaFormat::Jpeg, &twice.bytes);
     assert_eq!(r.state, CredentialState::Trusted, "{r:#?}");
     assert_eq!(r.ingredients.len(), 1, "{:#?}", r.ingredients);
-    assert!(r.ingredients[0].relationship.contains("Parent"), "{:?}", r.ingredients[0]);
+    assert!(
+        r.ingredients[0].relationship.contains("Parent"),
+        "{:?}",
+        r.ingredients[0]
+    );
     assert!(r.ingredients[0].active_manifest.is_some());
 }
 
@@ -89,12 +134,27 @@ fn truncated_and_corrupt_media_get_a_verdict_or_an_error() {
     for (name, format, _) in FIXTURES {
         let bytes = std::fs::read(fixture(name)).unwrap();
         let signed = sign_media(&bytes, format, &id.key, &spec(), &SignOptions::default()).unwrap();
-        for cut in [0, 1, 7, 12, 30, signed.bytes.len() / 3, signed.bytes.len() / 2, signed.bytes.len() - 3] {
+        for cut in [
+            0,
+            1,
+            7,
+            12,
+            30,
+            signed.bytes.len() / 3,
+            signed.bytes.len() / 2,
+            signed.bytes.len() - 3,
+        ] {
             let r = Verifier::new().verify_media(format, &signed.bytes[..cut]);
             assert_ne!(r.state, CredentialState::Trusted, "{name} cut at {cut}");
             assert_ne!(r.state, CredentialState::Untrusted, "{name} cut at {cut}");
             // Signing a broken file fails with an error, never a panic.
-            let _ = sign_media(&bytes[..cut.min(bytes.len())], format, &id.key, &spec(), &SignOptions::default());
+            let _ = sign_media(
+                &bytes[..cut.min(bytes.len())],
+                format,
+                &id.key,
+                &spec(),
+                &SignOptions::default(),
+            );
         }
         let mut noise = signed.bytes.clone();
         for (i, b) in noise.iter_mut().enumerate().skip(16) {
@@ -111,9 +171,21 @@ fn truncated_and_corrupt_media_get_a_verdict_or_an_error() {
 #[test]
 fn pdf_is_read_only() {
     let id = Identity::new(SigningAlgorithm::Ed25519);
-    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-    let err = sign_media(pdf, MediaFormat::Pdf, &id.key, &spec(), &SignOptions::default()).unwrap_err();
+    let pdf = std::fs::read(fixture("tiny.pdf")).unwrap();
+    let err = sign_media(
+        &pdf,
+        MediaFormat::Pdf,
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, CredentialError::ReadOnlyFormat(_)));
-    let r = Verifier::new().verify_media(MediaFormat::Pdf, pdf);
+    let r = Verifier::new().verify_file(&fixture("tiny.pdf")).unwrap();
     assert_eq!(r.state, CredentialState::None, "{r:#?}");
+    let r = Verifier::new().verify_media(MediaFormat::Pdf, &pdf[..pdf.len() / 2]);
+    assert!(matches!(
+        r.state,
+        CredentialState::None | CredentialState::Tampered
+    ));
 }

@@ -86,7 +86,13 @@ fn store() -> &'static [u8] {
     &STORE
         .get_or_init(|| {
             let id = common::Identity::new(tracemark_credentials::SigningAlgorithm::Ed25519);
-            let s = tracemark_credentials::sign_sidecar(b"content", &id.key, &common::spec(), &Default::default()).unwrap();
+            let s = tracemark_credentials::sign_sidecar(
+                b"content",
+                &id.key,
+                &common::spec(),
+                &Default::default(),
+            )
+            .unwrap();
             (id, s)
         })
         .1

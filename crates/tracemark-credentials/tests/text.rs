@@ -17,26 +17,48 @@ fn sidecar_round_trip_has_the_four_outcomes() {
     for alg in ALGS {
         let id = Identity::new(alg);
         let other = Identity::new(alg);
-        let store = sign_sidecar(TEXT_1K.as_bytes(), &id.key, &spec(), &SignOptions::default()).unwrap();
+        let store = sign_sidecar(
+            TEXT_1K.as_bytes(),
+            &id.key,
+            &spec(),
+            &SignOptions::default(),
+        )
+        .unwrap();
 
         let untrusted = Verifier::new().verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain");
-        assert_eq!(untrusted.state, CredentialState::Untrusted, "{untrusted:#?}");
+        assert_eq!(
+            untrusted.state,
+            CredentialState::Untrusted,
+            "{untrusted:#?}"
+        );
         assert!(untrusted.failures.is_empty());
 
-        let trusted = Verifier::with_trust_anchors(id.anchors())
-            .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain");
+        let trusted = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
+            TEXT_1K.as_bytes(),
+            &store,
+            "text/plain",
+        );
         assert_eq!(trusted.state, CredentialState::Trusted, "{trusted:#?}");
 
-        let wrong_anchor = Verifier::with_trust_anchors(other.anchors())
-            .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain");
+        let wrong_anchor = Verifier::with_trust_anchors(other.anchors()).verify_sidecar(
+            TEXT_1K.as_bytes(),
+            &store,
+            "text/plain",
+        );
         assert_eq!(wrong_anchor.state, CredentialState::Untrusted);
 
         let edited = TEXT_1K.replace("Tuesday", "Thursday");
-        let tampered = Verifier::with_trust_anchors(id.anchors())
-            .verify_sidecar(edited.as_bytes(), &store, "text/plain");
+        let tampered = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
+            edited.as_bytes(),
+            &store,
+            "text/plain",
+        );
         assert_eq!(tampered.state, CredentialState::Tampered);
         assert!(
-            tampered.failures.iter().any(|f| f.code == "assertion.dataHash.mismatch"),
+            tampered
+                .failures
+                .iter()
+                .any(|f| f.code == "assertion.dataHash.mismatch"),
             "{:#?}",
             tampered.failures
         );
@@ -46,9 +68,18 @@ fn sidecar_round_trip_has_the_four_outcomes() {
 #[test]
 fn the_report_lists_every_assertion_and_the_finding_follows() {
     let id = Identity::new(SigningAlgorithm::Ed25519);
-    let store = sign_sidecar(TEXT_1K.as_bytes(), &id.key, &spec(), &SignOptions::default()).unwrap();
-    let report = Verifier::with_trust_anchors(id.anchors())
-        .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain");
+    let store = sign_sidecar(
+        TEXT_1K.as_bytes(),
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
+    let report = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
+        TEXT_1K.as_bytes(),
+        &store,
+        "text/plain",
+    );
     let labels: Vec<&str> = report.assertions.iter().map(|a| a.label.as_str()).collect();
     for want in [
         "c2pa.actions.v2",
@@ -72,7 +103,12 @@ fn the_report_lists_every_assertion_and_the_finding_follows() {
     assert_eq!(aigc["Label"], "1");
     assert_eq!(aigc["ContentProducer"], "Example AI");
     assert_eq!(aigc["ProduceID"], "gen-0001");
-    for field in ["ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2"] {
+    for field in [
+        "ReservedCode1",
+        "ContentPropagator",
+        "PropagateID",
+        "ReservedCode2",
+    ] {
         assert!(aigc.get(field).is_some(), "{field}");
     }
     let d = report.disclosure.as_ref().unwrap();
@@ -81,7 +117,16 @@ fn the_report_lists_every_assertion_and_the_finding_follows() {
     assert_eq!(d["system_version"], "1.2");
     assert_eq!(d["unique_id"], "gen-0001");
     assert!(report.claimed_time.is_some());
-    assert!(report.signer.as_ref().unwrap().common_name.as_deref().unwrap().contains("UNTRUSTED"));
+    assert!(
+        report
+            .signer
+            .as_ref()
+            .unwrap()
+            .common_name
+            .as_deref()
+            .unwrap()
+            .contains("UNTRUSTED")
+    );
 
     let finding = report.to_finding();
     assert_eq!(finding.state, CredentialState::Trusted);
@@ -120,10 +165,17 @@ fn training_mining_is_extracted() {
 fn embedded_round_trip_survives_renormalisation_and_detects_edits() {
     for alg in ALGS {
         let id = Identity::new(alg);
-        let signed = sign_text_embedded(TEXT_1K, &id.key, &spec(), &SignOptions::default()).unwrap();
-        assert_eq!(signed.wrapper_len, wrapper::wrapper_len(signed.manifest_len));
+        let signed =
+            sign_text_embedded(TEXT_1K, &id.key, &spec(), &SignOptions::default()).unwrap();
+        assert_eq!(
+            signed.wrapper_len,
+            wrapper::wrapper_len(signed.manifest_len)
+        );
         assert!(signed.text.starts_with(&TEXT_1K.nfc().collect::<String>()));
-        assert_eq!(strip_wrappers(&signed.text), TEXT_1K.nfc().collect::<String>());
+        assert_eq!(
+            strip_wrappers(&signed.text),
+            TEXT_1K.nfc().collect::<String>()
+        );
 
         let verifier = Verifier::with_trust_anchors(id.anchors());
         let ok = verifier.verify_text(&signed.text);
@@ -138,13 +190,24 @@ fn embedded_round_trip_survives_renormalisation_and_detects_edits() {
         let edited = signed.text.replacen("Tuesday", "Thursday", 1);
         let r = verifier.verify_text(&edited);
         assert_eq!(r.state, CredentialState::Tampered);
-        assert!(r.failures.iter().any(|f| f.code == "assertion.dataHash.mismatch"), "{r:#?}");
+        assert!(
+            r.failures
+                .iter()
+                .any(|f| f.code == "assertion.dataHash.mismatch"),
+            "{r:#?}"
+        );
 
         // Text appended after the wrapper is outside the signed text too.
         let appended = format!("{} P.S.", signed.text);
-        assert_eq!(verifier.verify_text(&appended).state, CredentialState::Tampered);
+        assert_eq!(
+            verifier.verify_text(&appended).state,
+            CredentialState::Tampered
+        );
 
-        assert_eq!(Verifier::new().verify_text(TEXT_1K).state, CredentialState::None);
+        assert_eq!(
+            Verifier::new().verify_text(TEXT_1K).state,
+            CredentialState::None
+        );
     }
 }
 
@@ -168,27 +231,54 @@ fn doubled_broken_and_resigned_wrappers() {
     let signed = sign_text_embedded(TEXT_1K, &id.key, &spec(), &SignOptions::default()).unwrap();
     let verifier = Verifier::new();
 
-    let doubled = format!("{}{}", signed.text, &signed.text[TEXT_1K.nfc().collect::<String>().len()..]);
+    let doubled = format!(
+        "{}{}",
+        signed.text,
+        &signed.text[TEXT_1K.nfc().collect::<String>().len()..]
+    );
     let r = verifier.verify_text(&doubled);
     assert_eq!(r.state, CredentialState::Tampered);
     assert!(r.failures.iter().any(|f| f.code == "text.wrapper.multiple"));
 
-    let cut: String = signed.text.chars().take(TEXT_1K.chars().count() + 400).collect();
+    let cut: String = signed
+        .text
+        .chars()
+        .take(TEXT_1K.chars().count() + 400)
+        .collect();
     let r = verifier.verify_text(&cut);
     assert_eq!(r.state, CredentialState::Tampered);
-    assert!(r.failures.iter().any(|f| f.code == "text.wrapper.malformed"), "{r:#?}");
+    assert!(
+        r.failures
+            .iter()
+            .any(|f| f.code == "text.wrapper.malformed"),
+        "{r:#?}"
+    );
 
     // Signing again is refused until the old wrapper is stripped.
     assert!(sign_text_embedded(&signed.text, &id.key, &spec(), &SignOptions::default()).is_err());
-    let again =
-        sign_text_embedded(&strip_wrappers(&signed.text), &id.key, &spec(), &SignOptions::default()).unwrap();
-    assert_eq!(verifier.verify_text(&again.text).state, CredentialState::Untrusted);
+    let again = sign_text_embedded(
+        &strip_wrappers(&signed.text),
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        verifier.verify_text(&again.text).state,
+        CredentialState::Untrusted
+    );
 }
 
 #[test]
 fn corrupt_manifests_are_tampered_never_a_panic() {
     let id = Identity::new(SigningAlgorithm::Ed25519);
-    let store = sign_sidecar(TEXT_1K.as_bytes(), &id.key, &spec(), &SignOptions::default()).unwrap();
+    let store = sign_sidecar(
+        TEXT_1K.as_bytes(),
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+    )
+    .unwrap();
     let verifier = Verifier::new();
     // Flip bytes across the whole store: each position either still verifies (padding)
     // or is named as a failure.
@@ -211,7 +301,9 @@ fn corrupt_manifests_are_tampered_never_a_panic() {
     let r = verifier.verify_sidecar(TEXT_1K.as_bytes(), &store[..store.len() / 2], "text/plain");
     assert_eq!(r.state, CredentialState::Tampered);
     assert_eq!(
-        verifier.verify_sidecar(TEXT_1K.as_bytes(), b"", "text/plain").state,
+        verifier
+            .verify_sidecar(TEXT_1K.as_bytes(), b"", "text/plain")
+            .state,
         CredentialState::Tampered
     );
     let r = verifier.verify_sidecar(TEXT_1K.as_bytes(), b"\0\0\0\x10jumbgarbage!", "text/plain");
@@ -227,8 +319,15 @@ fn a_wrapper_inside_a_huge_text_is_found() {
     let r = Verifier::new().verify_text(&huge);
     // Found, and the binding fails because the visible text changed.
     assert_eq!(r.state, CredentialState::Tampered);
-    assert!(r.failures.iter().any(|f| f.code == "assertion.dataHash.mismatch"));
-    assert_eq!(Verifier::new().verify_text(&filler).state, CredentialState::None);
+    assert!(
+        r.failures
+            .iter()
+            .any(|f| f.code == "assertion.dataHash.mismatch")
+    );
+    assert_eq!(
+        Verifier::new().verify_text(&filler).state,
+        CredentialState::None
+    );
 }
 
 #[test]
@@ -238,22 +337,80 @@ fn sign_file_writes_atomically_and_keeps_the_input() {
     let input = dir.path().join("story.txt");
     std::fs::write(&input, TEXT_1K).unwrap();
     let out = dir.path().join("story.signed.txt");
-    sign_file(&input, &out, &id.key, &spec(), &SignOptions::default(), TextCarrier::Embedded).unwrap();
+    sign_file(
+        &input,
+        &out,
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+        TextCarrier::Embedded,
+    )
+    .unwrap();
     assert_eq!(std::fs::read_to_string(&input).unwrap(), TEXT_1K);
     let v = Verifier::with_trust_anchors(id.anchors());
     assert_eq!(v.verify_file(&out).unwrap().state, CredentialState::Trusted);
 
     let sidecar = dir.path().join("story.txt.c2pa");
-    sign_file(&input, &sidecar, &id.key, &spec(), &SignOptions::default(), TextCarrier::Sidecar).unwrap();
+    sign_file(
+        &input,
+        &sidecar,
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+        TextCarrier::Sidecar,
+    )
+    .unwrap();
     let r = v.verify_file(&input).unwrap();
     assert_eq!(r.state, CredentialState::Trusted);
     assert_eq!(r.carrier, tracemark_credentials::Carrier::Sidecar);
 
     // Refuses to write over its input; a non-UTF-8 file cannot carry an embedded wrapper.
-    assert!(sign_file(&input, &input, &id.key, &spec(), &SignOptions::default(), TextCarrier::Embedded).is_err());
+    assert!(
+        sign_file(
+            &input,
+            &input,
+            &id.key,
+            &spec(),
+            &SignOptions::default(),
+            TextCarrier::Embedded
+        )
+        .is_err()
+    );
     let binary = dir.path().join("blob.bin");
     std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x80]).unwrap();
-    assert!(sign_file(&binary, &dir.path().join("o"), &id.key, &spec(), &SignOptions::default(), TextCarrier::Embedded).is_err());
+    assert!(
+        sign_file(
+            &binary,
+            &dir.path().join("o"),
+            &id.key,
+            &spec(),
+            &SignOptions::default(),
+            TextCarrier::Embedded
+        )
+        .is_err()
+    );
     assert_eq!(v.verify_file(&binary).unwrap().state, CredentialState::None);
+
+    // A sidecar for a media file binds its raw bytes the same way.
+    let png = dir.path().join("tiny.png");
+    std::fs::copy(common::fixture("tiny.png"), &png).unwrap();
+    sign_file(
+        &png,
+        &dir.path().join("tiny.png.c2pa"),
+        &id.key,
+        &spec(),
+        &SignOptions::default(),
+        TextCarrier::Sidecar,
+    )
+    .unwrap();
+    let r = v.verify_file(&png).unwrap();
+    assert_eq!(
+        (r.state, r.carrier),
+        (
+            CredentialState::Trusted,
+            tracemark_credentials::Carrier::Sidecar
+        ),
+        "{r:#?}"
+    );
     assert!(v.verify_file(&dir.path().join("missing")).is_err());
 }
