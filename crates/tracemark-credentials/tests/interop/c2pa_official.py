@@ -22,6 +22,35 @@ MANIFEST = {
 }
 
 
+# The assertions Tracemark writes for the benchmark's spec (model "bench-model" 1,
+# provider "Bench", generation "gen-1", no watermark), for a like-for-like size.
+TRACEMARK_LIKE = {
+    "claim_generator_info": [{"name": "bench-model", "version": "1", "org.tracemark.version": "0.1.0"}],
+    "assertions": [
+        {"label": "c2pa.actions.v2", "data": {"actions": [{
+            "action": "c2pa.created",
+            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+            "softwareAgent": {"name": "bench-model", "version": "1"},
+            "when": "2026-11-29T20:00:00.000000000Z"}]}},
+        {"label": "org.tracemark.aigc", "data": {"AIGC": {
+            "Label": "1", "ContentProducer": "Bench", "ProduceID": "gen-1", "ReservedCode1": "",
+            "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}}},
+        {"label": "org.tracemark.sb942-disclosure", "data": {
+            "provider": "Bench", "system_name": "bench-model", "system_version": "1",
+            "time": "2026-11-29T20:00:00.000000000Z", "unique_id": "gen-1"}},
+    ],
+}
+
+
+# What a caller of the SDK typically writes: the created action only.
+MINIMAL = {
+    "claim_generator_info": [{"name": "bench", "version": "1"}],
+    "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [{
+        "action": "c2pa.created",
+        "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"}]}}],
+}
+
+
 def context(anchors):
     settings = {"builder": {"thumbnail": {"enabled": False}}, "verify": {"ocsp_fetch": False}}
     if anchors:
@@ -61,13 +90,14 @@ def sign(path, out, mime, chain, key, alg, sidecar):
         f.write(store if sidecar else dst.getvalue())
 
 
-def bench(path, mime, chain, key, alg, sidecar, n):
+def bench(path, mime, chain, key, alg, sidecar, n, like):
     s = signer(chain, key, alg)
+    manifest = TRACEMARK_LIKE if like else MINIMAL
     content = open(path, "rb").read()
     ctx = context(None)
     t0 = time.perf_counter()
     for _ in range(n):
-        b = c2pa.Builder(json.dumps(MANIFEST), context=ctx)
+        b = c2pa.Builder(json.dumps(manifest), context=ctx)
         if sidecar:
             b.set_no_embed()
         dst = io.BytesIO()
@@ -98,13 +128,14 @@ def main():
     for a in ("file", "mime", "chain", "key", "alg"):
         b.add_argument(a)
     b.add_argument("--sidecar", action="store_true"); b.add_argument("-n", type=int, default=200)
+    b.add_argument("--like-tracemark", action="store_true")
     a = p.parse_args()
     if a.cmd == "verify":
         print(json.dumps(read(a.file, a.mime, a.sidecar, a.anchors)))
     elif a.cmd == "sign":
         sign(a.file, a.out, a.mime, a.chain, a.key, a.alg, a.sidecar)
     else:
-        bench(a.file, a.mime, a.chain, a.key, a.alg, a.sidecar, a.n)
+        bench(a.file, a.mime, a.chain, a.key, a.alg, a.sidecar, a.n, a.like_tracemark)
 
 
 if __name__ == "__main__":
