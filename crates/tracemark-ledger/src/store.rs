@@ -113,6 +113,44 @@ pub trait LogStore {
     fn latest_checkpoint(&self) -> Result<Option<String>, StoreError>;
 }
 
+/// A boxed store is a store, so that a front end can choose the backend at run time.
+impl<S: LogStore + ?Sized> LogStore for Box<S> {
+    fn size(&self) -> Result<u64, StoreError> {
+        (**self).size()
+    }
+
+    fn append(&mut self, entries: &[NewEntry]) -> Result<u64, StoreError> {
+        (**self).append(entries)
+    }
+
+    fn stored_hash(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        (**self).stored_hash(level, index)
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        (**self).entries(start, end)
+    }
+
+    fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, StoreError> {
+        (**self).lookup(query)
+    }
+
+    fn similar_candidates(
+        &self,
+        sketch: &TextSketch,
+    ) -> Result<Vec<(u64, TextSketch)>, StoreError> {
+        (**self).similar_candidates(sketch)
+    }
+
+    fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        (**self).save_checkpoint(size, note)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
+        (**self).latest_checkpoint()
+    }
+}
+
 /// LSH bands over the 128 sketch values: 32 bands of 4 values. Two texts with estimated
 /// Jaccard J become candidates with probability 1 − (1 − J⁴)³², about 0.87 at J = 0.5
 /// and 0.9999 at J = 0.8.

@@ -16,6 +16,7 @@ pub mod llama2c;
 pub mod loader;
 pub mod sampling;
 pub mod synthetic;
+pub mod word;
 
 use std::{
     io::Read,
@@ -67,6 +68,33 @@ pub trait Tokenizer {
 
     /// SHA-256 of the tokenizer file: binds watermark keys to a tokenizer.
     fn hash(&self) -> ContentHash;
+}
+
+/// A boxed tokenizer (as the loader returns) is a tokenizer.
+impl<T: Tokenizer + ?Sized> Tokenizer for Box<T> {
+    fn vocab_size(&self) -> usize {
+        (**self).vocab_size()
+    }
+
+    fn encode(&self, text: &str) -> Result<Vec<(TokenId, Range<usize>)>, LmError> {
+        (**self).encode(text)
+    }
+
+    fn decode(&self, tokens: &[TokenId]) -> Result<String, LmError> {
+        (**self).decode(tokens)
+    }
+
+    fn bos(&self) -> Option<TokenId> {
+        (**self).bos()
+    }
+
+    fn eos(&self) -> Option<TokenId> {
+        (**self).eos()
+    }
+
+    fn hash(&self) -> ContentHash {
+        (**self).hash()
+    }
 }
 
 /// A model or tokenizer that could not be loaded or run.

@@ -29,6 +29,9 @@ use crate::{
 /// The format of `index.json`.
 pub const INDEX_FORMAT: &str = "tracemark.trace-index/v1";
 
+/// The index's manifest file, in its directory.
+pub const INDEX_FILE: &str = "index.json";
+
 /// `index.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexManifest {
@@ -263,7 +266,7 @@ impl<'t> IndexBuilder<'t> {
             tokenizer: self.info(),
             shards: self.shards.clone(),
         };
-        let path = self.partial.join("index.json");
+        let path = self.partial.join(INDEX_FILE);
         let json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| TraceError::Parameter(e.to_string()))?;
         fs::write(&path, json).map_err(TraceError::io("write", &path))?;
@@ -423,7 +426,7 @@ impl Index {
     /// Opens the index at `dir` for queries with `tokenizer`, which must be the one it
     /// was built with.
     pub fn open(dir: &Path, tokenizer: Arc<dyn IndexTokenizer>) -> Result<Index, TraceError> {
-        let mpath = dir.join("index.json");
+        let mpath = dir.join(INDEX_FILE);
         if !mpath.exists() {
             return Err(TraceError::NoShards {
                 path: dir.to_owned(),
@@ -518,6 +521,11 @@ impl Index {
     /// The tombstone of a document id, if it was withdrawn.
     pub fn tombstone(&self, id: &str) -> Option<&Tombstone> {
         self.tombstones.get(id)
+    }
+
+    /// Every document withdrawn since the build.
+    pub fn withdrawn(&self) -> impl Iterator<Item = &Tombstone> {
+        self.tombstones.values()
     }
 
     /// The documents that contain `q`, live ones (at most `limit`) apart from withdrawn ones.
@@ -641,7 +649,7 @@ fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError>
 /// Withdraws a document from the index at `dir`: appends a tombstone that queries apply
 /// (shards stay immutable; the next build leaves the document out).
 pub fn withdraw(dir: &Path, tombstone: &Tombstone) -> Result<(), TraceError> {
-    if !dir.join("index.json").exists() {
+    if !dir.join(INDEX_FILE).exists() {
         return Err(TraceError::NoShards {
             path: dir.to_owned(),
         });

@@ -104,6 +104,20 @@ impl Serialize for DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// A PostgreSQL URL (`postgres://` or `postgresql://`).
+    pub fn parse(url: impl Into<String>) -> Result<Self, String> {
+        let url = DatabaseUrl(url.into());
+        url.check()?;
+        Ok(url)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match self.0.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => Ok(()),
+            _ => Err(format!("`{self}` is not a postgres:// URL")),
+        }
+    }
+
     /// The URL with its password, for the database driver only.
     pub fn expose(&self) -> &str {
         &self.0
@@ -290,10 +304,7 @@ impl Config {
             return Err("[log] sets both `sqlite` and `postgres`; choose one".into());
         }
         if let Some(url) = &config.log.postgres {
-            let scheme = url.expose().split("://").next().unwrap_or_default();
-            if !matches!(scheme, "postgres" | "postgresql") || !url.expose().contains("://") {
-                return Err(format!("[log] postgres = `{url}` is not a postgres:// URL"));
-            }
+            url.check().map_err(|e| format!("[log] postgres: {e}"))?;
         }
         config.resolve_paths(base);
         Ok(config)

@@ -15,6 +15,12 @@ pub enum Error {
     #[error(transparent)]
     NoteKey(#[from] tracemark_ledger::NoteKeyError),
     #[error(transparent)]
+    Ledger(#[from] tracemark_ledger::LedgerError),
+    #[error(transparent)]
+    Receipt(#[from] tracemark_ledger::ReceiptError),
+    #[error(transparent)]
+    Trace(#[from] tracemark_trace::TraceError),
+    #[error(transparent)]
     Lm(#[from] tracemark_lm::LmError),
     #[error(transparent)]
     Watermark(#[from] tracemark_watermark::WatermarkError),
@@ -27,6 +33,12 @@ pub enum Error {
     /// A request a front end cannot carry out as given.
     #[error("{message}")]
     Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    /// Content given to a command that it cannot use (a malformed record, say).
+    #[error("{message}")]
+    Input {
         message: String,
         hint: Option<String>,
     },
@@ -46,17 +58,30 @@ impl Error {
         }
     }
 
+    pub fn input(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Input {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
     fn inner(&self) -> Option<&dyn Diagnose> {
         Some(match self {
             Error::Config(e) => e,
             Error::KeyFile(e) => e,
             Error::Identity(e) => e,
             Error::NoteKey(e) => e,
+            Error::Ledger(e) => e,
+            Error::Receipt(e) => e,
+            Error::Trace(e) => e,
             Error::Rights(e) => e,
             Error::Lm(e) => e,
             Error::Watermark(e) => e,
             Error::Payload(e) => e,
-            Error::UnknownScheme(_) | Error::Usage { .. } | Error::Io { .. } => return None,
+            Error::UnknownScheme(_)
+            | Error::Usage { .. }
+            | Error::Input { .. }
+            | Error::Io { .. } => return None,
         })
     }
 }
@@ -65,7 +90,7 @@ impl Diagnose for Error {
     fn fault(&self) -> Fault {
         match self {
             Error::UnknownScheme(_) | Error::Usage { .. } => Fault::Usage,
-            Error::Io { .. } => Fault::Input,
+            Error::Io { .. } | Error::Input { .. } => Fault::Input,
             _ => self.inner().map_or(Fault::Internal, Diagnose::fault),
         }
     }
@@ -73,7 +98,7 @@ impl Diagnose for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::UnknownScheme(_) => Some("run `tracemark schemes` for the list".into()),
-            Error::Usage { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. } | Error::Input { hint, .. } => hint.clone(),
             _ => self.inner().and_then(Diagnose::hint),
         }
     }

@@ -5,11 +5,15 @@
 //! demo that is the README's main job ([`demo`]), and, as the capabilities land, the
 //! `mark` and `attribute` pipelines and the evaluation and benchmark harnesses.
 
+pub mod attribute;
 pub mod config;
+pub mod corpus;
 pub mod demo;
 pub mod error;
 pub mod formats;
 pub mod keygen;
+pub mod log;
+pub mod model;
 pub mod text;
 
 pub use config::Config;
@@ -21,6 +25,7 @@ pub use tracemark_ledger as ledger;
 pub use tracemark_lm as lm;
 pub use tracemark_policy as policy;
 pub use tracemark_rights as rights;
+pub use tracemark_trace as trace;
 pub use tracemark_watermark as watermark;
 
 /// This build's version.

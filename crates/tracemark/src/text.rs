@@ -174,6 +174,12 @@ pub struct DetectReport {
     pub mean_score: f64,
     /// The full verdict, with the method's parameters.
     pub verdict: tracemark_core::Verdict,
+    /// The decoded payload, as the log looks it up.
+    #[serde(skip)]
+    pub decoded_payload: Option<Payload>,
+    /// The marked passages as byte ranges with their verdicts (text input only).
+    #[serde(skip)]
+    pub byte_segments: Vec<Segment>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +247,8 @@ pub fn detect(
         .collect();
     let verdict = detection.verdict;
     Ok(DetectReport {
+        decoded_payload: detection.payload.clone(),
+        byte_segments: byte_segments.unwrap_or_default(),
         detected: verdict.detected,
         p_value: verdict.p_value,
         false_positive_rate: verdict.false_positive_rate,

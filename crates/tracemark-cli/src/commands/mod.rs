@@ -1,5 +1,9 @@
 //! The subcommands: each turns its arguments into a call and its result into [`Output`].
 
+mod attribute;
+mod corpus;
+mod log;
+
 use std::{
     fmt::Write as _,
     io::Read,
@@ -13,6 +17,7 @@ use tracemark::{
     core::{ContentHash, KeyStore, Timestamp, keyfile::Replace},
     credentials::SigningAlgorithm,
     keygen::{self, Destination, GeneratedKey, KeySpec},
+    model::ModelSource,
     watermark::SchemeId,
 };
 
@@ -20,15 +25,18 @@ use crate::{Cli, Output};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Set up a demo work folder on embedded defaults (the README's main job).
+    /// Run the demo in a work folder on embedded defaults (the README's main job).
     Demo {
         /// The work folder.
         #[arg(long, default_value = "tracemark-demo")]
         out: PathBuf,
-        /// A model to generate marked text with (e.g. ../shared/models/tinystories-260k)
-        /// [default: the configuration's model, if any].
+        /// A model to generate with (e.g. ../shared/models/tinystories-260k) [default:
+        /// the configuration's model, else the corpus model of the demo corpus].
         #[arg(long)]
         model: Option<PathBuf>,
+        /// The corpus to index [default: corpus/demo/texts of this checkout].
+        #[arg(long)]
+        corpus: Option<PathBuf>,
     },
     /// Generate text with a model, watermarked with a key.
     Generate(GenerateArgs),
@@ -49,6 +57,22 @@ pub enum Command {
         #[arg(long)]
         nfc: bool,
     },
+    /// Who owns this content: watermark, log, trace and the law, in an evidence report.
+    Attribute(attribute::AttributeArgs),
+    /// Evidence reports.
+    #[command(subcommand)]
+    Report(attribute::ReportCommand),
+    /// Corpus indexes: build, inspect, withdraw documents.
+    #[command(subcommand)]
+    Index(corpus::IndexCommand),
+    /// Count an n-gram's occurrences in an index.
+    Count(corpus::CountArgs),
+    /// Find every span of an output that occurs verbatim in an indexed corpus, with each
+    /// source's owner, licence and opt-out.
+    Trace(corpus::TraceArgs),
+    /// The transparency log of generations: append, prove, checkpoint, verify receipts.
+    #[command(subcommand)]
+    Log(log::LogCommand),
     /// Rights signals: opt-outs and licences for text and data mining and AI uses.
     #[command(subcommand)]
     Rights(RightsCommand),
@@ -62,7 +86,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// The model: a llama2.c checkpoint (tokenizer.bin beside it) or an HF llama directory
-    /// [default: the configuration's model].
+    /// [default: the configuration's model, else the corpus model of its first index].
     #[arg(long)]
     model: Option<PathBuf>,
     /// The watermark key [default: the configuration's first watermark key].
@@ -96,7 +120,8 @@ pub struct DetectArgs {
     /// The watermark key [default: the configuration's first watermark key].
     #[arg(long)]
     key: Option<PathBuf>,
-    /// The model whose tokenizer to use [default: the configuration's model].
+    /// The model whose tokenizer to use [default: the configuration's model, else the
+    /// corpus model of its first index].
     #[arg(long)]
     model: Option<PathBuf>,
     /// Read token ids (whitespace- or comma-separated, or a JSON array) instead of text.
@@ -200,12 +225,13 @@ pub enum ConfigCommand {
 
 pub fn run(cli: Cli) -> Result<Output> {
     match cli.command {
-        Command::Demo { out, model } => {
+        Command::Demo { out, model, corpus } => {
             let model = match model {
                 Some(m) => Some(m),
                 None => Config::locate(cli.config.as_deref())?.0.model.path,
             };
-            demo(&out, model.as_deref())
+            let corpus = corpus.unwrap_or_else(tracemark::demo::default_corpus);
+            demo(&out, model.as_deref(), &corpus)
         }
         Command::Generate(args) => generate(args, cli.config.as_deref()),
         Command::Detect(args) => detect(args, cli.config.as_deref()),
@@ -224,13 +250,19 @@ pub fn run(cli: Cli) -> Result<Output> {
             seen_at.as_deref(),
             format.as_deref(),
         ),
+        Command::Attribute(args) => attribute::attribute(args, cli.config.as_deref()),
+        Command::Report(cmd) => attribute::report(cmd),
+        Command::Index(cmd) => corpus::index(cmd),
+        Command::Count(args) => corpus::count(args),
+        Command::Trace(args) => corpus::trace(args),
+        Command::Log(cmd) => log::run(cmd, cli.config.as_deref()),
         Command::Config(cmd) => config_cmd(cmd, cli.config.as_deref()),
         Command::Version => Ok(version()),
     }
 }
 
-fn demo(out: &Path, model: Option<&Path>) -> Result<Output> {
-    let summary = tracemark::demo::run(out, model)?;
+fn demo(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Output> {
+    let summary = tracemark::demo::run(out, model, corpus)?;
     let mut human = format!("Demo work folder: {}\n", summary.out.display());
     for key in &summary.keys {
         let state = if key.reused { "reused" } else { "new" };
@@ -243,50 +275,35 @@ fn demo(out: &Path, model: Option<&Path>) -> Result<Output> {
         );
     }
     let _ = writeln!(human, "  config        {}", summary.config.display());
+    let _ = writeln!(human, "  corpus index  {}", summary.index.display());
     let _ = writeln!(human, "  log (SQLite)  {}", summary.log.display());
-    match &summary.marking {
-        Some(m) => {
-            let line = |what: &str, path: &Path, d: &tracemark::text::DetectReport| {
-                let verdict = if d.detected {
-                    "watermark DETECTED"
-                } else {
-                    "no watermark"
-                };
-                format!(
-                    "  {what:<9} {}: {verdict}, p = {:.2e} over {} tokens\n",
-                    path.display(),
-                    d.p_value.value(),
-                    d.scored_tokens
-                )
-            };
-            let _ = writeln!(
-                human,
-                "Marked at the source with {} (prompt {:?}):",
-                m.model, m.prompt
-            );
-            human.push_str(&line("marked", &m.marked, &m.marked_detection));
-            human.push_str(&line("unmarked", &m.unmarked, &m.unmarked_detection));
-        }
-        None => human.push_str(
-            "(pass --model ../shared/models/tinystories-260k to generate and detect marked text)\n",
-        ),
-    }
+    let m = &summary.marking;
+    let line = |what: &str, path: &Path, d: &tracemark::text::DetectReport| {
+        let verdict = if d.detected {
+            "watermark DETECTED"
+        } else {
+            "no watermark"
+        };
+        format!(
+            "  {what:<9} {}: {verdict}, p = {:.2e} over {} tokens\n",
+            path.display(),
+            d.p_value.value(),
+            d.scored_tokens
+        )
+    };
+    let _ = writeln!(
+        human,
+        "Marked at the source with {} (prompt {:?}):",
+        m.model, m.prompt
+    );
+    human.push_str(&line("marked", &m.marked, &m.marked_detection));
+    human.push_str(&line("unmarked", &m.unmarked, &m.unmarked_detection));
     let _ = write!(
         human,
         "Use it with: tracemark --config {} config check",
         summary.config.display()
     );
     Ok(Output::new(&summary, human))
-}
-
-/// The model path: the flag, else the configuration's.
-fn model_path(flag: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
-    flag.or_else(|| config.model.path.clone()).ok_or_else(|| {
-        Error::usage(
-            "no model given",
-            Some("pass --model (e.g. ../shared/models/tinystories-260k) or set [model] path in tracemark.toml".into()),
-        )
-    })
 }
 
 /// The watermark key path: the flag, else the configuration's first.
@@ -307,7 +324,7 @@ fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
     } else {
         Some(key_path(args.key, &config)?)
     };
-    let mut loaded = tracemark::lm::load(&model_path(args.model, &config)?)?;
+    let mut loaded = ModelSource::choose(args.model.as_deref(), &config)?.load()?;
     let request = tracemark::text::GenerateRequest {
         prompt: &args.prompt,
         key: key.as_deref(),
@@ -377,6 +394,19 @@ fn read_input(file: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A text file (`-` for standard input), which must be UTF-8.
+fn read_text(file: &Path) -> Result<String> {
+    String::from_utf8(read_input(file)?).map_err(|e| {
+        read_error(
+            file,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text ({e})"),
+            ),
+        )
+    })
+}
+
 fn parse_tokens(text: &str) -> Result<Vec<u32>> {
     let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
     trimmed
@@ -397,20 +427,13 @@ fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> {
     use tracemark::text::{DetectInput, detect, load_key, vocab_size};
     let (config, _) = Config::locate(config)?;
     let key_file = key_path(args.key, &config)?;
-    let bytes = read_input(&args.file)?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        action: "read",
-        path: args.file.clone(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text ({e})"),
-        ),
-    })?;
-    let model = args.model.or_else(|| config.model.path.clone());
-    let tokenizer = model
-        .as_deref()
-        .map(tracemark::lm::load_tokenizer)
-        .transpose()?;
+    let text = read_text(&args.file)?;
+    // Token ids need no tokenizer; text needs the model's (or the corpus model's).
+    let tokenizer = match ModelSource::choose(args.model.as_deref(), &config) {
+        Ok(source) => Some(source.tokenizer()?),
+        Err(_) if args.tokens => None,
+        Err(e) => return Err(e),
+    };
     let tokenizer = tokenizer
         .as_deref()
         .map(|t| t as &dyn tracemark::lm::Tokenizer);
@@ -468,7 +491,7 @@ fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output
         Keygen::Watermark { scheme, model, out } => {
             let tokenizer = model
                 .as_deref()
-                .map(tracemark::lm::load_tokenizer)
+                .map(|m| ModelSource::at(m).tokenizer())
                 .transpose()?
                 .map(|t| tracemark::watermark::TokenizerBinding {
                     hash: t.hash(),

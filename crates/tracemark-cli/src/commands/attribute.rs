@@ -1,0 +1,165 @@
+//! `tracemark attribute` and `tracemark report verify`: who owns this output, and is this
+//! report what it says.
+
+use std::{
+    fmt::Write as _,
+    path::{Path, PathBuf},
+};
+
+use clap::{Args, Subcommand};
+use tracemark::{
+    Config, Error, Result,
+    attribute::{self, Request},
+    core::keyfile::{self, Replace, Secrecy},
+    policy::{Date, EvidenceReport, Jurisdiction, render_html},
+};
+
+use super::{read_input, read_text};
+use crate::Output;
+
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    /// The date the rules are applied on (YYYY-MM-DD) [default: today].
+    #[arg(long)]
+    as_of: Option<Date>,
+    /// A legal order to apply (repeatable: EU, CN, US, US-CA, BERNE) [default: the
+    /// configuration's].
+    #[arg(long = "jurisdiction", value_name = "J")]
+    jurisdictions: Vec<Jurisdiction>,
+    /// Write REPORT.json and REPORT.html here [default: print only].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The content (`-` for standard input).
+    file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Check a report offline: its hash, and its signature (against a trusted service key
+    /// when given); exit status 1 when it does not verify.
+    Verify {
+        /// The service's verifier key (`key.pub`) the signature must be made with.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        report: PathBuf,
+    },
+}
+
+pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
+    let (config, _) = Config::locate(config)?;
+    let content = read_input(&args.file)?;
+    let as_of = args.as_of.unwrap_or_else(today);
+    let jurisdictions = if args.jurisdictions.is_empty() {
+        config.policy.jurisdictions.clone()
+    } else {
+        args.jurisdictions.clone()
+    };
+    let mut command = format!("tracemark attribute --as-of {as_of}");
+    for j in &jurisdictions {
+        let _ = write!(command, " --jurisdiction {j}");
+    }
+    let _ = write!(command, " {}", args.file.display());
+    let request = Request {
+        content: &content,
+        name: Some(args.file.display().to_string()),
+        as_of,
+        jurisdictions,
+        command,
+    };
+    let mut report = attribute::attribute(&config, &request)?;
+    if let Some(key) = &config.keys.service {
+        attribute::seal(&mut report, key)?;
+    } else {
+        report.seal();
+    }
+    let mut human = summary(&report);
+    if let Some(dir) = &args.out {
+        let (json, html) = write_report(&report, dir, "report")?;
+        let _ = write!(
+            human,
+            "\nReport: {}\n        {}",
+            json.display(),
+            html.display()
+        );
+    }
+    Ok(Output::new(&report, human))
+}
+
+/// Writes `NAME.json` and `NAME.html` into `dir`.
+pub fn write_report(report: &EvidenceReport, dir: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        action: "create",
+        path: dir.to_owned(),
+        source,
+    })?;
+    let json = dir.join(format!("{name}.json"));
+    let html = dir.join(format!("{name}.html"));
+    keyfile::write_file(
+        &json,
+        report.to_json_pretty().as_bytes(),
+        Secrecy::Public,
+        Replace::Yes,
+    )?;
+    keyfile::write_file(
+        &html,
+        render_html(report).as_bytes(),
+        Secrecy::Public,
+        Replace::Yes,
+    )?;
+    Ok((json, html))
+}
+
+/// The answer first, then one line per rule.
+fn summary(report: &EvidenceReport) -> String {
+    let mut out = String::new();
+    for line in &report.verdict.summary {
+        let _ = writeln!(out, "{line}");
+    }
+    out.push('\n');
+    for rule in &report.rules {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<18} {}",
+            rule.id,
+            rule.outcome.code(),
+            rule.reason
+        );
+    }
+    out
+}
+
+pub fn report(cmd: ReportCommand) -> Result<Output> {
+    match cmd {
+        ReportCommand::Verify { key, report } => {
+            let json = read_text(&report)?;
+            let trusted = key.as_deref().map(read_text).transpose()?;
+            let check = attribute::verify_report(&json, trusted.as_deref())?;
+            let ok = check.signature_valid && check.trusted_key != Some(false);
+            let human = match (&check.signed_by, check.signature_valid, check.trusted_key) {
+                (None, _, _) => format!(
+                    "report hash {} matches its content; the report is NOT signed",
+                    check.report_hash
+                ),
+                (Some(by), false, _) => format!("report signature does NOT verify (key {by})"),
+                (Some(by), true, Some(false)) => {
+                    format!("report signed by {by}, which is NOT the key given")
+                }
+                (Some(by), true, _) => format!(
+                    "report verified: hash {} matches, signed by {}",
+                    check.report_hash,
+                    by.trim()
+                ),
+            };
+            let mut output = Output::new(&check, human);
+            output.status = u8::from(!ok);
+            Ok(output)
+        }
+    }
+}
+
+fn today() -> Date {
+    let now = tracemark::core::Timestamp::now().to_string();
+    now[..10]
+        .parse()
+        .expect("an RFC 3339 timestamp starts with a date")
+}

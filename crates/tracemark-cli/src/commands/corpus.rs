@@ -1,0 +1,264 @@
+//! `tracemark index ...`, `tracemark count` and `tracemark trace`: corpus indexes.
+
+use std::{
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use clap::{Args, Subcommand};
+use tracemark::{
+    Result,
+    core::{Timestamp, rights::AiUse},
+    corpus::{self, BuildStage},
+    trace::{Tombstone, TraceOptions, TraceReport, withdraw},
+};
+
+use super::{json_name, read_text};
+use crate::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Index corpora (JSON Lines files, folders of text files with `NAME.meta.json`).
+    Build {
+        /// The index directory to create (never written over).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        tokenizer: TokenizerArg,
+        #[arg(required = true)]
+        corpora: Vec<PathBuf>,
+    },
+    /// What an index holds.
+    Info {
+        dir: PathBuf,
+        #[command(flatten)]
+        tokenizer: TokenizerArg,
+        /// Also check every file's SHA-256 against the shard manifests.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Withdraw a document whose owner opted out after indexing: queries stop citing it
+    /// as a live source and report it as withdrawn, with when.
+    Withdraw {
+        dir: PathBuf,
+        /// The document id.
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "withdrawn by its rights holder")]
+        reason: String,
+        /// When it was withdrawn (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<Timestamp>,
+    },
+}
+
+/// The tokenizer an index was built with, when it is not the byte-level default.
+#[derive(Debug, Args)]
+pub struct TokenizerArg {
+    /// A model directory or tokenizer file whose tokenizer the index uses
+    /// [default: bytes, as infini-gram's byte-level corpora].
+    #[arg(long, value_name = "PATH")]
+    tokenizer: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    #[arg(long)]
+    index: PathBuf,
+    #[command(flatten)]
+    tokenizer: TokenizerArg,
+    /// The n-gram to count, as text.
+    text: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[arg(long)]
+    index: PathBuf,
+    #[command(flatten)]
+    tokenizer: TokenizerArg,
+    /// Shortest span reported, in index tokens [default: 32, about six words of bytes].
+    #[arg(long)]
+    min_tokens: Option<usize>,
+    /// Report every maximal span, not only the rarest 5% (OLMoTrace's filter).
+    #[arg(long)]
+    all_spans: bool,
+    /// The use whose opt-outs are reported (tdm, ai-train, genai-train, ai-input,
+    /// ai-index, search).
+    #[arg(long, default_value = "genai-train", value_parser = parse_use)]
+    usage: AiUse,
+    /// The output to trace (`-` for standard input).
+    file: PathBuf,
+}
+
+pub fn index(cmd: IndexCommand) -> Result<Output> {
+    match cmd {
+        IndexCommand::Build {
+            out,
+            tokenizer,
+            corpora,
+        } => {
+            let tokenizer = corpus::index_tokenizer(tokenizer.tokenizer.as_deref())?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(200));
+            let summary = corpus::build(&out, &corpora, tokenizer.as_ref(), &mut |stage| {
+                bar.set_message(match stage {
+                    BuildStage::Reading { documents } => format!("{documents} documents read"),
+                    BuildStage::Finishing => "sorting suffixes, writing shards".to_owned(),
+                })
+            });
+            bar.finish_and_clear();
+            let summary = summary?;
+            let mut human = format!(
+                "Indexed {} documents, {} tokens, in {} shard(s) at {}\n  {:.2} bytes per token on disk",
+                summary.documents,
+                summary.tokens,
+                summary.shards,
+                summary.path.display(),
+                summary.bytes_on_disk as f64 / summary.tokens.max(1) as f64
+            );
+            if summary.ingest.skipped() > 0 {
+                let _ = write!(
+                    human,
+                    "\n  skipped {} empty and {} non-UTF-8 documents (e.g. {})",
+                    summary.ingest.skipped_empty,
+                    summary.ingest.skipped_invalid_utf8,
+                    summary.ingest.skipped_examples.join(", ")
+                );
+            }
+            Ok(Output::new(&summary, human))
+        }
+        IndexCommand::Info {
+            dir,
+            tokenizer,
+            verify,
+        } => {
+            let index = corpus::open(&dir, tokenizer.tokenizer.as_deref())?;
+            if verify {
+                index.verify()?;
+            }
+            let info = corpus::info(&index);
+            let human = format!(
+                "{}\n  {} documents, {} tokens, {} shard(s), {:.2} bytes per token\n  tokenizer {} ({}, {} ids)\n  withdrawn documents: {}{}",
+                info.path.display(),
+                info.documents,
+                info.tokens,
+                info.shards,
+                info.bytes_per_token,
+                info.tokenizer.name,
+                info.tokenizer.identity,
+                info.tokenizer.vocab_size,
+                info.withdrawn,
+                if verify {
+                    "\n  every file's checksum verified"
+                } else {
+                    ""
+                }
+            );
+            Ok(Output::new(&info, human))
+        }
+        IndexCommand::Withdraw {
+            dir,
+            id,
+            reason,
+            at,
+        } => {
+            let tombstone = Tombstone {
+                id,
+                withdrawn_at: at.unwrap_or_else(Timestamp::now),
+                reason: Some(reason),
+            };
+            withdraw(&dir, &tombstone)?;
+            let human = format!(
+                "{} withdrawn at {}: queries now report it as withdrawn",
+                tombstone.id, tombstone.withdrawn_at
+            );
+            Ok(Output::new(&tombstone, human))
+        }
+    }
+}
+
+pub fn count(args: CountArgs) -> Result<Output> {
+    let index = corpus::open(&args.index, args.tokenizer.tokenizer.as_deref())?;
+    let count = index.count(&args.text)?;
+    Ok(Output::new(
+        serde_json::json!({ "count": count, "query": args.text }),
+        count.to_string(),
+    ))
+}
+
+pub fn trace(args: TraceArgs) -> Result<Output> {
+    let index = corpus::open(&args.index, args.tokenizer.tokenizer.as_deref())?;
+    let text = read_text(&args.file)?;
+    let defaults = TraceOptions::default();
+    let options = TraceOptions {
+        min_tokens: args.min_tokens.unwrap_or(defaults.min_tokens),
+        keep_fraction: if args.all_spans {
+            None
+        } else {
+            defaults.keep_fraction
+        },
+        usage: args.usage,
+        ..defaults
+    };
+    let report = tracemark::trace::trace(&index, &text, &options)?;
+    let human = describe(&report, &args.file);
+    Ok(Output::new(&report, human))
+}
+
+/// The human form of a trace: coverage, then each span with its sources and their rights.
+fn describe(report: &TraceReport, file: &Path) -> String {
+    let mut out = format!(
+        "{}: {:.1}% of {} bytes found verbatim in the corpus ({} maximal spans, {} shown)\n",
+        file.display(),
+        100.0 * report.coverage,
+        report.output_bytes,
+        report.spans_total,
+        report.spans.len()
+    );
+    for span in &report.spans {
+        let excerpt: String = span.text.chars().take(72).collect();
+        let more = if excerpt.len() < span.text.len() {
+            "…"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "\nbytes {}..{} ({} tokens, {} occurrence(s)): \"{excerpt}{more}\"",
+            span.range.start(),
+            span.range.end(),
+            span.tokens,
+            span.occurrences
+        );
+        for d in &span.documents {
+            let _ = writeln!(
+                out,
+                "  {}  owner {}  licence {}  opt-out at fetch: {}  latest: {}",
+                d.id,
+                d.owner.as_deref().unwrap_or("unknown"),
+                d.licence.as_deref().unwrap_or("unknown"),
+                json_name(&d.opt_out_at_fetch),
+                json_name(&d.latest)
+            );
+        }
+        for w in &span.withdrawn {
+            let reason = w.reason.as_deref().unwrap_or("no reason given");
+            let _ = writeln!(
+                out,
+                "  {}  withdrawn at {} ({reason})",
+                w.id, w.withdrawn_at
+            );
+        }
+    }
+    out
+}
+
+fn parse_use(name: &str) -> std::result::Result<AiUse, String> {
+    serde_json::from_value(name.into()).map_err(|_| {
+        format!(
+            "`{name}` is not a use; one of tdm, ai-train, genai-train, ai-input, ai-index, search"
+        )
+    })
+}

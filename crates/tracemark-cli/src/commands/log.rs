@@ -1,0 +1,385 @@
+//! `tracemark log ...`: the transparency log of generations.
+
+use std::{
+    fmt::Write as _,
+    path::{Path, PathBuf},
+};
+
+use clap::{Args, Subcommand};
+use tracemark::{
+    Error, Result,
+    config::DatabaseUrl,
+    core::{
+        ContentHash, KeyId, Payload,
+        keyfile::{self, Replace, Secrecy},
+    },
+    log::{self, LogSite, Query, Since, Storage},
+};
+
+use super::{read_input, read_text};
+use crate::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Make a log directory: a new log key and its storage (SQLite, or PostgreSQL).
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The log's origin line, conventionally `host/path`.
+        #[arg(long, default_value = "log.example/tracemark")]
+        origin: String,
+        /// Keep the entries in this PostgreSQL database instead of `DIR/log.db`.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// With --postgres: keep the tables in this schema (one database, several logs).
+        #[arg(long, requires = "postgres")]
+        schema: Option<String>,
+    },
+    /// Append generation records (one JSON object, or JSON Lines) in one transaction.
+    Append {
+        #[command(flatten)]
+        site: Site,
+        /// Record files (`-` for standard input).
+        #[arg(required = true)]
+        records: Vec<PathBuf>,
+    },
+    /// Find records by index, content hash, generation id, payload or similar text.
+    Get(GetArgs),
+    /// Write an offline receipt (C2SP tlog-proof) for an entry.
+    Prove {
+        #[command(flatten)]
+        site: Site,
+        #[arg(long)]
+        index: u64,
+        /// Where to write the receipt [default: standard output].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign a checkpoint of the whole log and print the signed note.
+    Checkpoint {
+        #[command(flatten)]
+        site: Site,
+    },
+    /// Check a receipt offline with only the log's public key; exit status 1 if it fails.
+    VerifyReceipt {
+        /// The log's verifier key (`key.pub`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The generation record the receipt must prove.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// A witness verifier key whose cosignatures count (repeatable).
+        #[arg(long = "witness", value_name = "VKEY_FILE")]
+        witnesses: Vec<PathBuf>,
+        /// How many of the witnesses must have cosigned the receipt's checkpoint.
+        #[arg(long, default_value_t = 0)]
+        min_cosignatures: usize,
+        receipt: PathBuf,
+    },
+    /// Prove that an older tree is a prefix of the log (the log is append-only).
+    Consistency {
+        #[command(flatten)]
+        site: Site,
+        /// The older tree's size.
+        #[arg(long, conflicts_with = "since", required_unless_present = "since")]
+        old: Option<u64>,
+        /// A signed checkpoint kept from earlier.
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        since: Option<PathBuf>,
+    },
+    /// Rebuild the tree from the entries and check every hash and the latest checkpoint.
+    Verify {
+        #[command(flatten)]
+        site: Site,
+    },
+}
+
+/// Which log: a log directory, else the configured log.
+#[derive(Debug, Args)]
+pub struct Site {
+    /// A log directory made by `tracemark log init` [default: the configured log].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "query", required = true, multiple = false)]
+pub struct GetArgs {
+    #[command(flatten)]
+    site: Site,
+    #[arg(long, group = "query")]
+    index: Option<u64>,
+    /// `sha256:...` of the content.
+    #[arg(long, group = "query")]
+    content_hash: Option<String>,
+    #[arg(long, group = "query")]
+    generation_id: Option<String>,
+    /// A watermark payload in hex, as detection recovers it.
+    #[arg(long, group = "query")]
+    payload: Option<String>,
+    /// The payload's width in bits [default: 4 per hex digit].
+    #[arg(long, requires = "payload")]
+    payload_bits: Option<u8>,
+    /// With --payload: only records marked with this watermark key.
+    #[arg(long, requires = "payload")]
+    key_id: Option<String>,
+    /// Records whose text is similar to this file's (MinHash estimate of word 5-gram
+    /// Jaccard similarity).
+    #[arg(long, group = "query", value_name = "FILE")]
+    similar: Option<PathBuf>,
+    #[arg(long, default_value_t = 0.5, requires = "similar")]
+    min_similarity: f64,
+}
+
+pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
+    let open = |site: &Site| LogSite::locate(site.dir.as_deref(), config)?.open();
+    match cmd {
+        LogCommand::Init {
+            dir,
+            origin,
+            postgres,
+            schema,
+        } => {
+            let storage = postgres
+                .map(|url| {
+                    let url = DatabaseUrl::parse(url).map_err(|e| Error::usage(e, None))?;
+                    Ok::<_, Error>(Storage::Postgres { url, schema })
+                })
+                .transpose()?;
+            let made = log::init(&dir, &origin, storage)?;
+            let human = format!(
+                "Log {} in {}\n  storage   {}\n  verifier  {}\n(verifiers need only {}/key.pub)",
+                made.origin,
+                made.dir.display(),
+                made.storage,
+                made.vkey.trim_end(),
+                made.dir.display()
+            );
+            Ok(Output::new(&made, human))
+        }
+        LogCommand::Append { site, records } => {
+            let mut all = Vec::new();
+            for file in &records {
+                let bytes = read_input(file)?;
+                all.extend(log::parse_records(&bytes, &file.display().to_string())?);
+            }
+            let mut ledger = open(&site)?;
+            let appended = log::append(&mut ledger, &all)?;
+            let first = &appended[0];
+            let mut human = String::new();
+            for e in &appended {
+                let _ = writeln!(human, "appended at index {}  leaf {}", e.index, e.leaf_hash);
+            }
+            let json = serde_json::json!({
+                "index": first.index,
+                "leaf_hash": first.leaf_hash,
+                "entries": appended,
+                "tree_size": ledger.size().map_err(Error::Ledger)?,
+            });
+            Ok(Output::new(json, human))
+        }
+        LogCommand::Get(args) => get(args, open),
+        LogCommand::Prove { site, index, out } => {
+            let mut ledger = open(&site)?;
+            let receipt = ledger.prove(index).map_err(Error::Ledger)?.to_text();
+            match out {
+                Some(path) => {
+                    keyfile::write_file(&path, receipt.as_bytes(), Secrecy::Public, Replace::Yes)?;
+                    let json = serde_json::json!({ "index": index, "receipt": path });
+                    Ok(Output::new(
+                        json,
+                        format!("receipt for entry {index} written to {}", path.display()),
+                    ))
+                }
+                None => Ok(Output::new(
+                    serde_json::json!({ "index": index, "receipt": receipt }),
+                    receipt,
+                )),
+            }
+        }
+        LogCommand::Checkpoint { site } => {
+            let mut ledger = open(&site)?;
+            let note = ledger.checkpoint().map_err(Error::Ledger)?.to_text();
+            Ok(Output::new(serde_json::json!({ "checkpoint": note }), note))
+        }
+        LogCommand::VerifyReceipt {
+            key,
+            record,
+            witnesses,
+            min_cosignatures,
+            receipt,
+        } => verify_receipt(
+            &key,
+            record.as_deref(),
+            &witnesses,
+            min_cosignatures,
+            &receipt,
+        ),
+        LogCommand::Consistency { site, old, since } => {
+            let since = match (old, since) {
+                (Some(size), _) => Since::Size(size),
+                (None, Some(file)) => Since::Checkpoint(read_input(&file)?),
+                (None, None) => unreachable!("clap requires --old or --since"),
+            };
+            let proof = log::consistency(&mut open(&site)?, since)?;
+            let human = format!(
+                "the tree of {} entries is a prefix of the log's {} (proof of {} hashes)\n  old root {}\n  new root {}",
+                proof.old_size,
+                proof.new_size,
+                proof.proof.len(),
+                proof.old_root,
+                proof.new_root
+            );
+            Ok(Output::new(&proof, human))
+        }
+        LogCommand::Verify { site } => {
+            let report = open(&site)?.verify().map_err(Error::Ledger)?;
+            let json = serde_json::json!({
+                "size": report.size,
+                "root": report.root.to_base64(),
+                "checkpoint_size": report.checkpoint_size,
+            });
+            let human = format!(
+                "the log verifies: {} entries, root {}{}",
+                report.size,
+                report.root.to_base64(),
+                report
+                    .checkpoint_size
+                    .map(|s| format!(", latest checkpoint of {s} entries matches"))
+                    .unwrap_or_default()
+            );
+            Ok(Output::new(json, human))
+        }
+    }
+}
+
+fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<Output> {
+    let usage = |e: String| Error::usage(e, None);
+    let query = if let Some(i) = args.index {
+        Query::Index(i)
+    } else if let Some(h) = args.content_hash {
+        Query::ContentHash(h.parse::<ContentHash>().map_err(|e| usage(e.to_string()))?)
+    } else if let Some(g) = args.generation_id {
+        Query::GenerationId(g)
+    } else if let Some(p) = args.payload {
+        Query::Payload {
+            payload: payload_from_hex(&p, args.payload_bits)?,
+            key_id: args
+                .key_id
+                .map(|k| k.parse::<KeyId>().map_err(|e| usage(e.to_string())))
+                .transpose()?,
+        }
+    } else if let Some(file) = args.similar {
+        Query::Similar {
+            text: read_text(&file)?,
+            min_similarity: args.min_similarity,
+        }
+    } else {
+        unreachable!("clap requires one query");
+    };
+    let found = log::get(&open(&args.site)?, &query)?;
+    let mut human = String::new();
+    if found.is_empty() {
+        human.push_str("no record found");
+    }
+    for f in &found {
+        let r = &f.record;
+        let _ = write!(
+            human,
+            "#{}  {}  {} {} {}  generation {}  payload {}  {}",
+            f.index,
+            r.time,
+            r.provider,
+            r.model.id,
+            r.model.version,
+            r.generation_id,
+            r.payload,
+            r.content_hash
+        );
+        if let Some(s) = f.similarity {
+            let _ = write!(human, "  similarity {s:.2}");
+        }
+        human.push('\n');
+    }
+    let status = u8::from(found.is_empty());
+    let mut output = Output::new(serde_json::json!({ "records": found }), human);
+    output.status = status;
+    Ok(output)
+}
+
+fn verify_receipt(
+    key: &Path,
+    record: Option<&Path>,
+    witnesses: &[PathBuf],
+    min_cosignatures: usize,
+    receipt: &Path,
+) -> Result<Output> {
+    let vkey = read_text(key)?;
+    let witnesses = witnesses
+        .iter()
+        .map(|w| read_text(w))
+        .collect::<Result<Vec<_>>>()?;
+    let policy = log::trust_policy(&vkey, &witnesses, min_cosignatures)?;
+    let record = match record {
+        Some(file) => {
+            let mut records = log::parse_records(&read_input(file)?, &file.display().to_string())?;
+            if records.len() != 1 {
+                return Err(Error::usage(
+                    format!(
+                        "{} holds {} records; give one",
+                        file.display(),
+                        records.len()
+                    ),
+                    None,
+                ));
+            }
+            records.pop()
+        }
+        None => None,
+    };
+    let bytes = read_input(receipt)?;
+    match log::verify_receipt(&bytes, &policy, record.as_ref()) {
+        Ok(report) => {
+            let mut human = format!(
+                "receipt verified: entry {} of {} ({} entries, root {})",
+                report.index, report.origin, report.tree_size, report.root
+            );
+            if let Some(r) = &report.record {
+                let _ = write!(
+                    human,
+                    "\n  record: {} {} {}, generation {}, {}",
+                    r.provider, r.model.id, r.model.version, r.generation_id, r.content_hash
+                );
+            }
+            if report.matches_record == Some(true) {
+                human.push_str("\n  it proves the record given");
+            }
+            if !report.cosigned_by.is_empty() {
+                let _ = write!(human, "\n  cosigned by {}", report.cosigned_by.join(", "));
+            }
+            let mut json = serde_json::to_value(&report).expect("reports serialise");
+            json["verified"] = true.into();
+            Ok(Output::new(json, human))
+        }
+        // A receipt that does not verify is the check's negative answer, not a failure
+        // of the program.
+        Err(Error::Receipt(e)) => {
+            let mut output = Output::new(
+                serde_json::json!({ "verified": false, "reason": e.to_string() }),
+                format!("receipt NOT verified: {e}"),
+            );
+            output.status = 1;
+            Ok(output)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A payload given in hex, `bits` wide or 4 bits per digit.
+fn payload_from_hex(hex: &str, bits: Option<u8>) -> Result<Payload> {
+    let digits = hex
+        .trim_start_matches("0x")
+        .len()
+        .min(usize::from(u8::MAX / 4));
+    Ok(Payload::from_hex(hex, bits.unwrap_or(4 * digits as u8))?)
+}

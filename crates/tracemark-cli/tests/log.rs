@@ -1,0 +1,362 @@
+//! `tracemark log`: a log directory on SQLite (and on PostgreSQL when CI provides one),
+//! driven the way scripts drive it.
+
+mod common;
+
+use std::path::Path;
+
+use common::{json, tracemark};
+use serde_json::Value;
+use tracemark::{
+    core::{ContentHash, KeyId, KeyKind, Payload, Timestamp},
+    ledger::{GenerationRecord, ModelRef, TextSketch, record::GENERATION_RECORD_V1},
+};
+
+fn record(n: u64, text: &str) -> GenerationRecord {
+    GenerationRecord {
+        format: GENERATION_RECORD_V1.into(),
+        content_hash: ContentHash::of_bytes(text.as_bytes()),
+        watermark_scheme: "kgw-selfhash-v1".into(),
+        key_id: KeyId::derive(KeyKind::Watermark, b"test key"),
+        payload: Payload::new(0xa000 + n, 16).unwrap(),
+        model: ModelRef {
+            id: "tinystories-260k".into(),
+            version: "1".into(),
+        },
+        provider: "Example AI".into(),
+        credential_hash: None,
+        time: "2026-11-29T12:00:00Z".parse::<Timestamp>().unwrap(),
+        generation_id: format!("gen-{n}"),
+        sketch: TextSketch::of_text(text),
+    }
+}
+
+const TEXTS: [&str; 3] = [
+    "Once upon a time a small robot found a red ball in the garden and kicked it over the wall.",
+    "The harbour wall gave way at dawn, and the ferry to the island stayed in port all week.",
+    "Salt the cod for two days, change the water often, and never let it boil hard.",
+];
+
+fn write_records(dir: &Path, name: &str, records: &[GenerationRecord]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn init(dir: &Path, extra: &[&str]) -> Value {
+    json(
+        tracemark(dir)
+            .args([
+                "log",
+                "init",
+                "--dir",
+                "log",
+                "--origin",
+                "log.example/test",
+            ])
+            .args(extra),
+        0,
+    )
+}
+
+/// The whole life of a log: append, look up, prove, verify offline, checkpoint,
+/// consistency, and every way a receipt can fail.
+fn exercise_log(dir: &Path) {
+    let records: Vec<GenerationRecord> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(n, t)| record(n as u64, t))
+        .collect();
+    let batch = write_records(dir, "batch.jsonl", &records[..2]);
+    let out = json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "log"])
+            .arg(&batch),
+        0,
+    );
+    assert_eq!(out["index"], 0);
+    assert_eq!(out["leaf_hash"], records[0].leaf_hash().unwrap().to_hex());
+    assert_eq!(out["entries"][1]["index"], 1);
+    assert_eq!(out["tree_size"], 2);
+
+    // A checkpoint kept now, to prove later that the log only grew.
+    let first = json(
+        tracemark(dir).args(["log", "checkpoint", "--dir", "log"]),
+        0,
+    );
+    let kept = first["checkpoint"].as_str().unwrap();
+    assert!(kept.starts_with("log.example/test\n2\n"), "{kept}");
+    std::fs::write(dir.join("kept.checkpoint"), kept).unwrap();
+
+    let one = write_records(dir, "one.json", &records[2..]);
+    let out = json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "log"])
+            .arg(&one),
+        0,
+    );
+    assert_eq!(out["index"], 2);
+
+    // Look-ups.
+    let hash = records[1].content_hash.to_string();
+    let found = json(
+        tracemark(dir).args(["log", "get", "--dir", "log", "--content-hash", &hash]),
+        0,
+    );
+    assert_eq!(found["records"][0]["index"], 1);
+    assert_eq!(found["records"][0]["record"]["generation_id"], "gen-1");
+    let found = json(
+        tracemark(dir).args(["log", "get", "--dir", "log", "--payload", "a002"]),
+        0,
+    );
+    assert_eq!(found["records"][0]["record"]["generation_id"], "gen-2");
+    let found = json(
+        tracemark(dir).args(["log", "get", "--dir", "log", "--generation-id", "gen-0"]),
+        0,
+    );
+    assert_eq!(found["records"][0]["index"], 0);
+    let edited = TEXTS[1].replace("all week", "for the whole of the week");
+    std::fs::write(dir.join("edited.txt"), &edited).unwrap();
+    let found = json(
+        tracemark(dir).args(["log", "get", "--dir", "log", "--similar", "edited.txt"]),
+        0,
+    );
+    assert_eq!(found["records"][0]["index"], 1, "{found}");
+    assert!(found["records"][0]["similarity"].as_f64().unwrap() >= 0.5);
+    let none = json(
+        tracemark(dir).args(["log", "get", "--dir", "log", "--generation-id", "nope"]),
+        1,
+    );
+    assert_eq!(none["records"], Value::Array(vec![]));
+
+    // An offline receipt, checked with only key.pub.
+    tracemark(dir)
+        .args([
+            "log", "prove", "--dir", "log", "--index", "1", "--out", "r1.tlog",
+        ])
+        .assert()
+        .success();
+    let receipt = std::fs::read_to_string(dir.join("r1.tlog")).unwrap();
+    assert!(
+        receipt.starts_with("c2sp.org/tlog-proof@v1\nextra "),
+        "{receipt}"
+    );
+    let r1 = write_records(dir, "r1.json", &records[1..2]);
+    let ok = json(
+        tracemark(dir)
+            .args(["log", "verify-receipt", "--key", "log/key.pub", "--record"])
+            .arg(&r1)
+            .arg("r1.tlog"),
+        0,
+    );
+    assert_eq!(ok["verified"], true);
+    assert_eq!(ok["index"], 1);
+    assert_eq!(ok["tree_size"], 3);
+    assert_eq!(ok["matches_record"], true);
+    assert_eq!(ok["record"]["generation_id"], "gen-1");
+
+    // ... which proves that record and no other,
+    let r0 = write_records(dir, "r0.json", &records[..1]);
+    let bad = json(
+        tracemark(dir)
+            .args(["log", "verify-receipt", "--key", "log/key.pub", "--record"])
+            .arg(&r0)
+            .arg("r1.tlog"),
+        1,
+    );
+    assert_eq!(bad["verified"], false);
+    assert!(
+        bad["reason"].as_str().unwrap().contains("another entry"),
+        "{bad}"
+    );
+
+    // ... fails on any flipped bit,
+    let mut bytes = receipt.clone().into_bytes();
+    for at in [30, receipt.len() / 2, receipt.len() - 10] {
+        bytes[at] ^= 0x01;
+        std::fs::write(dir.join("flipped.tlog"), &bytes).unwrap();
+        bytes[at] ^= 0x01;
+        let out = json(
+            tracemark(dir).args([
+                "log",
+                "verify-receipt",
+                "--key",
+                "log/key.pub",
+                "flipped.tlog",
+            ]),
+            1,
+        );
+        assert_eq!(out["verified"], false, "bit at {at}");
+    }
+    // ... and under another log's key.
+    json(
+        tracemark(dir).args([
+            "log",
+            "init",
+            "--dir",
+            "other",
+            "--origin",
+            "log.example/other",
+        ]),
+        0,
+    );
+    let out = json(
+        tracemark(dir).args(["log", "verify-receipt", "--key", "other/key.pub", "r1.tlog"]),
+        1,
+    );
+    assert_eq!(out["verified"], false);
+    // Requiring witnesses that never cosigned fails too.
+    let out = tracemark(dir)
+        .args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--min-cosignatures",
+            "1",
+            "r1.tlog",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("witness"));
+
+    // The log only grew since the kept checkpoint; a checkpoint of another log is refused.
+    let grew = json(
+        tracemark(dir).args([
+            "log",
+            "consistency",
+            "--dir",
+            "log",
+            "--since",
+            "kept.checkpoint",
+        ]),
+        0,
+    );
+    assert_eq!(grew["old_size"], 2);
+    assert_eq!(grew["new_size"], 3);
+    let other = json(
+        tracemark(dir).args(["log", "checkpoint", "--dir", "other"]),
+        0,
+    );
+    std::fs::write(
+        dir.join("foreign.checkpoint"),
+        other["checkpoint"].as_str().unwrap(),
+    )
+    .unwrap();
+    tracemark(dir)
+        .args([
+            "log",
+            "consistency",
+            "--dir",
+            "log",
+            "--since",
+            "foreign.checkpoint",
+        ])
+        .assert()
+        .code(3);
+    let by_size = json(
+        tracemark(dir).args(["log", "consistency", "--dir", "log", "--old", "1"]),
+        0,
+    );
+    assert_eq!(by_size["old_size"], 1);
+
+    let verified = json(tracemark(dir).args(["log", "verify", "--dir", "log"]), 0);
+    assert_eq!(verified["size"], 3);
+}
+
+#[test]
+fn a_sqlite_log_appends_proves_and_verifies_receipts_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = init(dir.path(), &[]);
+    assert_eq!(made["origin"], "log.example/test");
+    assert!(
+        made["vkey"]
+            .as_str()
+            .unwrap()
+            .starts_with("log.example/test+")
+    );
+    assert!(dir.path().join("log/log.db").exists());
+    exercise_log(dir.path());
+}
+
+#[test]
+fn bad_records_are_refused_and_append_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(dir, &[]);
+    let good = write_records(dir, "good.json", &[record(0, TEXTS[0])]);
+    let mut text = std::fs::read_to_string(&good).unwrap();
+    text.push_str("{\"format\": \"tracemark.generation-record/v1\", \"surprise\": 1}\n");
+    std::fs::write(dir.join("mixed.jsonl"), text).unwrap();
+    for (file, contents) in [
+        ("empty.json", ""),
+        ("truncated.json", "{\"format\": \"tracemark.gen"),
+        ("array.json", "[1, 2]"),
+        (
+            "v2.json",
+            "{\"format\": \"tracemark.generation-record/v2\"}",
+        ),
+    ] {
+        std::fs::write(dir.join(file), contents).unwrap();
+    }
+    for file in [
+        "empty.json",
+        "truncated.json",
+        "array.json",
+        "v2.json",
+        "mixed.jsonl",
+    ] {
+        let out = json(
+            tracemark(dir).args(["log", "append", "--dir", "log", file]),
+            3,
+        );
+        assert!(
+            out["error"]["message"].as_str().unwrap().contains(file),
+            "{out}"
+        );
+    }
+    // The valid record in `mixed.jsonl` was not appended: a batch is all or nothing.
+    let verified = json(tracemark(dir).args(["log", "verify", "--dir", "log"]), 0);
+    assert_eq!(verified["size"], 0);
+
+    // Not a log directory; a log directory already there.
+    let out = json(
+        tracemark(dir).args(["log", "checkpoint", "--dir", "nowhere"]),
+        2,
+    );
+    assert!(out["error"]["hint"].as_str().unwrap().contains("log init"));
+    json(tracemark(dir).args(["log", "init", "--dir", "log"]), 2);
+}
+
+#[test]
+fn a_postgres_log_behaves_the_same_and_never_shows_its_password() {
+    let Some(url) = std::env::var("TRACEMARK_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("TRACEMARK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TRACEMARK_REQUIRE_POSTGRES=1 but TRACEMARK_TEST_POSTGRES is not set"
+        );
+        eprintln!("skipped: set TRACEMARK_TEST_POSTGRES to run the PostgreSQL tests");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = format!("cli_test_{}", std::process::id());
+    let made = init(dir.path(), &["--postgres", &url, "--schema", &schema]);
+    let shown = made.to_string();
+    if let Some(password) = url.split('@').next().and_then(|a| a.rsplit(':').next()) {
+        if url.contains('@') {
+            assert!(!shown.contains(&format!(":{password}@")), "{shown}");
+        }
+    }
+    assert!(!dir.path().join("log/log.db").exists());
+    exercise_log(dir.path());
+}

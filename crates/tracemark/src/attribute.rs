@@ -1,0 +1,464 @@
+//! `tracemark attribute`: every capability asked about one piece of content, the rules
+//! applied to what they found, and the evidence report.
+//!
+//! Each capability contributes facts or says why it could not: a watermark test per
+//! configured key, the log look-up (by the payload a watermark carries, by content hash,
+//! then by similarity) with its inclusion proof checked against a signed checkpoint, and
+//! a trace into each configured index with the rights of every source. A capability that
+//! is not configured or fails is an `Unestablished` fact, never a silent pass.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tracemark_core::{
+    ContentHash, Fact, Timestamp,
+    fact::{Claim, LogFinding, Method, RightsFinding, SearchFinding, Topic, WatermarkFinding},
+    rights::AiUse,
+};
+use tracemark_ledger::{GenerationRecord, Lookup, ServiceKey, TextSketch, note::NoteVerifier};
+use tracemark_lm::Tokenizer;
+use tracemark_policy::{
+    Context, EvidenceReport, Input, Jurisdiction, REPORT_FORMAT, ReportRequest, SealSignature,
+    Subject, Tool,
+};
+use tracemark_trace::TraceOptions;
+
+use crate::{
+    Config, Error, Result,
+    log::{AnyLedger, LogSite},
+    model::ModelSource,
+    text::{self, DetectInput},
+};
+
+/// The false-positive rate of each watermark test (Bonferroni-corrected over the keys).
+pub const WATERMARK_FPR: f64 = 1e-3;
+
+/// Similarity above which a logged record counts as the content's (estimated Jaccard of
+/// word 5-shingles): an edited copy keeps most shingles, unrelated text almost none.
+pub const LOG_SIMILARITY: f64 = 0.3;
+
+/// What to attribute, and under which law.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub content: &'a [u8],
+    /// The file name, for the report.
+    pub name: Option<String>,
+    pub as_of: tracemark_policy::Date,
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// The command that reproduces the report.
+    pub command: String,
+}
+
+fn fact(claim: Claim, method: &str, parameters: serde_json::Value) -> Fact {
+    Fact {
+        claim,
+        method: Method {
+            name: method.into(),
+            version: crate::VERSION.into(),
+            parameters,
+        },
+        established_at: Timestamp::now(),
+    }
+}
+
+fn unestablished(topic: Topic, reason: impl Into<String>) -> Fact {
+    fact(
+        Claim::Unestablished {
+            topic,
+            reason: reason.into(),
+        },
+        "tracemark-attribute",
+        serde_json::Value::Null,
+    )
+}
+
+fn searched(topic: Topic, scope: String, found: u64) -> Fact {
+    fact(
+        Claim::Search(SearchFinding {
+            topic,
+            scope,
+            found,
+        }),
+        "tracemark-attribute",
+        serde_json::Value::Null,
+    )
+}
+
+/// Runs every capability on the content and builds the (unsealed) report.
+pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceReport> {
+    let hash = ContentHash::of_bytes(request.content);
+    let text = std::str::from_utf8(request.content).ok();
+    let media_type = if text.is_some() {
+        "text/plain"
+    } else {
+        "application/octet-stream"
+    };
+    let mut facts = vec![fact(
+        Claim::Content {
+            hash: hash.clone(),
+            bytes: request.content.len() as u64,
+            media_type: media_type.into(),
+        },
+        "sha256",
+        serde_json::Value::Null,
+    )];
+    let mut inputs = vec![Input::of_bytes(
+        "content",
+        request.name.as_deref().unwrap_or("content"),
+        request.content,
+    )];
+    let mut tokens = None;
+    match text {
+        Some(text) => {
+            let watermarks = watermark_facts(config, text, &mut inputs, &mut tokens);
+            let payloads: Vec<_> = watermarks
+                .iter()
+                .filter_map(|f| match &f.claim {
+                    Claim::Watermark(w) if w.verdict.detected => {
+                        w.payload.clone().map(|p| (p, w.key_id.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            facts.extend(watermarks);
+            facts.extend(log_facts(config, text, &hash, &payloads));
+            facts.extend(trace_facts(config, text, &mut inputs));
+        }
+        None => {
+            let reason = "the content is not UTF-8 text; only text is tested for watermarks, \
+                          logged and traced";
+            for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+                facts.push(unestablished(topic, reason));
+            }
+        }
+    }
+    let mut context = Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
+    if let Some(n) = tokens {
+        context = context.with_tokens(n);
+    }
+    Ok(EvidenceReport::build(ReportRequest {
+        subject: Subject {
+            name: request.name.clone(),
+            hash,
+            bytes: request.content.len() as u64,
+            media_type: media_type.into(),
+            text: text.map(str::to_owned),
+        },
+        facts,
+        context,
+        inputs,
+        tool: Tool {
+            name: "tracemark".into(),
+            version: crate::VERSION.into(),
+            commit: None,
+        },
+        command: request.command.clone(),
+        generated_at: Timestamp::now(),
+    }))
+}
+
+/// One fact per configured watermark key, or why none could be tested.
+fn watermark_facts(
+    config: &Config,
+    text: &str,
+    inputs: &mut Vec<Input>,
+    tokens: &mut Option<u64>,
+) -> Vec<Fact> {
+    let keys = &config.keys.watermark;
+    if keys.is_empty() {
+        return vec![unestablished(
+            Topic::Watermark,
+            "no watermark key is configured ([keys] watermark)",
+        )];
+    }
+    let tokenizer = match ModelSource::choose(None, config).and_then(|s| s.tokenizer()) {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![unestablished(
+                Topic::Watermark,
+                format!("no tokenizer to test the watermark with: {e}"),
+            )];
+        }
+    };
+    // Each key is a separate test: correct for their number so the whole search keeps
+    // the stated false-positive rate.
+    let fpr = WATERMARK_FPR / keys.len() as f64;
+    keys.iter()
+        .map(
+            |path| match watermark_fact(path, text, tokenizer.as_ref(), fpr, inputs, tokens) {
+                Ok(f) => f,
+                Err(e) => unestablished(
+                    Topic::Watermark,
+                    format!("watermark key {}: {e}", path.display()),
+                ),
+            },
+        )
+        .collect()
+}
+
+fn watermark_fact(
+    path: &Path,
+    text: &str,
+    tokenizer: &(dyn Tokenizer + Send + Sync),
+    fpr: f64,
+    inputs: &mut Vec<Input>,
+    tokens: &mut Option<u64>,
+) -> Result<Fact> {
+    let key = text::load_key(path, Some(tokenizer))?;
+    let report = text::detect(
+        &key,
+        DetectInput::Text(text, tokenizer),
+        tokenizer.vocab_size(),
+        fpr,
+    )?;
+    *tokens = Some(tokens.unwrap_or(0).max(report.scored_tokens));
+    // The key is secret: the report names it by id, never by its bytes' hash.
+    inputs.push(Input {
+        role: "watermark-key".into(),
+        name: key.key_id.to_string(),
+        sha256: String::new(),
+    });
+    let parameters = serde_json::json!({ "fpr": fpr, "tokenizer": tokenizer.hash() });
+    Ok(fact(
+        Claim::Watermark(WatermarkFinding {
+            scheme: report.scheme.to_string(),
+            key_id: report.key_id.clone(),
+            payload: report.decoded_payload.clone(),
+            segments: report.byte_segments.clone(),
+            verdict: report.verdict,
+        }),
+        &report.scheme.to_string(),
+        parameters,
+    ))
+}
+
+/// The generation record of the content in the configured log, with a checked proof.
+fn log_facts(
+    config: &Config,
+    text: &str,
+    hash: &ContentHash,
+    payloads: &[(tracemark_core::Payload, tracemark_core::KeyId)],
+) -> Vec<Fact> {
+    let site = match LogSite::configured(config) {
+        Ok(site) => site,
+        Err(e) => return vec![unestablished(Topic::Log, format!("no log: {e}"))],
+    };
+    let mut ledger = match site.open() {
+        Ok(l) => l,
+        Err(e) => {
+            return vec![unestablished(
+                Topic::Log,
+                format!("cannot open the log: {e}"),
+            )];
+        }
+    };
+    match find_in_log(&mut ledger, text, hash, payloads) {
+        Ok(Some(f)) => vec![f],
+        Ok(None) => vec![searched(Topic::Log, ledger.origin().to_owned(), 0)],
+        Err(e) => vec![unestablished(
+            Topic::Log,
+            format!("log look-up failed: {e}"),
+        )],
+    }
+}
+
+fn find_in_log(
+    ledger: &mut AnyLedger,
+    text: &str,
+    hash: &ContentHash,
+    payloads: &[(tracemark_core::Payload, tracemark_core::KeyId)],
+) -> Result<Option<Fact>> {
+    // The payload survives edits and stripped metadata; the hash only exact copies; the
+    // sketch, edited ones.
+    let mut found = None;
+    for (payload, key_id) in payloads {
+        let hits = ledger.lookup(&Lookup::Payload {
+            payload: payload.clone(),
+            key_id: Some(key_id.clone()),
+        })?;
+        if let Some(&i) = hits.last() {
+            found = Some((i, "payload"));
+            break;
+        }
+    }
+    if found.is_none() {
+        found = ledger
+            .lookup(&Lookup::ContentHash(hash.clone()))?
+            .last()
+            .map(|&i| (i, "content-hash"));
+    }
+    if found.is_none() {
+        found = ledger
+            .similar(&TextSketch::of_text(text), LOG_SIMILARITY, 1)?
+            .first()
+            .map(|e| (e.index, "minhash-similarity"));
+    }
+    let Some((index, how)) = found else {
+        return Ok(None);
+    };
+    let receipt = ledger.prove(index)?;
+    let verified = receipt.verify(&ledger.policy(), None)?;
+    let record: GenerationRecord = verified
+        .record()
+        .expect("the receipt carries its entry")
+        .map_err(tracemark_ledger::LedgerError::from)?;
+    let head = &verified.checkpoint.checkpoint;
+    Ok(Some(fact(
+        Claim::LogEntry(LogFinding {
+            origin: head.origin.clone(),
+            index,
+            tree_size: head.size,
+            leaf_hash: verified.leaf_hash.to_hex(),
+            provider: Some(record.provider),
+            model: Some(format!("{} {}", record.model.id, record.model.version)),
+            generation_id: Some(record.generation_id),
+            inclusion_verified: true,
+            logged_at: Some(record.time),
+        }),
+        "rfc6962-inclusion",
+        serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
+    )))
+}
+
+/// The trace into every configured index, with the rights of each source.
+fn trace_facts(config: &Config, text: &str, inputs: &mut Vec<Input>) -> Vec<Fact> {
+    if config.index.paths.is_empty() {
+        return vec![unestablished(
+            Topic::Trace,
+            "no corpus index is configured ([index] paths)",
+        )];
+    }
+    let mut facts = Vec::new();
+    for dir in &config.index.paths {
+        match trace_one(dir, text) {
+            Ok((found, manifest)) => {
+                inputs.push(Input::of_bytes(
+                    "index",
+                    &dir.display().to_string(),
+                    &manifest,
+                ));
+                if found.is_empty() {
+                    facts.push(searched(Topic::Trace, dir.display().to_string(), 0));
+                }
+                facts.extend(found);
+            }
+            Err(e) => facts.push(unestablished(
+                Topic::Trace,
+                format!("index {}: {e}", dir.display()),
+            )),
+        }
+    }
+    facts
+}
+
+fn trace_one(dir: &Path, text: &str) -> Result<(Vec<Fact>, Vec<u8>)> {
+    let index = crate::corpus::open(dir, None)?;
+    let manifest = std::fs::read(dir.join(tracemark_trace::index::INDEX_FILE)).unwrap_or_default();
+    let options = TraceOptions {
+        keep_fraction: None,
+        usage: AiUse::GenaiTrain,
+        ..TraceOptions::default()
+    };
+    let report = tracemark_trace::trace(&index, text, &options)?;
+    let parameters = serde_json::json!({
+        "index": dir.display().to_string(),
+        "min_tokens": options.min_tokens,
+        "tokenizer": report.tokenizer,
+        "coverage": report.coverage,
+    });
+    let mut facts: Vec<Fact> = report
+        .span_findings()
+        .into_iter()
+        .map(|s| {
+            fact(
+                Claim::SourceSpan(s),
+                "olmotrace-maximal-spans",
+                parameters.clone(),
+            )
+        })
+        .collect();
+    // The rights of each source as they stood when it was collected.
+    let mut seen = std::collections::BTreeSet::new();
+    for d in report.spans.iter().flat_map(|s| &s.documents) {
+        if seen.insert(d.id.clone()) {
+            facts.push(fact(
+                Claim::Rights(RightsFinding {
+                    document_id: d.id.clone(),
+                    usage: options.usage,
+                    permission: d.opt_out_at_fetch,
+                    signals: d.signals_at_fetch.clone(),
+                    seen_at: d.fetched_at,
+                }),
+                "tracemark-rights-at-fetch",
+                serde_json::json!({ "latest": d.latest }),
+            ));
+        }
+    }
+    Ok((facts, manifest))
+}
+
+/// The text a report's seal signs: a C2SP signed-note body naming the report format and
+/// the hash of the report's canonical JSON.
+fn seal_note(report_hash: &str) -> String {
+    format!("{REPORT_FORMAT}\n{report_hash}\n")
+}
+
+/// Seals the report: its hash, signed with the service key (a signed note over
+/// [`seal_note`], so that any signed-note verifier can check it with the key's `.pub`).
+pub fn seal(report: &mut EvidenceReport, service_key: &Path) -> Result<()> {
+    let signer = ServiceKey::load(service_key)?
+        .signer()
+        .map_err(tracemark_ledger::LedgerError::from)?;
+    report.seal();
+    let seal = report.seal.as_mut().expect("seal() sets the seal");
+    let line = signer.sign_line(&seal_note(&seal.report_hash));
+    let value = line
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let vkey = signer.verifier().to_string();
+    seal.signature = Some(SealSignature {
+        algorithm: "ed25519".into(),
+        key_id: signer.verifier().name().to_owned(),
+        public_key: Some(vkey),
+        value,
+    });
+    Ok(())
+}
+
+/// What `tracemark report verify` established.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportCheck {
+    pub report_hash: String,
+    /// The service key's verifier line, when the report is signed.
+    pub signed_by: Option<String>,
+    /// Whether the signature verifies under the key it names.
+    pub signature_valid: bool,
+    /// Whether that key is the one the caller trusts (`None`: no key was given).
+    pub trusted_key: Option<bool>,
+}
+
+/// Checks a report offline: its hash against its content, and its signature against the
+/// key it names and, when given, the verifier key the caller trusts.
+pub fn verify_report(json: &str, trusted_vkey: Option<&str>) -> Result<ReportCheck> {
+    let seal = tracemark_policy::verify_report_hash(json)
+        .map_err(|e| Error::input(format!("the report does not verify: {e}"), None))?;
+    let (signed_by, signature_valid) = match &seal.signature {
+        None => (None, false),
+        Some(sig) => {
+            let vkey = sig.public_key.clone().unwrap_or_default();
+            let valid = NoteVerifier::parse(&vkey)
+                .is_ok_and(|v| v.verify(&seal_note(&seal.report_hash), &sig.value));
+            (Some(vkey), valid)
+        }
+    };
+    let trusted_key = trusted_vkey.map(|t| signed_by.as_deref().map(str::trim) == Some(t.trim()));
+    Ok(ReportCheck {
+        report_hash: seal.report_hash,
+        signed_by,
+        signature_valid,
+        trusted_key,
+    })
+}
