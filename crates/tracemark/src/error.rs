@@ -15,6 +15,8 @@ pub enum Error {
     #[error(transparent)]
     NoteKey(#[from] tracemark_ledger::NoteKeyError),
     #[error(transparent)]
+    Credential(#[from] tracemark_credentials::CredentialError),
+    #[error(transparent)]
     Ledger(#[from] tracemark_ledger::LedgerError),
     #[error(transparent)]
     Receipt(#[from] tracemark_ledger::ReceiptError),
@@ -71,6 +73,7 @@ impl Error {
             Error::KeyFile(e) => e,
             Error::Identity(e) => e,
             Error::NoteKey(e) => e,
+            Error::Credential(e) => e,
             Error::Ledger(e) => e,
             Error::Receipt(e) => e,
             Error::Trace(e) => e,

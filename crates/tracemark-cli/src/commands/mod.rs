@@ -2,6 +2,7 @@
 
 mod attribute;
 mod corpus;
+mod credentials;
 mod log;
 
 use std::{
@@ -57,6 +58,11 @@ pub enum Command {
         #[arg(long)]
         nfc: bool,
     },
+    /// Attach a signed C2PA content credential to text (embedded or sidecar) or media.
+    Sign(credentials::SignArgs),
+    /// Verify a content credential: trusted, untrusted, tampered (with the failing checks)
+    /// or none; exit status 1 for tampered and none.
+    Verify(credentials::VerifyArgs),
     /// Who owns this content: watermark, log, trace and the law, in an evidence report.
     Attribute(attribute::AttributeArgs),
     /// Evidence reports.
@@ -250,6 +256,8 @@ pub fn run(cli: Cli) -> Result<Output> {
             seen_at.as_deref(),
             format.as_deref(),
         ),
+        Command::Sign(args) => credentials::sign(args, cli.config.as_deref()),
+        Command::Verify(args) => credentials::verify(args),
         Command::Attribute(args) => attribute::attribute(args, cli.config.as_deref()),
         Command::Report(cmd) => attribute::report(cmd),
         Command::Index(cmd) => corpus::index(cmd),
