@@ -94,13 +94,12 @@ fn pieces(text: &str) -> Vec<Range<usize>> {
     while let Some((start, c)) = chars.next() {
         let mut kind = class(c);
         // One space joins the word or mark after it.
-        if c == ' ' {
-            if let Some(&(_, next)) = chars.peek() {
-                if matches!(class(next), Class::Word | Class::Other) {
-                    kind = class(next);
-                    chars.next();
-                }
-            }
+        if c == ' '
+            && let Some(&(_, next)) = chars.peek()
+            && matches!(class(next), Class::Word | Class::Other)
+        {
+            kind = class(next);
+            chars.next();
         }
         let mut end = chars.peek().map_or(text.len(), |&(i, _)| i);
         if kind != Class::Other {
@@ -170,7 +169,7 @@ impl Tokenizer for WordTokenizer {
     }
 
     fn hash(&self) -> ContentHash {
-        self.hash.clone()
+        self.hash
     }
 }
 

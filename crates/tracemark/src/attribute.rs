@@ -95,7 +95,7 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
     };
     let mut facts = vec![fact(
         Claim::Content {
-            hash: hash.clone(),
+            hash,
             bytes: request.content.len() as u64,
             media_type: media_type.into(),
         },
@@ -115,7 +115,7 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
                 .iter()
                 .filter_map(|f| match &f.claim {
                     Claim::Watermark(w) if w.verdict.detected => {
-                        w.payload.clone().map(|p| (p, w.key_id.clone()))
+                        w.payload.map(|p| (p, w.key_id.clone()))
                     }
                     _ => None,
                 })
@@ -223,7 +223,7 @@ fn watermark_fact(
         Claim::Watermark(WatermarkFinding {
             scheme: report.scheme.to_string(),
             key_id: report.key_id.clone(),
-            payload: report.decoded_payload.clone(),
+            payload: report.decoded_payload,
             segments: report.byte_segments.clone(),
             verdict: report.verdict,
         }),
@@ -273,7 +273,7 @@ fn find_in_log(
     let mut found = None;
     for (payload, key_id) in payloads {
         let hits = ledger.lookup(&Lookup::Payload {
-            payload: payload.clone(),
+            payload: *payload,
             key_id: Some(key_id.clone()),
         })?;
         if let Some(&i) = hits.last() {
@@ -283,7 +283,7 @@ fn find_in_log(
     }
     if found.is_none() {
         found = ledger
-            .lookup(&Lookup::ContentHash(hash.clone()))?
+            .lookup(&Lookup::ContentHash(*hash))?
             .last()
             .map(|&i| (i, "content-hash"));
     }

@@ -315,12 +315,12 @@ pub const MAX_FOUND: usize = 100;
 pub fn get(ledger: &AnyLedger, query: &Query) -> Result<Vec<Found>> {
     let hits: Vec<(u64, Option<f64>)> = match query {
         Query::Index(i) => vec![(*i, None)],
-        Query::ContentHash(h) => exact(ledger, &Lookup::ContentHash(h.clone()))?,
+        Query::ContentHash(h) => exact(ledger, &Lookup::ContentHash(*h))?,
         Query::GenerationId(g) => exact(ledger, &Lookup::GenerationId(g.clone()))?,
         Query::Payload { payload, key_id } => exact(
             ledger,
             &Lookup::Payload {
-                payload: payload.clone(),
+                payload: *payload,
                 key_id: key_id.clone(),
             },
         )?,

@@ -247,7 +247,7 @@ pub fn detect(
         .collect();
     let verdict = detection.verdict;
     Ok(DetectReport {
-        decoded_payload: detection.payload.clone(),
+        decoded_payload: detection.payload,
         byte_segments: byte_segments.unwrap_or_default(),
         detected: verdict.detected,
         p_value: verdict.p_value,
