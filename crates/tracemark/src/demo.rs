@@ -125,7 +125,7 @@ pub struct MarkingDemo {
 }
 
 /// A prompt both a story model and the demo corpus can continue.
-const PROMPT: &str = "The harbour was quiet that morning, and";
+const PROMPT: &str = "Once upon a time";
 
 fn marking(out: &Path, loaded: &mut LoadedModel, key_path: &Path) -> Result<MarkingDemo> {
     let sampling = SamplingParams {
