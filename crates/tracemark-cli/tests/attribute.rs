@@ -122,4 +122,28 @@ fn attribute_writes_a_sealed_report_that_verifies_offline() {
     json(tracemark(dir).args(["report", "verify", "altered.json"]), 3);
     let html = std::fs::read_to_string(dir.join("reports/report.html")).unwrap();
     assert!(html.contains("EU-AIA-50-2"));
+
+    // Signed with the demo's identity: the credential is trusted (the demo trusts its own
+    // root), and the watermark is still found under the invisible wrapper.
+    json(
+        tracemark(dir).args(config).args([
+            "sign",
+            "--model",
+            "corpus-kn3",
+            "d/marked.txt",
+            "signed.txt",
+        ]),
+        0,
+    );
+    let report = json(
+        tracemark(dir)
+            .args(config)
+            .args(["attribute", "--as-of", "2026-12-15", "signed.txt"]),
+        0,
+    );
+    let facts = report["facts"].as_array().unwrap();
+    let credential = facts.iter().find(|f| f["kind"] == "credential").unwrap();
+    assert_eq!(credential["state"], "trusted", "{credential}");
+    let watermark = facts.iter().find(|f| f["kind"] == "watermark").unwrap();
+    assert_eq!(watermark["verdict"]["detected"], true);
 }

@@ -15,6 +15,7 @@ use tracemark_core::{
     fact::{Claim, LogFinding, Method, RightsFinding, SearchFinding, Topic, WatermarkFinding},
     rights::AiUse,
 };
+use tracemark_credentials::{TrustAnchors, Verifier};
 use tracemark_ledger::{GenerationRecord, Lookup, ServiceKey, TextSketch, note::NoteVerifier};
 use tracemark_lm::Tokenizer;
 use tracemark_policy::{
@@ -41,6 +42,8 @@ pub const LOG_SIMILARITY: f64 = 0.3;
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub content: &'a [u8],
+    /// The file the content was read from, where a sidecar credential may sit beside it.
+    pub path: Option<&'a Path>,
     /// The file name, for the report.
     pub name: Option<String>,
     pub as_of: tracemark_policy::Date,
@@ -87,7 +90,11 @@ fn searched(topic: Topic, scope: String, found: u64) -> Fact {
 /// Runs every capability on the content and builds the (unsealed) report.
 pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceReport> {
     let hash = ContentHash::of_bytes(request.content);
-    let text = std::str::from_utf8(request.content).ok();
+    let raw_text = std::str::from_utf8(request.content).ok();
+    // An embedded credential is invisible characters; the other capabilities read the
+    // text without it.
+    let stripped = raw_text.map(tracemark_credentials::strip_wrappers);
+    let text = stripped.as_deref();
     let media_type = if text.is_some() {
         "text/plain"
     } else {
@@ -107,6 +114,7 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
         request.name.as_deref().unwrap_or("content"),
         request.content,
     )];
+    facts.push(credential_fact(config, request, &mut inputs));
     let mut tokens = None;
     match text {
         Some(text) => {
@@ -142,7 +150,7 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
             hash,
             bytes: request.content.len() as u64,
             media_type: media_type.into(),
-            text: text.map(str::to_owned),
+            text: raw_text.map(str::to_owned),
         },
         facts,
         context,
@@ -155,6 +163,53 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
         command: request.command.clone(),
         generated_at: Timestamp::now(),
     }))
+}
+
+/// The content credential: verified against the configured trust anchors.
+fn credential_fact(config: &Config, request: &Request<'_>, inputs: &mut Vec<Input>) -> Fact {
+    let mut pem = Vec::new();
+    for path in &config.keys.trust {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                inputs.push(Input::of_bytes(
+                    "trust-anchor",
+                    &path.display().to_string(),
+                    &bytes,
+                ));
+                pem.extend_from_slice(&bytes);
+                pem.push(b'\n');
+            }
+            Err(e) => {
+                return unestablished(
+                    Topic::Credential,
+                    format!("cannot read trust anchors {}: {e}", path.display()),
+                );
+            }
+        }
+    }
+    let verifier = if pem.is_empty() {
+        Verifier::new()
+    } else {
+        match TrustAnchors::from_pem(&pem) {
+            Ok(anchors) => Verifier::with_trust_anchors(anchors),
+            Err(e) => return unestablished(Topic::Credential, format!("trust anchors: {e}")),
+        }
+    };
+    let report = match (request.path, std::str::from_utf8(request.content)) {
+        (Some(path), _) => verifier.verify_file(path),
+        (None, Ok(text)) => Ok(verifier.verify_text(text)),
+        (None, Err(_)) => {
+            return unestablished(Topic::Credential, "media must be given as a file to verify");
+        }
+    };
+    match report {
+        Ok(report) => fact(
+            Claim::Credential(report.to_finding()),
+            "c2pa-verify",
+            serde_json::json!({ "trust_anchors": config.keys.trust.len(), "carrier": report.carrier }),
+        ),
+        Err(e) => unestablished(Topic::Credential, format!("credential check failed: {e}")),
+    }
 }
 
 /// One fact per configured watermark key, or why none could be tested.

@@ -61,6 +61,10 @@ pub struct KeysConfig {
     pub signing: Option<PathBuf>,
     pub log: Option<PathBuf>,
     pub service: Option<PathBuf>,
+    /// Trust anchors (PEM certificates) for content credentials: signers that chain to
+    /// one verify as `trusted`, others as `untrusted`.
+    #[serde(default)]
+    pub trust: Vec<PathBuf>,
 }
 
 /// Where the transparency log lives: an SQLite file (embedded, the default) or a
@@ -325,6 +329,7 @@ impl Config {
         keys.signing.iter_mut().for_each(resolve);
         keys.log.iter_mut().for_each(resolve);
         keys.service.iter_mut().for_each(resolve);
+        keys.trust.iter_mut().for_each(resolve);
         log.sqlite.iter_mut().for_each(resolve);
         index.paths.iter_mut().for_each(resolve);
     }

@@ -83,7 +83,9 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
     };
     Ok(format!(
         "# Written by `tracemark demo`. Paths are relative to this file.\n\
-         [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\n\
+         [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
+         # The demo trusts its own development root; a deployment lists real anchors.\n\
+         trust = [\"{}/root.pem\"]\n\n\
          [log]\nsqlite = \"ledger.db\"\n\n\
          [index]\npaths = [\"index\"]\n\n\
          [policy]\njurisdictions = [\"EU\", \"CN\", \"US-CA\"]\n{}",
@@ -91,6 +93,7 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
         rel(KeyKind::Signing)?,
         rel(KeyKind::Log)?,
         rel(KeyKind::Service)?,
+        rel(KeyKind::Signing)?,
         match model {
             // The model is the user's: its path as given, quoted for TOML.
             Some(path) => format!(

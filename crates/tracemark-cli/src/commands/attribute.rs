@@ -61,6 +61,7 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
     let _ = write!(command, " {}", args.file.display());
     let request = Request {
         content: &content,
+        path: (args.file.as_os_str() != "-").then_some(args.file.as_path()),
         name: Some(args.file.display().to_string()),
         as_of,
         jurisdictions,

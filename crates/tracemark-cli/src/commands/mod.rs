@@ -215,7 +215,8 @@ pub enum RightsCommand {
         /// When the file was fetched (RFC 3339) [default: the file's modification time].
         #[arg(long, value_name = "TIME")]
         seen_at: Option<String>,
-        /// The file's format when its name does not say (robots, tdmrep, ai-txt, rsl, html, http).
+        /// The file's format when its name does not say (robots-txt, tdmrep-json, ai-txt, rsl,
+        /// html, http-response, training-mining).
         #[arg(long)]
         format: Option<String>,
     },
