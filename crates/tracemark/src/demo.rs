@@ -267,15 +267,8 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
 mod tests {
     use super::*;
 
-    #[test]
-    fn sets_up_a_usable_work_folder_and_reuses_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("demo");
-        let first = run(&out, None, &default_corpus()).unwrap();
-        assert_eq!(first.keys.len(), 4);
-        // The corpus model marks its text; its unmarked text is not flagged.
-        let marking = &first.marking;
-        assert_eq!(marking.model, "corpus-kn3");
+    /// The model's marked text is detected; its unmarked text is not flagged.
+    fn assert_marked_only(marking: &MarkingDemo) {
         assert!(
             marking.marked_detection.detected,
             "{:?}",
@@ -286,6 +279,16 @@ mod tests {
             "{:?}",
             marking.unmarked_detection
         );
+    }
+
+    #[test]
+    fn sets_up_a_usable_work_folder_and_reuses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("demo");
+        let first = run(&out, None, &default_corpus()).unwrap();
+        assert_eq!(first.keys.len(), 4);
+        assert_eq!(first.marking.model, "corpus-kn3");
+        assert_marked_only(&first.marking);
         assert!(first.keys.iter().all(|k| !k.reused));
         let config = Config::load(&first.config).unwrap();
         assert_eq!(
@@ -307,16 +310,7 @@ mod tests {
         let marking = run(dir.path(), Some(&model), &default_corpus())
             .unwrap()
             .marking;
-        assert!(
-            marking.marked_detection.detected,
-            "{:?}",
-            marking.marked_detection
-        );
-        assert!(
-            !marking.unmarked_detection.detected,
-            "{:?}",
-            marking.unmarked_detection
-        );
+        assert_marked_only(&marking);
         assert!(std::fs::read_to_string(&marking.marked).unwrap().len() > 200);
     }
 
