@@ -13,6 +13,7 @@ use serde::Serialize;
 use tracemark_core::{
     ContentHash, Fact, Timestamp,
     fact::{Claim, LogFinding, Method, RightsFinding, SearchFinding, Topic, WatermarkFinding},
+    keyfile::{self, Replace, Secrecy},
     rights::AiUse,
 };
 use tracemark_credentials::{TrustAnchors, Verifier};
@@ -516,4 +517,25 @@ pub fn verify_report(json: &str, trusted_vkey: Option<&str>) -> Result<ReportChe
         signature_valid,
         trusted_key,
     })
+}
+
+/// Writes `NAME.json` and `NAME.html` into `dir` (each through a temporary file).
+pub fn write_report(
+    report: &EvidenceReport,
+    dir: &Path,
+    name: &str,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        action: "create",
+        path: dir.to_owned(),
+        source,
+    })?;
+    let json = dir.join(format!("{name}.json"));
+    let html = dir.join(format!("{name}.html"));
+    let write = |path: &Path, text: String| {
+        keyfile::write_file(path, text.as_bytes(), Secrecy::Public, Replace::Yes)
+    };
+    write(&json, report.to_json_pretty())?;
+    write(&html, tracemark_policy::render_html(report))?;
+    Ok((json, html))
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tracemark_core::{
-    KeyId, KeyKind, KeyStore,
+    KeyId, KeyKind, KeyStore, Timestamp,
     keyfile::{self, Replace, Secrecy},
 };
 use tracemark_credentials::SigningAlgorithm;
@@ -20,6 +20,7 @@ use tracemark_lm::{LoadedModel, sampling::SamplingParams};
 use tracemark_watermark::{SchemeId, TokenizerBinding};
 
 use crate::{
+    attribute,
     config::{Config, LogLocation},
     error::{Error, Result},
     keygen::{self, Destination, KeySpec},
@@ -41,6 +42,8 @@ pub struct DemoSummary {
     pub index: PathBuf,
     pub keys: Vec<DemoKey>,
     pub marking: MarkingDemo,
+    /// The evidence report on the marked text (JSON and HTML).
+    pub report: [PathBuf; 2],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,6 +178,35 @@ fn marking(out: &Path, loaded: &mut LoadedModel, key_path: &Path) -> Result<Mark
     })
 }
 
+/// Attributes the marked text with the demo's configuration and writes the sealed report.
+fn report(config: &Config, file: &Path, dir: &Path) -> Result<[PathBuf; 2]> {
+    let content = std::fs::read(file).map_err(|source| Error::Io {
+        action: "read",
+        path: file.to_owned(),
+        source,
+    })?;
+    let as_of = Timestamp::now().to_string()[..10]
+        .parse()
+        .expect("an RFC 3339 time starts with a date");
+    let request = attribute::Request {
+        content: &content,
+        path: Some(file),
+        name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        as_of,
+        jurisdictions: config.policy.jurisdictions.clone(),
+        command: format!("tracemark attribute --as-of {as_of} {}", file.display()),
+    };
+    let mut report = attribute::attribute(config, &request)?;
+    match &config.keys.service {
+        Some(key) => attribute::seal(&mut report, key)?,
+        None => {
+            report.seal();
+        }
+    }
+    let (json, html) = attribute::write_report(&report, dir, "marked")?;
+    Ok([json, html])
+}
+
 /// Sets up (or reuses) the demo work folder `out`, indexes `corpus` there, and
 /// generates marked and unmarked text with `model` (default: the corpus model).
 pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummary> {
@@ -252,8 +284,12 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         LogLocation::Sqlite(path) => path.to_owned(),
         _ => out.join("ledger.db"),
     };
+    let marking = marking(&out, &mut loaded, &keys[0].path)?;
+    drop(loaded);
+    let report = report(&config, &marking.marked, &out.join("reports"))?;
     Ok(DemoSummary {
-        marking: marking(&out, &mut loaded, &keys[0].path)?,
+        marking,
+        report,
         index,
         config: config_path,
         key_store: store.root().to_owned(),
@@ -289,6 +325,18 @@ mod tests {
         assert_eq!(first.keys.len(), 4);
         assert_eq!(first.marking.model, "corpus-kn3");
         assert_marked_only(&first.marking);
+        // The report on the marked text is sealed with the service key and names the model.
+        let json = std::fs::read_to_string(&first.report[0]).unwrap();
+        assert!(
+            attribute::verify_report(&json, None)
+                .unwrap()
+                .signature_valid
+        );
+        assert!(
+            std::fs::read_to_string(&first.report[1])
+                .unwrap()
+                .contains("EU-AIA-50-2")
+        );
         assert!(first.keys.iter().all(|k| !k.reused));
         let config = Config::load(&first.config).unwrap();
         assert_eq!(

@@ -8,10 +8,9 @@ use std::{
 
 use clap::{Args, Subcommand};
 use tracemark::{
-    Config, Error, Result,
+    Config, Result,
     attribute::{self, Request},
-    core::keyfile::{self, Replace, Secrecy},
-    policy::{Date, EvidenceReport, Jurisdiction, render_html},
+    policy::{Date, EvidenceReport, Jurisdiction},
 };
 
 use super::{read_input, read_text};
@@ -75,7 +74,7 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
     }
     let mut human = summary(&report);
     if let Some(dir) = &args.out {
-        let (json, html) = write_report(&report, dir, "report")?;
+        let (json, html) = attribute::write_report(&report, dir, "report")?;
         let _ = write!(
             human,
             "\nReport: {}\n        {}",
@@ -84,30 +83,6 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         );
     }
     Ok(Output::new(&report, human))
-}
-
-/// Writes `NAME.json` and `NAME.html` into `dir`.
-pub fn write_report(report: &EvidenceReport, dir: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        action: "create",
-        path: dir.to_owned(),
-        source,
-    })?;
-    let json = dir.join(format!("{name}.json"));
-    let html = dir.join(format!("{name}.html"));
-    keyfile::write_file(
-        &json,
-        report.to_json_pretty().as_bytes(),
-        Secrecy::Public,
-        Replace::Yes,
-    )?;
-    keyfile::write_file(
-        &html,
-        render_html(report).as_bytes(),
-        Secrecy::Public,
-        Replace::Yes,
-    )?;
-    Ok((json, html))
 }
 
 /// The answer first, then one line per rule.

@@ -307,6 +307,12 @@ fn demo(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Output> {
     );
     human.push_str(&line("marked", &m.marked, &m.marked_detection));
     human.push_str(&line("unmarked", &m.unmarked, &m.unmarked_detection));
+    let _ = writeln!(
+        human,
+        "Who owns the marked text (evidence report):\n  {}\n  {}",
+        summary.report[0].display(),
+        summary.report[1].display()
+    );
     let _ = write!(
         human,
         "Use it with: tracemark --config {} config check",
