@@ -133,12 +133,23 @@ pub struct MarkingDemo {
 /// A prompt both a story model and the demo corpus can continue.
 const PROMPT: &str = "Once upon a time";
 
-fn marking(out: &Path, loaded: &mut LoadedModel, key_path: &Path) -> Result<MarkingDemo> {
-    let sampling = SamplingParams {
+fn marking(
+    out: &Path,
+    loaded: &mut LoadedModel,
+    key_path: &Path,
+    corpus_model: bool,
+) -> Result<MarkingDemo> {
+    let mut sampling = SamplingParams {
         max_tokens: 200,
         seed: 1,
         ..Default::default()
     };
+    if corpus_model {
+        // The trigram model's tail is its unigram back-off: cut it, so that the text
+        // keeps to the corpus's phrases (and still leaves the watermark its choices).
+        sampling.temperature = 0.8;
+        sampling.top_k = 40;
+    }
     let mut run = |key: Option<&Path>, file: &str| -> Result<(PathBuf, String)> {
         let request = GenerateRequest {
             prompt: PROMPT,
@@ -226,11 +237,12 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
             &mut |_| {},
         )?;
     }
-    let mut loaded = match model {
+    let source = match model {
         Some(path) => ModelSource::at(path),
         None => ModelSource::Corpus(index.clone()),
-    }
-    .load()?;
+    };
+    let mut loaded = source.load()?;
+    let corpus_model = matches!(source, ModelSource::Corpus(_));
     let tokenizer = Some(TokenizerBinding {
         hash: loaded.tokenizer.hash(),
         vocab_size: loaded.tokenizer.vocab_size() as u32,
@@ -284,7 +296,7 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         LogLocation::Sqlite(path) => path.to_owned(),
         _ => out.join("ledger.db"),
     };
-    let marking = marking(&out, &mut loaded, &keys[0].path)?;
+    let marking = marking(&out, &mut loaded, &keys[0].path, corpus_model)?;
     drop(loaded);
     let report = report(&config, &marking.marked, &out.join("reports"))?;
     Ok(DemoSummary {
