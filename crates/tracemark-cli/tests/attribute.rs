@@ -94,6 +94,17 @@ fn attribute_writes_a_sealed_report_that_verifies_offline() {
         0,
     );
     assert_eq!(report["format"], "tracemark.evidence-report/v1");
+    // The report a user gets follows the published schema.
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracemark-policy/schema/evidence-report-v1.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let facts = report["facts"].as_array().unwrap();
     let watermark = facts
         .iter()

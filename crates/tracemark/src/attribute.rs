@@ -268,12 +268,18 @@ fn watermark_fact(
         fpr,
     )?;
     *tokens = Some(tokens.unwrap_or(0).max(report.scored_tokens));
-    // The key is secret: the report names it by id, never by its bytes' hash.
-    inputs.push(Input {
-        role: "watermark-key".into(),
-        name: key.key_id.to_string(),
-        sha256: String::new(),
-    });
+    // A fingerprint of the key file, so its holder can show which key was used; SHA-256
+    // reveals nothing of a 256-bit secret.
+    let key_file = std::fs::read(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    })?;
+    inputs.push(Input::of_bytes(
+        "watermark-key",
+        key.key_id.as_str(),
+        &key_file,
+    ));
     let parameters = serde_json::json!({ "fpr": fpr, "tokenizer": tokenizer.hash() });
     Ok(fact(
         Claim::Watermark(WatermarkFinding {
@@ -459,9 +465,13 @@ fn seal_note(report_hash: &str) -> String {
     format!("{REPORT_FORMAT}\n{report_hash}\n")
 }
 
-/// Seals the report: its hash, signed with the service key (a signed note over
+/// Seals the report: its hash, and with a service key its signature (a signed note over
 /// [`seal_note`], so that any signed-note verifier can check it with the key's `.pub`).
-pub fn seal(report: &mut EvidenceReport, service_key: &Path) -> Result<()> {
+pub fn seal(report: &mut EvidenceReport, service_key: Option<&Path>) -> Result<()> {
+    let Some(service_key) = service_key else {
+        report.seal();
+        return Ok(());
+    };
     let signer = ServiceKey::load(service_key)?
         .signer()
         .map_err(tracemark_ledger::LedgerError::from)?;

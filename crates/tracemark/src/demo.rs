@@ -208,12 +208,7 @@ fn report(config: &Config, file: &Path, dir: &Path) -> Result<[PathBuf; 2]> {
         command: format!("tracemark attribute --as-of {as_of} {}", file.display()),
     };
     let mut report = attribute::attribute(config, &request)?;
-    match &config.keys.service {
-        Some(key) => attribute::seal(&mut report, key)?,
-        None => {
-            report.seal();
-        }
-    }
+    attribute::seal(&mut report, config.keys.service.as_deref())?;
     let (json, html) = attribute::write_report(&report, dir, "marked")?;
     Ok([json, html])
 }

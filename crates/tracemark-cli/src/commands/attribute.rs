@@ -67,11 +67,7 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         command,
     };
     let mut report = attribute::attribute(&config, &request)?;
-    if let Some(key) = &config.keys.service {
-        attribute::seal(&mut report, key)?;
-    } else {
-        report.seal();
-    }
+    attribute::seal(&mut report, config.keys.service.as_deref())?;
     let mut human = summary(&report);
     if let Some(dir) = &args.out {
         let (json, html) = attribute::write_report(&report, dir, "report")?;
