@@ -73,8 +73,40 @@ fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
     assert_eq!(side["state"], "trusted", "{side}");
 }
 
+/// Checks `report` against the published schema.
+fn assert_follows_schema(report: &serde_json::Value) {
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracemark-policy/schema/evidence-report-v1.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+fn fact<'a>(report: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    report["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} fact in {report:#}"))
+}
+
+fn outcome<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    &report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rule)
+        .unwrap_or_else(|| panic!("no rule {rule}"))["outcome"]
+}
+
 #[test]
-fn attribute_writes_a_sealed_report_that_verifies_offline() {
+fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     tracemark(dir)
@@ -82,6 +114,40 @@ fn attribute_writes_a_sealed_report_that_verifies_offline() {
         .assert()
         .success();
     let config = ["--config", "d/tracemark.toml"];
+    let sampling = [
+        "--prompt",
+        "Once upon a time",
+        "--temperature",
+        "0.8",
+        "--top-k",
+        "40",
+    ];
+    let marked = json(
+        tracemark(dir)
+            .args(config)
+            .arg("mark")
+            .args(sampling)
+            .args(["--max-tokens", "300", "--out", "marked.txt"]),
+        0,
+    );
+    assert_eq!(marked["record"]["provider"], "Tracemark demo provider");
+    assert_eq!(marked["record"]["payload"]["bits"], 16);
+    // The receipt proves the record with the log's public key alone.
+    let log_key = "d/home/keys/log/demo/key.pub";
+    let proved = json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            log_key,
+            "--record",
+            "marked.record.json",
+            "marked.receipt",
+        ]),
+        0,
+    );
+    assert_eq!(proved["index"], marked["index"]);
+
     let report = json(
         tracemark(dir).args(config).args([
             "attribute",
@@ -89,72 +155,100 @@ fn attribute_writes_a_sealed_report_that_verifies_offline() {
             "2026-12-15",
             "--out",
             "reports",
-            "d/marked.txt",
+            "marked.txt",
         ]),
         0,
     );
     assert_eq!(report["format"], "tracemark.evidence-report/v1");
-    // The report a user gets follows the published schema.
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracemark-policy/schema/evidence-report-v1.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    let facts = report["facts"].as_array().unwrap();
-    let watermark = facts
-        .iter()
-        .find(|f| f["kind"] == "watermark")
-        .expect("a watermark fact");
-    assert_eq!(watermark["verdict"]["detected"], true, "{watermark}");
-    assert!(facts.iter().any(|f| f["kind"] == "content"));
-    let rules = report["rules"].as_array().unwrap();
-    assert!(rules.iter().any(|r| r["id"] == "EU-AIA-50-2"), "{rules:?}");
-    assert!(rules.iter().all(|r| r["outcome"].is_string()));
+    assert_follows_schema(&report);
+    assert_eq!(fact(&report, "credential")["state"], "trusted");
+    assert_eq!(fact(&report, "watermark")["verdict"]["detected"], true);
+    let logged = fact(&report, "log_entry");
+    assert_eq!(logged["generation_id"], marked["record"]["generation_id"]);
+    assert_eq!(logged["inclusion_verified"], true);
+    assert_eq!(outcome(&report, "EU-AIA-50-2"), "compliant");
+    assert!(report["seal"]["receipt"].is_string());
 
-    // The report verifies offline against the service key, and not once altered.
+    // The report verifies offline against the service and log keys, and not once altered.
     let service = "d/home/keys/service/demo/key.pub";
-    let ok = json(
-        tracemark(dir).args(["report", "verify", "--key", service, "reports/report.json"]),
-        0,
-    );
+    let verify = |file: &str, code| {
+        json(
+            tracemark(dir).args([
+                "report",
+                "verify",
+                "--key",
+                service,
+                "--log-key",
+                log_key,
+                file,
+            ]),
+            code,
+        )
+    };
+    let ok = verify("reports/report.json", 0);
     assert_eq!(ok["signature_valid"], true);
     assert_eq!(ok["trusted_key"], true);
+    assert_eq!(ok["receipt"]["valid"], true, "{ok}");
+    assert_eq!(ok["receipt"]["trusted_log_key"], true);
     let text = std::fs::read_to_string(dir.join("reports/report.json")).unwrap();
-    std::fs::write(
-        dir.join("altered.json"),
-        text.replacen("\"detected\": true", "\"detected\": false", 1),
-    )
-    .unwrap();
-    json(tracemark(dir).args(["report", "verify", "altered.json"]), 3);
+    let altered = |name: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        std::fs::write(dir.join(name), text.replacen(from, to, 1)).unwrap();
+    };
+    altered("altered.json", "\"detected\": true", "\"detected\": false");
+    verify("altered.json", 3);
+    // The receipt sits outside the hash: a receipt for another entry is caught by the
+    // proof itself.
+    let receipt = report["seal"]["receipt"].as_str().unwrap();
+    let index_line = receipt.lines().find(|l| l.starts_with("index ")).unwrap();
+    altered("moved.json", index_line, "index 0");
+    let moved = verify("moved.json", 1);
+    assert_eq!(moved["receipt"]["valid"], false, "{moved}");
     let html = std::fs::read_to_string(dir.join("reports/report.html")).unwrap();
-    assert!(html.contains("EU-AIA-50-2"));
+    assert!(html.contains("EU-AIA-50-2") && html.contains("Log receipt"));
 
-    // Signed with the demo's identity: the credential is trusted (the demo trusts its own
-    // root), and the watermark is still found under the invisible wrapper.
-    json(
-        tracemark(dir).args(config).args([
-            "sign",
-            "--model",
-            "corpus-kn3",
-            "d/marked.txt",
-            "signed.txt",
-        ]),
-        0,
-    );
+    // Stripped of its credential, the text still leads to its log record.
+    let signed = std::fs::read_to_string(dir.join("marked.txt")).unwrap();
+    let visible: String = signed
+        .chars()
+        .filter(|c| !matches!(*c as u32, 0xFE00..=0xFE0F | 0xE0100..=0xE01EF | 0xFEFF))
+        .collect();
+    std::fs::write(dir.join("stripped.txt"), visible).unwrap();
     let report = json(
         tracemark(dir)
             .args(config)
-            .args(["attribute", "--as-of", "2026-12-15", "signed.txt"]),
+            .args(["attribute", "--as-of", "2026-12-15", "stripped.txt"]),
         0,
     );
-    let facts = report["facts"].as_array().unwrap();
-    let credential = facts.iter().find(|f| f["kind"] == "credential").unwrap();
-    assert_eq!(credential["state"], "trusted", "{credential}");
-    let watermark = facts.iter().find(|f| f["kind"] == "watermark").unwrap();
-    assert_eq!(watermark["verdict"]["detected"], true);
+    assert_eq!(fact(&report, "credential")["state"], "none");
+    assert_eq!(
+        fact(&report, "log_entry")["generation_id"],
+        marked["record"]["generation_id"]
+    );
+
+    // Unmarked output its provider states is AI-generated breaches the marking duty.
+    let unmarked = json(
+        tracemark(dir)
+            .args(config)
+            .arg("generate")
+            .args(sampling)
+            .args(["--max-tokens", "300", "--no-watermark"]),
+        0,
+    );
+    std::fs::write(dir.join("unmarked.txt"), unmarked["text"].as_str().unwrap()).unwrap();
+    let report = json(
+        tracemark(dir).args(config).args([
+            "attribute",
+            "--as-of",
+            "2026-12-15",
+            "--ai-generated",
+            "unmarked.txt",
+        ]),
+        0,
+    );
+    assert_eq!(
+        outcome(&report, "EU-AIA-50-2"),
+        "non_compliant",
+        "{report:#}"
+    );
 }

@@ -60,6 +60,7 @@ mark.ai{background:var(--ai);border-bottom:2px solid var(--ai-ink)}
 mark.source{background:var(--src);border-bottom:2px solid var(--src-ink)}
 mark.unattributed{background:transparent}
 .cmd{background:var(--ink);color:#f5f7fa;padding:10px 14px;white-space:pre-wrap;overflow-wrap:anywhere}
+pre.mono{white-space:pre-wrap;overflow-wrap:anywhere}
 .small{font-size:12.5px;color:var(--muted)}
 ul.limits li{margin:3px 0}
 footer{font-size:11.5px;color:var(--muted);margin-top:36px;border-top:1px solid var(--line);padding-top:10px}
@@ -448,6 +449,9 @@ fn integrity(h: &mut String, r: &EvidenceReport) {
                         "<dt>Log receipt</dt><dd><pre class=\"mono\">{}</pre></dd>",
                         e(receipt)
                     );
+                    if let Some(key) = &seal.log_key {
+                        let _ = writeln!(h, "<dt>Log key</dt><dd><code>{}</code></dd>", e(key));
+                    }
                 }
                 None => h.push_str("<dt>Log receipt</dt><dd>none</dd>\n"),
             }

@@ -243,6 +243,10 @@ pub struct ReportSeal {
     /// The transparency-log receipt of the report hash (C2SP `tlog-proof`, as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
+    /// The verifier key of the log that issued the receipt (its `key.pub` line), as the
+    /// report claims it; a reader compares it with the key the log publishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +368,7 @@ impl EvidenceReport {
             report_hash: hex::encode(Sha256::digest(&bytes)),
             signature: None,
             receipt: None,
+            log_key: None,
         });
         bytes
     }

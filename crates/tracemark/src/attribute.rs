@@ -17,7 +17,11 @@ use tracemark_core::{
     rights::AiUse,
 };
 use tracemark_credentials::{TrustAnchors, Verifier};
-use tracemark_ledger::{GenerationRecord, Lookup, ServiceKey, TextSketch, note::NoteVerifier};
+use tracemark_ledger::{
+    GenerationRecord, Lookup, Receipt, ServiceKey, TextSketch,
+    note::NoteVerifier,
+    store::{EntryKeys, NewEntry},
+};
 use tracemark_lm::Tokenizer;
 use tracemark_policy::{
     Context, EvidenceReport, Input, Jurisdiction, REPORT_FORMAT, ReportRequest, SealSignature,
@@ -39,6 +43,10 @@ pub const WATERMARK_FPR: f64 = 1e-3;
 /// word 5-shingles): an edited copy keeps most shingles, unrelated text almost none.
 pub const LOG_SIMILARITY: f64 = 0.3;
 
+/// The lower similarity a record found by its payload needs: the payload has already
+/// narrowed the records to a few, and unrelated texts share almost no 5-word shingle.
+pub const PAYLOAD_SIMILARITY: f64 = 0.05;
+
 /// What to attribute, and under which law.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -49,6 +57,9 @@ pub struct Request<'a> {
     pub name: Option<String>,
     pub as_of: tracemark_policy::Date,
     pub jurisdictions: Vec<Jurisdiction>,
+    /// What the requester states about AI origin (a provider auditing its own output
+    /// states it; facts that show AI origin count whatever is stated).
+    pub ai_generated: Option<bool>,
     /// The command that reproduces the report.
     pub command: String,
 }
@@ -130,7 +141,12 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
                 })
                 .collect();
             facts.extend(watermarks);
-            facts.extend(log_facts(config, text, &hash, &payloads));
+            // A record names the text as published, without its embedded credential.
+            let mut hashes = vec![hash];
+            if text.len() != request.content.len() {
+                hashes.push(ContentHash::of_bytes(text.as_bytes()));
+            }
+            facts.extend(log_facts(config, text, &hashes, &payloads));
             facts.extend(trace_facts(config, text, &mut inputs));
         }
         None => {
@@ -144,6 +160,12 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
     let mut context = Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
     if let Some(n) = tokens {
         context = context.with_tokens(n);
+    }
+    if let Some(yes) = request.ai_generated {
+        context = context.with_ai_generated(yes);
+    }
+    if let Some(date) = own_market_date(config, &facts, request.ai_generated == Some(true)) {
+        context = context.with_placed_on_market(date);
     }
     Ok(EvidenceReport::build(ReportRequest {
         subject: Subject {
@@ -164,6 +186,22 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
         command: request.command.clone(),
         generated_at: Timestamp::now(),
     }))
+}
+
+/// When the configured provider's system was placed on the market, if the content is
+/// that provider's (its log names it, or the requester states the content is AI output,
+/// which a provider does of its own): a provider states the date for its own output only.
+fn own_market_date(
+    config: &Config,
+    facts: &[Fact],
+    stated_ai: bool,
+) -> Option<tracemark_policy::Date> {
+    let date = config.provider.placed_on_market?;
+    let name = config.provider.name.as_deref()?;
+    let logged = facts
+        .iter()
+        .any(|f| matches!(&f.claim, Claim::LogEntry(e) if e.provider.as_deref() == Some(name)));
+    (logged || stated_ai).then_some(date)
 }
 
 /// The content credential: verified against the configured trust anchors.
@@ -236,12 +274,17 @@ fn watermark_facts(
             )];
         }
     };
+    // The text's length in the generating model's tokens, which the marking rules
+    // measure (a detector scores fewer: it skips repeated contexts).
+    if let Ok(encoded) = tokenizer.encode(text) {
+        *tokens = Some(encoded.len() as u64);
+    }
     // Each key is a separate test: correct for their number so the whole search keeps
     // the stated false-positive rate.
     let fpr = WATERMARK_FPR / keys.len() as f64;
     keys.iter()
         .map(
-            |path| match watermark_fact(path, text, tokenizer.as_ref(), fpr, inputs, tokens) {
+            |path| match watermark_fact(path, text, tokenizer.as_ref(), fpr, inputs) {
                 Ok(f) => f,
                 Err(e) => unestablished(
                     Topic::Watermark,
@@ -258,7 +301,6 @@ fn watermark_fact(
     tokenizer: &(dyn Tokenizer + Send + Sync),
     fpr: f64,
     inputs: &mut Vec<Input>,
-    tokens: &mut Option<u64>,
 ) -> Result<Fact> {
     let key = text::load_key(path, Some(tokenizer))?;
     let report = text::detect(
@@ -267,7 +309,6 @@ fn watermark_fact(
         tokenizer.vocab_size(),
         fpr,
     )?;
-    *tokens = Some(tokens.unwrap_or(0).max(report.scored_tokens));
     // A fingerprint of the key file, so its holder can show which key was used; SHA-256
     // reveals nothing of a 256-bit secret.
     let key_file = std::fs::read(path).map_err(|source| Error::Io {
@@ -298,7 +339,7 @@ fn watermark_fact(
 fn log_facts(
     config: &Config,
     text: &str,
-    hash: &ContentHash,
+    hashes: &[ContentHash],
     payloads: &[(tracemark_core::Payload, tracemark_core::KeyId)],
 ) -> Vec<Fact> {
     let site = match LogSite::configured(config) {
@@ -314,7 +355,7 @@ fn log_facts(
             )];
         }
     };
-    match find_in_log(&mut ledger, text, hash, payloads) {
+    match find_in_log(&mut ledger, text, hashes, payloads) {
         Ok(Some(f)) => vec![f],
         Ok(None) => vec![searched(Topic::Log, ledger.origin().to_owned(), 0)],
         Err(e) => vec![unestablished(
@@ -327,31 +368,37 @@ fn log_facts(
 fn find_in_log(
     ledger: &mut AnyLedger,
     text: &str,
-    hash: &ContentHash,
+    hashes: &[ContentHash],
     payloads: &[(tracemark_core::Payload, tracemark_core::KeyId)],
 ) -> Result<Option<Fact>> {
     // The payload survives edits and stripped metadata; the hash only exact copies; the
-    // sketch, edited ones.
+    // sketch, edited ones. A short payload names a share of a provider's generations,
+    // not one (and a misdecoded digit names others): the sketch must agree with it.
+    let sketch = TextSketch::of_text(text);
     let mut found = None;
     for (payload, key_id) in payloads {
         let hits = ledger.lookup(&Lookup::Payload {
             payload: *payload,
             key_id: Some(key_id.clone()),
         })?;
-        if let Some(&i) = hits.last() {
+        if let Some((similarity, i)) = closest(ledger, &sketch, &hits)?
+            && similarity >= PAYLOAD_SIMILARITY
+        {
             found = Some((i, "payload"));
             break;
         }
     }
-    if found.is_none() {
-        found = ledger
-            .lookup(&Lookup::ContentHash(*hash))?
-            .last()
-            .map(|&i| (i, "content-hash"));
+    for hash in hashes {
+        if found.is_none() {
+            found = ledger
+                .lookup(&Lookup::ContentHash(*hash))?
+                .last()
+                .map(|&i| (i, "content-hash"));
+        }
     }
     if found.is_none() {
         found = ledger
-            .similar(&TextSketch::of_text(text), LOG_SIMILARITY, 1)?
+            .similar(&sketch, LOG_SIMILARITY, 1)?
             .first()
             .map(|e| (e.index, "minhash-similarity"));
     }
@@ -380,6 +427,19 @@ fn find_in_log(
         "rfc6962-inclusion",
         serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
     )))
+}
+
+/// Of several records, the one whose sketch is closest to the text's (the latest on a
+/// tie), with its estimated similarity.
+fn closest(ledger: &AnyLedger, sketch: &TextSketch, indexes: &[u64]) -> Result<Option<(f64, u64)>> {
+    let mut best: Option<(f64, u64)> = None;
+    for &i in indexes.iter().rev().take(crate::log::MAX_FOUND) {
+        let similarity = ledger.record(i)?.sketch.similarity(sketch);
+        if best.is_none_or(|(s, _)| similarity > s) {
+            best = Some((similarity, i));
+        }
+    }
+    Ok(best)
 }
 
 /// The trace into every configured index, with the rights of each source.
@@ -494,6 +554,45 @@ pub fn seal(report: &mut EvidenceReport, service_key: Option<&Path>) -> Result<(
     Ok(())
 }
 
+/// The format of the log entry that records a sealed report (its chain of custody).
+pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
+
+/// What the log records of a report: enough to show it existed, unaltered, by then.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ReportRecord {
+    /// Always [`REPORT_RECORD_V1`].
+    pub format: String,
+    /// The seal's hash of the report.
+    pub report_hash: String,
+    /// The content the report is about.
+    pub subject_hash: ContentHash,
+    pub generated_at: Timestamp,
+}
+
+/// Appends the sealed report's hash to the log, and puts the log's receipt and verifier
+/// key into its seal (outside the hash, which the receipt proves).
+pub fn record_report(report: &mut EvidenceReport, ledger: &mut AnyLedger) -> Result<()> {
+    let Some(seal) = report.seal.as_mut() else {
+        return Err(Error::input("only a sealed report can be logged", None));
+    };
+    let record = ReportRecord {
+        format: REPORT_RECORD_V1.into(),
+        report_hash: seal.report_hash.clone(),
+        subject_hash: report.subject.hash,
+        generated_at: report.generated_at,
+    };
+    let entry = NewEntry {
+        data: tracemark_ledger::jcs::to_canonical_bytes(&record)
+            .map_err(|e| Error::input(format!("the report record: {e}"), None))?,
+        keys: EntryKeys::default(),
+    };
+    let appended = ledger.append_entries(&[entry])?;
+    let receipt = ledger.prove(appended[0].index)?;
+    seal.receipt = Some(receipt.to_text());
+    seal.log_key = Some(ledger.policy().log.to_string());
+    Ok(())
+}
+
 /// What `tracemark report verify` established.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportCheck {
@@ -504,11 +603,38 @@ pub struct ReportCheck {
     pub signature_valid: bool,
     /// Whether that key is the one the caller trusts (`None`: no key was given).
     pub trusted_key: Option<bool>,
+    /// The log receipt, when the report carries one.
+    pub receipt: Option<ReceiptCheck>,
 }
 
-/// Checks a report offline: its hash against its content, and its signature against the
-/// key it names and, when given, the verifier key the caller trusts.
-pub fn verify_report(json: &str, trusted_vkey: Option<&str>) -> Result<ReportCheck> {
+/// What a report's log receipt proves.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptCheck {
+    /// Whether the receipt proves, under the log key, an entry recording this report.
+    pub valid: bool,
+    /// Why not, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub log_key: Option<String>,
+    /// Whether the log key is the one the caller trusts (`None`: no key was given).
+    pub trusted_log_key: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+}
+
+/// The keys a reader trusts when checking a report (verifier-key lines, `key.pub`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrustedKeys<'a> {
+    pub service: Option<&'a str>,
+    pub log: Option<&'a str>,
+}
+
+/// Checks a report offline: its hash against its content, its signature against the key
+/// it names and, when given, the service key the caller trusts, and its log receipt
+/// against the log key (the caller's, else the one the report names).
+pub fn verify_report(json: &str, trusted: TrustedKeys<'_>) -> Result<ReportCheck> {
     let seal = tracemark_policy::verify_report_hash(json)
         .map_err(|e| Error::input(format!("the report does not verify: {e}"), None))?;
     let (signed_by, signature_valid) = match &seal.signature {
@@ -520,13 +646,50 @@ pub fn verify_report(json: &str, trusted_vkey: Option<&str>) -> Result<ReportChe
             (Some(vkey), valid)
         }
     };
-    let trusted_key = trusted_vkey.map(|t| signed_by.as_deref().map(str::trim) == Some(t.trim()));
+    let same = |given: &str, named: Option<&str>| named.map(str::trim) == Some(given.trim());
+    let trusted_key = trusted.service.map(|t| same(t, signed_by.as_deref()));
+    let receipt = seal.receipt.as_deref().map(|receipt| {
+        let log_key = trusted.log.or(seal.log_key.as_deref());
+        let proved = log_key
+            .ok_or_else(|| "no log key: pass the log's key.pub".to_owned())
+            .and_then(|key| check_receipt(receipt, key, &seal.report_hash));
+        ReceiptCheck {
+            valid: proved.is_ok(),
+            trusted_log_key: trusted.log.map(|t| same(t, seal.log_key.as_deref())),
+            log_key: seal.log_key.clone(),
+            origin: proved.as_ref().ok().map(|(o, _)| o.clone()),
+            index: proved.as_ref().ok().map(|(_, i)| *i),
+            error: proved.err(),
+        }
+    });
     Ok(ReportCheck {
         report_hash: seal.report_hash,
         signed_by,
         signature_valid,
         trusted_key,
+        receipt,
     })
+}
+
+/// Verifies a report's receipt under `log_key` and that its entry records `report_hash`;
+/// gives the log's origin and the entry's index.
+fn check_receipt(
+    receipt: &str,
+    log_key: &str,
+    report_hash: &str,
+) -> std::result::Result<(String, u64), String> {
+    let policy = tracemark_ledger::checkpoint::TrustPolicy::from_log_vkey(log_key.trim())
+        .map_err(|e| format!("the log key: {e}"))?;
+    let verified = Receipt::parse(receipt.as_bytes())
+        .and_then(|r| r.verify(&policy, None))
+        .map_err(|e| e.to_string())?;
+    let entry = verified.entry.as_deref().unwrap_or_default();
+    let record: ReportRecord = serde_json::from_slice(entry)
+        .map_err(|e| format!("the logged entry is not a report record: {e}"))?;
+    if record.format != REPORT_RECORD_V1 || record.report_hash != report_hash {
+        return Err("the logged entry records another report".into());
+    }
+    Ok((verified.checkpoint.checkpoint.origin, verified.index))
 }
 
 /// Writes `NAME.json` and `NAME.html` into `dir` (each through a temporary file).
@@ -548,4 +711,135 @@ pub fn write_report(
     write(&json, report.to_json_pretty())?;
     write(&html, tracemark_policy::render_html(report))?;
     Ok((json, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracemark_core::keyfile::Replace;
+    use tracemark_policy::Outcome;
+
+    use crate::keygen::{self, Destination, KeySpec};
+
+    fn request(content: &[u8]) -> Request<'_> {
+        Request {
+            content,
+            path: None,
+            name: Some("input".into()),
+            as_of: "2026-12-15".parse().unwrap(),
+            jurisdictions: vec![Jurisdiction::Eu],
+            ai_generated: None,
+            command: "tracemark attribute input".into(),
+        }
+    }
+
+    fn unestablished_topics(report: &EvidenceReport) -> Vec<Topic> {
+        report
+            .facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Unestablished { topic, reason } => {
+                    assert!(!reason.is_empty());
+                    Some(*topic)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn outcome(report: &EvidenceReport, rule: &str) -> Outcome {
+        report.rules.iter().find(|r| r.id == rule).unwrap().outcome
+    }
+
+    /// Missing indexes, a missing log and no tokenizer for the key: every capability says
+    /// why it found nothing, and the rules resting on them are undetermined.
+    #[test]
+    fn what_cannot_be_established_is_said_and_never_satisfies_a_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("wm.json");
+        let spec = KeySpec::Watermark {
+            scheme: tracemark_watermark::SchemeId::KgwSelfHash,
+            tokenizer: None,
+            payload_bits: 0,
+        };
+        keygen::generate(&spec, &Destination::Path(key.clone()), Replace::No).unwrap();
+        let mut config = Config::default();
+        config.keys.watermark = vec![key];
+        config.keys.log = Some(dir.path().join("no-such-log"));
+        config.log.sqlite = Some(dir.path().join("ledger.db"));
+        config.index.paths = vec![dir.path().join("no-such-index")];
+
+        let report = attribute(&config, &request(b"A short text, from nowhere.")).unwrap();
+        let topics = unestablished_topics(&report);
+        for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+            assert!(topics.contains(&topic), "{topic:?} in {topics:?}");
+        }
+        assert_eq!(outcome(&report, "EU-AIA-50-2"), Outcome::Undetermined);
+        assert_eq!(outcome(&report, "EU-DSM-4-3"), Outcome::Undetermined);
+        assert!(!report.limitations.is_empty());
+    }
+
+    /// Bytes that are not text: only the content and its credential can be examined.
+    #[test]
+    fn content_no_crate_can_read_is_reported_as_such() {
+        let config = Config::default();
+        let bytes = [0xFF, 0xD8, 0x00, 0x9F, 0x80, 0x01];
+        let report = attribute(&config, &request(&bytes)).unwrap();
+        assert_eq!(report.subject.media_type, "application/octet-stream");
+        let topics = unestablished_topics(&report);
+        for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+            assert!(topics.contains(&topic), "{topic:?} in {topics:?}");
+        }
+        assert!(
+            report.rules.iter().all(|r| r.outcome != Outcome::Compliant),
+            "{:?}",
+            report.rules
+        );
+    }
+
+    /// A report's receipt proves an entry recording that very report.
+    #[test]
+    fn a_logged_report_verifies_and_a_foreign_receipt_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = crate::log::init(&dir.path().join("log"), "test.example/log", None).unwrap();
+        let mut ledger = LogSite::in_dir(&log.dir).unwrap().open().unwrap();
+        let mut config = Config::default();
+        config.index.paths = vec![dir.path().join("no-such-index")];
+        let mut first = attribute(&config, &request(b"First text.")).unwrap();
+        let mut second = attribute(&config, &request(b"Second text.")).unwrap();
+        for report in [&mut first, &mut second] {
+            seal(report, None).unwrap();
+            record_report(report, &mut ledger).unwrap();
+        }
+        let json = first.to_json_pretty();
+        let trusted = TrustedKeys {
+            service: None,
+            log: Some(&log.vkey),
+        };
+        let check = verify_report(&json, trusted).unwrap();
+        let receipt = check.receipt.unwrap();
+        assert!(receipt.valid && receipt.trusted_log_key == Some(true));
+        assert_eq!(receipt.index, Some(0));
+
+        // The second report's receipt in the first report's seal: a valid proof, of
+        // another report.
+        let mut swapped = first.clone();
+        swapped.seal.as_mut().unwrap().receipt = second.seal.as_ref().unwrap().receipt.clone();
+        let check = verify_report(&swapped.to_json_pretty(), trusted).unwrap();
+        let receipt = check.receipt.unwrap();
+        assert!(!receipt.valid);
+        assert!(receipt.error.unwrap().contains("another report"));
+
+        // Another log's key: refused.
+        let other = crate::log::init(&dir.path().join("other"), "other.example/log", None).unwrap();
+        let check = verify_report(
+            &json,
+            TrustedKeys {
+                service: None,
+                log: Some(&other.vkey),
+            },
+        )
+        .unwrap();
+        assert!(!check.receipt.unwrap().valid);
+    }
 }

@@ -36,7 +36,21 @@ pub struct Config {
     #[serde(default)]
     pub policy: PolicyConfig,
     #[serde(default)]
+    pub provider: ProviderConfig,
+    #[serde(default)]
     pub server: ServerConfig,
+}
+
+/// The provider of the AI system that `tracemark mark` runs, as the law sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The name written into credentials and log records [default: the signing
+    /// certificate's common name].
+    pub name: Option<String>,
+    /// When the system was placed on the EU market: Art. 50(2)'s grace period for older
+    /// systems depends on it. Used when the provider attributes its own output.
+    pub placed_on_market: Option<tracemark_policy::Date>,
 }
 
 /// The model that generates text.

@@ -4,9 +4,11 @@
 //! It sets up a self-contained work folder (a key store with a key of every kind, an index
 //! of the demo corpus, and a `tracemark.toml` that names them and an SQLite log beside
 //! them) and proves each part usable by reading it back through the same loaders the
-//! other commands use. Then it generates text with the model (the corpus model unless
-//! one is given) with and without the watermark, and detects it in one only. Running it
-//! again reuses what is there.
+//! other commands use. Then it runs the three use cases with the model (the corpus model
+//! unless one is given), each ending in a sealed, logged evidence report in `reports/`:
+//! a provider marking its output (and the same output unmarked), a rights holder tracing
+//! an output to an opted-out work, and an author's mixed document. Running it again
+//! reuses the keys, index and log that are there.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,7 @@ use tracemark_core::{
 };
 use tracemark_credentials::SigningAlgorithm;
 use tracemark_lm::{LoadedModel, sampling::SamplingParams};
+use tracemark_policy::EvidenceReport;
 use tracemark_watermark::{SchemeId, TokenizerBinding};
 
 use crate::{
@@ -24,8 +27,10 @@ use crate::{
     config::{Config, LogLocation},
     error::{Error, Result},
     keygen::{self, Destination, KeySpec},
+    log::LogSite,
+    mark::{self, MarkRequest},
     model::ModelSource,
-    text::{self, DetectInput, DetectReport, GenerateRequest},
+    text::{self, GenerateRequest},
 };
 
 /// The key name the demo uses in its store.
@@ -41,9 +46,10 @@ pub struct DemoSummary {
     /// The index of the demo corpus.
     pub index: PathBuf,
     pub keys: Vec<DemoKey>,
-    pub marking: MarkingDemo,
-    /// The evidence report on the marked text (JSON and HTML).
-    pub report: [PathBuf; 2],
+    /// The model that generated the demo's texts.
+    pub model: String,
+    /// The use cases, each with its sealed evidence report (in `reports/`).
+    pub use_cases: Vec<UseCase>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,10 +66,11 @@ fn specs(tokenizer: Option<TokenizerBinding>) -> [KeySpec; 4] {
         KeySpec::Watermark {
             scheme: SchemeId::KgwSelfHash,
             tokenizer,
+            payload_bits: PAYLOAD_BITS,
         },
         KeySpec::Signing {
             algorithm: SigningAlgorithm::Ed25519,
-            organization: "Tracemark demo provider".into(),
+            organization: PROVIDER.into(),
         },
         KeySpec::Log {
             origin: "demo.tracemark.invalid/log".into(),
@@ -91,7 +98,10 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
          trust = [\"{}/root.pem\"]\n\n\
          [log]\nsqlite = \"ledger.db\"\n\n\
          [index]\npaths = [\"index\"]\n\n\
-         [policy]\njurisdictions = [\"EU\", \"CN\", \"US-CA\"]\n{}",
+         [policy]\njurisdictions = [\"EU\", \"CN\", \"US-CA\"]\n\n\
+         # The demo provider placed its system on the EU market after 2 August 2026, so\n\
+         # Art. 50(2) applies to it without the grace period for older systems.\n\
+         [provider]\nname = \"{PROVIDER}\"\nplaced_on_market = \"2026-09-01\"\n{}",
         rel(KeyKind::Watermark)?,
         rel(KeyKind::Signing)?,
         rel(KeyKind::Log)?,
@@ -118,99 +128,295 @@ pub fn default_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/demo/texts")
 }
 
-/// The first use case in miniature: text generated with the demo's watermark key is
-/// detected; the same model's unmarked text is not.
-#[derive(Debug, Clone, Serialize)]
-pub struct MarkingDemo {
-    pub model: String,
-    pub prompt: String,
-    pub marked: PathBuf,
-    pub unmarked: PathBuf,
-    pub marked_detection: DetectReport,
-    pub unmarked_detection: DetectReport,
-}
-
 /// A prompt both a story model and the demo corpus can continue.
 const PROMPT: &str = "Once upon a time";
 
-fn marking(
-    out: &Path,
-    loaded: &mut LoadedModel,
-    key_path: &Path,
-    corpus_model: bool,
-) -> Result<MarkingDemo> {
+/// The demo provider, as its configuration names it.
+const PROVIDER: &str = "Tracemark demo provider";
+
+/// Payload bits of the demo's watermark key: a 16-bit generation tag, which the log
+/// resolves (with the text's sketch) to the full record.
+const PAYLOAD_BITS: u8 = 16;
+
+/// The document the second use case's output reproduces: its owner reserved text and
+/// data mining before the corpus was collected.
+const OPTED_OUT_DOCUMENT: &str = "marrow-lane-press/dear-mr-aske.txt";
+
+/// The source the third use case's author quotes, under its CC-BY licence.
+const QUOTED_DOCUMENT: &str = "tomas-ferreira/broa-and-the-yellow-flour.txt";
+
+/// The third use case's author's own paragraphs (written for the demo; in no corpus).
+const AUTHOR_OPENING: &str = "I keep a notebook of the stories my daughter asks for at \
+bedtime. Most nights she wants a new one, and some nights I am too tired to invent it, so \
+this autumn I began asking an assistant for a first draft and reading it aloud with my own \
+changes. What follows is one of those evenings, written up the next morning.\n\n";
+const AUTHOR_BRIDGE: &str = "\n\nShe fell asleep before the end, as usual. Over breakfast \
+she asked why the bread in the story was yellow, and I found the answer in a cookery column \
+I had saved:\n\n";
+const AUTHOR_CLOSING: &str = "\n\nWe baked a small loaf that afternoon. It cracked across \
+the top and was too salty, and she declared it the best bread in the county.\n";
+
+/// One use case's input and evidence report.
+#[derive(Debug, Clone, Serialize)]
+pub struct UseCase {
+    /// `1-mark-at-the-source`, `2-trace-to-training-data`, `3-mixed-document`, and the
+    /// first's counter-example `1b-unmarked-output`.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The content attributed.
+    pub input: PathBuf,
+    /// The sealed report, JSON and HTML.
+    pub report_files: [PathBuf; 2],
+    /// The report's answer, a sentence a line.
+    pub answer: Vec<String>,
+    #[serde(skip)]
+    pub report: EvidenceReport,
+}
+
+/// The demo's sampling: the corpus model's tail is its unigram back-off, so cut it to
+/// keep the text to the corpus's phrases (and still leave the watermark its choices).
+fn sampling(corpus_model: bool, seed: u64) -> SamplingParams {
     let mut sampling = SamplingParams {
-        max_tokens: 200,
-        seed: 1,
+        max_tokens: 300,
+        seed,
         ..Default::default()
     };
     if corpus_model {
-        // The trigram model's tail is its unigram back-off: cut it, so that the text
-        // keeps to the corpus's phrases (and still leaves the watermark its choices).
         sampling.temperature = 0.8;
         sampling.top_k = 40;
     }
-    let mut run = |key: Option<&Path>, file: &str| -> Result<(PathBuf, String)> {
-        let request = GenerateRequest {
-            prompt: PROMPT,
-            key,
-            payload: None,
-            sampling: sampling.clone(),
-        };
-        let generated = text::generate(loaded, &request)?;
-        let path = out.join(file);
-        keyfile::write_file(
-            &path,
-            generated.text.as_bytes(),
-            Secrecy::Public,
-            Replace::Yes,
-        )?;
-        Ok((path, generated.text))
-    };
-    let (marked, marked_text) = run(Some(key_path), "marked.txt")?;
-    let (unmarked, unmarked_text) = run(None, "unmarked.txt")?;
-    let tokenizer = loaded.tokenizer.as_ref();
-    let key = text::load_key(key_path, Some(tokenizer))?;
-    let detect = |t: &str| {
-        text::detect(
-            &key,
-            DetectInput::Text(t, tokenizer),
-            tokenizer.vocab_size(),
-            1e-3,
-        )
-    };
-    Ok(MarkingDemo {
-        model: loaded.name.clone(),
-        prompt: PROMPT.into(),
-        marked,
-        unmarked,
-        marked_detection: detect(&marked_text)?,
-        unmarked_detection: detect(&unmarked_text)?,
+    sampling
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    keyfile::write_file(path, text.as_bytes(), Secrecy::Public, Replace::Yes)?;
+    Ok(())
+}
+
+fn read_corpus_text(corpus: &Path, document: &str) -> Result<String> {
+    let path = corpus.join(document);
+    std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        action: "read",
+        path,
+        source,
     })
 }
 
-/// Attributes the marked text with the demo's configuration and writes the sealed report.
-fn report(config: &Config, file: &Path, dir: &Path) -> Result<[PathBuf; 2]> {
-    let content = std::fs::read(file).map_err(|source| Error::Io {
+/// What a reader does to a generation before reposting it: put back the prompt, drop a
+/// sentence, add one of their own. The watermark and the log's sketch survive it.
+fn edit(text: &str) -> String {
+    let sentences: Vec<&str> = text.split_inclusive(". ").collect();
+    let kept: String = sentences
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 1 || sentences.len() < 4)
+        .map(|(_, s)| *s)
+        .collect();
+    format!("A story for tonight, shared from my phone. {PROMPT}{kept}")
+}
+
+/// The passage of `document` from its `from`-th paragraph, `count` paragraphs long.
+fn paragraphs(document: &str, from: usize, count: usize) -> String {
+    document
+        .split("\n\n")
+        .filter(|p| p.len() > 200)
+        .skip(from)
+        .take(count)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Attributes `input` with the demo's configuration, seals and logs the report, and
+/// writes it to `reports/ID.{json,html}`.
+fn attribute_case(
+    config: &Config,
+    out: &Path,
+    id: &'static str,
+    title: &'static str,
+    input: PathBuf,
+    ai_generated: Option<bool>,
+) -> Result<UseCase> {
+    let content = std::fs::read(&input).map_err(|source| Error::Io {
         action: "read",
-        path: file.to_owned(),
+        path: input.clone(),
         source,
     })?;
     let as_of = Timestamp::now().to_string()[..10]
         .parse()
         .expect("an RFC 3339 time starts with a date");
+    let shown = input
+        .strip_prefix(out)
+        .unwrap_or(&input)
+        .display()
+        .to_string();
     let request = attribute::Request {
         content: &content,
-        path: Some(file),
-        name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        path: Some(&input),
+        name: Some(shown.clone()),
         as_of,
         jurisdictions: config.policy.jurisdictions.clone(),
-        command: format!("tracemark attribute --as-of {as_of} {}", file.display()),
+        ai_generated,
+        command: format!(
+            "tracemark --config tracemark.toml attribute --as-of {as_of}{} {shown}",
+            if ai_generated == Some(true) {
+                " --ai-generated"
+            } else {
+                ""
+            }
+        ),
     };
     let mut report = attribute::attribute(config, &request)?;
     attribute::seal(&mut report, config.keys.service.as_deref())?;
-    let (json, html) = attribute::write_report(&report, dir, "marked")?;
-    Ok([json, html])
+    let mut ledger = LogSite::configured(config)?.open()?;
+    attribute::record_report(&mut report, &mut ledger)?;
+    let (json, html) = attribute::write_report(&report, &out.join("reports"), id)?;
+    Ok(UseCase {
+        id,
+        title,
+        input,
+        report_files: [json, html],
+        answer: report.verdict.summary.clone(),
+        report,
+    })
+}
+
+/// Use case 1: a provider marks its output in every layer; a reader strips the
+/// credential and edits the text; attribution still names the provider, model and
+/// generation. Its counter-example: the same model's unmarked output, which the provider
+/// states is AI-generated, breaches the marking duty.
+fn mark_at_the_source(
+    config: &Config,
+    out: &Path,
+    loaded: &mut LoadedModel,
+    corpus_model: bool,
+) -> Result<[UseCase; 2]> {
+    let dir = out.join("1-mark-at-the-source");
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        action: "create",
+        path: dir.clone(),
+        source,
+    })?;
+    let marked = mark::mark(
+        config,
+        loaded,
+        &MarkRequest {
+            prompt: PROMPT,
+            sampling: sampling(corpus_model, 1),
+            out: &dir.join("generated.txt"),
+        },
+    )?;
+    let reposted = dir.join("stripped-and-edited.txt");
+    write_text(&reposted, &edit(&marked.text))?;
+    let unmarked = text::generate(
+        loaded,
+        &GenerateRequest {
+            prompt: PROMPT,
+            key: None,
+            payload: None,
+            sampling: sampling(corpus_model, 2),
+        },
+    )?;
+    let unmarked_file = dir.join("unmarked.txt");
+    write_text(&unmarked_file, &unmarked.text)?;
+    Ok([
+        attribute_case(
+            config,
+            out,
+            "1-mark-at-the-source",
+            "Mark at the source: the credential stripped and the text edited",
+            reposted,
+            None,
+        )?,
+        attribute_case(
+            config,
+            out,
+            "1b-unmarked-output",
+            "The same model without the watermark: the marking is missing",
+            unmarked_file,
+            Some(true),
+        )?,
+    ])
+}
+
+/// Use case 2: an output that reproduces passages of a document whose owner had
+/// reserved text and data mining before it was collected (as a model that memorised it
+/// would: the demo splices two of its passages into the model's text).
+fn trace_to_training_data(
+    config: &Config,
+    out: &Path,
+    corpus: &Path,
+    loaded: &mut LoadedModel,
+    corpus_model: bool,
+) -> Result<UseCase> {
+    let source = read_corpus_text(corpus, OPTED_OUT_DOCUMENT)?;
+    let mut generate = |seed| {
+        text::generate(
+            loaded,
+            &GenerateRequest {
+                prompt: PROMPT,
+                key: None,
+                payload: None,
+                sampling: SamplingParams {
+                    max_tokens: 60,
+                    ..sampling(corpus_model, seed)
+                },
+            },
+        )
+        .map(|g| g.text)
+    };
+    let output = format!(
+        "{PROMPT}{}\n\n{}\n\n{PROMPT}{}\n\n{}\n",
+        generate(3)?.trim_end(),
+        paragraphs(&source, 0, 1),
+        generate(4)?.trim_end(),
+        paragraphs(&source, 2, 1),
+    );
+    let input = out.join("2-trace-to-training-data.txt");
+    write_text(&input, &output)?;
+    attribute_case(
+        config,
+        out,
+        "2-trace-to-training-data",
+        "Trace to the training data: an output reproducing an opted-out work",
+        input,
+        None,
+    )
+}
+
+/// Use case 3: an author's document with their own paragraphs, an AI draft (marked by
+/// its provider, credential stripped in the copy-paste) and a quoted, licensed source.
+fn mixed_document(
+    config: &Config,
+    out: &Path,
+    corpus: &Path,
+    loaded: &mut LoadedModel,
+    corpus_model: bool,
+) -> Result<UseCase> {
+    let draft = mark::mark(
+        config,
+        loaded,
+        &MarkRequest {
+            prompt: PROMPT,
+            sampling: sampling(corpus_model, 5),
+            out: &out.join("3-mixed-document.draft.txt"),
+        },
+    )?;
+    let quoted = paragraphs(&read_corpus_text(corpus, QUOTED_DOCUMENT)?, 1, 1);
+    let document = format!(
+        "{AUTHOR_OPENING}{PROMPT}{}{AUTHOR_BRIDGE}{quoted}\n(Tomás Ferreira, \"Broa and the yellow \
+         flour\", CC BY 4.0){AUTHOR_CLOSING}",
+        draft.text.trim_end()
+    );
+    let input = out.join("3-mixed-document.txt");
+    write_text(&input, &document)?;
+    attribute_case(
+        config,
+        out,
+        "3-mixed-document",
+        "Who owns a mixed document: the author's, the AI's and a quoted source's parts",
+        input,
+        None,
+    )
 }
 
 /// Sets up (or reuses) the demo work folder `out`, indexes `corpus` there, and
@@ -291,12 +497,30 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         LogLocation::Sqlite(path) => path.to_owned(),
         _ => out.join("ledger.db"),
     };
-    let marking = marking(&out, &mut loaded, &keys[0].path, corpus_model)?;
-    drop(loaded);
-    let report = report(&config, &marking.marked, &out.join("reports"))?;
+    let mut use_cases = Vec::new();
+    use_cases.extend(mark_at_the_source(
+        &config,
+        &out,
+        &mut loaded,
+        corpus_model,
+    )?);
+    use_cases.push(trace_to_training_data(
+        &config,
+        &out,
+        corpus,
+        &mut loaded,
+        corpus_model,
+    )?);
+    use_cases.push(mixed_document(
+        &config,
+        &out,
+        corpus,
+        &mut loaded,
+        corpus_model,
+    )?);
     Ok(DemoSummary {
-        marking,
-        report,
+        model: loaded.name.clone(),
+        use_cases,
         index,
         config: config_path,
         key_store: store.root().to_owned(),
@@ -309,41 +533,149 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracemark_core::{
+        fact::{Claim, CredentialState},
+        rights::Permission,
+    };
+    use tracemark_policy::{Outcome, report::Origin};
 
-    /// The model's marked text is detected; its unmarked text is not flagged.
-    fn assert_marked_only(marking: &MarkingDemo) {
+    fn case<'a>(summary: &'a DemoSummary, id: &str) -> &'a EvidenceReport {
+        &summary
+            .use_cases
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no use case {id}"))
+            .report
+    }
+
+    fn outcome(report: &EvidenceReport, rule: &str) -> Outcome {
+        report
+            .rules
+            .iter()
+            .find(|r| r.id == rule)
+            .unwrap_or_else(|| panic!("no rule {rule}"))
+            .outcome
+    }
+
+    #[derive(serde::Deserialize)]
+    struct GenerationRecordFile {
+        generation_id: String,
+    }
+
+    fn claims(report: &EvidenceReport) -> impl Iterator<Item = &Claim> {
+        report.facts.iter().map(|f| &f.claim)
+    }
+
+    /// Use case 1: the stripped, edited copy still leads to the provider's log record
+    /// through the watermark's payload; the marking duty is met. Unmarked output breaches it.
+    fn assert_mark_at_the_source(summary: &DemoSummary) {
+        let report = case(summary, "1-mark-at-the-source");
+        assert!(claims(report).any(|c| matches!(c, Claim::Watermark(w) if w.verdict.detected)));
         assert!(
-            marking.marked_detection.detected,
-            "{:?}",
-            marking.marked_detection
+            claims(report)
+                .any(|c| matches!(c, Claim::Credential(cr) if cr.state == CredentialState::None))
         );
+        let Some(Claim::LogEntry(entry)) = claims(report).find(|c| matches!(c, Claim::LogEntry(_)))
+        else {
+            panic!("the log record is not found: {:?}", report.facts);
+        };
+        // The record of the very generation that was marked.
+        let record: GenerationRecordFile = serde_json::from_slice(
+            &std::fs::read(
+                summary
+                    .out
+                    .join("1-mark-at-the-source/generated.record.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
+        assert_eq!(entry.provider.as_deref(), Some(PROVIDER));
+        assert!(entry.inclusion_verified && entry.generation_id.is_some());
         assert!(
-            !marking.unmarked_detection.detected,
-            "{:?}",
-            marking.unmarked_detection
+            entry
+                .model
+                .as_deref()
+                .is_some_and(|m| m.starts_with("corpus-kn3"))
         );
+        assert_eq!(outcome(report, "EU-AIA-50-2"), Outcome::Compliant);
+
+        let unmarked = case(summary, "1b-unmarked-output");
+        assert!(!claims(unmarked).any(|c| matches!(c, Claim::Watermark(w) if w.verdict.detected)));
+        assert_eq!(outcome(unmarked, "EU-AIA-50-2"), Outcome::NonCompliant);
+    }
+
+    /// Use case 2: the spans name the opted-out document, its owner and its reservation.
+    fn assert_traced_to_opted_out_work(summary: &DemoSummary) {
+        let report = case(summary, "2-trace-to-training-data");
+        let copied = report
+            .verdict
+            .sources
+            .iter()
+            .find(|s| s.document_id == OPTED_OUT_DOCUMENT)
+            .expect("the opted-out document is named");
+        assert!(copied.share > 0.3, "{copied:?}");
+        assert!(claims(report).any(|c| matches!(c,
+            Claim::Rights(r) if r.document_id == OPTED_OUT_DOCUMENT
+                && r.permission == Permission::Disallowed && r.seen_at.is_some())));
+        assert_eq!(outcome(report, "EU-DSM-4-3"), Outcome::NonCompliant);
+    }
+
+    /// Use case 3: the author's paragraphs stay unattributed, the draft is the AI's and
+    /// the quotation the source's, each as byte ranges of the document.
+    fn assert_mixed_document_split(summary: &DemoSummary) {
+        let report = case(summary, "3-mixed-document");
+        let text = report.subject.text.as_deref().unwrap();
+        let origin_at = |needle: &str| {
+            let at = text.find(needle).unwrap() + needle.len() / 2;
+            report
+                .segments
+                .iter()
+                .find(|s| s.range.start() <= at && at < s.range.end())
+                .map(|s| s.origin)
+        };
+        assert_eq!(
+            origin_at("notebook of the stories"),
+            Some(Origin::Unattributed)
+        );
+        assert_eq!(
+            origin_at("declared it the best bread"),
+            Some(Origin::Unattributed)
+        );
+        let quoted = paragraphs(
+            &read_corpus_text(&default_corpus(), QUOTED_DOCUMENT).unwrap(),
+            1,
+            1,
+        );
+        assert_eq!(origin_at(&quoted[..80]), Some(Origin::Source));
+        let ai = report.verdict.ai_share;
+        assert!(
+            ai > 0.3 && report.verdict.source_share > 0.05,
+            "{:?}",
+            report.verdict
+        );
+        assert!(report.verdict.unattributed_share > 0.1);
     }
 
     #[test]
-    fn sets_up_a_usable_work_folder_and_reuses_it() {
+    fn runs_the_three_use_cases_and_reuses_its_work_folder() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("demo");
         let first = run(&out, None, &default_corpus()).unwrap();
         assert_eq!(first.keys.len(), 4);
-        assert_eq!(first.marking.model, "corpus-kn3");
-        assert_marked_only(&first.marking);
-        // The report on the marked text is sealed with the service key and names the model.
-        let json = std::fs::read_to_string(&first.report[0]).unwrap();
-        assert!(
-            attribute::verify_report(&json, None)
-                .unwrap()
-                .signature_valid
-        );
-        assert!(
-            std::fs::read_to_string(&first.report[1])
-                .unwrap()
-                .contains("EU-AIA-50-2")
-        );
+        assert_eq!(first.model, "corpus-kn3");
+        assert_mark_at_the_source(&first);
+        assert_traced_to_opted_out_work(&first);
+        assert_mixed_document_split(&first);
+        // Every report is sealed, signed with the service key and logged.
+        for case in &first.use_cases {
+            let json = std::fs::read_to_string(&case.report_files[0]).unwrap();
+            let check = attribute::verify_report(&json, Default::default()).unwrap();
+            assert!(check.signature_valid, "{}", case.id);
+            assert!(check.receipt.is_some_and(|r| r.valid), "{}", case.id);
+            let html = std::fs::read_to_string(&case.report_files[1]).unwrap();
+            assert!(html.contains("EU-AIA-50-2"));
+        }
         assert!(first.keys.iter().all(|k| !k.reused));
         let config = Config::load(&first.config).unwrap();
         assert_eq!(
@@ -355,18 +687,34 @@ mod tests {
         assert!(second.keys.iter().all(|k| k.reused));
         let ids = |s: &DemoSummary| s.keys.iter().map(|k| k.key_id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&first), ids(&second));
+        assert_mark_at_the_source(&second);
     }
 
     #[test]
-    fn with_a_model_marked_text_is_detected_and_unmarked_is_not() {
+    fn with_a_model_the_marked_output_is_attributed() {
         let dir = tempfile::tempdir().unwrap();
         let model = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/models/tinystories-260k");
-        let marking = run(dir.path(), Some(&model), &default_corpus())
-            .unwrap()
-            .marking;
-        assert_marked_only(&marking);
-        assert!(std::fs::read_to_string(&marking.marked).unwrap().len() > 200);
+        let summary = run(dir.path(), Some(&model), &default_corpus()).unwrap();
+        let report = case(&summary, "1-mark-at-the-source");
+        // The 260k-parameter model leaves the watermark little room: its edited text
+        // tests at p ~ 1e-4 to 1e-8, so this only asks for clear evidence, not the
+        // demo's threshold.
+        assert!(
+            claims(report)
+                .any(|c| matches!(c, Claim::Watermark(w) if w.verdict.p_value.value() < 0.01)),
+            "{:?}",
+            report.facts
+        );
+        assert!(
+            claims(report).any(
+                |c| matches!(c, Claim::LogEntry(e) if e.provider.as_deref() == Some(PROVIDER))
+            )
+        );
+        assert_eq!(
+            outcome(case(&summary, "1b-unmarked-output"), "EU-AIA-50-2"),
+            Outcome::NonCompliant
+        );
     }
 
     #[test]

@@ -17,10 +17,12 @@ use crate::error::Result;
 /// What to generate.
 #[derive(Debug, Clone)]
 pub enum KeySpec {
-    /// `tokenizer` binds the key to the tokenizer it will be used with.
+    /// `tokenizer` binds the key to the tokenizer it will be used with; `payload_bits`
+    /// is the width of the payload its generations carry (0: none; SynthID carries none).
     Watermark {
         scheme: SchemeId,
         tokenizer: Option<TokenizerBinding>,
+        payload_bits: u8,
     },
     Signing {
         algorithm: SigningAlgorithm,
@@ -88,11 +90,33 @@ pub fn generate(
         details,
     };
     Ok(match spec {
-        KeySpec::Watermark { scheme, tokenizer } => {
-            let mut key = WatermarkKey::generate(*scheme, &mut rand_core::OsRng);
+        KeySpec::Watermark {
+            scheme,
+            tokenizer,
+            payload_bits,
+        } => {
+            if *payload_bits > 0 && *scheme == SchemeId::SynthId {
+                return Err(crate::Error::usage(
+                    "SynthID keys carry no payload",
+                    Some("use kgw-selfhash-v1 or gumbel-v1 for a payload".into()),
+                ));
+            }
+            let mut key =
+                WatermarkKey::generate_with_payload(*scheme, *payload_bits, &mut rand_core::OsRng);
             key.tokenizer = tokenizer.clone();
+            // Refuse a width the detector would refuse, before anything is written.
+            if let Some(binding) = tokenizer {
+                tracemark_watermark::watermarker::Watermarker::new(
+                    &key,
+                    binding.vocab_size as usize,
+                )?;
+            }
             keyfile::write_json(&path, &key, replace)?;
-            let details = serde_json::json!({ "scheme": scheme, "tokenizer": tokenizer });
+            let details = serde_json::json!({
+                "scheme": scheme,
+                "tokenizer": tokenizer,
+                "payload_bits": payload_bits,
+            });
             generated(key.key_id, None, details)
         }
         KeySpec::Signing {
@@ -168,6 +192,7 @@ mod tests {
             KeySpec::Watermark {
                 scheme: SchemeId::KgwSelfHash,
                 tokenizer: None,
+                payload_bits: 16,
             },
             KeySpec::Signing {
                 algorithm: SigningAlgorithm::Es256,

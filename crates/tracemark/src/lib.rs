@@ -13,6 +13,7 @@ pub mod error;
 pub mod formats;
 pub mod keygen;
 pub mod log;
+pub mod mark;
 pub mod model;
 pub mod text;
 

@@ -9,7 +9,8 @@ use std::{
 use clap::{Args, Subcommand};
 use tracemark::{
     Config, Result,
-    attribute::{self, Request},
+    attribute::{self, Request, TrustedKeys},
+    log::LogSite,
     policy::{Date, EvidenceReport, Jurisdiction},
 };
 
@@ -25,6 +26,14 @@ pub struct AttributeArgs {
     /// configuration's].
     #[arg(long = "jurisdiction", value_name = "J")]
     jurisdictions: Vec<Jurisdiction>,
+    /// State that the content is AI-generated (a provider auditing its own output); the
+    /// marking rules then apply even when no watermark or credential shows it.
+    #[arg(long)]
+    ai_generated: bool,
+    /// Do not record the report in the configured log (by default its hash is appended
+    /// and the receipt put in its seal, when a log key is configured).
+    #[arg(long)]
+    no_log: bool,
     /// Write REPORT.json and REPORT.html here [default: print only].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -34,12 +43,16 @@ pub struct AttributeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// Check a report offline: its hash, and its signature (against a trusted service key
-    /// when given); exit status 1 when it does not verify.
+    /// Check a report offline: its hash, its signature (against a trusted service key
+    /// when given) and its log receipt; exit status 1 when any does not verify.
     Verify {
         /// The service's verifier key (`key.pub`) the signature must be made with.
         #[arg(long)]
         key: Option<PathBuf>,
+        /// The log's verifier key (`key.pub`) the receipt must verify under [default: the
+        /// key the report names, which proves consistency, not trust].
+        #[arg(long)]
+        log_key: Option<PathBuf>,
         report: PathBuf,
     },
 }
@@ -57,6 +70,9 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
     for j in &jurisdictions {
         let _ = write!(command, " --jurisdiction {j}");
     }
+    if args.ai_generated {
+        command.push_str(" --ai-generated");
+    }
     let _ = write!(command, " {}", args.file.display());
     let request = Request {
         content: &content,
@@ -64,10 +80,15 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         name: Some(args.file.display().to_string()),
         as_of,
         jurisdictions,
+        ai_generated: args.ai_generated.then_some(true),
         command,
     };
     let mut report = attribute::attribute(&config, &request)?;
     attribute::seal(&mut report, config.keys.service.as_deref())?;
+    if !args.no_log && config.keys.log.is_some() {
+        let mut ledger = LogSite::configured(&config)?.open()?;
+        attribute::record_report(&mut report, &mut ledger)?;
+    }
     let mut human = summary(&report);
     if let Some(dir) = &args.out {
         let (json, html) = attribute::write_report(&report, dir, "report")?;
@@ -102,12 +123,27 @@ fn summary(report: &EvidenceReport) -> String {
 
 pub fn report(cmd: ReportCommand) -> Result<Output> {
     match cmd {
-        ReportCommand::Verify { key, report } => {
+        ReportCommand::Verify {
+            key,
+            log_key,
+            report,
+        } => {
             let json = read_text(&report)?;
-            let trusted = key.as_deref().map(read_text).transpose()?;
-            let check = attribute::verify_report(&json, trusted.as_deref())?;
-            let ok = check.signature_valid && check.trusted_key != Some(false);
-            let human = match (&check.signed_by, check.signature_valid, check.trusted_key) {
+            let service = key.as_deref().map(read_text).transpose()?;
+            let log = log_key.as_deref().map(read_text).transpose()?;
+            let check = attribute::verify_report(
+                &json,
+                TrustedKeys {
+                    service: service.as_deref(),
+                    log: log.as_deref(),
+                },
+            )?;
+            let receipt_ok = check
+                .receipt
+                .as_ref()
+                .is_none_or(|r| r.valid && r.trusted_log_key != Some(false));
+            let ok = check.signature_valid && check.trusted_key != Some(false) && receipt_ok;
+            let mut human = match (&check.signed_by, check.signature_valid, check.trusted_key) {
                 (None, _, _) => format!(
                     "report hash {} matches its content; the report is NOT signed",
                     check.report_hash
@@ -122,6 +158,27 @@ pub fn report(cmd: ReportCommand) -> Result<Output> {
                     by.trim()
                 ),
             };
+            human.push('\n');
+            human.push_str(&match &check.receipt {
+                None => "the report carries no log receipt".to_owned(),
+                Some(r) if !r.valid => format!(
+                    "log receipt does NOT verify: {}",
+                    r.error.as_deref().unwrap_or("unknown")
+                ),
+                Some(r) if r.trusted_log_key == Some(false) => {
+                    "log receipt is from a log whose key is NOT the one given".to_owned()
+                }
+                Some(r) => format!(
+                    "logged: entry {} of {}{}",
+                    r.index.unwrap_or_default(),
+                    r.origin.as_deref().unwrap_or_default(),
+                    if r.trusted_log_key.is_none() {
+                        " (under the key the report names; pass --log-key to check it is the log's)"
+                    } else {
+                        ""
+                    }
+                ),
+            });
             let mut output = Output::new(&check, human);
             output.status = u8::from(!ok);
             Ok(output)

@@ -41,6 +41,9 @@ pub enum Command {
     },
     /// Generate text with a model, watermarked with a key.
     Generate(GenerateArgs),
+    /// Generate text marked in every layer: a watermark with a payload, a signed content
+    /// credential, and a record in the transparency log (with its receipt).
+    Mark(MarkArgs),
     /// Test a text (or token ids) for a watermark; exit status 1 when not detected.
     Detect(DetectArgs),
     /// Generate a key of any kind.
@@ -98,6 +101,19 @@ pub struct GenerateArgs {
     /// The watermark key [default: the configuration's first watermark key].
     #[arg(long, conflicts_with = "no_watermark")]
     key: Option<PathBuf>,
+    #[command(flatten)]
+    sampling: SamplingArgs,
+    /// A payload to embed, in hex (needs a key configured for a payload).
+    #[arg(long, conflicts_with = "no_watermark")]
+    payload: Option<String>,
+    /// Generate without a watermark.
+    #[arg(long)]
+    no_watermark: bool,
+}
+
+/// The prompt and how to sample its continuation.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
     #[arg(long)]
     prompt: String,
     #[arg(long, default_value_t = 200)]
@@ -113,12 +129,33 @@ pub struct GenerateArgs {
     /// Sample only from the most likely tokens that reach this probability (1: all).
     #[arg(long, default_value_t = 1.0)]
     top_p: f32,
-    /// A payload to embed, in hex (needs a key configured for a payload).
-    #[arg(long, conflicts_with = "no_watermark")]
-    payload: Option<String>,
-    /// Generate without a watermark.
+}
+
+impl SamplingArgs {
+    fn params(&self) -> tracemark::lm::sampling::SamplingParams {
+        tracemark::lm::sampling::SamplingParams {
+            temperature: self.temperature,
+            top_k: self.top_k,
+            top_p: self.top_p,
+            seed: self.seed,
+            max_tokens: self.max_tokens,
+            stop_token: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// The model [default: the configuration's model, else the corpus model of its first
+    /// index].
     #[arg(long)]
-    no_watermark: bool,
+    model: Option<PathBuf>,
+    #[command(flatten)]
+    sampling: SamplingArgs,
+    /// The signed text goes here; its record (`.record.json`) and log receipt
+    /// (`.receipt`) beside it.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +201,11 @@ pub enum Keygen {
         /// Bind the key to this model's tokenizer (detecting with another is then an error).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Bits of payload each generation carries (provider, model, generation tag;
+        /// the log resolves the record from it); 0 for a zero-bit watermark. KGW and
+        /// Gumbel schemes only.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
+        payload_bits: u8,
         #[command(flatten)]
         out: KeyOut,
     },
@@ -241,6 +283,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             demo(&out, model.as_deref(), &corpus)
         }
         Command::Generate(args) => generate(args, cli.config.as_deref()),
+        Command::Mark(args) => mark(args, cli.config.as_deref()),
         Command::Detect(args) => detect(args, cli.config.as_deref()),
         Command::Keygen(keygen) => keygen_cmd(keygen, cli.config.as_deref()),
         Command::Keys(Keys::List) => keys_list(cli.config.as_deref()),
@@ -286,36 +329,23 @@ fn demo(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Output> {
     let _ = writeln!(human, "  config        {}", summary.config.display());
     let _ = writeln!(human, "  corpus index  {}", summary.index.display());
     let _ = writeln!(human, "  log (SQLite)  {}", summary.log.display());
-    let m = &summary.marking;
-    let line = |what: &str, path: &Path, d: &tracemark::text::DetectReport| {
-        let verdict = if d.detected {
-            "watermark DETECTED"
-        } else {
-            "no watermark"
-        };
-        format!(
-            "  {what:<9} {}: {verdict}, p = {:.2e} over {} tokens\n",
-            path.display(),
-            d.p_value.value(),
-            d.scored_tokens
-        )
-    };
-    let _ = writeln!(
-        human,
-        "Marked at the source with {} (prompt {:?}):",
-        m.model, m.prompt
-    );
-    human.push_str(&line("marked", &m.marked, &m.marked_detection));
-    human.push_str(&line("unmarked", &m.unmarked, &m.unmarked_detection));
-    let _ = writeln!(
-        human,
-        "Who owns the marked text (evidence report):\n  {}\n  {}",
-        summary.report[0].display(),
-        summary.report[1].display()
-    );
+    let _ = writeln!(human, "  model         {}", summary.model);
+    for case in &summary.use_cases {
+        let _ = writeln!(
+            human,
+            "\n{}\n  input:  {}\n  report: {}\n          {}",
+            case.title,
+            case.input.display(),
+            case.report_files[0].display(),
+            case.report_files[1].display()
+        );
+        for line in &case.answer {
+            let _ = writeln!(human, "  > {line}");
+        }
+    }
     let _ = write!(
         human,
-        "Use it with: tracemark --config {} config check",
+        "\nUse it with: tracemark --config {} attribute FILE",
         summary.config.display()
     );
     Ok(Output::new(&summary, human))
@@ -341,17 +371,10 @@ fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
     };
     let mut loaded = ModelSource::choose(args.model.as_deref(), &config)?.load()?;
     let request = tracemark::text::GenerateRequest {
-        prompt: &args.prompt,
+        prompt: &args.sampling.prompt,
         key: key.as_deref(),
         payload: args.payload.as_deref(),
-        sampling: tracemark::lm::sampling::SamplingParams {
-            temperature: args.temperature,
-            top_k: args.top_k,
-            top_p: args.top_p,
-            seed: args.seed,
-            max_tokens: args.max_tokens,
-            stop_token: None,
-        },
+        sampling: args.sampling.params(),
     };
     let generated = tracemark::text::generate(&mut loaded, &request)?;
     let mark = match (&generated.scheme, &generated.key_id) {
@@ -360,11 +383,41 @@ fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
     };
     let human = format!(
         "{}{}\n\n[{} tokens, {mark}]",
-        args.prompt,
+        args.sampling.prompt,
         generated.text,
         generated.tokens.len()
     );
     Ok(Output::new(&generated, human))
+}
+
+fn mark(args: MarkArgs, config: Option<&Path>) -> Result<Output> {
+    let (config, _) = Config::locate(config)?;
+    let mut loaded = ModelSource::choose(args.model.as_deref(), &config)?.load()?;
+    let marked = tracemark::mark::mark(
+        &config,
+        &mut loaded,
+        &tracemark::mark::MarkRequest {
+            prompt: &args.sampling.prompt,
+            sampling: args.sampling.params(),
+            out: &args.out,
+        },
+    )?;
+    let r = &marked.record;
+    let human = format!(
+        "{}\n\n[{} tokens] marked by {} with {} (key {}, payload {}), credential signed, \
+         logged at index {} of the log\n  text:    {}\n  record:  {}\n  receipt: {}",
+        marked.text,
+        marked.tokens,
+        r.provider,
+        r.watermark_scheme,
+        r.key_id,
+        r.payload,
+        marked.entry.index,
+        marked.text_file.display(),
+        marked.record_file.display(),
+        marked.receipt_file.display()
+    );
+    Ok(Output::new(&marked, human))
 }
 
 fn read_error(file: &Path, source: std::io::Error) -> Error {
@@ -442,7 +495,9 @@ fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> {
     use tracemark::text::{DetectInput, detect, load_key, vocab_size};
     let (config, _) = Config::locate(config)?;
     let key_file = key_path(args.key, &config)?;
-    let text = read_text(&args.file)?;
+    // An embedded content credential is invisible characters the model never wrote:
+    // test the text without it (the A.8 wrapper sits at the end, so ranges hold).
+    let text = tracemark::credentials::strip_wrappers(&read_text(&args.file)?);
     // Token ids need no tokenizer; text needs the model's (or the corpus model's).
     let tokenizer = match ModelSource::choose(args.model.as_deref(), &config) {
         Ok(source) => Some(source.tokenizer()?),
@@ -503,7 +558,12 @@ fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> {
 
 fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output> {
     let (spec, out) = match keygen {
-        Keygen::Watermark { scheme, model, out } => {
+        Keygen::Watermark {
+            scheme,
+            model,
+            payload_bits,
+            out,
+        } => {
             let tokenizer = model
                 .as_deref()
                 .map(|m| ModelSource::at(m).tokenizer())
@@ -516,6 +576,7 @@ fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output
                 KeySpec::Watermark {
                     scheme: scheme.parse::<SchemeId>()?,
                     tokenizer,
+                    payload_bits,
                 },
                 out,
             )

@@ -1,0 +1,208 @@
+//! `tracemark mark`: a provider's generation, marked in every layer at once.
+//!
+//! One call generates text with the configured watermark key carrying a payload (a tag
+//! of this generation), signs a C2PA credential declaring the AI generation and the
+//! watermark, and appends the generation record (with the credential's hash and a
+//! MinHash sketch of the text) to the transparency log. The receipt it returns proves
+//! the record is in the log; anyone holding the log's public key can check it offline.
+//!
+//! The layers fail over to one another at attribution time: a stripped credential leaves
+//! the watermark, whose payload finds the log record; an edited text still matches the
+//! record's sketch; an exact copy matches its content hash.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracemark_core::{
+    ContentHash, Payload, Timestamp,
+    keyfile::{self, Replace, Secrecy},
+};
+use tracemark_credentials::{
+    CredentialSpec, Generator, SignOptions, SigningKey, WatermarkDeclaration, sign_text_embedded,
+    wrapper,
+};
+use tracemark_ledger::{GenerationRecord, ModelRef, TextSketch, record::GENERATION_RECORD_V1};
+use tracemark_lm::{LoadedModel, sampling::SamplingParams};
+use tracemark_watermark::watermarker::Watermarker;
+
+use crate::{
+    Config, Error, Result,
+    log::{self, AppendedEntry, LogSite},
+    text::{self, GenerateRequest},
+};
+
+/// What to generate, and under which name.
+#[derive(Debug, Clone)]
+pub struct MarkRequest<'a> {
+    pub prompt: &'a str,
+    pub sampling: SamplingParams,
+    /// The signed text is written here; the record (`.record.json`) and the receipt
+    /// (`.receipt`) beside it.
+    pub out: &'a Path,
+}
+
+/// What one marking produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marked {
+    /// The published text: the generation with its credential embedded (C2PA A.8).
+    pub text_file: PathBuf,
+    pub record_file: PathBuf,
+    pub receipt_file: PathBuf,
+    /// The generation without the prompt or the credential.
+    pub text: String,
+    pub tokens: usize,
+    pub record: GenerationRecord,
+    #[serde(flatten)]
+    pub entry: AppendedEntry,
+    /// The C2SP `tlog-proof` of the record.
+    pub receipt: String,
+}
+
+/// A fresh generation id: 128 random bits in hex.
+fn generation_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    hex::encode(bytes)
+}
+
+/// The payload a generation carries: the first `bits` bits of SHA-256 of its id, so the
+/// log finds the generation's record from the watermark alone (with the text's sketch to
+/// choose among records that share a short payload).
+pub fn payload_for(generation_id: &str, bits: u8) -> Option<Payload> {
+    if bits == 0 {
+        return None;
+    }
+    let digest = Sha256::digest(generation_id.as_bytes());
+    let word = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let value = if bits >= 64 {
+        word
+    } else {
+        word >> (64 - bits)
+    };
+    Payload::new(value, bits).ok()
+}
+
+/// The provider named in credentials and records: the configuration's, else the
+/// common name of the signing certificate.
+fn provider(config: &Config, key: &SigningKey) -> String {
+    config
+        .provider
+        .name
+        .clone()
+        .unwrap_or_else(|| key.subject().to_owned())
+}
+
+/// Generates, watermarks, signs and logs one text.
+pub fn mark(
+    config: &Config,
+    loaded: &mut LoadedModel,
+    request: &MarkRequest<'_>,
+) -> Result<Marked> {
+    let key_path = config.keys.watermark.first().ok_or_else(|| {
+        Error::usage(
+            "no watermark key is configured ([keys] watermark)",
+            Some("make one with `tracemark keygen watermark --payload-bits 16`".into()),
+        )
+    })?;
+    let signing_dir = config.keys.signing.as_deref().ok_or_else(|| {
+        Error::usage(
+            "no signing key is configured ([keys] signing)",
+            Some("make one with `tracemark keygen signing`".into()),
+        )
+    })?;
+    let signing_key = SigningKey::from_identity_dir(signing_dir)?;
+    // Open the log first: a marking that cannot be recorded is not started.
+    let mut ledger = LogSite::configured(config)?.open()?;
+
+    let key = text::load_key(key_path, Some(loaded.tokenizer.as_ref()))?;
+    let generation_id = generation_id();
+    let bits = Watermarker::new(&key, loaded.tokenizer.vocab_size())?.payload_bits();
+    let payload = payload_for(&generation_id, bits);
+    let payload_hex = payload.map(|p| p.to_string());
+    let generated = text::generate(
+        loaded,
+        &GenerateRequest {
+            prompt: request.prompt,
+            key: Some(key_path),
+            payload: payload_hex.as_deref(),
+            sampling: request.sampling.clone(),
+        },
+    )?;
+
+    let provider = provider(config, &signing_key);
+    let model = ModelRef {
+        id: generated.model.clone(),
+        version: format!("sha256:{}", &generated.model_hash.to_hex()[..16]),
+    };
+    let mut spec = CredentialSpec::new(
+        Generator {
+            name: model.id.clone(),
+            version: model.version.clone(),
+        },
+        provider.clone(),
+        generation_id.clone(),
+    );
+    spec.watermark = Some(WatermarkDeclaration {
+        scheme: key.scheme().to_string(),
+        key_id: Some(key.key_id.clone()),
+        payload,
+    });
+    let signed = sign_text_embedded(
+        &generated.text,
+        &signing_key,
+        &spec,
+        &SignOptions::default(),
+    )?;
+    let scan = wrapper::scan(&signed.text);
+    let (published, credential_hash) = match scan.wrappers.first() {
+        Some(w) => (
+            wrapper::remove_ranges(&signed.text, [&w.range]),
+            ContentHash::of_bytes(&w.manifest),
+        ),
+        None => return Err(Error::input("the signed text carries no credential", None)),
+    };
+
+    let record = GenerationRecord {
+        format: GENERATION_RECORD_V1.into(),
+        content_hash: ContentHash::of_bytes(published.as_bytes()),
+        watermark_scheme: key.scheme().to_string(),
+        key_id: key.key_id.clone(),
+        payload: payload.unwrap_or(zero_payload()),
+        model,
+        provider,
+        credential_hash: Some(credential_hash),
+        time: Timestamp::now(),
+        generation_id,
+        sketch: TextSketch::of_text(&published),
+    };
+    let entry = log::append(&mut ledger, std::slice::from_ref(&record))?
+        .pop()
+        .expect("one record appended");
+    let receipt = ledger.prove(entry.index).map_err(Error::Ledger)?.to_text();
+
+    let record_file = request.out.with_extension("record.json");
+    let receipt_file = request.out.with_extension("receipt");
+    let write =
+        |path: &Path, bytes: &[u8]| keyfile::write_file(path, bytes, Secrecy::Public, Replace::Yes);
+    let record_json = serde_json::to_vec_pretty(&record).expect("a record serialises");
+    write(&record_file, &record_json)?;
+    write(&receipt_file, receipt.as_bytes())?;
+    // The text last: once it exists, its record and receipt do too.
+    write(request.out, signed.text.as_bytes())?;
+    Ok(Marked {
+        text_file: request.out.to_owned(),
+        record_file,
+        receipt_file,
+        text: published,
+        tokens: generated.tokens.len(),
+        record,
+        entry,
+        receipt,
+    })
+}
+
+/// The payload a zero-bit key's records carry: one 0 bit (records always name one).
+fn zero_payload() -> Payload {
+    Payload::new(0, 1).expect("a 1-bit zero is a payload")
+}
