@@ -173,21 +173,6 @@ pub struct UseCase {
     pub report: EvidenceReport,
 }
 
-/// The demo's sampling: the corpus model's tail is its unigram back-off, so cut it to
-/// keep the text to the corpus's phrases (and still leave the watermark its choices).
-fn sampling(corpus_model: bool, seed: u64) -> SamplingParams {
-    let mut sampling = SamplingParams {
-        max_tokens: 300,
-        seed,
-        ..Default::default()
-    };
-    if corpus_model {
-        sampling.temperature = 0.8;
-        sampling.top_k = 40;
-    }
-    sampling
-}
-
 fn write_text(path: &Path, text: &str) -> Result<()> {
     keyfile::write_file(path, text.as_bytes(), Secrecy::Public, Replace::Yes)?;
     Ok(())
@@ -202,8 +187,8 @@ fn read_corpus_text(corpus: &Path, document: &str) -> Result<String> {
     })
 }
 
-/// What a reader does to a generation before reposting it: put back the prompt, drop a
-/// sentence, add one of their own. The watermark and the log's sketch survive it.
+/// What a reader does to a text before reposting it: drop a sentence, add one of their
+/// own. The watermark and the log's sketch survive it.
 fn edit(text: &str) -> String {
     let sentences: Vec<&str> = text.split_inclusive(". ").collect();
     let kept: String = sentences
@@ -212,7 +197,7 @@ fn edit(text: &str) -> String {
         .filter(|&(i, _)| i != 1 || sentences.len() < 4)
         .map(|(_, s)| *s)
         .collect();
-    format!("A story for tonight, shared from my phone. {PROMPT}{kept}")
+    format!("A story for tonight, shared from my phone. {kept}")
 }
 
 /// The passage of `document` from its `from`-th paragraph, `count` paragraphs long.
@@ -226,197 +211,166 @@ fn paragraphs(document: &str, from: usize, count: usize) -> String {
         .join("\n\n")
 }
 
-/// Attributes `input` with the demo's configuration, seals and logs the report, and
-/// writes it to `reports/ID.{json,html}`.
-fn attribute_case(
-    config: &Config,
-    out: &Path,
-    id: &'static str,
-    title: &'static str,
-    input: PathBuf,
-    ai_generated: Option<bool>,
-) -> Result<UseCase> {
-    let content = std::fs::read(&input).map_err(|source| Error::Io {
-        action: "read",
-        path: input.clone(),
-        source,
-    })?;
-    let as_of = Timestamp::now().to_string()[..10]
-        .parse()
-        .expect("an RFC 3339 time starts with a date");
-    let shown = input
-        .strip_prefix(out)
-        .unwrap_or(&input)
-        .display()
-        .to_string();
-    let request = attribute::Request {
-        content: &content,
-        path: Some(&input),
-        name: Some(shown.clone()),
-        as_of,
-        jurisdictions: config.policy.jurisdictions.clone(),
-        ai_generated,
-        command: format!(
-            "tracemark --config tracemark.toml attribute --as-of {as_of}{} {shown}",
-            if ai_generated == Some(true) {
-                " --ai-generated"
-            } else {
-                ""
-            }
-        ),
-    };
-    let mut report = attribute::attribute(config, &request)?;
-    attribute::seal(&mut report, config.keys.service.as_deref())?;
-    let mut ledger = LogSite::configured(config)?.open()?;
-    attribute::record_report(&mut report, &mut ledger)?;
-    let (json, html) = attribute::write_report(&report, &out.join("reports"), id)?;
-    Ok(UseCase {
-        id,
-        title,
-        input,
-        report_files: [json, html],
-        answer: report.verdict.summary.clone(),
-        report,
-    })
+/// What every use case runs on: the demo's configuration, work folder, corpus and model.
+struct UseCases<'a> {
+    config: &'a Config,
+    out: &'a Path,
+    corpus: &'a Path,
+    loaded: &'a mut LoadedModel,
+    corpus_model: bool,
 }
 
-/// Use case 1: a provider marks its output in every layer; a reader strips the
-/// credential and edits the text; attribution still names the provider, model and
-/// generation. Its counter-example: the same model's unmarked output, which the provider
-/// states is AI-generated, breaches the marking duty.
-fn mark_at_the_source(
-    config: &Config,
-    out: &Path,
-    loaded: &mut LoadedModel,
-    corpus_model: bool,
-) -> Result<[UseCase; 2]> {
-    let dir = out.join("1-mark-at-the-source");
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        action: "create",
-        path: dir.clone(),
-        source,
-    })?;
-    let marked = mark::mark(
-        config,
-        loaded,
-        &MarkRequest {
-            prompt: PROMPT,
-            sampling: sampling(corpus_model, 1),
-            out: &dir.join("generated.txt"),
-        },
-    )?;
-    let reposted = dir.join("stripped-and-edited.txt");
-    write_text(&reposted, &edit(&marked.text))?;
-    let unmarked = text::generate(
-        loaded,
-        &GenerateRequest {
+impl UseCases<'_> {
+    /// The demo's sampling: the corpus model's tail is its unigram back-off, so cut it
+    /// to keep the text to the corpus's phrases (and still leave the watermark its
+    /// choices).
+    fn sampling(&self, seed: u64, max_tokens: usize) -> SamplingParams {
+        let mut sampling = SamplingParams {
+            max_tokens,
+            seed,
+            ..Default::default()
+        };
+        if self.corpus_model {
+            sampling.temperature = 0.8;
+            sampling.top_k = 40;
+        }
+        sampling
+    }
+
+    /// The model's continuation of [`PROMPT`], with the prompt, unmarked.
+    fn unmarked(&mut self, seed: u64, max_tokens: usize) -> Result<String> {
+        let request = GenerateRequest {
             prompt: PROMPT,
             key: None,
             payload: None,
-            sampling: sampling(corpus_model, 2),
-        },
-    )?;
-    let unmarked_file = dir.join("unmarked.txt");
-    write_text(&unmarked_file, &unmarked.text)?;
-    Ok([
-        attribute_case(
-            config,
-            out,
-            "1-mark-at-the-source",
-            "Mark at the source: the credential stripped and the text edited",
-            reposted,
-            None,
-        )?,
-        attribute_case(
-            config,
-            out,
-            "1b-unmarked-output",
-            "The same model without the watermark: the marking is missing",
-            unmarked_file,
-            Some(true),
-        )?,
-    ])
-}
+            sampling: self.sampling(seed, max_tokens),
+        };
+        let generated = text::generate(self.loaded, &request)?;
+        Ok(format!("{PROMPT}{}", generated.text.trim_end()))
+    }
 
-/// Use case 2: an output that reproduces passages of a document whose owner had
-/// reserved text and data mining before it was collected (as a model that memorised it
-/// would: the demo splices two of its passages into the model's text).
-fn trace_to_training_data(
-    config: &Config,
-    out: &Path,
-    corpus: &Path,
-    loaded: &mut LoadedModel,
-    corpus_model: bool,
-) -> Result<UseCase> {
-    let source = read_corpus_text(corpus, OPTED_OUT_DOCUMENT)?;
-    let mut generate = |seed| {
-        text::generate(
-            loaded,
-            &GenerateRequest {
-                prompt: PROMPT,
-                key: None,
-                payload: None,
-                sampling: SamplingParams {
-                    max_tokens: 60,
-                    ..sampling(corpus_model, seed)
-                },
-            },
-        )
-        .map(|g| g.text)
-    };
-    let output = format!(
-        "{PROMPT}{}\n\n{}\n\n{PROMPT}{}\n\n{}\n",
-        generate(3)?.trim_end(),
-        paragraphs(&source, 0, 1),
-        generate(4)?.trim_end(),
-        paragraphs(&source, 2, 1),
-    );
-    let input = out.join("2-trace-to-training-data.txt");
-    write_text(&input, &output)?;
-    attribute_case(
-        config,
-        out,
-        "2-trace-to-training-data",
-        "Trace to the training data: an output reproducing an opted-out work",
-        input,
-        None,
-    )
-}
-
-/// Use case 3: an author's document with their own paragraphs, an AI draft (marked by
-/// its provider, credential stripped in the copy-paste) and a quoted, licensed source.
-fn mixed_document(
-    config: &Config,
-    out: &Path,
-    corpus: &Path,
-    loaded: &mut LoadedModel,
-    corpus_model: bool,
-) -> Result<UseCase> {
-    let draft = mark::mark(
-        config,
-        loaded,
-        &MarkRequest {
+    /// `tracemark mark` on [`PROMPT`]: the signed text goes to `out`; gives the text as
+    /// generated, with the prompt and without the credential.
+    fn marked(&mut self, seed: u64, out: &Path) -> Result<String> {
+        let request = MarkRequest {
             prompt: PROMPT,
-            sampling: sampling(corpus_model, 5),
-            out: &out.join("3-mixed-document.draft.txt"),
-        },
-    )?;
-    let quoted = paragraphs(&read_corpus_text(corpus, QUOTED_DOCUMENT)?, 1, 1);
-    let document = format!(
-        "{AUTHOR_OPENING}{PROMPT}{}{AUTHOR_BRIDGE}{quoted}\n(Tomás Ferreira, \"Broa and the yellow \
-         flour\", CC BY 4.0){AUTHOR_CLOSING}",
-        draft.text.trim_end()
-    );
-    let input = out.join("3-mixed-document.txt");
-    write_text(&input, &document)?;
-    attribute_case(
-        config,
-        out,
-        "3-mixed-document",
-        "Who owns a mixed document: the author's, the AI's and a quoted source's parts",
-        input,
-        None,
-    )
+            sampling: self.sampling(seed, 300),
+            out,
+        };
+        let marked = mark::mark(self.config, self.loaded, &request)?;
+        Ok(format!("{PROMPT}{}", marked.text.trim_end()))
+    }
+
+    /// Writes `content` to `name` in the work folder and attributes it with the demo's
+    /// configuration; the report is sealed, logged and written to `reports/ID.{json,html}`.
+    fn attribute(
+        &self,
+        id: &'static str,
+        title: &'static str,
+        name: &str,
+        content: &str,
+        ai_generated: Option<bool>,
+    ) -> Result<UseCase> {
+        let input = self.out.join(name);
+        write_text(&input, content)?;
+        let as_of = Timestamp::now().to_string()[..10]
+            .parse()
+            .expect("an RFC 3339 time starts with a date");
+        let stated = if ai_generated == Some(true) {
+            " --ai-generated"
+        } else {
+            ""
+        };
+        let request = attribute::Request {
+            content: content.as_bytes(),
+            path: Some(&input),
+            name: Some(name.to_owned()),
+            as_of,
+            jurisdictions: self.config.policy.jurisdictions.clone(),
+            ai_generated,
+            command: format!(
+                "tracemark --config tracemark.toml attribute --as-of {as_of}{stated} {name}"
+            ),
+        };
+        let mut report = attribute::attribute(self.config, &request)?;
+        attribute::seal(&mut report, self.config.keys.service.as_deref())?;
+        let mut ledger = LogSite::configured(self.config)?.open()?;
+        attribute::record_report(&mut report, &mut ledger)?;
+        let (json, html) = attribute::write_report(&report, &self.out.join("reports"), id)?;
+        Ok(UseCase {
+            id,
+            title,
+            input,
+            report_files: [json, html],
+            answer: report.verdict.summary.clone(),
+            report,
+        })
+    }
+
+    /// Use case 1: a provider marks its output in every layer; a reader strips the
+    /// credential and edits the text; attribution still names the provider, model and
+    /// generation. Its counter-example: the same model's unmarked output, which the
+    /// provider states is AI-generated, breaches the marking duty.
+    fn mark_at_the_source(&mut self) -> Result<[UseCase; 2]> {
+        let marked = self.marked(1, &self.out.join("1-mark-at-the-source.signed.txt"))?;
+        let unmarked = self.unmarked(2, 300)?;
+        Ok([
+            self.attribute(
+                "1-mark-at-the-source",
+                "Mark at the source: the credential stripped and the text edited",
+                "1-mark-at-the-source.txt",
+                &edit(&marked),
+                None,
+            )?,
+            self.attribute(
+                "1b-unmarked-output",
+                "The same model without the watermark: the marking is missing",
+                "1b-unmarked-output.txt",
+                &unmarked,
+                Some(true),
+            )?,
+        ])
+    }
+
+    /// Use case 2: an output that reproduces passages of a document whose owner had
+    /// reserved text and data mining before it was collected (as a model that memorised
+    /// it would: the demo splices two of its passages into the model's text).
+    fn trace_to_training_data(&mut self) -> Result<UseCase> {
+        let source = read_corpus_text(self.corpus, OPTED_OUT_DOCUMENT)?;
+        let output = format!(
+            "{}\n\n{}\n\n{}\n\n{}\n",
+            self.unmarked(3, 60)?,
+            paragraphs(&source, 0, 1),
+            self.unmarked(4, 60)?,
+            paragraphs(&source, 2, 1),
+        );
+        self.attribute(
+            "2-trace-to-training-data",
+            "Trace to the training data: an output reproducing an opted-out work",
+            "2-trace-to-training-data.txt",
+            &output,
+            None,
+        )
+    }
+
+    /// Use case 3: an author's document with their own paragraphs, an AI draft (marked
+    /// by its provider, credential stripped in the copy-paste) and a quoted, licensed
+    /// source.
+    fn mixed_document(&mut self) -> Result<UseCase> {
+        let draft = self.marked(5, &self.out.join("3-mixed-document.draft.signed.txt"))?;
+        let quoted = paragraphs(&read_corpus_text(self.corpus, QUOTED_DOCUMENT)?, 1, 1);
+        let document = format!(
+            "{AUTHOR_OPENING}{draft}{AUTHOR_BRIDGE}{quoted}\n(Tomás Ferreira, \"Broa and the \
+             yellow flour\", CC BY 4.0){AUTHOR_CLOSING}"
+        );
+        self.attribute(
+            "3-mixed-document",
+            "Who owns a mixed document: the author's, the AI's and a quoted source's parts",
+            "3-mixed-document.txt",
+            &document,
+            None,
+        )
+    }
 }
 
 /// Sets up (or reuses) the demo work folder `out`, indexes `corpus` there, and
@@ -497,29 +451,19 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         LogLocation::Sqlite(path) => path.to_owned(),
         _ => out.join("ledger.db"),
     };
-    let mut use_cases = Vec::new();
-    use_cases.extend(mark_at_the_source(
-        &config,
-        &out,
-        &mut loaded,
-        corpus_model,
-    )?);
-    use_cases.push(trace_to_training_data(
-        &config,
-        &out,
+    let model = loaded.name.clone();
+    let mut cases = UseCases {
+        config: &config,
+        out: &out,
         corpus,
-        &mut loaded,
+        loaded: &mut loaded,
         corpus_model,
-    )?);
-    use_cases.push(mixed_document(
-        &config,
-        &out,
-        corpus,
-        &mut loaded,
-        corpus_model,
-    )?);
+    };
+    let mut use_cases = Vec::from(cases.mark_at_the_source()?);
+    use_cases.push(cases.trace_to_training_data()?);
+    use_cases.push(cases.mixed_document()?);
     Ok(DemoSummary {
-        model: loaded.name.clone(),
+        model,
         use_cases,
         index,
         config: config_path,
@@ -581,12 +525,7 @@ mod tests {
         };
         // The record of the very generation that was marked.
         let record: GenerationRecordFile = serde_json::from_slice(
-            &std::fs::read(
-                summary
-                    .out
-                    .join("1-mark-at-the-source/generated.record.json"),
-            )
-            .unwrap(),
+            &std::fs::read(summary.out.join("1-mark-at-the-source.signed.record.json")).unwrap(),
         )
         .unwrap();
         assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
