@@ -736,11 +736,18 @@ fn rights_check(
             json_name(&d.permission)
         );
         for s in &d.signals {
+            // A signal about a wider use (ai-train) also decides a narrower one.
+            let via = if s.usage == d.usage {
+                String::new()
+            } else {
+                format!(" via {}", json_name(&s.usage))
+            };
             let _ = writeln!(
                 human,
-                "      {} {} ({})",
+                "      {} {}{via}: {} ({})",
                 json_name(&s.kind),
                 json_name(&s.permission),
+                s.raw.trim(),
                 s.source
             );
         }
