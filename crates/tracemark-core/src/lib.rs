@@ -12,6 +12,7 @@
 pub mod error;
 pub mod fact;
 pub mod hash;
+pub mod jcs;
 pub mod keyfile;
 pub mod payload;
 pub mod range;

@@ -15,7 +15,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
-pub mod jcs;
+pub use tracemark_core::jcs;
 pub mod key;
 pub mod ledger;
 pub mod merkle;

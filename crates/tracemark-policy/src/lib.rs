@@ -13,7 +13,6 @@
 //! }
 //! ```
 
-mod canonical;
 pub mod catalogue;
 pub mod condition;
 pub mod context;
@@ -27,7 +26,6 @@ pub mod text;
 
 use std::{fmt, str::FromStr};
 
-pub use canonical::canonical_json;
 pub use catalogue::{Catalogue, CatalogueError, Rule, RuleSpec};
 pub use context::{Actor, ContentKind, Context, EditorialResponsibility, Role};
 pub use date::{Date, ParseDateError};

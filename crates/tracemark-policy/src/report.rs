@@ -15,9 +15,7 @@ use tracemark_core::{
 };
 
 use crate::{
-    Context, Outcome, RuleResult,
-    canonical::canonical_json,
-    evaluate,
+    Context, Outcome, RuleResult, evaluate,
     predicates::{Evidence, covered_bytes},
     statement::{AttributionStatement, attribution_statement},
     text::{p_value, percent},
@@ -349,7 +347,9 @@ impl EvidenceReport {
     /// without `seal`, as canonical JSON.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let value = serde_json::to_value(self).expect("a report always serialises");
-        canonical_without_seal(value)
+        // Every number a report holds is a count, a share or a p-value well inside
+        // what a double holds exactly, so a report always has a canonical form.
+        canonical_without_seal(value).expect("a report has a canonical form")
     }
 
     /// Hex SHA-256 of the canonical bytes.
@@ -382,11 +382,11 @@ fn check_format(value: &Value) -> Result<(), ReportError> {
     }
 }
 
-fn canonical_without_seal(mut value: Value) -> Vec<u8> {
+fn canonical_without_seal(mut value: Value) -> Result<Vec<u8>, ReportError> {
     if let Some(map) = value.as_object_mut() {
         map.remove("seal");
     }
-    canonical_json(&value)
+    tracemark_core::jcs::canonicalize(&value).map_err(|e| ReportError::Json(e.to_string()))
 }
 
 /// Checks a report's hash against its seal, offline, on the JSON as written (so that a
@@ -407,7 +407,7 @@ pub fn verify_report_hash(json: &str) -> Result<ReportSeal, ReportError> {
             seal.algorithm, seal.canonicalization
         )));
     }
-    let actual = hex::encode(Sha256::digest(canonical_without_seal(value)));
+    let actual = hex::encode(Sha256::digest(canonical_without_seal(value)?));
     if !actual.eq_ignore_ascii_case(&seal.report_hash) {
         return Err(ReportError::HashMismatch {
             sealed: seal.report_hash,
@@ -422,7 +422,7 @@ pub fn verify_report_hash(json: &str) -> Result<ReportSeal, ReportError> {
 pub fn canonical_report_bytes(json: &str) -> Result<Vec<u8>, ReportError> {
     let value: Value = serde_json::from_str(json).map_err(|e| ReportError::Json(e.to_string()))?;
     check_format(&value)?;
-    Ok(canonical_without_seal(value))
+    canonical_without_seal(value)
 }
 
 /// The AI system the facts name: from the log record first (it resolves the

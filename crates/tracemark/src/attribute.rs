@@ -582,7 +582,7 @@ pub fn record_report(report: &mut EvidenceReport, ledger: &mut AnyLedger) -> Res
         generated_at: report.generated_at,
     };
     let entry = NewEntry {
-        data: tracemark_ledger::jcs::to_canonical_bytes(&record)
+        data: tracemark_core::jcs::to_canonical_bytes(&record)
             .map_err(|e| Error::input(format!("the report record: {e}"), None))?,
         keys: EntryKeys::default(),
     };

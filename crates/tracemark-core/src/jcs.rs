@@ -1,5 +1,5 @@
-//! RFC 8785 JSON Canonicalization Scheme (JCS): the canonical bytes of a record, whose
-//! RFC 6962 leaf hash is what the log commits to.
+//! RFC 8785 JSON Canonicalization Scheme (JCS): the bytes that are hashed and signed,
+//! so that two writers of one JSON value agree (log records, evidence reports).
 //!
 //! Canonical form: no whitespace; object members sorted by the UTF-16 code units of
 //! their names (not by UTF-8 bytes, which order characters beyond U+FFFF differently);
@@ -7,8 +7,8 @@
 //! others `\u00xx` in lower case); numbers as ECMAScript's `Number.prototype.toString`
 //! writes an IEEE 754 double (RFC 8785 §3.2.2.3).
 
+use crate::{Diagnose, Fault};
 use serde_json::{Map, Number, Value};
-use tracemark_core::{Diagnose, Fault};
 
 /// A value that has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
