@@ -154,7 +154,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut lengths = Vec::new();
             for _pass in 0..2 {
                 // the first pass warms the page cache; the second is reported
-                (ms.clear(), full.clear(), lengths.clear());
+                ms.clear();
+                full.clear();
+                lengths.clear();
                 spans = 0;
                 for w in &windows {
                     let t = Instant::now();

@@ -268,13 +268,23 @@ impl<'t> IndexBuilder<'t> {
             .map_err(TraceError::io("rename into place", &self.out))?;
         Ok(BuildSummary {
             bytes_on_disk: dir_size(&self.out),
-            path: self.out,
+            path: std::mem::take(&mut self.out),
             shards: self.shards.len(),
             documents: self.documents,
             tokens: self.tokens,
             ingest,
-            timings: self.timings,
+            timings: std::mem::take(&mut self.timings),
         })
+    }
+}
+
+impl Drop for IndexBuilder<'_> {
+    /// A build that did not finish (an error, or the builder dropped) removes its
+    /// partial directory: nothing of it is left that could be mistaken for an index.
+    fn drop(&mut self) {
+        if self.partial.exists() {
+            let _ = fs::remove_dir_all(&self.partial);
+        }
     }
 }
 

@@ -95,15 +95,16 @@ fn byte_level_index_exports_its_own_suffix_array_in_infinigram_order() {
 fn ids_above_255_get_a_byte_order_suffix_array() {
     let dir = tempfile::tempdir().unwrap();
     // 0x0102 < 0x0201 as numbers but [02 01] > [01 02] as little-endian bytes.
-    let mut tokens = Vec::new();
     let mut state = 99u64;
-    for _ in 0..5 {
-        tokens.push(tracemark_trace::SEP);
-        for _ in 0..200 {
+    let tokens: Vec<u16> = (0..5 * 201)
+        .map(|i| {
+            if i % 201 == 0 {
+                return tracemark_trace::SEP;
+            }
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            tokens.push([0x0102u16, 0x0201, 0x00FF, 0x0100, 0x0001][(state >> 60) as usize % 5]);
-        }
-    }
+            [0x0102u16, 0x0201, 0x00FF, 0x0100, 0x0001][(state >> 60) as usize % 5]
+        })
+        .collect();
     let file = dir.path().join("t.u16");
     fs::write(
         &file,
