@@ -556,17 +556,29 @@ impl Index {
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let (mut documents, mut withdrawn) = (Vec::new(), Vec::new());
         for (address, n) in ranked {
-            let meta = self.shards[address.shard].doc_meta(address.doc)?;
-            let tomb = self.tombstones.get(&meta.id).cloned();
+            // Full metadata (with its rights record) is parsed only for the documents
+            // returned; a common span can sit in thousands of documents.
+            let shard = &self.shards[address.shard];
+            let tomb = if self.tombstones.is_empty() {
+                if documents.len() == limit {
+                    break;
+                }
+                None
+            } else {
+                self.tombstones.get(&shard.doc_id(address.doc)?).cloned()
+            };
+            if tomb.is_none() && documents.len() == limit {
+                continue;
+            }
             let hit = DocHit {
                 address,
-                meta,
+                meta: shard.doc_meta(address.doc)?,
                 occurrences: n,
                 withdrawn: tomb,
             };
             if hit.withdrawn.is_some() {
                 withdrawn.push(hit);
-            } else if documents.len() < limit {
+            } else {
                 documents.push(hit);
             }
         }

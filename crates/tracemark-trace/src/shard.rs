@@ -523,6 +523,19 @@ impl Shard {
         (&self.meta, self.meta_offsets())
     }
 
+    /// The id of document `doc` (its metadata line read for `id` alone).
+    pub fn doc_id(&self, doc: usize) -> Result<String, TraceError> {
+        #[derive(Deserialize)]
+        struct IdOnly {
+            id: String,
+        }
+        let offs = self.meta_offsets();
+        let line = &self.meta[offs[doc] as usize..offs[doc + 1] as usize];
+        serde_json::from_slice::<IdOnly>(line)
+            .map(|m| m.id)
+            .map_err(|e| TraceError::corrupt(&self.dir, format!("metadata of document {doc}: {e}")))
+    }
+
     /// The metadata of document `doc`.
     pub fn doc_meta(&self, doc: usize) -> Result<DocMeta, TraceError> {
         let offs = self.meta_offsets();
