@@ -213,3 +213,39 @@ fn broken_indexes_and_corpora_are_clear_errors() {
         "{out}"
     );
 }
+
+#[test]
+fn a_parquet_corpus_is_indexed_with_its_rights_metadata_and_a_damaged_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tracemark-trace/tests/fixtures");
+    let built = json(
+        tracemark(dir)
+            .args(["index", "build", "--out", "pq"])
+            .arg(fixtures.join("corpus-snappy.parquet"))
+            .arg(fixtures.join("corpus-zstd.parquet")),
+        0,
+    );
+    assert_eq!(built["documents"], 5, "{built}");
+    assert_eq!(built["ingest"]["skipped_empty"], 1);
+    assert_eq!(built["ingest"]["skipped_invalid_utf8"], 1);
+    let one = json(
+        tracemark(dir).args(["count", "--index", "pq", "eleven pear trees"]),
+        0,
+    );
+    assert_eq!(one["count"], 1);
+
+    // A truncated Parquet file: exit 3, the file named, no index left behind.
+    let bytes = std::fs::read(fixtures.join("corpus-snappy.parquet")).unwrap();
+    std::fs::write(dir.join("cut.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    let out = json(
+        tracemark(dir).args(["index", "build", "--out", "cut", "cut.parquet"]),
+        3,
+    );
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Parquet corpus") && message.contains("cut.parquet"),
+        "{out}"
+    );
+    assert!(!dir.join("cut").exists() && !dir.join("cut.partial").exists());
+}

@@ -1,10 +1,13 @@
 //! Side-by-side measurement with infini-gram on the same token file
-//! (`../shared/tools/infinigram_anchor.py`).
+//! (`../shared/tools/infinigram_anchor.py` makes the corpus; `scripts/anchor.sh` runs
+//! the whole comparison, `scripts/infinigram_side.py` the infini-gram half).
 //!
 //! ```text
-//! anchor build TOKENS.u16 OUT_DIR           build; JSON: seconds, bytes per token, peak RSS
-//! anchor count OUT_DIR QUERIES.jsonl OUT    counts (JSON array) + latency of warm passes
-//! anchor trace OUT_DIR TOKENS.u16 N         longest match at every position of N-token windows
+//! anchor build TOKENS.u16 OUT_DIR            build; JSON: seconds, phases, bytes per token, peak RSS
+//! anchor export OUT_DIR IG_DIR               write the index in infini-gram's format (same tokens, same suffix array)
+//! anchor count OUT_DIR QUERIES.jsonl OUT     counts (JSON array) + latency of warm passes
+//! anchor windows TOKENS.u16 N K OUT.jsonl    K windows of N tokens from the corpus, one edit every 40 tokens
+//! anchor trace OUT_DIR WINDOWS.jsonl OUT     longest match at every position (written to OUT) + full trace, timed
 //! ```
 
 use std::{path::Path, sync::Arc, time::Instant};
@@ -94,17 +97,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
             );
         }
-        Some("trace") => {
+        Some("export") => {
             let index = Index::open(Path::new(&args[2]), Arc::new(ByteTokenizer))?;
-            let bytes = std::fs::read(&args[3])?;
+            let t = Instant::now();
+            let s = tracemark_trace::infinigram::export(&index, Path::new(&args[3]))?;
+            println!(
+                "{}",
+                serde_json::json!({"export_seconds": t.elapsed().as_secs_f64(), "summary": s})
+            );
+        }
+        Some("windows") => {
+            let bytes = std::fs::read(&args[2])?;
             let toks: Vec<u16> = bytes
                 .chunks_exact(2)
                 .map(|c| u16::from_le_bytes([c[0], c[1]]))
                 .collect();
-            let n: usize = args[4].parse()?;
-            let (mut ms, mut full, mut spans) = (Vec::new(), Vec::new(), 0usize);
+            let n: usize = args[3].parse()?;
+            let k: usize = args[4].parse()?;
+            let mut out = String::new();
             let mut state = 12345u64;
-            while ms.len() < 20 {
+            let mut made = 0;
+            while made < k {
                 state = state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
@@ -116,25 +129,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for i in (0..n).step_by(40) {
                     w[i] = w[(i * 7 + 3) % n];
                 } // one edit every 40 tokens
-                let t = Instant::now();
-                std::hint::black_box(longest_matches(&index, &w));
-                ms.push(t.elapsed().as_secs_f64() * 1e3);
-                // The full trace (spans, documents, rights) of the same window as text.
-                let text =
-                    String::from_utf8_lossy(&w.iter().map(|&t| (t - 1) as u8).collect::<Vec<u8>>())
-                        .into_owned();
-                let t = Instant::now();
-                let r = tracemark_trace::trace(
-                    &index,
-                    &text,
-                    &tracemark_trace::TraceOptions::default(),
-                )?;
-                full.push(t.elapsed().as_secs_f64() * 1e3);
-                spans += r.spans.len();
+                out.push_str(&serde_json::json!({"ids": w, "from": p}).to_string());
+                out.push('\n');
+                made += 1;
             }
+            std::fs::write(&args[5], out)?;
+        }
+        Some("trace") => {
+            let index = Index::open(Path::new(&args[2]), Arc::new(ByteTokenizer))?;
+            let windows: Vec<Vec<u16>> = std::fs::read_to_string(&args[3])?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v["ids"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_u64().unwrap() as u16)
+                        .collect()
+                })
+                .collect();
+            let (mut ms, mut full, mut spans) = (Vec::new(), Vec::new(), 0usize);
+            let mut lengths = Vec::new();
+            for _pass in 0..2 {
+                // the first pass warms the page cache; the second is reported
+                ms.clear();
+                full.clear();
+                lengths.clear();
+                spans = 0;
+                for w in &windows {
+                    let t = Instant::now();
+                    let l = std::hint::black_box(longest_matches(&index, w));
+                    ms.push(t.elapsed().as_secs_f64() * 1e3);
+                    lengths.push(l);
+                    // The full trace (spans, documents, rights) of the same window as text.
+                    let text = String::from_utf8_lossy(
+                        &w.iter().map(|&t| (t - 1) as u8).collect::<Vec<u8>>(),
+                    )
+                    .into_owned();
+                    let t = Instant::now();
+                    let r = tracemark_trace::trace(
+                        &index,
+                        &text,
+                        &tracemark_trace::TraceOptions::default(),
+                    )?;
+                    full.push(t.elapsed().as_secs_f64() * 1e3);
+                    spans += r.spans.len();
+                }
+            }
+            std::fs::write(&args[4], serde_json::to_string(&lengths)?)?;
             println!(
                 "{}",
-                serde_json::json!({"windows": ms.len(), "tokens": n, "longest_match_p50_ms": pct(&mut ms, 50.0), "longest_match_max_ms": pct(&mut ms, 100.0), "full_trace_p50_ms": pct(&mut full, 50.0), "full_trace_max_ms": pct(&mut full, 100.0), "spans_kept": spans})
+                serde_json::json!({"windows": ms.len(), "tokens": windows.first().map_or(0, Vec::len),
+                    "longest_match_p50_ms": pct(&mut ms, 50.0), "longest_match_max_ms": pct(&mut ms, 100.0),
+                    "full_trace_p50_ms": pct(&mut full, 50.0), "full_trace_max_ms": pct(&mut full, 100.0),
+                    "spans_kept": spans})
             );
         }
         _ => eprintln!("usage: see the module doc"),

@@ -23,8 +23,12 @@
 //!
 //! Documents that are not valid UTF-8, or are empty, are skipped and counted in
 //! [`IngestStats`]; a line that is not a JSON object with `id` and `text`, or a
-//! duplicate id, is an error naming the line. Parquet is not supported (the `parquet`
-//! crate and its Arrow dependencies are too heavy for this crate's build budget).
+//! duplicate id, is an error naming the line.
+//!
+//! A Parquet corpus (feature `parquet`, on by default) has one document a row, with
+//! columns named as the JSON Lines fields; each row is read as the JSON Lines object it
+//! stands for (see [`read_parquet`] for the column types taken). A file is Parquet when it
+//! starts with the `PAR1` magic or its name ends in `.parquet`.
 
 use std::{
     fs,
@@ -37,6 +41,11 @@ use tracemark_core::{Timestamp, fact::DocumentRef};
 use tracemark_rights::{CheckRequest, RightsRecord, check};
 
 use crate::TraceError;
+
+#[cfg(feature = "parquet")]
+mod parquet_input;
+#[cfg(feature = "parquet")]
+pub use parquet_input::read_parquet;
 
 /// Per-document metadata, as stored in a shard's metadata store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,16 +331,64 @@ pub fn read_folder(
     Ok(())
 }
 
-/// Reads a corpus path: a folder, or a JSON Lines file.
+/// The formats of corpus paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CorpusFormat {
+    /// A folder of text files.
+    Folder,
+    /// A JSON Lines file.
+    JsonLines,
+    /// A Parquet file.
+    Parquet,
+}
+
+/// The format of a corpus path: a folder, a Parquet file (the `PAR1` magic at its start,
+/// or a name ending in `.parquet`), otherwise JSON Lines.
+pub fn detect_format(path: &Path) -> Result<CorpusFormat, TraceError> {
+    use std::io::Read;
+    if path.is_dir() {
+        return Ok(CorpusFormat::Folder);
+    }
+    let named = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let mut magic = [0u8; 4];
+    let mut file = fs::File::open(path).map_err(TraceError::io("open", path))?;
+    let mut got = 0;
+    while got < 4 {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(TraceError::io("read", path)(e)),
+        }
+    }
+    Ok(if named || (got == 4 && &magic == b"PAR1") {
+        CorpusFormat::Parquet
+    } else {
+        CorpusFormat::JsonLines
+    })
+}
+
+/// Reads a corpus path: a folder, a Parquet file, or a JSON Lines file
+/// (see [`detect_format`]).
 pub fn read_corpus(
     path: &Path,
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Document) -> Result<(), TraceError>,
 ) -> Result<(), TraceError> {
-    if path.is_dir() {
-        read_folder(path, stats, sink)
-    } else {
-        read_jsonl(path, stats, sink)
+    match detect_format(path)? {
+        CorpusFormat::Folder => read_folder(path, stats, sink),
+        CorpusFormat::JsonLines => read_jsonl(path, stats, sink),
+        #[cfg(feature = "parquet")]
+        CorpusFormat::Parquet => read_parquet(path, stats, sink),
+        #[cfg(not(feature = "parquet"))]
+        CorpusFormat::Parquet => Err(TraceError::BadParquet {
+            path: path.to_owned(),
+            row: None,
+            reason: "this build reads no Parquet (tracemark-trace's `parquet` feature is off)"
+                .into(),
+        }),
     }
 }
 

@@ -21,6 +21,13 @@ pub enum TraceError {
     },
     #[error("{path}: {reason}")]
     BadMetadata { path: PathBuf, reason: String },
+    /// A Parquet corpus file that cannot be read (`row` counts from 1 when known).
+    #[error("Parquet corpus {path}{}: {reason}", row.map(|r| format!(", row {r}")).unwrap_or_default())]
+    BadParquet {
+        path: PathBuf,
+        row: Option<u64>,
+        reason: String,
+    },
     #[error("document id `{id}` occurs twice in the corpus")]
     DuplicateId { id: String },
     #[error("the corpus has no usable document ({skipped} skipped)")]
@@ -94,6 +101,10 @@ impl Diagnose for TraceError {
                 }
                 TraceError::BadMetadata { .. } => {
                     "fix the sidecar metadata JSON (fields: id, url, owner, licence, fetched_at, signals)"
+                }
+                TraceError::BadParquet { .. } => {
+                    "a Parquet corpus needs columns `id` and `text` (optional: url, owner, licence, \
+                     fetched_at, signals); check that the file is complete and undamaged"
                 }
                 TraceError::DuplicateId { .. } => "give every document a unique `id`",
                 TraceError::EmptyCorpus { .. } => "pass at least one non-empty UTF-8 document",

@@ -21,8 +21,7 @@ use tracemark_core::Timestamp;
 use crate::{
     TraceError,
     corpus::{self, DocMeta, Document, IngestStats},
-    minhash,
-    shard::{self, MAX_SHARD_TOKENS, Shard, ShardData, TokenizerInfo},
+    shard::{self, MAX_SHARD_TOKENS, Shard, ShardData, SignSource, TokenizerInfo},
     tokenizer::{IndexTokenizer, SEP},
 };
 
@@ -74,16 +73,19 @@ pub struct BuildSummary {
 /// Where a build's time went, in seconds (reading the corpus is not included).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildTimings {
-    /// Tokenising and MinHash-signing documents (in parallel), appending them.
+    /// Tokenising documents (in parallel) and appending them.
     pub prepare: f64,
-    /// libsais (OpenMP).
+    /// Writing shards, wall time: the suffix array and the MinHash signatures are made
+    /// at the same time, then the files are written with their checksums.
+    pub shards: f64,
+    /// Inside `shards`: libsais (OpenMP).
     pub suffix_array: f64,
-    /// Packing and writing files, checksums.
-    pub write_shards: f64,
+    /// Inside `shards`: the MinHash signatures (in parallel, alongside libsais).
+    pub minhash: f64,
 }
 
-/// A document tokenised and signed, ready to append.
-type Prepared = (DocMeta, Vec<u16>, minhash::Signature);
+/// A document tokenised, ready to append.
+type Prepared = (DocMeta, Vec<u16>, SignSource);
 
 /// Builds an index shard by shard, with bounded memory.
 pub struct IndexBuilder<'t> {
@@ -180,12 +182,13 @@ impl<'t> IndexBuilder<'t> {
         Ok(())
     }
 
-    /// Tokenises and signs the pending documents in parallel, then appends them.
+    /// Tokenises the pending documents in parallel, then appends them (they are
+    /// signed when their shard is written).
     fn flush_batch(&mut self) -> Result<(), TraceError> {
         let started = std::time::Instant::now();
-        let shard_time = self.timings.suffix_array + self.timings.write_shards;
+        let shard_time = self.timings.shards;
         let result = self.prepare_batch();
-        let shards_written = self.timings.suffix_array + self.timings.write_shards - shard_time;
+        let shards_written = self.timings.shards - shard_time;
         self.timings.prepare += started.elapsed().as_secs_f64() - shards_written;
         result
     }
@@ -196,27 +199,18 @@ impl<'t> IndexBuilder<'t> {
         let mut done: Vec<Result<Prepared, TraceError>> = batch
             .into_par_iter()
             .map(|d| {
-                Ok((
-                    d.meta,
-                    tok.encode_ids(&d.text)?,
-                    minhash::signature(&d.text),
-                ))
+                let ids = tok.encode_ids(&d.text)?;
+                Ok((d.meta, ids, SignSource::Text(d.text)))
             })
             .collect();
         let given = std::mem::take(&mut self.pending_ids);
         done.extend(
             given
-                .into_par_iter()
-                .map(|(meta, ids)| {
-                    let sig = tok
-                        .decode(&ids)
-                        .map_or([u64::MAX; minhash::NUM_HASHES], |t| minhash::signature(&t));
-                    Ok((meta, ids, sig))
-                })
-                .collect::<Vec<_>>(),
+                .into_iter()
+                .map(|(meta, ids)| Ok((meta, ids, SignSource::Tokens))),
         );
         for item in done {
-            let (meta, ids, sig) = item?;
+            let (meta, ids, sign) = item?;
             if let Some(&t) = ids.iter().find(|&&t| t == SEP) {
                 return Err(TraceError::TokenTooLarge { token: t.into() });
             }
@@ -234,7 +228,7 @@ impl<'t> IndexBuilder<'t> {
             }
             self.documents += 1;
             self.tokens += need as u64;
-            self.current.push(meta, &ids, sig);
+            self.current.push(meta, &ids, sign);
         }
         Ok(())
     }
@@ -242,10 +236,10 @@ impl<'t> IndexBuilder<'t> {
     fn write_current(&mut self) -> Result<(), TraceError> {
         let data = std::mem::take(&mut self.current);
         let name = format!("shard-{:05}", self.shards.len());
-        let started = std::time::Instant::now();
-        let (_, sa_seconds) = shard::write_shard(data, self.info(), &self.partial.join(&name))?;
-        self.timings.suffix_array += sa_seconds;
-        self.timings.write_shards += started.elapsed().as_secs_f64() - sa_seconds;
+        let (_, t) = shard::write_shard(data, self.tokenizer, &self.partial.join(&name))?;
+        self.timings.shards += t.total;
+        self.timings.suffix_array += t.suffix_array;
+        self.timings.minhash += t.minhash;
         self.shards.push(name);
         Ok(())
     }
@@ -274,13 +268,23 @@ impl<'t> IndexBuilder<'t> {
             .map_err(TraceError::io("rename into place", &self.out))?;
         Ok(BuildSummary {
             bytes_on_disk: dir_size(&self.out),
-            path: self.out,
+            path: std::mem::take(&mut self.out),
             shards: self.shards.len(),
             documents: self.documents,
             tokens: self.tokens,
             ingest,
-            timings: self.timings,
+            timings: std::mem::take(&mut self.timings),
         })
+    }
+}
+
+impl Drop for IndexBuilder<'_> {
+    /// A build that did not finish (an error, or the builder dropped) removes its
+    /// partial directory: nothing of it is left that could be mistaken for an index.
+    fn drop(&mut self) {
+        if self.partial.exists() {
+            let _ = fs::remove_dir_all(&self.partial);
+        }
     }
 }
 
@@ -552,17 +556,29 @@ impl Index {
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let (mut documents, mut withdrawn) = (Vec::new(), Vec::new());
         for (address, n) in ranked {
-            let meta = self.shards[address.shard].doc_meta(address.doc)?;
-            let tomb = self.tombstones.get(&meta.id).cloned();
+            // Full metadata (with its rights record) is parsed only for the documents
+            // returned; a common span can sit in thousands of documents.
+            let shard = &self.shards[address.shard];
+            let tomb = if self.tombstones.is_empty() {
+                if documents.len() == limit {
+                    break;
+                }
+                None
+            } else {
+                self.tombstones.get(&shard.doc_id(address.doc)?).cloned()
+            };
+            if tomb.is_none() && documents.len() == limit {
+                continue;
+            }
             let hit = DocHit {
                 address,
-                meta,
+                meta: shard.doc_meta(address.doc)?,
                 occurrences: n,
                 withdrawn: tomb,
             };
             if hit.withdrawn.is_some() {
                 withdrawn.push(hit);
-            } else if documents.len() < limit {
+            } else {
                 documents.push(hit);
             }
         }

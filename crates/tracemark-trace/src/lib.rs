@@ -32,6 +32,7 @@
 pub mod corpus;
 mod error;
 pub mod index;
+pub mod infinigram;
 pub mod minhash;
 mod mmap;
 pub mod ngram;

@@ -94,8 +94,64 @@ fn mod_mersenne61(v: u128) -> u64 {
     if r >= P { r - P } else { r }
 }
 
+/// The base hashes of `text`'s distinct shingles, sorted.
+///
+/// Equal to hashing every string of [`shingles`], without allocating one: the words are
+/// written once, lower-cased and separated by single spaces, into one buffer, and each
+/// shingle is a slice of it. A shingle that repeats is hashed again but permuted once
+/// (the minimum over a set does not depend on repeats).
+pub fn shingle_hashes(text: &str) -> Vec<u64> {
+    let mut norm = String::with_capacity(text.len());
+    // Byte offset in `norm` where each word starts, and where each ends.
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        if !norm.is_empty() {
+            norm.push(' ');
+        }
+        let start = norm.len();
+        if w.is_ascii() {
+            norm.extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            norm.extend(w.chars().flat_map(char::to_lowercase));
+        }
+        bounds.push((start, norm.len()));
+    }
+    if bounds.is_empty() {
+        return Vec::new();
+    }
+    let k = SHINGLE_WORDS.min(bounds.len());
+    let mut hashes: Vec<u64> = (0..=bounds.len() - k)
+        .map(|i| base_hash(&norm[bounds[i].0..bounds[i + k - 1].1]))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// The signature of `text`.
 pub fn signature(text: &str) -> Signature {
+    signature_of_hashes(&shingle_hashes(text))
+}
+
+/// The signature of a set of base hashes (step 4 and 5).
+pub fn signature_of_hashes(hashes: &[u64]) -> Signature {
+    let coeffs = coefficients();
+    let mut sig = [u64::MAX; NUM_HASHES];
+    for &x in hashes {
+        for (slot, &(a, b)) in sig.iter_mut().zip(coeffs.iter()) {
+            let h = mod_mersenne61(u128::from(a) * u128::from(x) + u128::from(b));
+            *slot = (*slot).min(h);
+        }
+    }
+    sig
+}
+
+/// The signature exactly as steps 1–5 say, one string a shingle (the reference that
+/// [`signature`] is tested against).
+pub fn signature_reference(text: &str) -> Signature {
     let coeffs = coefficients();
     let mut sig = [u64::MAX; NUM_HASHES];
     for s in shingles(text) {
@@ -155,6 +211,29 @@ mod tests {
         }
         let max = u128::from(P - 1) * u128::from(P - 1) + u128::from(P - 1);
         assert_eq!(u128::from(mod_mersenne61(max)), max % u128::from(P));
+    }
+
+    #[test]
+    fn fast_signature_equals_the_reference_steps() {
+        for t in [
+            "",
+            "...",
+            "one",
+            "a b c d",
+            "a b c d e",
+            A,
+            "ÀÉÎ straße İstanbul ǅ Σίσυφος, the the the the the the the the",
+            "x\u{0130}y  \u{1E9E}\u{00DF} 42 42 42 42 42 42 ",
+        ] {
+            assert_eq!(signature(t), signature_reference(t), "{t:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_signature_equals_the_reference_on_any_text(t in "[a-cA-CİßΣσ0-9 ,.\\-]{0,80}") {
+            proptest::prop_assert_eq!(signature(&t), signature_reference(&t));
+        }
     }
 
     #[test]

@@ -31,9 +31,9 @@ use sha2::{Digest, Sha256};
 use crate::{
     TraceError,
     corpus::DocMeta,
-    minhash::{NUM_HASHES, Signature},
+    minhash::{self, NUM_HASHES, Signature},
     mmap::Mapped,
-    tokenizer::SEP,
+    tokenizer::{IndexTokenizer, SEP},
 };
 
 #[cfg(not(target_endian = "little"))]
@@ -109,22 +109,61 @@ fn pack(values: &[i32], bits: u32) -> Vec<u8> {
     out
 }
 
+/// What a document's MinHash signature is made from, when its shard is written.
+#[derive(Debug)]
+pub(crate) enum SignSource {
+    /// The document's text.
+    Text(String),
+    /// Its tokens, decoded with the index's tokenizer (none when it cannot decode).
+    Tokens,
+}
+
 /// The in-memory content of a shard before it is written.
+///
+/// Signatures are made when the shard is written, at the same time as its suffix array
+/// (the two are the build's largest costs and need nothing from each other), so the
+/// texts of a shard's documents are kept until then.
 #[derive(Debug, Default)]
 pub(crate) struct ShardData {
     pub tokens: Vec<u16>,
     pub doc_starts: Vec<u64>,
     pub metas: Vec<DocMeta>,
-    pub signatures: Vec<Signature>,
+    pub sign: Vec<SignSource>,
 }
 
 impl ShardData {
-    pub fn push(&mut self, meta: DocMeta, ids: &[u16], signature: Signature) {
+    pub fn push(&mut self, meta: DocMeta, ids: &[u16], sign: SignSource) {
         self.doc_starts.push(self.tokens.len() as u64);
         self.tokens.push(SEP);
         self.tokens.extend_from_slice(ids);
         self.metas.push(meta);
-        self.signatures.push(signature);
+        self.sign.push(sign);
+    }
+
+    /// The tokens of document `doc` (without its separator).
+    fn doc_tokens(&self, doc: usize) -> &[u16] {
+        let begin = self.doc_starts[doc] as usize + 1;
+        let end = self
+            .doc_starts
+            .get(doc + 1)
+            .map_or(self.tokens.len(), |&s| s as usize);
+        &self.tokens[begin..end]
+    }
+
+    /// Every document's MinHash signature (in parallel), as `minhash.u64`'s words.
+    fn signatures(&self, tokenizer: &dyn IndexTokenizer) -> Vec<u64> {
+        use rayon::prelude::*;
+        let sigs: Vec<Signature> = (0..self.metas.len())
+            .into_par_iter()
+            .with_min_len(8)
+            .map(|doc| match &self.sign[doc] {
+                SignSource::Text(t) => minhash::signature(t),
+                SignSource::Tokens => tokenizer
+                    .decode(self.doc_tokens(doc))
+                    .map_or([u64::MAX; NUM_HASHES], |t| minhash::signature(&t)),
+            })
+            .collect();
+        sigs.iter().flatten().copied().collect()
     }
 }
 
@@ -154,7 +193,7 @@ fn write_file(
 }
 
 /// The suffix array of `tokens` (libsais, multi-threaded with OpenMP).
-fn suffix_array(tokens: &[u16]) -> Result<Vec<i32>, TraceError> {
+pub(crate) fn suffix_array(tokens: &[u16]) -> Result<Vec<i32>, TraceError> {
     use libsais::{SuffixArrayConstruction, ThreadCount};
     if tokens.is_empty() {
         return Ok(Vec::new());
@@ -185,13 +224,28 @@ fn le_bytes_u64(values: &[u64]) -> &[u8] {
     bytemuck::cast_slice(values)
 }
 
+/// Seconds spent on the parts of a shard write.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ShardTimes {
+    /// Wall time of the whole write.
+    pub total: f64,
+    /// libsais alone.
+    pub suffix_array: f64,
+    /// The MinHash signatures (made while libsais runs).
+    pub minhash: f64,
+}
+
 /// Writes `data` as a complete shard at `dest` (through `dest` + `.tmp`, then rename);
-/// returns its manifest and the seconds spent building the suffix array.
+/// returns its manifest and where the time went.
+///
+/// Two branches run at the same time: the suffix array (libsais, then packed and
+/// written), and the other files with the MinHash signatures.
 pub(crate) fn write_shard(
     data: ShardData,
-    tokenizer: TokenizerInfo,
+    tokenizer: &dyn IndexTokenizer,
     dest: &Path,
-) -> Result<(Manifest, f64), TraceError> {
+) -> Result<(Manifest, ShardTimes), TraceError> {
+    let started = std::time::Instant::now();
     let n = data.tokens.len();
     if n > MAX_SHARD_TOKENS {
         return Err(TraceError::Parameter(format!(
@@ -203,28 +257,50 @@ pub(crate) fn write_shard(
         fs::remove_dir_all(&tmp).map_err(TraceError::io("remove stale", &tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(TraceError::io("create", &tmp))?;
-    let mut files = BTreeMap::new();
-    write_file(
-        &tmp,
-        "tokens.u16",
-        bytemuck::cast_slice(&data.tokens),
-        &mut files,
-    )?;
     let bits = sa_bits_for(n);
-    let started = std::time::Instant::now();
-    let sa = suffix_array(&data.tokens)?;
-    let suffix_array_seconds = started.elapsed().as_secs_f64();
-    write_file(&tmp, "table.sa", &pack(&sa, bits), &mut files)?;
-    drop(sa);
-    write_file(&tmp, "docs.u64", le_bytes_u64(&data.doc_starts), &mut files)?;
-    let (meta, idx) = metadata_store(&data.metas)?;
-    write_file(&tmp, "meta.jsonl", &meta, &mut files)?;
-    write_file(&tmp, "meta.idx", le_bytes_u64(&idx), &mut files)?;
-    let sigs: Vec<u64> = data.signatures.iter().flatten().copied().collect();
-    write_file(&tmp, "minhash.u64", le_bytes_u64(&sigs), &mut files)?;
+    let mut times = ShardTimes::default();
+    let (sa_branch, rest_branch) = rayon::join(
+        || -> Result<(BTreeMap<String, FileSum>, f64), TraceError> {
+            let mut files = BTreeMap::new();
+            let t = std::time::Instant::now();
+            let sa = suffix_array(&data.tokens)?;
+            let seconds = t.elapsed().as_secs_f64();
+            let packed = pack(&sa, bits);
+            drop(sa);
+            write_file(&tmp, "table.sa", &packed, &mut files)?;
+            Ok((files, seconds))
+        },
+        || -> Result<(BTreeMap<String, FileSum>, f64), TraceError> {
+            let mut files = BTreeMap::new();
+            let t = std::time::Instant::now();
+            let sigs = data.signatures(tokenizer);
+            let seconds = t.elapsed().as_secs_f64();
+            write_file(
+                &tmp,
+                "tokens.u16",
+                bytemuck::cast_slice(&data.tokens),
+                &mut files,
+            )?;
+            write_file(&tmp, "docs.u64", le_bytes_u64(&data.doc_starts), &mut files)?;
+            let (meta, idx) = metadata_store(&data.metas)?;
+            write_file(&tmp, "meta.jsonl", &meta, &mut files)?;
+            write_file(&tmp, "meta.idx", le_bytes_u64(&idx), &mut files)?;
+            write_file(&tmp, "minhash.u64", le_bytes_u64(&sigs), &mut files)?;
+            Ok((files, seconds))
+        },
+    );
+    let (mut files, sa_seconds) = sa_branch?;
+    let (rest, minhash_seconds) = rest_branch?;
+    files.extend(rest);
+    times.suffix_array = sa_seconds;
+    times.minhash = minhash_seconds;
     let manifest = Manifest {
         format: SHARD_FORMAT.to_owned(),
-        tokenizer,
+        tokenizer: TokenizerInfo {
+            name: tokenizer.name(),
+            identity: tokenizer.identity(),
+            vocab_size: tokenizer.vocab_size(),
+        },
         tokens: n as u64,
         documents: data.metas.len() as u64,
         sa_bits: bits,
@@ -236,7 +312,8 @@ pub(crate) fn write_shard(
         serde_json::to_vec_pretty(&manifest).map_err(|e| TraceError::Parameter(e.to_string()))?;
     write_file(&tmp, "manifest.json", &json, &mut BTreeMap::new())?;
     fs::rename(&tmp, dest).map_err(TraceError::io("rename into place", dest))?;
-    Ok((manifest, suffix_array_seconds))
+    times.total = started.elapsed().as_secs_f64();
+    Ok((manifest, times))
 }
 
 fn metadata_store(metas: &[DocMeta]) -> Result<(Vec<u8>, Vec<u64>), TraceError> {
@@ -434,6 +511,29 @@ impl Shard {
         let begin = starts[doc] as usize + 1;
         let end = starts.get(doc + 1).map_or(self.len(), |&s| s as usize);
         &self.tokens()[begin..end]
+    }
+
+    /// The token position of document `doc`'s separator.
+    pub fn doc_start(&self, doc: usize) -> u64 {
+        self.doc_starts()[doc]
+    }
+
+    /// `meta.jsonl` and the byte offset of each of its lines (documents + 1 entries).
+    pub(crate) fn meta_lines(&self) -> (&[u8], &[u64]) {
+        (&self.meta, self.meta_offsets())
+    }
+
+    /// The id of document `doc` (its metadata line read for `id` alone).
+    pub fn doc_id(&self, doc: usize) -> Result<String, TraceError> {
+        #[derive(Deserialize)]
+        struct IdOnly {
+            id: String,
+        }
+        let offs = self.meta_offsets();
+        let line = &self.meta[offs[doc] as usize..offs[doc + 1] as usize];
+        serde_json::from_slice::<IdOnly>(line)
+            .map(|m| m.id)
+            .map_err(|e| TraceError::corrupt(&self.dir, format!("metadata of document {doc}: {e}")))
     }
 
     /// The metadata of document `doc`.

@@ -149,10 +149,15 @@ fn a_failed_build_leaves_no_index_and_an_index_is_never_overwritten() {
         b.add(doc("a", LEDGER)),
         Err(TraceError::DuplicateId { .. })
     ));
+    assert!(dir.path().join("idx.partial/shard-00000").exists());
     drop(b);
     assert!(
         !out.exists(),
         "a failed build must not leave an index that looks valid"
+    );
+    assert!(
+        !dir.path().join("idx.partial").exists(),
+        "nor its partial directory"
     );
     let idx = build(dir.path(), "idx", prose_docs(), 1 << 20);
     assert_eq!(idx.total_documents(), 4);

@@ -34,8 +34,8 @@ pub enum BuildStage {
     Finishing,
 }
 
-/// Builds an index at `out` (which must not exist) from JSON Lines files and text
-/// folders. A failed build leaves no index behind that looks valid.
+/// Builds an index at `out` (which must not exist) from JSON Lines files, Parquet files
+/// and text folders. A failed build leaves no index behind that looks valid.
 pub fn build(
     out: &Path,
     corpora: &[PathBuf],
@@ -46,7 +46,7 @@ pub fn build(
         if !path.exists() {
             return Err(Error::usage(
                 format!("corpus {} does not exist", path.display()),
-                Some("give JSON Lines files or folders of text files".into()),
+                Some("give JSON Lines files, Parquet files or folders of text files".into()),
             ));
         }
     }

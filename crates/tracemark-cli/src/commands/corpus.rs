@@ -19,7 +19,8 @@ use crate::Output;
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
-    /// Index corpora (JSON Lines files, folders of text files with `NAME.meta.json`).
+    /// Index corpora (JSON Lines files, Parquet files with the same columns, folders of
+    /// text files with `NAME.meta.json`).
     Build {
         /// The index directory to create (never written over).
         #[arg(long)]
