@@ -319,7 +319,10 @@ impl Rows {
 
 fn read_runs(tx: &mut Transaction<'_>) -> Result<Vec<Run>, StoreError> {
     Ok(tx
-        .query("SELECT run, level, records FROM lookup_runs ORDER BY run", &[])?
+        .query(
+            "SELECT run, level, records FROM lookup_runs ORDER BY run",
+            &[],
+        )?
         .iter()
         .map(|r| Run {
             run: r.get(0),
@@ -463,7 +466,8 @@ impl LogStore for PostgresStore {
 
     fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, StoreError> {
         let (kind, key) = lookup_key(query);
-        const FROM: &str = "SELECT DISTINCT e.idx FROM lookup_keys k JOIN entries e ON e.idx = k.idx
+        const FROM: &str =
+            "SELECT DISTINCT e.idx FROM lookup_keys k JOIN entries e ON e.idx = k.idx
              WHERE k.run = ANY(ARRAY(SELECT run FROM lookup_runs)) AND k.kind = $1 AND k.key = $2";
         let mut client = self.client();
         let rows = match query {

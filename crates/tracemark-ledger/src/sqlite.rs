@@ -393,9 +393,8 @@ fn insert_run(tx: &Connection, rows: &mut [KeyRow], records: u64) -> Result<(), 
         }
         stmt.execute(rusqlite::params_from_iter(args.iter()))?;
     }
-    let mut one = tx.prepare_cached(
-        "INSERT INTO lookup_keys(run, kind, key, idx) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut one =
+        tx.prepare_cached("INSERT INTO lookup_keys(run, kind, key, idx) VALUES (?1, ?2, ?3, ?4)")?;
     for &(kind, key, idx) in chunks.remainder() {
         one.execute(params![run, kind, key, idx])?;
     }

@@ -379,7 +379,10 @@ mod tests {
                 next += 1;
             }
             let levels = run_level(runs.iter().map(|r| r.records as u64).sum()) + 1;
-            assert!(runs.len() as i64 <= levels * (MERGE_FANOUT as i64 - 1), "{runs:?}");
+            assert!(
+                runs.len() as i64 <= levels * (MERGE_FANOUT as i64 - 1),
+                "{runs:?}"
+            );
         }
     }
 

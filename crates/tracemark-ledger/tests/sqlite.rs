@@ -177,8 +177,11 @@ fn a_version_1_log_is_upgraded_in_place_and_a_newer_one_refused() {
 
     // A version this build does not know is refused before anything is changed.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'", [])
-        .unwrap();
+    conn.execute(
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Schema { .. }), "{err}");

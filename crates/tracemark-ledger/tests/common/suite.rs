@@ -404,7 +404,10 @@ pub fn witness_cosignatures_are_kept_and_receipts_carry_them<B: Backend>() {
     let receipt = ledger.prove_cosigned(4, 1).unwrap();
     let verified = receipt.verify(&requiring, None).unwrap();
     assert_eq!(verified.checkpoint.checkpoint.size, 10);
-    assert_eq!(verified.checkpoint.cosignatures[0].name, "witness.example/w1");
+    assert_eq!(
+        verified.checkpoint.cosignatures[0].name,
+        "witness.example/w1"
+    );
     assert!(matches!(
         ledger.prove_cosigned(12, 1),
         Err(E::NotCosigned { index: 12, .. })
@@ -417,12 +420,15 @@ pub fn witness_cosignatures_are_kept_and_receipts_carry_them<B: Backend>() {
     // A flipped bit in a cosignature, a note without the witness's line, or another
     // tree's checkpoint is not stored.
     for bit in [0usize, 70, 8 * 40 + 3, 8 * 71 + 7] {
-        let mut sig = tracemark_ledger::note::NoteSignature::parse_line(cosigned.line.trim_end())
-            .unwrap();
+        let mut sig =
+            tracemark_ledger::note::NoteSignature::parse_line(cosigned.line.trim_end()).unwrap();
         sig.signature[bit / 8] ^= 1 << (bit % 8);
         let mut bad = checkpoint.clone();
         bad.add_cosignature(&sig.to_line()).unwrap();
-        assert!(ledger.add_cosignatures(&bad, &witnesses).is_err(), "bit {bit}");
+        assert!(
+            ledger.add_cosignatures(&bad, &witnesses).is_err(),
+            "bit {bit}"
+        );
     }
     assert!(ledger.add_cosignatures(&checkpoint, &witnesses).is_err());
 
