@@ -116,6 +116,24 @@ impl Cosigner {
         })
     }
 
+    /// The cosigner of a signed-note key: the same name and Ed25519 key, used with the
+    /// cosignature type 0x04 (so its key id and verifier key differ from the note key's).
+    /// This is how a witness cosigns with a Tracemark signed-note key file; keep such a
+    /// key for witnessing only.
+    pub fn from_note_signer(signer: &crate::note::NoteSigner) -> Self {
+        let key = signer.signing_key().clone();
+        let public = key.verifying_key();
+        let name = signer.verifier().name();
+        Self {
+            verifier: CosignatureVerifier {
+                name: name.to_owned(),
+                id: typed_key_id(name, COSIGNATURE_V1, &public),
+                key: public,
+            },
+            key,
+        }
+    }
+
     pub fn verifier(&self) -> &CosignatureVerifier {
         &self.verifier
     }

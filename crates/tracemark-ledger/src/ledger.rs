@@ -7,6 +7,7 @@ use tracemark_core::{Diagnose, Fault};
 
 use crate::{
     checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy},
+    cosignature::CosignatureVerifier,
     merkle::{self, Hash, HashReader, MemoryTree, ProofError, leaf_hash},
     note::{NoteError, NoteSigner},
     postgres_store::PostgresStore,
@@ -15,6 +16,7 @@ use crate::{
     sqlite::SqliteStore,
     store::{EntryKeys, LogStore, Lookup, NewEntry, StoreError},
     tiles::{Tile, TileError},
+    witness::WitnessError,
 };
 
 /// A log operation failed.
@@ -32,10 +34,20 @@ pub enum LedgerError {
     Note(#[from] NoteError),
     #[error(transparent)]
     Tile(#[from] TileError),
+    #[error("the witness refuses to cosign: {0}")]
+    Witness(#[from] WitnessError),
     #[error("entry {index} is not in the log (size {size})")]
     NoSuchEntry { index: u64, size: u64 },
     #[error("the log does not verify: {0}")]
     Inconsistent(String),
+    #[error("the log has no checkpoint of {size} entries to add cosignatures to")]
+    NoSuchCheckpoint { size: u64 },
+    #[error("the cosigned note is not the log's checkpoint of {size} entries")]
+    NotOurCheckpoint { size: u64 },
+    #[error("the note carries no valid cosignature of the witnesses given")]
+    NoCosignature,
+    #[error("no checkpoint with {required} witness cosignatures includes entry {index}")]
+    NotCosigned { index: u64, required: usize },
 }
 
 impl Diagnose for LedgerError {
@@ -47,7 +59,13 @@ impl Diagnose for LedgerError {
             LedgerError::Checkpoint(e) => e.fault(),
             LedgerError::Note(e) => e.fault(),
             LedgerError::Tile(e) => e.fault(),
-            LedgerError::NoSuchEntry { .. } | LedgerError::Inconsistent(_) => Fault::Input,
+            LedgerError::Witness(e) => e.fault(),
+            LedgerError::NoSuchEntry { .. }
+            | LedgerError::Inconsistent(_)
+            | LedgerError::NoSuchCheckpoint { .. }
+            | LedgerError::NotOurCheckpoint { .. }
+            | LedgerError::NoCosignature
+            | LedgerError::NotCosigned { .. } => Fault::Input,
         }
     }
 
@@ -55,8 +73,16 @@ impl Diagnose for LedgerError {
         match self {
             LedgerError::Store(e) => e.hint(),
             LedgerError::Checkpoint(e) => e.hint(),
+            LedgerError::Witness(e) => e.hint(),
             LedgerError::Inconsistent(_) => {
                 Some("the database was altered outside Tracemark; restore it from a backup".into())
+            }
+            LedgerError::NotCosigned { .. } => Some(
+                "have a witness cosign the latest checkpoint (`tracemark log cosign`), then prove again"
+                    .into(),
+            ),
+            LedgerError::NoCosignature => {
+                Some("give the witness's verifier key (its cosignature vkey, type 0x04)".into())
             }
             _ => None,
         }
@@ -237,6 +263,91 @@ impl<S: LogStore> Ledger<S> {
     /// whole log, carrying the entry bytes as its `extra` data.
     pub fn prove(&mut self, index: u64) -> Result<Receipt, LedgerError> {
         let checkpoint = self.checkpoint()?;
+        self.prove_against(index, checkpoint)
+    }
+
+    /// A receipt for entry `index` against the largest kept checkpoint that carries at
+    /// least `min_cosignatures` witness cosignatures (which a verifier requiring those
+    /// witnesses accepts); an error if that checkpoint does not include the entry yet.
+    pub fn prove_cosigned(
+        &mut self,
+        index: u64,
+        min_cosignatures: usize,
+    ) -> Result<Receipt, LedgerError> {
+        let required = min_cosignatures.max(1);
+        let not_cosigned = LedgerError::NotCosigned { index, required };
+        let Some(text) = self.store.latest_cosigned_checkpoint(required)? else {
+            return Err(not_cosigned);
+        };
+        let checkpoint = SignedCheckpoint::parse(text.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("a kept checkpoint: {e}")))?;
+        let size = checkpoint.verify(&self.policy())?.checkpoint.size;
+        if index >= size {
+            return Err(not_cosigned);
+        }
+        self.prove_against(index, checkpoint)
+    }
+
+    /// Adds the cosignatures that `cosigned` (the log's checkpoint with witness lines)
+    /// carries from `witnesses` to the kept checkpoint of that size, so that receipts
+    /// against it carry them. Every line is verified first: a bad cosignature from a
+    /// known witness would make the note unverifiable for everyone. Returns the number
+    /// of witness cosignatures the kept checkpoint now has.
+    pub fn add_cosignatures(
+        &mut self,
+        cosigned: &SignedCheckpoint,
+        witnesses: &[CosignatureVerifier],
+    ) -> Result<usize, LedgerError> {
+        let size = cosigned.checkpoint_unverified().size;
+        let policy = TrustPolicy {
+            log: self.signer.verifier().clone(),
+            witnesses: witnesses.to_vec(),
+            required_cosignatures: 0,
+        };
+        let verified = cosigned.verify(&policy)?;
+        if verified.cosignatures.is_empty() {
+            return Err(LedgerError::NoCosignature);
+        }
+        // A few attempts, in case another witness's cosignature is being added at once.
+        for _ in 0..8 {
+            let Some(text) = self.store.checkpoint_at(size)? else {
+                return Err(LedgerError::NoSuchCheckpoint { size });
+            };
+            let mut kept = SignedCheckpoint::parse(text.as_bytes())
+                .map_err(|e| StoreError::Corrupt(format!("the kept checkpoint: {e}")))?;
+            if kept.note().text() != cosigned.note().text() {
+                return Err(LedgerError::NotOurCheckpoint { size });
+            }
+            for sig in cosigned.note().signatures() {
+                let is_new_cosignature = verified
+                    .cosignatures
+                    .iter()
+                    .any(|v| v.name == sig.name && v.key_id == sig.key_id)
+                    && !kept.note().signatures().contains(sig);
+                if is_new_cosignature {
+                    kept.add_cosignature(&sig.to_line())?;
+                }
+            }
+            let log = self.signer.verifier();
+            let count = kept
+                .note()
+                .signatures()
+                .iter()
+                .filter(|s| s.name != log.name() || s.key_id != log.key_id())
+                .count();
+            let new = kept.to_text();
+            if new == text || self.store.replace_checkpoint(size, &text, &new, count)? {
+                return Ok(count);
+            }
+        }
+        Err(StoreError::Backend("the kept checkpoint kept changing; try again".into()).into())
+    }
+
+    fn prove_against(
+        &mut self,
+        index: u64,
+        checkpoint: SignedCheckpoint,
+    ) -> Result<Receipt, LedgerError> {
         let size = checkpoint.checkpoint_unverified().size;
         if index >= size {
             return Err(LedgerError::NoSuchEntry { index, size });

@@ -26,6 +26,7 @@ pub mod record;
 pub mod sqlite;
 pub mod store;
 pub mod tiles;
+pub mod witness;
 
 pub use checkpoint::{
     Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy, VerifiedCheckpoint,
@@ -41,3 +42,4 @@ pub use record::{GenerationRecord, ModelRef, RecordError, TextSketch};
 pub use sqlite::SqliteStore;
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};
+pub use witness::{AddCheckpoint, Cosigned, WitnessError, WitnessState};

@@ -222,6 +222,11 @@ impl NoteSigner {
         &self.verifier
     }
 
+    /// The Ed25519 key (for a witness that cosigns with its signed-note key).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The signature line for `text`: `— <name> <base64(key id ‖ signature)>\n`.
     pub fn sign_line(&self, text: &str) -> String {
         let mut blob = self.verifier.id.to_be_bytes().to_vec();

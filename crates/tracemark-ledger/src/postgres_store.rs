@@ -1,10 +1,14 @@
 //! The PostgreSQL backend, for deployments where several servers append to one log.
 //!
-//! Same schema as SQLite (schema version 1; `BYTEA` for blobs, `BIGINT` for indexes).
-//! Appenders serialise on a transaction-scoped advisory lock taken before the size is
-//! read, so two appenders never pick the same index (the primary key would refuse it
-//! anyway). A commit returns after PostgreSQL has flushed its WAL (`synchronous_commit`
-//! is forced `on` for the session), so an acknowledged append is durable.
+//! Same schema as SQLite (schema version 2; `BYTEA` for blobs, `BIGINT` for indexes),
+//! including the append-ordered look-up index of runs (see [`crate::store`]): `entries`
+//! has no secondary index, so an append writes at the right edge of every B-tree.
+//! Appenders (and run merges) serialise on a transaction-scoped advisory lock taken
+//! before the size is read, so two appenders never pick the same index (the primary key
+//! would refuse it anyway). A commit returns after PostgreSQL has flushed its WAL
+//! (`synchronous_commit` is forced `on` for the session), so an acknowledged append is
+//! durable. Look-ups are single statements, so each reads one snapshot even while runs
+//! are being merged.
 
 use std::{
     collections::HashMap,
@@ -17,7 +21,10 @@ use crate::{
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
     record::{MAX_ENTRY_BYTES, TextSketch},
     sqlite::SCHEMA_VERSION,
-    store::{LogStore, Lookup, NewEntry, StoreError, lsh_buckets, payload_key},
+    store::{
+        KeyRow, LogStore, Lookup, NewEntry, Run, StoreError, key_rows, lookup_key, lsh_buckets,
+        payload_key, plan_merge, run_level, stored_key_rows,
+    },
 };
 
 /// The advisory lock key that serialises appends (ASCII "tmledger").
@@ -34,23 +41,36 @@ CREATE TABLE IF NOT EXISTS entries (
     generation_id TEXT,
     sketch BYTEA
 );
-CREATE INDEX IF NOT EXISTS entries_content_hash ON entries(content_hash);
-CREATE INDEX IF NOT EXISTS entries_payload ON entries(payload, key_id);
-CREATE INDEX IF NOT EXISTS entries_generation_id ON entries(generation_id);
 CREATE TABLE IF NOT EXISTS nodes (
     level SMALLINT NOT NULL,
     idx BIGINT NOT NULL,
     hash BYTEA NOT NULL,
     PRIMARY KEY (level, idx)
 );
-CREATE TABLE IF NOT EXISTS lsh (
-    band SMALLINT NOT NULL,
-    bucket BIGINT NOT NULL,
-    idx BIGINT NOT NULL,
-    PRIMARY KEY (band, bucket, idx)
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size BIGINT PRIMARY KEY,
+    note TEXT NOT NULL,
+    cosignatures INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL);
 ";
+
+const LOOKUP_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS lookup_runs (
+    run BIGINT PRIMARY KEY,
+    level BIGINT NOT NULL,
+    records BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lookup_keys (
+    run BIGINT NOT NULL,
+    kind SMALLINT NOT NULL,
+    key BIGINT NOT NULL,
+    idx BIGINT NOT NULL,
+    PRIMARY KEY (run, kind, key, idx)
+);
+";
+
+/// Entries read at a time when version 1 is upgraded (one run each).
+const MIGRATE_CHUNK: i64 = 16_384;
 
 /// A log in a PostgreSQL database (optionally in one schema of it).
 pub struct PostgresStore {
@@ -117,29 +137,76 @@ impl PostgresStore {
         }
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-        tx.batch_execute(SCHEMA)?;
-        let version: Option<String> = tx
-            .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
-            .map(|r| r.get(0));
-        match version {
+        let has_meta: bool = tx
+            .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])?
+            .get(0);
+        let version: Option<String> = if has_meta {
+            tx.query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+                .map(|r| r.get(0))
+        } else {
+            None
+        };
+        match version.as_deref() {
             None => {
+                tx.batch_execute(SCHEMA)?;
+                tx.batch_execute(LOOKUP_SCHEMA)?;
                 tx.execute(
                     "INSERT INTO meta(key, value) VALUES ('schema_version', $1)",
                     &[&SCHEMA_VERSION],
                 )?;
             }
-            Some(v) if v == SCHEMA_VERSION => {}
+            Some(SCHEMA_VERSION) => {}
+            Some("1") => migrate_v1(&mut tx)?,
             Some(found) => {
                 return Err(StoreError::Schema {
-                    found,
+                    found: found.to_owned(),
                     expected: SCHEMA_VERSION.into(),
                 });
             }
         }
         tx.commit()?;
-        Ok(Self {
+        let store = Self {
             client: Mutex::new(client),
-        })
+        };
+        store.compact()?;
+        Ok(store)
+    }
+
+    /// The runs of the look-up index (for tests and diagnostics).
+    pub fn lookup_runs(&self) -> Result<Vec<Run>, StoreError> {
+        let mut client = self.client();
+        let mut tx = client.transaction()?;
+        read_runs(&mut tx)
+    }
+
+    /// Merges runs of the look-up index while a level holds `MERGE_FANOUT` of them, one
+    /// transaction per merge, under the append lock.
+    fn compact(&self) -> Result<(), StoreError> {
+        let mut client = self.client();
+        loop {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            let runs = read_runs(&mut tx)?;
+            let Some(picked) = plan_merge(&runs) else {
+                return Ok(());
+            };
+            let records: i64 = picked.iter().map(|r| r.records).sum();
+            let ids: Vec<i64> = picked.iter().map(|r| r.run).collect();
+            let run = next_run(&mut tx)?;
+            tx.execute(
+                "INSERT INTO lookup_runs(run, level, records) VALUES ($1, $2, $3)",
+                &[&run, &run_level(records as u64), &records],
+            )?;
+            tx.execute(
+                "INSERT INTO lookup_keys(run, kind, key, idx)
+                 SELECT $1, kind, key, idx FROM lookup_keys WHERE run = ANY($2)
+                 ORDER BY kind, key, idx",
+                &[&run, &ids],
+            )?;
+            tx.execute("DELETE FROM lookup_keys WHERE run = ANY($1)", &[&ids])?;
+            tx.execute("DELETE FROM lookup_runs WHERE run = ANY($1)", &[&ids])?;
+            tx.commit()?;
+        }
     }
 
     fn client(&self) -> MutexGuard<'_, Client> {
@@ -163,9 +230,8 @@ struct Rows {
     node_level: Vec<i16>,
     node_idx: Vec<i64>,
     node_hash: Vec<Vec<u8>>,
-    lsh_band: Vec<i16>,
-    lsh_bucket: Vec<i64>,
-    lsh_idx: Vec<i64>,
+    keys: Vec<KeyRow>,
+    records: u64,
 }
 
 impl Rows {
@@ -224,16 +290,10 @@ impl Rows {
         self.generation_id.push(k.generation_id.clone());
         self.sketch
             .push(k.sketch.as_ref().map(TextSketch::to_bytes));
-        if let Some(sketch) = &k.sketch {
-            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
-                self.lsh_band.push(band as i16);
-                self.lsh_bucket.push(bucket);
-                self.lsh_idx.push(idx);
-            }
-        }
+        self.records += u64::from(key_rows(k, idx, &mut self.keys));
     }
 
-    fn insert(&self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    fn insert(&mut self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
         tx.execute(
             "INSERT INTO entries(idx, data, content_hash, key_id, payload, generation_id, sketch)
              SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::TEXT[],
@@ -253,13 +313,107 @@ impl Rows {
              SELECT * FROM unnest($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
             &[&self.node_level, &self.node_idx, &self.node_hash],
         )?;
-        tx.execute(
-            "INSERT INTO lsh(band, bucket, idx)
-             SELECT * FROM unnest($1::SMALLINT[], $2::BIGINT[], $3::BIGINT[])",
-            &[&self.lsh_band, &self.lsh_bucket, &self.lsh_idx],
-        )?;
-        Ok(())
+        insert_run(tx, &mut self.keys, self.records)
     }
+}
+
+fn read_runs(tx: &mut Transaction<'_>) -> Result<Vec<Run>, StoreError> {
+    Ok(tx
+        .query(
+            "SELECT run, level, records FROM lookup_runs ORDER BY run",
+            &[],
+        )?
+        .iter()
+        .map(|r| Run {
+            run: r.get(0),
+            level: r.get(1),
+            records: r.get(2),
+        })
+        .collect())
+}
+
+/// A run number larger than every run's.
+fn next_run(tx: &mut Transaction<'_>) -> Result<i64, StoreError> {
+    Ok(tx
+        .query_one("SELECT COALESCE(MAX(run), 0) + 1 FROM lookup_runs", &[])?
+        .get(0))
+}
+
+/// Writes `rows` (of `records` entries) as a new run, in key order (one statement).
+fn insert_run(
+    tx: &mut Transaction<'_>,
+    rows: &mut [KeyRow],
+    records: u64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    rows.sort_unstable();
+    let run = next_run(tx)?;
+    tx.execute(
+        "INSERT INTO lookup_runs(run, level, records) VALUES ($1, $2, $3)",
+        &[&run, &run_level(records), &(records as i64)],
+    )?;
+    let kinds: Vec<i16> = rows.iter().map(|r| r.0).collect();
+    let keys: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let idxs: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    tx.execute(
+        "INSERT INTO lookup_keys(run, kind, key, idx)
+         SELECT $1, * FROM unnest($2::SMALLINT[], $3::BIGINT[], $4::BIGINT[])",
+        &[&run, &kinds, &keys, &idxs],
+    )?;
+    Ok(())
+}
+
+/// Upgrades a version 1 schema inside `tx` (see the SQLite backend's `migrate_v1`).
+fn migrate_v1(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    tx.batch_execute(
+        "DROP INDEX IF EXISTS entries_content_hash;
+         DROP INDEX IF EXISTS entries_payload;
+         DROP INDEX IF EXISTS entries_generation_id;
+         DROP TABLE IF EXISTS lsh;
+         ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS cosignatures INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    tx.batch_execute(LOOKUP_SCHEMA)?;
+    let mut start = 0i64;
+    loop {
+        let found = tx.query(
+            "SELECT idx, content_hash, payload, generation_id, sketch FROM entries
+             WHERE idx >= $1 ORDER BY idx LIMIT $2",
+            &[&start, &MIGRATE_CHUNK],
+        )?;
+        let Some(last) = found.last().map(|r| r.get::<_, i64>(0)) else {
+            break;
+        };
+        let mut rows = Vec::new();
+        let mut records = 0u64;
+        for r in &found {
+            let idx: i64 = r.get(0);
+            let sketch = r
+                .get::<_, Option<&[u8]>>(4)
+                .map(|b| {
+                    TextSketch::from_bytes(b).ok_or_else(|| {
+                        StoreError::Corrupt(format!("entry {idx} has an invalid sketch"))
+                    })
+                })
+                .transpose()?;
+            records += u64::from(stored_key_rows(
+                r.get::<_, Option<&[u8]>>(1),
+                r.get::<_, Option<&str>>(2),
+                r.get::<_, Option<&str>>(3),
+                sketch.as_ref(),
+                idx,
+                &mut rows,
+            ));
+        }
+        insert_run(tx, &mut rows, records)?;
+        start = last + 1;
+    }
+    tx.execute(
+        "UPDATE meta SET value = $1 WHERE key = 'schema_version'",
+        &[&SCHEMA_VERSION],
+    )?;
+    Ok(())
 }
 
 impl LogStore for PostgresStore {
@@ -278,6 +432,9 @@ impl LogStore for PostgresStore {
         let first = max.map_or(0, |m| m as u64 + 1);
         Rows::build(&mut tx, first, entries)?.insert(&mut tx)?;
         tx.commit()?;
+        drop(client);
+        // Acknowledged; merging runs is housekeeping in transactions of its own.
+        self.compact()?;
         Ok(first)
     }
 
@@ -308,19 +465,30 @@ impl LogStore for PostgresStore {
     }
 
     fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, StoreError> {
+        let (kind, key) = lookup_key(query);
+        const FROM: &str =
+            "SELECT DISTINCT e.idx FROM lookup_keys k JOIN entries e ON e.idx = k.idx
+             WHERE k.run = ANY(ARRAY(SELECT run FROM lookup_runs)) AND k.kind = $1 AND k.key = $2";
         let mut client = self.client();
         let rows = match query {
             Lookup::ContentHash(h) => client.query(
-                "SELECT idx FROM entries WHERE content_hash = $1 ORDER BY idx",
-                &[&h.as_bytes().as_slice()],
+                &format!("{FROM} AND e.content_hash = $3 ORDER BY e.idx"),
+                &[&kind, &key, &h.as_bytes().as_slice()],
             )?,
             Lookup::Payload { payload, key_id } => client.query(
-                "SELECT idx FROM entries WHERE payload = $1 AND ($2::TEXT IS NULL OR key_id = $2) ORDER BY idx",
-                &[&payload_key(payload), &key_id.as_ref().map(|k| k.as_str())],
+                &format!(
+                    "{FROM} AND e.payload = $3 AND ($4::TEXT IS NULL OR e.key_id = $4) ORDER BY e.idx"
+                ),
+                &[
+                    &kind,
+                    &key,
+                    &payload_key(payload),
+                    &key_id.as_ref().map(|k| k.as_str()),
+                ],
             )?,
             Lookup::GenerationId(id) => client.query(
-                "SELECT idx FROM entries WHERE generation_id = $1 ORDER BY idx",
-                &[id],
+                &format!("{FROM} AND e.generation_id = $3 ORDER BY e.idx"),
+                &[&kind, &key, id],
             )?,
         };
         Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
@@ -333,10 +501,11 @@ impl LogStore for PostgresStore {
         let buckets = lsh_buckets(sketch);
         let bands: Vec<i16> = (0..buckets.len() as i16).collect();
         let rows = self.client().query(
-            "SELECT DISTINCT e.idx, e.sketch FROM entries e
-             JOIN lsh l ON l.idx = e.idx
-             JOIN unnest($1::SMALLINT[], $2::BIGINT[]) AS q(band, bucket)
-               ON l.band = q.band AND l.bucket = q.bucket
+            "SELECT DISTINCT e.idx, e.sketch
+             FROM unnest($1::SMALLINT[], $2::BIGINT[]) AS q(kind, key)
+             JOIN lookup_keys k ON k.kind = q.kind AND k.key = q.key
+                               AND k.run = ANY(ARRAY(SELECT run FROM lookup_runs))
+             JOIN entries e ON e.idx = k.idx
              ORDER BY e.idx",
             &[&bands, &buckets.to_vec()],
         )?;
@@ -354,8 +523,8 @@ impl LogStore for PostgresStore {
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
         self.client().execute(
-            "INSERT INTO checkpoints(size, note) VALUES ($1, $2)
-             ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
+            "INSERT INTO checkpoints(size, note, cosignatures) VALUES ($1, $2, 0)
+             ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note, cosignatures = 0",
             &[&sql_index(size)?, &note],
         )?;
         Ok(())
@@ -367,6 +536,40 @@ impl LogStore for PostgresStore {
             .query_opt(
                 "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
                 &[],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .client()
+            .query_opt(
+                "SELECT note FROM checkpoints WHERE size = $1",
+                &[&sql_index(size)?],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn replace_checkpoint(
+        &mut self,
+        size: u64,
+        old: &str,
+        new: &str,
+        cosignatures: usize,
+    ) -> Result<bool, StoreError> {
+        let changed = self.client().execute(
+            "UPDATE checkpoints SET note = $3, cosignatures = $4 WHERE size = $1 AND note = $2",
+            &[&sql_index(size)?, &old, &new, &(cosignatures as i32)],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn latest_cosigned_checkpoint(&self, min: usize) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .client()
+            .query_opt(
+                "SELECT note FROM checkpoints WHERE cosignatures >= $1 ORDER BY size DESC LIMIT 1",
+                &[&(min as i32)],
             )?
             .map(|r| r.get(0)))
     }

@@ -77,7 +77,10 @@ impl Diagnose for StoreError {
                 "restore the log database from a backup; a log that cannot prove its history cannot be repaired in place"
                     .into(),
             ),
-            StoreError::Schema { .. } => Some("open it with the Tracemark version that wrote it".into()),
+            StoreError::Schema { .. } => Some(
+                "open it with the Tracemark version that wrote it (this build upgrades version 1 logs in place when it opens them)"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -111,6 +114,23 @@ pub trait LogStore {
 
     /// The latest saved checkpoint note.
     fn latest_checkpoint(&self) -> Result<Option<String>, StoreError>;
+
+    /// The saved checkpoint note of `size` entries.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>, StoreError>;
+
+    /// Replaces the note of the checkpoint of `size` entries by `new` (the same
+    /// checkpoint with `cosignatures` witness cosignatures), if it is still `old`;
+    /// returns whether it was replaced (another writer may have changed it first).
+    fn replace_checkpoint(
+        &mut self,
+        size: u64,
+        old: &str,
+        new: &str,
+        cosignatures: usize,
+    ) -> Result<bool, StoreError>;
+
+    /// The largest saved checkpoint with at least `min` witness cosignatures.
+    fn latest_cosigned_checkpoint(&self, min: usize) -> Result<Option<String>, StoreError>;
 }
 
 /// A boxed store is a store, so that a front end can choose the backend at run time.
@@ -149,6 +169,24 @@ impl<S: LogStore + ?Sized> LogStore for Box<S> {
     fn latest_checkpoint(&self) -> Result<Option<String>, StoreError> {
         (**self).latest_checkpoint()
     }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<String>, StoreError> {
+        (**self).checkpoint_at(size)
+    }
+
+    fn replace_checkpoint(
+        &mut self,
+        size: u64,
+        old: &str,
+        new: &str,
+        cosignatures: usize,
+    ) -> Result<bool, StoreError> {
+        (**self).replace_checkpoint(size, old, new, cosignatures)
+    }
+
+    fn latest_cosigned_checkpoint(&self, min: usize) -> Result<Option<String>, StoreError> {
+        (**self).latest_cosigned_checkpoint(min)
+    }
 }
 
 /// LSH bands over the 128 sketch values: 32 bands of 4 values. Two texts with estimated
@@ -169,4 +207,190 @@ pub fn lsh_buckets(sketch: &TextSketch) -> [i64; LSH_BANDS] {
         *bucket = mixed as i64;
     }
     out
+}
+
+// The look-up index (schema version 2, both backends).
+//
+// Every look-up key of an entry is one row `(run, kind, key, idx)` of one table:
+// `kind` 0–31 is an LSH band (`key` = the band's bucket), 32 the content hash, 33 the
+// payload, 34 the generation id (`key` = the first 8 bytes of a domain-separated SHA-256
+// of the value; the entry's own columns are compared on look-up, so a collision of keys
+// never returns a wrong entry). The rows of one append are one *run*, written in key
+// order under a run number larger than every earlier one, so an append adds pages at the
+// right edge of the index instead of touching pages all over it (random-key inserts
+// dirtied nearly every leaf of the old `lsh` table in each batch). Runs are merged
+// LSM-style: when `MERGE_FANOUT` runs share a level (level = ⌊log₈ records⌋), they are
+// rewritten, in key order, as one run of the next level. A look-up seeks once per run,
+// and there are at most `MERGE_FANOUT − 1` runs per level, so at most a few dozen runs
+// at a million records.
+
+/// The look-up kind of the content hash (kinds below it are LSH bands).
+pub const KIND_CONTENT_HASH: i16 = 32;
+/// The look-up kind of the payload (its width and hex, see [`payload_key`]).
+pub const KIND_PAYLOAD: i16 = 33;
+/// The look-up kind of the generation id.
+pub const KIND_GENERATION_ID: i16 = 34;
+
+/// Runs of one level are merged when there are this many.
+pub const MERGE_FANOUT: u64 = 8;
+
+/// A row of the look-up index: `(kind, key, idx)`.
+pub type KeyRow = (i16, i64, i64);
+
+/// The 64-bit look-up key of an exact value of `kind`.
+pub fn exact_key(kind: i16, value: &[u8]) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"tracemark-lookup-key/v1\0");
+    h.update(kind.to_be_bytes());
+    h.update(value);
+    let digest = h.finalize();
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// Appends the look-up rows of an entry at `idx` to `out`; returns whether it has any.
+pub fn key_rows(keys: &EntryKeys, idx: i64, out: &mut Vec<KeyRow>) -> bool {
+    stored_key_rows(
+        keys.content_hash.as_ref().map(|h| h.as_bytes().as_slice()),
+        keys.payload.as_ref().map(payload_key).as_deref(),
+        keys.generation_id.as_deref(),
+        keys.sketch.as_ref(),
+        idx,
+        out,
+    )
+}
+
+/// [`key_rows`] from the key columns as stored (content hash bytes, [`payload_key`]).
+pub fn stored_key_rows(
+    content_hash: Option<&[u8]>,
+    payload_key: Option<&str>,
+    generation_id: Option<&str>,
+    sketch: Option<&TextSketch>,
+    idx: i64,
+    out: &mut Vec<KeyRow>,
+) -> bool {
+    let before = out.len();
+    if let Some(h) = content_hash {
+        out.push((KIND_CONTENT_HASH, exact_key(KIND_CONTENT_HASH, h), idx));
+    }
+    if let Some(p) = payload_key {
+        out.push((KIND_PAYLOAD, exact_key(KIND_PAYLOAD, p.as_bytes()), idx));
+    }
+    if let Some(g) = generation_id {
+        out.push((
+            KIND_GENERATION_ID,
+            exact_key(KIND_GENERATION_ID, g.as_bytes()),
+            idx,
+        ));
+    }
+    if let Some(sketch) = sketch {
+        out.extend(
+            lsh_buckets(sketch)
+                .into_iter()
+                .enumerate()
+                .map(|(band, bucket)| (band as i16, bucket, idx)),
+        );
+    }
+    out.len() > before
+}
+
+/// The kind and key an exact look-up seeks.
+pub fn lookup_key(query: &Lookup) -> (i16, i64) {
+    match query {
+        Lookup::ContentHash(h) => (
+            KIND_CONTENT_HASH,
+            exact_key(KIND_CONTENT_HASH, h.as_bytes()),
+        ),
+        Lookup::Payload { payload, .. } => (
+            KIND_PAYLOAD,
+            exact_key(KIND_PAYLOAD, payload_key(payload).as_bytes()),
+        ),
+        Lookup::GenerationId(g) => (
+            KIND_GENERATION_ID,
+            exact_key(KIND_GENERATION_ID, g.as_bytes()),
+        ),
+    }
+}
+
+/// The level of a run of `records` entries: ⌊log₈ records⌋.
+pub fn run_level(records: u64) -> i64 {
+    let mut level = 0;
+    let mut n = records.max(1);
+    while n >= MERGE_FANOUT {
+        n /= MERGE_FANOUT;
+        level += 1;
+    }
+    level
+}
+
+/// A run of the look-up index, as the `lookup_runs` table lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub run: i64,
+    pub level: i64,
+    pub records: i64,
+}
+
+/// The runs to merge next: all runs of the lowest level that has `MERGE_FANOUT` of them.
+pub fn plan_merge(runs: &[Run]) -> Option<Vec<Run>> {
+    let mut levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    levels.into_iter().find_map(|level| {
+        let picked: Vec<Run> = runs.iter().copied().filter(|r| r.level == level).collect();
+        (picked.len() as u64 >= MERGE_FANOUT).then_some(picked)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_grow_by_powers_of_the_fanout() {
+        assert_eq!(run_level(0), 0);
+        assert_eq!(run_level(7), 0);
+        assert_eq!(run_level(8), 1);
+        assert_eq!(run_level(1000), 3);
+        assert_eq!(run_level(4096), 4);
+    }
+
+    #[test]
+    fn merges_pick_the_lowest_full_level_and_bound_the_runs() {
+        // Simulate appends of varying sizes: the number of runs stays logarithmic.
+        let mut runs: Vec<Run> = Vec::new();
+        let mut next = 1;
+        for i in 0..20_000u64 {
+            let records = if i % 3 == 0 { 1000 } else { 1 + i % 5 };
+            runs.push(Run {
+                run: next,
+                level: run_level(records),
+                records: records as i64,
+            });
+            next += 1;
+            while let Some(picked) = plan_merge(&runs) {
+                let total: i64 = picked.iter().map(|r| r.records).sum();
+                runs.retain(|r| !picked.contains(r));
+                runs.push(Run {
+                    run: next,
+                    level: run_level(total as u64),
+                    records: total,
+                });
+                next += 1;
+            }
+            let levels = run_level(runs.iter().map(|r| r.records as u64).sum()) + 1;
+            assert!(
+                runs.len() as i64 <= levels * (MERGE_FANOUT as i64 - 1),
+                "{runs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_keys_separate_kinds() {
+        assert_ne!(
+            exact_key(KIND_GENERATION_ID, b"x"),
+            exact_key(KIND_PAYLOAD, b"x")
+        );
+    }
 }

@@ -316,6 +316,144 @@ pub fn oversized_and_malformed_records_are_refused_before_storage<B: Backend>() 
     assert_eq!(ledger.store().size().unwrap(), 1);
 }
 
+pub fn lookups_stay_exact_across_runs_and_merges<B: Backend>() {
+    // Batches of varying sizes (1 to 9 records) make runs of several levels and merges.
+    let mut ledger = ledger_with::<B>(0);
+    let mut n = 0u64;
+    for batch in 0..40u64 {
+        let size = 1 + (batch * 5) % 9;
+        ledger
+            .append_records(&(n..n + size).map(record).collect::<Vec<_>>())
+            .unwrap();
+        n += size;
+    }
+    for i in (0..n).step_by(7).chain([n - 1]) {
+        let r = record(i);
+        assert_eq!(
+            ledger.lookup(&Lookup::ContentHash(r.content_hash)).unwrap(),
+            vec![i]
+        );
+        assert_eq!(
+            ledger
+                .lookup(&Lookup::GenerationId(format!("gen-{i}")))
+                .unwrap(),
+            vec![i]
+        );
+        let by_payload = Lookup::Payload {
+            payload: r.payload,
+            key_id: Some(r.key_id.clone()),
+        };
+        assert_eq!(ledger.lookup(&by_payload).unwrap(), vec![i]);
+        let found = ledger.similar(&r.sketch, 0.9, 3).unwrap();
+        assert_eq!(found[0].index, i, "{found:?}");
+        assert_eq!(found[0].similarity, 1.0);
+    }
+    // The same record appended twice is found at both indexes, in log order.
+    ledger.append_records(&[record(3)]).unwrap();
+    assert_eq!(
+        ledger
+            .lookup(&Lookup::GenerationId("gen-3".into()))
+            .unwrap(),
+        vec![3, n]
+    );
+    ledger.verify().unwrap();
+}
+
+pub fn witness_cosignatures_are_kept_and_receipts_carry_them<B: Backend>() {
+    use tracemark_ledger::{Cosigner, WitnessState, ledger::LedgerError as E};
+    let mut ledger = ledger_with::<B>(10);
+    let witness = Cosigner::generate("witness.example/w1", &mut rand_core::OsRng).unwrap();
+    let log_vkey = ledger.policy().log;
+    let mut state = WitnessState::default();
+    let checkpoint = ledger.checkpoint().unwrap();
+    let cosigned = state
+        .cosign(&witness, &log_vkey, &checkpoint, None, 1_800_000_000)
+        .unwrap();
+    let witnesses = [witness.verifier().clone()];
+    assert_eq!(
+        ledger
+            .add_cosignatures(&cosigned.checkpoint, &witnesses)
+            .unwrap(),
+        1
+    );
+    // Adding it again changes nothing.
+    assert_eq!(
+        ledger
+            .add_cosignatures(&cosigned.checkpoint, &witnesses)
+            .unwrap(),
+        1
+    );
+    let requiring = TrustPolicy {
+        witnesses: witnesses.to_vec(),
+        required_cosignatures: 1,
+        ..public_policy(&ledger)
+    };
+    // The kept checkpoint now carries the cosignature, and so do receipts against it.
+    ledger.prove(4).unwrap().verify(&requiring, None).unwrap();
+    ledger
+        .append_records(&(10..15).map(record).collect::<Vec<_>>())
+        .unwrap();
+    // A fresh checkpoint has no cosignature yet; the cosigned one still proves old entries.
+    let fresh = ledger.prove(4).unwrap();
+    assert!(matches!(
+        fresh.verify(&requiring, None),
+        Err(ReceiptError::Checkpoint(
+            CheckpointError::NotEnoughCosignatures { .. }
+        ))
+    ));
+    let receipt = ledger.prove_cosigned(4, 1).unwrap();
+    let verified = receipt.verify(&requiring, None).unwrap();
+    assert_eq!(verified.checkpoint.checkpoint.size, 10);
+    assert_eq!(
+        verified.checkpoint.cosignatures[0].name,
+        "witness.example/w1"
+    );
+    assert!(matches!(
+        ledger.prove_cosigned(12, 1),
+        Err(E::NotCosigned { index: 12, .. })
+    ));
+    assert!(matches!(
+        ledger.prove_cosigned(4, 2),
+        Err(E::NotCosigned { .. })
+    ));
+
+    // A flipped bit in a cosignature, a note without the witness's line, or another
+    // tree's checkpoint is not stored.
+    for bit in [0usize, 70, 8 * 40 + 3, 8 * 71 + 7] {
+        let mut sig =
+            tracemark_ledger::note::NoteSignature::parse_line(cosigned.line.trim_end()).unwrap();
+        sig.signature[bit / 8] ^= 1 << (bit % 8);
+        let mut bad = checkpoint.clone();
+        bad.add_cosignature(&sig.to_line()).unwrap();
+        assert!(
+            ledger.add_cosignatures(&bad, &witnesses).is_err(),
+            "bit {bit}"
+        );
+    }
+    assert!(ledger.add_cosignatures(&checkpoint, &witnesses).is_err());
+
+    let other = Cosigner::generate("witness.example/w2", &mut rand_core::OsRng).unwrap();
+    assert!(matches!(
+        ledger.add_cosignatures(&cosigned.checkpoint, &[other.verifier().clone()]),
+        Err(E::NoCosignature)
+    ));
+    let newer = ledger.checkpoint().unwrap();
+    let mut state2 = WitnessState::default();
+    let mut foreign = ledger_with::<B>(15);
+    let foreign_cp = foreign.checkpoint().unwrap();
+    let foreign_vkey = foreign.policy().log;
+    let foreign_cosigned = state2
+        .cosign(&witness, &foreign_vkey, &foreign_cp, None, 1_800_000_001)
+        .unwrap();
+    // Another log (another key) with the same origin: its checkpoint is not ours.
+    assert!(
+        ledger
+            .add_cosignatures(&foreign_cosigned.checkpoint, &witnesses)
+            .is_err()
+    );
+    assert_eq!(newer.checkpoint_unverified().size, 15);
+}
+
 /// Expands to one `#[test]` per suite function for backend `$b`, each skipped (with a
 /// message) when the backend is unavailable and not required.
 macro_rules! store_suite {
@@ -360,6 +498,18 @@ macro_rules! store_suite {
         fn tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out() {
             if <$b as common::suite::Backend>::available() {
                 common::suite::tiles_serve_the_tree_and_entries_as_the_spec_lays_them_out::<$b>();
+            }
+        }
+        #[test]
+        fn lookups_stay_exact_across_runs_and_merges() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::lookups_stay_exact_across_runs_and_merges::<$b>();
+            }
+        }
+        #[test]
+        fn witness_cosignatures_are_kept_and_receipts_carry_them() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::witness_cosignatures_are_kept_and_receipts_carry_them::<$b>();
             }
         }
         #[test]
