@@ -360,3 +360,301 @@ fn a_postgres_log_behaves_the_same_and_never_shows_its_password() {
     assert!(!dir.path().join("log/log.db").exists());
     exercise_log(dir.path());
 }
+
+/// Copies a log directory (key, storage, and any SQLite WAL) to make a fork: the same
+/// key and history so far, two futures.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// A witness cosigns a log, refuses a fork and a rollback, and receipts need its
+/// cosignature when the verifier names it.
+#[test]
+fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    init(dir, &[]);
+    let records: Vec<GenerationRecord> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(n, t)| record(n as u64, t))
+        .collect();
+    let first = write_records(dir, "first.jsonl", &records[..2]);
+    json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "log"])
+            .arg(&first),
+        0,
+    );
+    // The witness's key is a signed-note key of its own; verifiers get its cosignature key.
+    json(
+        tracemark(dir).args([
+            "keygen",
+            "log",
+            "--origin",
+            "witness.example/w1",
+            "--out",
+            "witness",
+        ]),
+        0,
+    );
+    let vkey = json(
+        tracemark(dir).args(["log", "witness-key", "--key", "witness"]),
+        0,
+    );
+    let vkey = vkey["witness_vkey"].as_str().unwrap().to_owned();
+    assert!(vkey.starts_with("witness.example/w1+"), "{vkey}");
+    assert!(!vkey.contains("PRIVATE"));
+    std::fs::write(dir.join("witness.pub"), format!("{vkey}\n")).unwrap();
+
+    // First sight: the witness cosigns the log's checkpoint and the log keeps it.
+    let cosigned = json(
+        tracemark(dir).args(["log", "cosign", "--key", "witness", "log"]),
+        0,
+    );
+    assert_eq!(cosigned["size"], 2);
+    assert_eq!(cosigned["previous_size"], 0);
+    assert_eq!(cosigned["stored_in_log"], true);
+    assert_eq!(cosigned["witness_vkey"], vkey.as_str());
+    let at_two = cosigned["checkpoint"].as_str().unwrap().to_owned();
+    std::fs::write(dir.join("two.checkpoint"), &at_two).unwrap();
+    assert!(dir.join("witness/witness-state.json").exists());
+
+    // A fork: the same key and history, then another future.
+    copy_dir(&dir.join("log"), &dir.join("fork"));
+
+    // Receipts against the cosigned checkpoint carry the cosignature.
+    tracemark(dir)
+        .args([
+            "log", "prove", "--dir", "log", "--index", "1", "--out", "r1.tlog",
+        ])
+        .assert()
+        .success();
+    let ok = json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--witness",
+            "witness.pub",
+            "r1.tlog",
+        ]),
+        0,
+    );
+    assert_eq!(ok["verified"], true);
+    assert_eq!(ok["cosigned_by"][0], "witness.example/w1");
+
+    // Every bit flipped in the cosignature line is rejected when the witness is required.
+    let receipt = std::fs::read(dir.join("r1.tlog")).unwrap();
+    let line_start = receipt
+        .windows(3)
+        .rposition(|w| w == "\u{2014}".as_bytes())
+        .unwrap();
+    let name_end = line_start + "\u{2014} witness.example/w1 ".len();
+    assert_eq!(
+        &receipt[line_start..name_end],
+        "\u{2014} witness.example/w1 ".as_bytes()
+    );
+    for at in (line_start..receipt.len() - 1).step_by(7) {
+        for bit in [0, 3, 6] {
+            let mut bad = receipt.clone();
+            bad[at] ^= 1 << bit;
+            std::fs::write(dir.join("bad.tlog"), &bad).unwrap();
+            let out = json(
+                tracemark(dir).args([
+                    "log",
+                    "verify-receipt",
+                    "--key",
+                    "log/key.pub",
+                    "--witness",
+                    "witness.pub",
+                    "bad.tlog",
+                ]),
+                1,
+            );
+            assert_eq!(out["verified"], false, "byte {at} bit {bit}");
+        }
+    }
+
+    // The log grows: a fresh receipt has no cosignature and fails when it is required,
+    // passes when it is not; `--cosigned` proves against the cosigned checkpoint.
+    let third = write_records(dir, "third.json", &records[2..]);
+    json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "log"])
+            .arg(&third),
+        0,
+    );
+    tracemark(dir)
+        .args([
+            "log",
+            "prove",
+            "--dir",
+            "log",
+            "--index",
+            "1",
+            "--out",
+            "fresh.tlog",
+        ])
+        .assert()
+        .success();
+    let without = json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--witness",
+            "witness.pub",
+            "fresh.tlog",
+        ]),
+        1,
+    );
+    assert!(
+        without["reason"].as_str().unwrap().contains("cosignature"),
+        "{without}"
+    );
+    json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "fresh.tlog",
+        ]),
+        0,
+    );
+    tracemark(dir)
+        .args([
+            "log",
+            "prove",
+            "--dir",
+            "log",
+            "--index",
+            "1",
+            "--cosigned",
+            "--out",
+            "old.tlog",
+        ])
+        .assert()
+        .success();
+    let old = json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--witness",
+            "witness.pub",
+            "old.tlog",
+        ]),
+        0,
+    );
+    assert_eq!(old["tree_size"], 2);
+    let not_yet = json(
+        tracemark(dir).args(["log", "prove", "--dir", "log", "--index", "2", "--cosigned"]),
+        3,
+    );
+    assert!(
+        not_yet["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("log cosign"),
+        "{not_yet}"
+    );
+
+    // The witness cosigns the grown log after checking the consistency proof.
+    let grown = json(
+        tracemark(dir).args(["log", "cosign", "--key", "witness", "log"]),
+        0,
+    );
+    assert_eq!(
+        (grown["previous_size"].as_u64(), grown["size"].as_u64()),
+        (Some(2), Some(3))
+    );
+    tracemark(dir)
+        .args([
+            "log", "prove", "--dir", "log", "--index", "2", "--out", "r2.tlog",
+        ])
+        .assert()
+        .success();
+    json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--witness",
+            "witness.pub",
+            "r2.tlog",
+        ]),
+        0,
+    );
+
+    // The fork writes another third entry: same size, another root. Refused, and so is
+    // the fork grown further (its proof does not link it to what the witness cosigned).
+    let other = record(
+        9,
+        "An entirely different third generation, written on the fork.",
+    );
+    let other = write_records(dir, "other.json", &[other]);
+    json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "fork"])
+            .arg(&other),
+        0,
+    );
+    let refused = json(
+        tracemark(dir).args(["log", "cosign", "--key", "witness", "fork"]),
+        3,
+    );
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("fork"), "{refused}");
+    json(
+        tracemark(dir)
+            .args(["log", "append", "--dir", "fork"])
+            .arg(&first),
+        0,
+    );
+    let refused = json(
+        tracemark(dir).args(["log", "cosign", "--key", "witness", "fork"]),
+        3,
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not consistent"),
+        "{refused}"
+    );
+    // A rollback to the checkpoint of two entries is refused too.
+    let refused = json(
+        tracemark(dir).args([
+            "log",
+            "cosign",
+            "--key",
+            "witness",
+            "--log-key",
+            "log/key.pub",
+            "two.checkpoint",
+        ]),
+        3,
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rolled back"),
+        "{refused}"
+    );
+    // The state still holds the log's tree of three entries.
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("witness/witness-state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["logs"]["log.example/test"]["size"], 3);
+}

@@ -15,9 +15,12 @@ use tracemark_core::{
     keyfile::{self, Replace, Secrecy},
 };
 use tracemark_ledger::{
-    Appended, GenerationRecord, Hash, Ledger, LogKey, LogStore, Lookup, PostgresStore, Receipt,
-    SignedCheckpoint, SqliteStore, TextSketch, TrustPolicy, VerifiedReceipt,
-    cosignature::CosignatureVerifier, merkle, note::NoteVerifier,
+    AddCheckpoint, Appended, Cosigner, GenerationRecord, Hash, Ledger, LedgerError, LogKey,
+    LogStore, Lookup, PostgresStore, Receipt, SignedCheckpoint, SqliteStore, TextSketch,
+    TrustPolicy, VerifiedReceipt, WitnessState,
+    cosignature::CosignatureVerifier,
+    merkle,
+    note::{NoteVerifier, NoteVerify},
 };
 
 use crate::{
@@ -491,4 +494,195 @@ pub enum Since {
     Size(u64),
     /// The text of a signed checkpoint kept from earlier.
     Checkpoint(Vec<u8>),
+}
+
+/// The file a witness keeps its state in, beside its key, unless told otherwise.
+pub const WITNESS_STATE_FILE: &str = "witness-state.json";
+
+/// A witness's cosigner from its key: a signed-note key file (`tracemark keygen log
+/// --origin witness.example/w1`), used with the cosignature type 0x04.
+pub fn witness_cosigner(key: &Path) -> Result<Cosigner> {
+    let signer = LogKey::load(key)?.signer().map_err(ledger_error)?;
+    Ok(Cosigner::from_note_signer(&signer))
+}
+
+/// The verifier key of a witness's cosignatures (what `verify-receipt --witness` reads).
+pub fn witness_vkey(key: &Path) -> Result<String> {
+    Ok(format!("{}\n", witness_cosigner(key)?.verifier()))
+}
+
+/// What a witness is asked to cosign.
+#[derive(Debug, Clone)]
+pub enum CosignTarget {
+    /// A log directory: its latest checkpoint, with a consistency proof the log computes
+    /// (and the witness checks); the cosignature is stored in the log.
+    LogDir(PathBuf),
+    /// A signed checkpoint, or a C2SP tlog-witness add-checkpoint request (`old N`, the
+    /// consistency proof, a blank line, the checkpoint).
+    Note(Vec<u8>),
+}
+
+/// What `tracemark log cosign` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CosignReport {
+    pub origin: String,
+    pub size: u64,
+    /// Base64 of the root hash.
+    pub root: String,
+    /// The size the witness had cosigned before (0 the first time it sees the log).
+    pub previous_size: u64,
+    pub witness: String,
+    /// The witness's cosignature verifier key (type 0x04), for verifiers.
+    pub witness_vkey: String,
+    /// The cosignature line.
+    pub cosignature: String,
+    /// The checkpoint note with the cosignature added.
+    pub checkpoint: String,
+    /// Whether the cosignature was stored in the log (so that receipts carry it).
+    pub stored_in_log: bool,
+    pub state: PathBuf,
+}
+
+/// Where a witness's state is: `state`, else `witness-state.json` beside the key.
+pub fn witness_state_path(key: &Path, state: Option<&Path>) -> PathBuf {
+    match state {
+        Some(p) => p.to_owned(),
+        None if key.is_dir() => key.join(WITNESS_STATE_FILE),
+        None => key.parent().map_or_else(
+            || PathBuf::from(WITNESS_STATE_FILE),
+            |d| d.join(WITNESS_STATE_FILE),
+        ),
+    }
+}
+
+/// Cosigns as a witness: checks the checkpoint against the log key and the witness state
+/// (refusing rollbacks and forks), records it in the state (durably, before anything is
+/// handed out), and returns the cosigned note; for a log directory, also stores the
+/// cosignature in the log. `log_vkey` is the log's `key.pub` text (for a log directory,
+/// its own `key.pub` by default; otherwise the key the state remembers for the origin).
+pub fn cosign(
+    key: &Path,
+    log_vkey: Option<&str>,
+    state: Option<&Path>,
+    target: CosignTarget,
+    timestamp: u64,
+) -> Result<CosignReport> {
+    let cosigner = witness_cosigner(key)?;
+    let state_path = witness_state_path(key, state);
+    let mut witness = if state_path.exists() {
+        WitnessState::parse(&keyfile::read_file(&state_path, Secrecy::Public)?)
+            .map_err(|e| ledger_error(LedgerError::from(e)))?
+    } else {
+        WitnessState::default()
+    };
+    let (checkpoint, proof, mut ledger, vkey) = match target {
+        CosignTarget::LogDir(dir) => {
+            let site = LogSite::in_dir(&dir)?;
+            let mut ledger = site.open()?;
+            let checkpoint = ledger.checkpoint().map_err(ledger_error)?;
+            let vkey = match log_vkey {
+                Some(v) => v.to_owned(),
+                None => read_public(&dir.join(LogKey::PUBLIC_FILE))?,
+            };
+            let head = checkpoint.checkpoint_unverified();
+            let old = witness.cosigned_size(&head.origin);
+            let proof = if old > 0 && old < head.size {
+                Some((
+                    old,
+                    ledger
+                        .consistency_proof(old, head.size)
+                        .map_err(ledger_error)?,
+                ))
+            } else {
+                None
+            };
+            (checkpoint, proof, Some(ledger), vkey)
+        }
+        CosignTarget::Note(bytes) => {
+            let (checkpoint, proof) = if AddCheckpoint::is_request(&bytes) {
+                let request =
+                    AddCheckpoint::parse(&bytes).map_err(|e| ledger_error(LedgerError::from(e)))?;
+                (request.checkpoint, Some((request.old, request.proof)))
+            } else {
+                (SignedCheckpoint::parse(&bytes).map_err(ledger_error)?, None)
+            };
+            let origin = &checkpoint.checkpoint_unverified().origin;
+            let vkey = match (log_vkey, witness.logs.get(origin)) {
+                (Some(v), _) => v.to_owned(),
+                (None, Some(known)) => known.vkey.clone(),
+                (None, None) => {
+                    return Err(Error::usage(
+                        format!("the witness has never seen the log `{origin}`"),
+                        Some("give the log's verifier key with --log-key LOG.pub".into()),
+                    ));
+                }
+            };
+            (checkpoint, proof, None, vkey)
+        }
+    };
+    let log = NoteVerifier::parse(vkey.trim()).map_err(ledger_error)?;
+    let cosigned = witness
+        .cosign(
+            &cosigner,
+            &log,
+            &checkpoint,
+            proof.as_ref().map(|(old, p)| (*old, p.as_slice())),
+            timestamp,
+        )
+        .map_err(|e| ledger_error(LedgerError::from(e)))?;
+    keyfile::write_file(
+        &state_path,
+        witness.to_json().as_bytes(),
+        Secrecy::Public,
+        Replace::Yes,
+    )?;
+    let stored_in_log = match ledger.as_mut() {
+        Some(ledger) => {
+            ledger
+                .add_cosignatures(
+                    &cosigned.checkpoint,
+                    std::slice::from_ref(cosigner.verifier()),
+                )
+                .map_err(ledger_error)?;
+            true
+        }
+        None => false,
+    };
+    let head = checkpoint.checkpoint_unverified();
+    Ok(CosignReport {
+        origin: head.origin.clone(),
+        size: head.size,
+        root: head.root.to_base64(),
+        previous_size: cosigned.previous_size,
+        witness: cosigner.verifier().name().to_owned(),
+        witness_vkey: cosigner.verifier().to_string(),
+        cosignature: cosigned.line.trim_end().to_owned(),
+        checkpoint: cosigned.checkpoint.to_text(),
+        stored_in_log,
+        state: state_path,
+    })
+}
+
+/// Stores the cosignatures of `witnesses` that a cosigned checkpoint note carries in the
+/// log, so that receipts against that checkpoint carry them; returns how many witness
+/// cosignatures the log's checkpoint now has.
+pub fn add_cosignatures(
+    ledger: &mut AnyLedger,
+    cosigned: &[u8],
+    witnesses: &[String],
+) -> Result<usize> {
+    let checkpoint = SignedCheckpoint::parse(cosigned).map_err(ledger_error)?;
+    let witnesses = witnesses
+        .iter()
+        .map(|w| CosignatureVerifier::parse(w.trim()).map_err(ledger_error))
+        .collect::<Result<Vec<_>>>()?;
+    ledger
+        .add_cosignatures(&checkpoint, &witnesses)
+        .map_err(ledger_error)
+}
+
+fn read_public(path: &Path) -> Result<String> {
+    let bytes = keyfile::read_file(path, Secrecy::Public)?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::input(format!("{} is not UTF-8 text", path.display()), None))
 }

@@ -51,6 +51,10 @@ pub enum LogCommand {
         site: Site,
         #[arg(long)]
         index: u64,
+        /// Prove against the latest checkpoint that witnesses cosigned (not a fresh one),
+        /// so that the receipt carries their cosignatures.
+        #[arg(long)]
+        cosigned: bool,
         /// Where to write the receipt [default: standard output].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -71,10 +75,49 @@ pub enum LogCommand {
         /// A witness verifier key whose cosignatures count (repeatable).
         #[arg(long = "witness", value_name = "VKEY_FILE")]
         witnesses: Vec<PathBuf>,
-        /// How many of the witnesses must have cosigned the receipt's checkpoint.
-        #[arg(long, default_value_t = 0)]
-        min_cosignatures: usize,
+        /// How many of the witnesses must have cosigned the receipt's checkpoint
+        /// [default: every --witness given].
+        #[arg(long)]
+        min_cosignatures: Option<usize>,
         receipt: PathBuf,
+    },
+    /// As a witness: check a log's checkpoint against the last one this witness cosigned
+    /// (refusing rollbacks and forks), cosign it (C2SP tlog-cosignature) and remember it.
+    Cosign {
+        /// The witness's signed-note key (`tracemark keygen log --origin <witness name>`).
+        #[arg(long, value_name = "WITNESS_KEY")]
+        key: PathBuf,
+        /// The log's verifier key [default: DIR/key.pub for a log directory, else the key
+        /// the witness state remembers for the log].
+        #[arg(long, value_name = "LOG_PUB")]
+        log_key: Option<PathBuf>,
+        /// The witness state file [default: witness-state.json beside the key].
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Where to write the cosigned checkpoint [default: standard output].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A log directory (its latest checkpoint; the cosignature is stored in the log),
+        /// a signed checkpoint, or a tlog-witness add-checkpoint request (`old N`, the
+        /// consistency proof, a blank line, the checkpoint).
+        #[arg(value_name = "CHECKPOINT_OR_DIR")]
+        target: PathBuf,
+    },
+    /// Print a witness key's cosignature verifier key (what verifiers pass to --witness).
+    WitnessKey {
+        #[arg(long, value_name = "WITNESS_KEY")]
+        key: PathBuf,
+    },
+    /// Store the cosignatures that witnesses added to one of the log's checkpoints, so
+    /// that receipts carry them (`log prove --cosigned`).
+    AddCosignature {
+        #[command(flatten)]
+        site: Site,
+        /// A witness verifier key whose cosignatures are taken (repeatable).
+        #[arg(long = "witness", value_name = "VKEY_FILE", required = true)]
+        witnesses: Vec<PathBuf>,
+        /// The cosigned checkpoint note.
+        cosigned: PathBuf,
     },
     /// Prove that an older tree is a prefix of the log (the log is append-only).
     Consistency {
@@ -179,9 +222,20 @@ pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
             Ok(Output::new(json, human))
         }
         LogCommand::Get(args) => get(args, open),
-        LogCommand::Prove { site, index, out } => {
+        LogCommand::Prove {
+            site,
+            index,
+            cosigned,
+            out,
+        } => {
             let mut ledger = open(&site)?;
-            let receipt = ledger.prove(index).map_err(Error::Ledger)?.to_text();
+            let receipt = if cosigned {
+                ledger.prove_cosigned(index, 1)
+            } else {
+                ledger.prove(index)
+            }
+            .map_err(Error::Ledger)?
+            .to_text();
             match out {
                 Some(path) => {
                     keyfile::write_file(&path, receipt.as_bytes(), Secrecy::Public, Replace::Yes)?;
@@ -212,9 +266,45 @@ pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
             &key,
             record.as_deref(),
             &witnesses,
-            min_cosignatures,
+            min_cosignatures.unwrap_or(witnesses.len()),
             &receipt,
         ),
+        LogCommand::Cosign {
+            key,
+            log_key,
+            state,
+            out,
+            target,
+        } => cosign(
+            &key,
+            log_key.as_deref(),
+            state.as_deref(),
+            out.as_deref(),
+            &target,
+        ),
+        LogCommand::WitnessKey { key } => {
+            let vkey = log::witness_vkey(&key)?;
+            Ok(Output::new(
+                serde_json::json!({ "witness_vkey": vkey.trim_end() }),
+                vkey.trim_end().to_owned(),
+            ))
+        }
+        LogCommand::AddCosignature {
+            site,
+            witnesses,
+            cosigned,
+        } => {
+            let witnesses = witnesses
+                .iter()
+                .map(|w| read_text(w))
+                .collect::<Result<Vec<_>>>()?;
+            let note = read_input(&cosigned)?;
+            let count = log::add_cosignatures(&mut open(&site)?, &note, &witnesses)?;
+            Ok(Output::new(
+                serde_json::json!({ "cosignatures": count }),
+                format!("the log's checkpoint now carries {count} witness cosignature(s)"),
+            ))
+        }
         LogCommand::Consistency { site, old, since } => {
             let since = match (old, since) {
                 (Some(size), _) => Since::Size(size),
@@ -373,6 +463,54 @@ fn verify_receipt(
         }
         Err(e) => Err(e),
     }
+}
+
+fn cosign(
+    key: &Path,
+    log_key: Option<&Path>,
+    state: Option<&Path>,
+    out: Option<&Path>,
+    target: &Path,
+) -> Result<Output> {
+    let log_vkey = log_key.map(read_text).transpose()?;
+    let target = if target.is_dir() {
+        log::CosignTarget::LogDir(target.to_owned())
+    } else {
+        log::CosignTarget::Note(read_input(target)?)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let report = log::cosign(key, log_vkey.as_deref(), state, target, now)?;
+    let mut human = format!(
+        "{} cosigned {} at {} entries (previously {}), root {}",
+        report.witness, report.origin, report.size, report.previous_size, report.root
+    );
+    if report.stored_in_log {
+        human.push_str(
+            "\n  the cosignature is stored in the log: `log prove --cosigned` receipts carry it",
+        );
+    }
+    match out {
+        Some(path) => {
+            keyfile::write_file(
+                path,
+                report.checkpoint.as_bytes(),
+                Secrecy::Public,
+                Replace::Yes,
+            )?;
+            let _ = write!(
+                human,
+                "\n  cosigned checkpoint written to {}",
+                path.display()
+            );
+        }
+        None => {
+            human.push('\n');
+            human.push_str(report.checkpoint.trim_end());
+        }
+    }
+    Ok(Output::new(&report, human))
 }
 
 /// A payload given in hex, `bits` wide or 4 bits per digit.
