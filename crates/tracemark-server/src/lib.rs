@@ -1,3 +1,144 @@
 //! The attribution service: the HTTP API (OpenAI-compatible marked generation, detect,
 //! verify, trace, attribute, the log's C2SP tiles) and the web page, over the same
 //! pipelines as the command line (`tracemark`).
+//!
+//! The server keeps no state of its own beyond what it loads at start: generations and
+//! reports go to the configured log, so several servers can run side by side in front
+//! of one PostgreSQL log.
+
+pub mod api;
+pub mod error;
+pub mod guard;
+pub mod openai;
+pub mod openapi;
+pub mod service;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Json, Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tower_http::timeout::TimeoutLayer;
+
+pub use service::Service;
+
+/// The page's files, built into the binary.
+const INDEX_HTML: &str = include_str!("../web/index.html");
+const APP_JS: &str = include_str!("../web/app.js");
+const STYLE_CSS: &str = include_str!("../web/style.css");
+
+/// The page runs only its own script and style: the report it shows echoes the user's
+/// text, which must never become markup or code.
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; \
+                   base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("no such endpoint (the API is described at /openapi.json)")
+}
+
+/// The service's routes, with the guard (tokens, rate limits, metrics), the body size
+/// limit and the request timeout.
+pub fn router(service: Arc<Service>) -> Router {
+    let limits = service.limits;
+    Router::new()
+        .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/health", get(api::health))
+        .route("/metrics", get(api::metrics))
+        .route("/v1/detect", post(api::detect))
+        .route("/v1/verify", post(api::verify))
+        .route("/v1/trace", post(api::trace))
+        .route("/v1/attribute", post(api::attribute))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/completions", post(openai::completions))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/log/checkpoint", get(api::checkpoint))
+        .route("/log/tile/{*path}", get(api::tile))
+        .route_layer(middleware::from_fn_with_state(
+            service.clone(),
+            guard::guard,
+        ))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .with_state(service)
+}
+
+/// Binds `addr`, calls `on_ready` with the bound address (port 0 picks one), and serves
+/// until Ctrl-C or SIGTERM, then finishes the requests in flight. Owns its runtime, so
+/// the command line needs none.
+pub fn run(
+    addr: &str,
+    service: Arc<Service>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        on_ready(listener.local_addr()?);
+        serve(listener, service, stop_signal()).await
+    })
+}
+
+/// Ctrl-C or SIGTERM (what `kill` and service managers send).
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(service).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -19,7 +19,7 @@ use tracemark_core::{
 use tracemark_credentials::{TrustAnchors, Verifier};
 use tracemark_ledger::{
     GenerationRecord, Lookup, Receipt, ServiceKey, TextSketch,
-    note::NoteVerifier,
+    note::{NoteSigner, NoteVerifier},
     store::{EntryKeys, NewEntry},
 };
 use tracemark_lm::Tokenizer;
@@ -126,7 +126,12 @@ pub fn attribute(config: &Config, request: &Request<'_>) -> Result<EvidenceRepor
         request.name.as_deref().unwrap_or("content"),
         request.content,
     )];
-    facts.push(credential_fact(config, request, &mut inputs));
+    facts.push(credential_fact(
+        config,
+        request.content,
+        request.path,
+        &mut inputs,
+    ));
     let mut tokens = None;
     match text {
         Some(text) => {
@@ -205,7 +210,24 @@ fn own_market_date(
 }
 
 /// The content credential: verified against the configured trust anchors.
-fn credential_fact(config: &Config, request: &Request<'_>, inputs: &mut Vec<Input>) -> Fact {
+/// The credential check alone (the service's `/v1/verify`): a `Credential` fact, or why
+/// none could be established. `path` is the file the content came from, needed for media.
+pub fn verify_credential(config: &Config, content: &[u8], path: Option<&Path>) -> Fact {
+    credential_fact(config, content, path, &mut Vec::new())
+}
+
+/// The trace alone (the service's `/v1/trace`): the sources found in every configured
+/// index, with their rights, or why none could be searched.
+pub fn trace(config: &Config, text: &str) -> Vec<Fact> {
+    trace_facts(config, text, &mut Vec::new())
+}
+
+fn credential_fact(
+    config: &Config,
+    content: &[u8],
+    path: Option<&Path>,
+    inputs: &mut Vec<Input>,
+) -> Fact {
     let mut pem = Vec::new();
     for path in &config.keys.trust {
         match std::fs::read(path) {
@@ -234,7 +256,7 @@ fn credential_fact(config: &Config, request: &Request<'_>, inputs: &mut Vec<Inpu
             Err(e) => return unestablished(Topic::Credential, format!("trust anchors: {e}")),
         }
     };
-    let report = match (request.path, std::str::from_utf8(request.content)) {
+    let report = match (path, std::str::from_utf8(content)) {
         (Some(path), _) => verifier.verify_file(path),
         (None, Ok(text)) => Ok(verifier.verify_text(text)),
         (None, Err(_)) => {
@@ -519,39 +541,103 @@ fn trace_one(dir: &Path, text: &str) -> Result<(Vec<Fact>, Vec<u8>)> {
     Ok((facts, manifest))
 }
 
-/// The text a report's seal signs: a C2SP signed-note body naming the report format and
-/// the hash of the report's canonical JSON.
-fn seal_note(report_hash: &str) -> String {
-    format!("{REPORT_FORMAT}\n{report_hash}\n")
+/// The text a seal signs: a C2SP signed-note body naming the format of what is signed
+/// and the hash of its canonical JSON.
+fn seal_note(format: &str, hash: &str) -> String {
+    format!("{format}\n{hash}\n")
 }
 
-/// Seals the report: its hash, and with a service key its signature (a signed note over
-/// [`seal_note`], so that any signed-note verifier can check it with the key's `.pub`).
-pub fn seal(report: &mut EvidenceReport, service_key: Option<&Path>) -> Result<()> {
-    let Some(service_key) = service_key else {
-        report.seal();
-        return Ok(());
-    };
-    let signer = ServiceKey::load(service_key)?
+/// Loads the service key that signs reports and results.
+pub fn service_signer(path: &Path) -> Result<NoteSigner> {
+    Ok(ServiceKey::load(path)?
         .signer()
-        .map_err(tracemark_ledger::LedgerError::from)?;
-    report.seal();
-    let seal = report.seal.as_mut().expect("seal() sets the seal");
-    let line = signer.sign_line(&seal_note(&seal.report_hash));
+        .map_err(tracemark_ledger::LedgerError::from)?)
+}
+
+/// The service's signature over [`seal_note`] of `format` and `hash`: any signed-note
+/// verifier checks it with the key's `.pub`.
+fn seal_signature(signer: &NoteSigner, format: &str, hash: &str) -> SealSignature {
+    let line = signer.sign_line(&seal_note(format, hash));
     let value = line
         .trim_end()
         .rsplit(' ')
         .next()
         .unwrap_or_default()
         .to_owned();
-    let vkey = signer.verifier().to_string();
-    seal.signature = Some(SealSignature {
+    SealSignature {
         algorithm: "ed25519".into(),
         key_id: signer.verifier().name().to_owned(),
-        public_key: Some(vkey),
+        public_key: Some(signer.verifier().to_string()),
         value,
-    });
+    }
+}
+
+/// Seals the report: its hash, and with a service key its signature (a signed note over
+/// [`seal_note`], so that any signed-note verifier can check it with the key's `.pub`).
+pub fn seal(report: &mut EvidenceReport, service_key: Option<&Path>) -> Result<()> {
+    let signer = service_key.map(service_signer).transpose()?;
+    seal_with(report, signer.as_ref());
     Ok(())
+}
+
+/// [`seal`] with a service key already loaded.
+pub fn seal_with(report: &mut EvidenceReport, signer: Option<&NoteSigner>) {
+    report.seal();
+    let seal = report.seal.as_mut().expect("seal() sets the seal");
+    seal.signature = signer.map(|s| seal_signature(s, REPORT_FORMAT, &seal.report_hash));
+}
+
+/// The format of a signed service result (`/v1/detect`, `/v1/verify`, `/v1/trace`).
+pub const SIGNED_RESULT_V1: &str = "tracemark.signed-result/v1";
+
+/// A result the service signs: the hash of its canonical JSON (RFC 8785) and the service
+/// key's signature over [`SIGNED_RESULT_V1`] and that hash.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SignedResult<T> {
+    pub format: String,
+    pub result: T,
+    pub result_hash: String,
+    pub signature: Option<SealSignature>,
+}
+
+/// Signs `result` with the service key, when there is one.
+pub fn sign_result<T: Serialize>(result: T, signer: Option<&NoteSigner>) -> Result<SignedResult<T>> {
+    let bytes = tracemark_core::jcs::to_canonical_bytes(&result)
+        .map_err(|e| Error::input(format!("the result has no canonical form: {e}"), None))?;
+    let result_hash = ContentHash::of_bytes(&bytes).to_string();
+    Ok(SignedResult {
+        format: SIGNED_RESULT_V1.into(),
+        signature: signer.map(|s| seal_signature(s, SIGNED_RESULT_V1, &result_hash)),
+        result,
+        result_hash,
+    })
+}
+
+/// Checks a signed result against the service's verifier key: the hash of its result
+/// and the signature over it. Returns the key's name.
+pub fn verify_result(json: &str, service_vkey: &str) -> Result<String> {
+    let signed: SignedResult<serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| Error::input(format!("not a signed result: {e}"), None))?;
+    let bytes = tracemark_core::jcs::to_canonical_bytes(&signed.result)
+        .map_err(|e| Error::input(format!("the result has no canonical form: {e}"), None))?;
+    if ContentHash::of_bytes(&bytes).to_string() != signed.result_hash {
+        return Err(Error::input("the result does not match its hash", None));
+    }
+    let signature = signed
+        .signature
+        .ok_or_else(|| Error::input("the result is not signed", None))?;
+    let verifier = NoteVerifier::parse(service_vkey.trim())
+        .map_err(|e| Error::input(format!("the service key: {e}"), None))?;
+    if !verifier.verify(
+        &seal_note(&signed.format, &signed.result_hash),
+        &signature.value,
+    ) {
+        return Err(Error::input(
+            "the signature does not verify with this service key",
+            None,
+        ));
+    }
+    Ok(verifier.name().to_owned())
 }
 
 /// The format of the log entry that records a sealed report (its chain of custody).
@@ -642,7 +728,7 @@ pub fn verify_report(json: &str, trusted: TrustedKeys<'_>) -> Result<ReportCheck
         Some(sig) => {
             let vkey = sig.public_key.clone().unwrap_or_default();
             let valid = NoteVerifier::parse(&vkey)
-                .is_ok_and(|v| v.verify(&seal_note(&seal.report_hash), &sig.value));
+                .is_ok_and(|v| v.verify(&seal_note(REPORT_FORMAT, &seal.report_hash), &sig.value));
             (Some(vkey), valid)
         }
     };

@@ -88,6 +88,9 @@ pub struct KeysConfig {
 pub struct LogConfig {
     pub sqlite: Option<PathBuf>,
     pub postgres: Option<DatabaseUrl>,
+    /// The PostgreSQL schema holding the log's tables (default: the server's search path),
+    /// so that one database can hold several logs.
+    pub schema: Option<String>,
 }
 
 /// The configured log location.
@@ -214,6 +217,17 @@ impl Default for PolicyConfig {
 pub struct ServerConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub addr: Option<String>,
+    /// A file of API tokens, one a line (`#` comments): the bearer tokens that may
+    /// generate and write to the log. Keep it mode 0600; tokens are never logged.
+    pub tokens_file: Option<PathBuf>,
+    /// Requests per second allowed to each API token (a burst of twice as many).
+    pub token_rate: Option<f64>,
+    /// Requests per second allowed to each client address without a token.
+    pub anonymous_rate: Option<f64>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Seconds a request may take (reading it included) before it is refused.
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// Where the configuration in force came from.
@@ -335,6 +349,7 @@ impl Config {
             keys,
             log,
             index,
+            server,
             ..
         } = self;
         model.path.iter_mut().for_each(resolve);
@@ -346,6 +361,7 @@ impl Config {
         keys.trust.iter_mut().for_each(resolve);
         log.sqlite.iter_mut().for_each(resolve);
         index.paths.iter_mut().for_each(resolve);
+        server.tokens_file.iter_mut().for_each(resolve);
     }
 
     /// The configuration as TOML, with any database password masked.

@@ -373,9 +373,24 @@ impl UseCases<'_> {
     }
 }
 
-/// Sets up (or reuses) the demo work folder `out`, indexes `corpus` there, and
-/// generates marked and unmarked text with `model` (default: the corpus model).
-pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummary> {
+/// The demo's work folder, ready to use: the corpus indexed, the keys made, the
+/// configuration written and read back, and the model loaded.
+#[derive(Debug)]
+pub struct Workspace {
+    pub out: PathBuf,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub store: KeyStore,
+    pub index: PathBuf,
+    pub keys: Vec<DemoKey>,
+    pub loaded: LoadedModel,
+    /// Whether the model is the corpus's own (not one given with `--model`).
+    pub corpus_model: bool,
+}
+
+/// Sets up (or reuses) the demo's work folder in `out`: what `tracemark demo` runs its
+/// use cases in, and what `tracemark serve` serves when no configuration is given.
+pub fn prepare(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Workspace> {
     KeyStore::create_private_dir(out)?;
     let out = out.canonicalize().map_err(|source| Error::Io {
         action: "open",
@@ -396,7 +411,7 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         Some(path) => ModelSource::at(path),
         None => ModelSource::Corpus(index.clone()),
     };
-    let mut loaded = source.load()?;
+    let loaded = source.load()?;
     let corpus_model = matches!(source, ModelSource::Corpus(_));
     let tokenizer = Some(TokenizerBinding {
         hash: loaded.tokenizer.hash(),
@@ -447,17 +462,32 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
         let path = configured.unwrap_or(&key.path);
         keygen::check(key.kind, path)?;
     }
-    let log = match config.log.location() {
-        LogLocation::Sqlite(path) => path.to_owned(),
-        _ => out.join("ledger.db"),
-    };
-    let model = loaded.name.clone();
-    let mut cases = UseCases {
-        config: &config,
-        out: &out,
-        corpus,
-        loaded: &mut loaded,
+    Ok(Workspace {
+        out,
+        config_path,
+        config,
+        store,
+        index,
+        keys,
+        loaded,
         corpus_model,
+    })
+}
+
+/// Runs the demo in `out`: prepares the work folder, then the three use cases.
+pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummary> {
+    let mut ws = prepare(out, model, corpus)?;
+    let log = match ws.config.log.location() {
+        LogLocation::Sqlite(path) => path.to_owned(),
+        _ => ws.out.join("ledger.db"),
+    };
+    let model = ws.loaded.name.clone();
+    let mut cases = UseCases {
+        config: &ws.config,
+        out: &ws.out,
+        corpus,
+        loaded: &mut ws.loaded,
+        corpus_model: ws.corpus_model,
     };
     let mut use_cases = Vec::from(cases.mark_at_the_source()?);
     use_cases.push(cases.trace_to_training_data()?);
@@ -465,12 +495,12 @@ pub fn run(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<DemoSummar
     Ok(DemoSummary {
         model,
         use_cases,
-        index,
-        config: config_path,
-        key_store: store.root().to_owned(),
+        index: ws.index,
+        config: ws.config_path,
+        key_store: ws.store.root().to_owned(),
         log,
-        keys,
-        out,
+        keys: ws.keys,
+        out: ws.out,
     })
 }
 

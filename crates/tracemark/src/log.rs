@@ -146,7 +146,7 @@ impl LogSite {
             LogLocation::Sqlite(path) => Storage::Sqlite(path.to_owned()),
             LogLocation::Postgres(url) => Storage::Postgres {
                 url: url.clone(),
-                schema: None,
+                schema: config.log.schema.clone(),
             },
             LogLocation::Default => Storage::Sqlite(store.root().join(DEFAULT_SQLITE_FILE)),
         };

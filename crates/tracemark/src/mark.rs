@@ -24,11 +24,11 @@ use tracemark_credentials::{
 };
 use tracemark_ledger::{GenerationRecord, ModelRef, TextSketch, record::GENERATION_RECORD_V1};
 use tracemark_lm::{LoadedModel, sampling::SamplingParams};
-use tracemark_watermark::watermarker::Watermarker;
+use tracemark_watermark::{WatermarkKey, watermarker::Watermarker};
 
 use crate::{
     Config, Error, Result,
-    log::{self, AppendedEntry, LogSite},
+    log::{self, AnyLedger, AppendedEntry, LogSite},
     text::{self, GenerateRequest},
 };
 
@@ -93,112 +93,199 @@ fn provider(config: &Config, key: &SigningKey) -> String {
         .unwrap_or_else(|| key.subject().to_owned())
 }
 
-/// Generates, watermarks, signs and logs one text.
+/// A provider's marking station: the watermark key, the signing key and the log, opened
+/// once and used for every generation (the command runs one, the service many).
+pub struct Marker {
+    key_path: PathBuf,
+    key: WatermarkKey,
+    bits: u8,
+    signing_key: SigningKey,
+    provider: String,
+    ledger: AnyLedger,
+}
+
+impl std::fmt::Debug for Marker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys are secrets: name them, never show them.
+        f.debug_struct("Marker")
+            .field("key_id", &self.key.key_id)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One marked generation, in memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkedText {
+    /// The published text: the generation with its credential embedded (C2PA A.8).
+    pub signed: String,
+    /// The generation without the prompt or the credential.
+    pub text: String,
+    pub tokens: usize,
+    pub prompt_tokens: usize,
+    pub record: GenerationRecord,
+    #[serde(flatten)]
+    pub entry: AppendedEntry,
+    /// The C2SP `tlog-proof` of the record.
+    pub receipt: String,
+}
+
+impl Marker {
+    /// Opens the configured keys and log for generations of `loaded`'s tokenizer. The log
+    /// is opened first: a marking that cannot be recorded is not started.
+    pub fn open(config: &Config, loaded: &LoadedModel) -> Result<Self> {
+        let key_path = config.keys.watermark.first().ok_or_else(|| {
+            Error::usage(
+                "no watermark key is configured ([keys] watermark)",
+                Some("make one with `tracemark keygen watermark --payload-bits 16`".into()),
+            )
+        })?;
+        let signing_dir = config.keys.signing.as_deref().ok_or_else(|| {
+            Error::usage(
+                "no signing key is configured ([keys] signing)",
+                Some("make one with `tracemark keygen signing`".into()),
+            )
+        })?;
+        let signing_key = SigningKey::from_identity_dir(signing_dir)?;
+        let ledger = LogSite::configured(config)?.open()?;
+        let key = text::load_key(key_path, Some(loaded.tokenizer.as_ref()))?;
+        let bits = Watermarker::new(&key, loaded.tokenizer.vocab_size())?.payload_bits();
+        Ok(Self {
+            key_path: key_path.clone(),
+            key,
+            bits,
+            provider: provider(config, &signing_key),
+            signing_key,
+            ledger,
+        })
+    }
+
+    /// The provider named in credentials and records.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Generates, watermarks, signs and logs one text, calling `on_token` with each token
+    /// id as it is chosen (the caller streams; the credential and the record come after
+    /// the last token, and the text counts as published only once they exist).
+    pub fn mark(
+        &mut self,
+        loaded: &mut LoadedModel,
+        prompt: &str,
+        sampling: SamplingParams,
+        on_token: &mut dyn FnMut(u32),
+    ) -> Result<MarkedText> {
+        let generation_id = generation_id();
+        let payload = payload_for(&generation_id, self.bits);
+        let payload_hex = payload.map(|p| p.to_string());
+        let generated = text::generate_streaming(
+            loaded,
+            &GenerateRequest {
+                prompt,
+                key: Some(&self.key_path),
+                payload: payload_hex.as_deref(),
+                sampling,
+            },
+            on_token,
+        )?;
+
+        let model = ModelRef {
+            id: generated.model.clone(),
+            version: format!("sha256:{}", &generated.model_hash.to_hex()[..16]),
+        };
+        let mut spec = CredentialSpec::new(
+            Generator {
+                name: model.id.clone(),
+                version: model.version.clone(),
+            },
+            self.provider.clone(),
+            generation_id.clone(),
+        );
+        spec.watermark = Some(WatermarkDeclaration {
+            scheme: self.key.scheme().to_string(),
+            key_id: Some(self.key.key_id.clone()),
+            payload,
+        });
+        let signed = sign_text_embedded(
+            &generated.text,
+            &self.signing_key,
+            &spec,
+            &SignOptions::default(),
+        )?;
+        let scan = wrapper::scan(&signed.text);
+        let (published, credential_hash) = match scan.wrappers.first() {
+            Some(w) => (
+                wrapper::remove_ranges(&signed.text, [&w.range]),
+                ContentHash::of_bytes(&w.manifest),
+            ),
+            None => return Err(Error::input("the signed text carries no credential", None)),
+        };
+
+        let record = GenerationRecord {
+            format: GENERATION_RECORD_V1.into(),
+            content_hash: ContentHash::of_bytes(published.as_bytes()),
+            watermark_scheme: self.key.scheme().to_string(),
+            key_id: self.key.key_id.clone(),
+            payload: payload.unwrap_or(zero_payload()),
+            model,
+            provider: self.provider.clone(),
+            credential_hash: Some(credential_hash),
+            time: Timestamp::now(),
+            generation_id,
+            sketch: TextSketch::of_text(&published),
+        };
+        let entry = log::append(&mut self.ledger, std::slice::from_ref(&record))?
+            .pop()
+            .expect("one record appended");
+        let receipt = self
+            .ledger
+            .prove(entry.index)
+            .map_err(Error::Ledger)?
+            .to_text();
+        Ok(MarkedText {
+            signed: signed.text,
+            text: published,
+            tokens: generated.tokens.len(),
+            prompt_tokens: generated.prompt_tokens.len(),
+            record,
+            entry,
+            receipt,
+        })
+    }
+}
+
+/// Generates, watermarks, signs and logs one text, and writes it with its record and
+/// receipt.
 pub fn mark(
     config: &Config,
     loaded: &mut LoadedModel,
     request: &MarkRequest<'_>,
 ) -> Result<Marked> {
-    let key_path = config.keys.watermark.first().ok_or_else(|| {
-        Error::usage(
-            "no watermark key is configured ([keys] watermark)",
-            Some("make one with `tracemark keygen watermark --payload-bits 16`".into()),
-        )
-    })?;
-    let signing_dir = config.keys.signing.as_deref().ok_or_else(|| {
-        Error::usage(
-            "no signing key is configured ([keys] signing)",
-            Some("make one with `tracemark keygen signing`".into()),
-        )
-    })?;
-    let signing_key = SigningKey::from_identity_dir(signing_dir)?;
-    // Open the log first: a marking that cannot be recorded is not started.
-    let mut ledger = LogSite::configured(config)?.open()?;
-
-    let key = text::load_key(key_path, Some(loaded.tokenizer.as_ref()))?;
-    let generation_id = generation_id();
-    let bits = Watermarker::new(&key, loaded.tokenizer.vocab_size())?.payload_bits();
-    let payload = payload_for(&generation_id, bits);
-    let payload_hex = payload.map(|p| p.to_string());
-    let generated = text::generate(
+    let mut marker = Marker::open(config, loaded)?;
+    let marked = marker.mark(
         loaded,
-        &GenerateRequest {
-            prompt: request.prompt,
-            key: Some(key_path),
-            payload: payload_hex.as_deref(),
-            sampling: request.sampling.clone(),
-        },
+        request.prompt,
+        request.sampling.clone(),
+        &mut |_| {},
     )?;
-
-    let provider = provider(config, &signing_key);
-    let model = ModelRef {
-        id: generated.model.clone(),
-        version: format!("sha256:{}", &generated.model_hash.to_hex()[..16]),
-    };
-    let mut spec = CredentialSpec::new(
-        Generator {
-            name: model.id.clone(),
-            version: model.version.clone(),
-        },
-        provider.clone(),
-        generation_id.clone(),
-    );
-    spec.watermark = Some(WatermarkDeclaration {
-        scheme: key.scheme().to_string(),
-        key_id: Some(key.key_id.clone()),
-        payload,
-    });
-    let signed = sign_text_embedded(
-        &generated.text,
-        &signing_key,
-        &spec,
-        &SignOptions::default(),
-    )?;
-    let scan = wrapper::scan(&signed.text);
-    let (published, credential_hash) = match scan.wrappers.first() {
-        Some(w) => (
-            wrapper::remove_ranges(&signed.text, [&w.range]),
-            ContentHash::of_bytes(&w.manifest),
-        ),
-        None => return Err(Error::input("the signed text carries no credential", None)),
-    };
-
-    let record = GenerationRecord {
-        format: GENERATION_RECORD_V1.into(),
-        content_hash: ContentHash::of_bytes(published.as_bytes()),
-        watermark_scheme: key.scheme().to_string(),
-        key_id: key.key_id.clone(),
-        payload: payload.unwrap_or(zero_payload()),
-        model,
-        provider,
-        credential_hash: Some(credential_hash),
-        time: Timestamp::now(),
-        generation_id,
-        sketch: TextSketch::of_text(&published),
-    };
-    let entry = log::append(&mut ledger, std::slice::from_ref(&record))?
-        .pop()
-        .expect("one record appended");
-    let receipt = ledger.prove(entry.index).map_err(Error::Ledger)?.to_text();
-
     let record_file = request.out.with_extension("record.json");
     let receipt_file = request.out.with_extension("receipt");
     let write =
         |path: &Path, bytes: &[u8]| keyfile::write_file(path, bytes, Secrecy::Public, Replace::Yes);
-    let record_json = serde_json::to_vec_pretty(&record).expect("a record serialises");
+    let record_json = serde_json::to_vec_pretty(&marked.record).expect("a record serialises");
     write(&record_file, &record_json)?;
-    write(&receipt_file, receipt.as_bytes())?;
+    write(&receipt_file, marked.receipt.as_bytes())?;
     // The text last: once it exists, its record and receipt do too.
-    write(request.out, signed.text.as_bytes())?;
+    write(request.out, marked.signed.as_bytes())?;
     Ok(Marked {
         text_file: request.out.to_owned(),
         record_file,
         receipt_file,
-        text: published,
-        tokens: generated.tokens.len(),
-        record,
-        entry,
-        receipt,
+        text: marked.text,
+        tokens: marked.tokens,
+        record: marked.record,
+        entry: marked.entry,
+        receipt: marked.receipt,
     })
 }
 

@@ -73,6 +73,15 @@ pub struct Generated {
 
 /// Generates a continuation of `request.prompt`, marked with the key unless none is given.
 pub fn generate(loaded: &mut LoadedModel, request: &GenerateRequest<'_>) -> Result<Generated> {
+    generate_streaming(loaded, request, &mut |_| {})
+}
+
+/// [`generate`], calling `on_token` with each token id as soon as it is chosen.
+pub fn generate_streaming(
+    loaded: &mut LoadedModel,
+    request: &GenerateRequest<'_>,
+    on_token: &mut dyn FnMut(u32),
+) -> Result<Generated> {
     let tokenizer = loaded.tokenizer.as_ref();
     let mut prompt_tokens: Vec<u32> = tokenizer.bos().into_iter().collect();
     prompt_tokens.extend(
@@ -97,7 +106,7 @@ pub fn generate(loaded: &mut LoadedModel, request: &GenerateRequest<'_>) -> Resu
                 &prompt_tokens,
                 &params,
                 &mut Unmarked,
-                |_| {},
+                &mut *on_token,
             )?;
             (tokens, None, None, None)
         }
@@ -114,7 +123,7 @@ pub fn generate(loaded: &mut LoadedModel, request: &GenerateRequest<'_>) -> Resu
                 &prompt_tokens,
                 &params,
                 &mut marker,
-                |_| {},
+                &mut *on_token,
             )?;
             (
                 tokens,

@@ -4,6 +4,7 @@ mod attribute;
 mod corpus;
 mod credentials;
 mod log;
+mod serve;
 
 use std::{
     fmt::Write as _,
@@ -38,6 +39,16 @@ pub enum Command {
         /// The corpus to index [default: corpus/demo/texts of this checkout].
         #[arg(long)]
         corpus: Option<PathBuf>,
+    },
+    /// Serve the HTTP API and the web page (the OpenAPI document is at /openapi.json).
+    /// With no configuration, sets up and serves the demo's work folder.
+    Serve {
+        /// Address to listen on [default: the configuration's, else 127.0.0.1:8080].
+        #[arg(long)]
+        addr: Option<String>,
+        /// The demo work folder to serve when no configuration is found.
+        #[arg(long, default_value = "tracemark-demo")]
+        demo_dir: PathBuf,
     },
     /// Generate text with a model, watermarked with a key.
     Generate(GenerateArgs),
@@ -282,6 +293,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             let corpus = corpus.unwrap_or_else(tracemark::demo::default_corpus);
             demo(&out, model.as_deref(), &corpus)
         }
+        Command::Serve { addr, demo_dir } => serve::serve(addr, cli.config.as_deref(), &demo_dir),
         Command::Generate(args) => generate(args, cli.config.as_deref()),
         Command::Mark(args) => mark(args, cli.config.as_deref()),
         Command::Detect(args) => detect(args, cli.config.as_deref()),

@@ -1,0 +1,59 @@
+//! `tracemark serve`: the HTTP API and the web page.
+
+use std::path::Path;
+
+use tracemark::{Config, Error, Result, config::ConfigSource};
+use tracemark_server::{Service, service::ApiTokens};
+
+use crate::Output;
+
+/// Where the demo's API tokens are kept when `serve` sets the demo up.
+const DEMO_TOKENS: &str = "api-tokens";
+
+/// The configuration to serve: the one located, else the demo work folder's (set up on
+/// first use, with a tokens file of its own), so that one command starts a service.
+fn configuration(config: Option<&Path>, demo_dir: &Path) -> Result<(Config, String)> {
+    let (config, source) = Config::locate(config)?;
+    match source {
+        ConfigSource::Explicit(path)
+        | ConfigSource::WorkingDirectory(path)
+        | ConfigSource::KeyStore(path) => return Ok((config, path.display().to_string())),
+        ConfigSource::Defaults => {}
+    }
+    let workspace = tracemark::demo::prepare(demo_dir, None, &tracemark::demo::default_corpus())?;
+    let mut config = workspace.config;
+    if config.server.tokens_file.is_none() {
+        let tokens = workspace.out.join(DEMO_TOKENS);
+        ApiTokens::create_file(&tokens)?;
+        config.server.tokens_file = Some(tokens);
+    }
+    Ok((config, format!("the demo in {}", workspace.out.display())))
+}
+
+pub fn serve(addr: Option<String>, config: Option<&Path>, demo_dir: &Path) -> Result<Output> {
+    let (config, origin) = configuration(config, demo_dir)?;
+    let addr = addr
+        .or_else(|| config.server.addr.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let tokens = config.server.tokens_file.clone();
+    let service = Service::open(config)?;
+    tracemark_server::run(&addr, service, |bound| {
+        // The first line is what scripts wait for; the token itself is never printed.
+        println!("listening on http://{bound}");
+        println!("  page: http://{bound}/   API: http://{bound}/openapi.json");
+        println!("  configuration: {origin}");
+        match &tokens {
+            Some(path) => println!("  API tokens (for generation): {}", path.display()),
+            None => println!("  no API tokens configured: generation is closed"),
+        }
+    })
+    .map_err(|source| Error::Io {
+        action: "serve on",
+        path: addr.clone().into(),
+        source,
+    })?;
+    Ok(Output::new(
+        serde_json::json!({ "stopped": addr }),
+        "stopped".to_owned(),
+    ))
+}

@@ -1,0 +1,435 @@
+//! The checking endpoints (`/v1/detect`, `/v1/verify`, `/v1/trace`, `/v1/attribute`),
+//! the log's C2SP tiles and checkpoint, health and metrics.
+//!
+//! Results are signed with the service key (`tracemark.signed-result/v1`, or the
+//! report's own seal), so a platform can keep a detection as evidence and anyone can
+//! check it later with the service's public key.
+
+use std::{path::Path, sync::Arc};
+
+use axum::{
+    Extension, Json,
+    extract::{Path as UrlPath, State, rejection::JsonRejection},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use tracemark::{
+    attribute::{self, Request as AttributeRequest, SignedResult, WATERMARK_FPR, sign_result},
+    core::{ContentHash, Fact, Timestamp},
+    credentials::strip_wrappers,
+    policy::{Date, EvidenceReport, Jurisdiction, render_html},
+    text::{self, DetectInput, DetectReport},
+};
+
+use crate::{
+    error::{ApiError, blocking},
+    guard::Caller,
+    service::Service,
+};
+
+/// The content a checking endpoint reads: pasted text, or a file's bytes in base64.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Content {
+    pub text: Option<String>,
+    pub content_base64: Option<String>,
+    /// The file's name (kept in the report; its extension tells media types apart).
+    pub name: Option<String>,
+}
+
+impl Content {
+    fn bytes(&self) -> Result<Vec<u8>, ApiError> {
+        match (&self.text, &self.content_base64) {
+            (Some(text), None) => Ok(text.as_bytes().to_vec()),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| ApiError::bad_request(format!("content_base64 is not base64: {e}"))),
+            _ => Err(ApiError::bad_request(
+                "give exactly one of `text` and `content_base64`",
+            )),
+        }
+    }
+}
+
+/// The text a text-only endpoint reads, without any embedded credential (its invisible
+/// characters are not part of what was written).
+fn text_of(text: &str) -> Result<String, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_request("the text is empty"));
+    }
+    Ok(strip_wrappers(text))
+}
+
+/// Parses a JSON body, turning axum's rejection into the API's error.
+fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    Ok(json?.0)
+}
+
+/// The fields every signed result starts with.
+#[derive(Debug, Serialize)]
+struct Checked<T: Serialize> {
+    content_hash: ContentHash,
+    checked_at: Timestamp,
+    service: String,
+    #[serde(flatten)]
+    findings: T,
+}
+
+fn signed<T: Serialize>(
+    service: &Service,
+    content: &[u8],
+    findings: T,
+) -> Result<SignedResult<Checked<T>>, ApiError> {
+    let checked = Checked {
+        content_hash: ContentHash::of_bytes(content),
+        checked_at: Timestamp::now(),
+        service: format!("tracemark {}", tracemark::VERSION),
+        findings,
+    };
+    Ok(sign_result(checked, service.signer.as_ref())?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectBody {
+    text: String,
+    /// The false-positive rate of the whole test (all keys together).
+    fpr: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextBody {
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Detections {
+    detected: bool,
+    false_positive_rate: f64,
+    detections: Vec<DetectReport>,
+}
+
+/// `POST /v1/detect`: the text tested against every detection key of the service.
+pub async fn detect(
+    State(service): State<Arc<Service>>,
+    json: Result<Json<DetectBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(json)?;
+    let fpr = request.fpr.unwrap_or(WATERMARK_FPR);
+    if !(fpr > 0.0 && fpr < 1.0) {
+        return Err(ApiError::bad_request("fpr must be between 0 and 1"));
+    }
+    let text = text_of(&request.text)?;
+    if service.detectors.is_empty() {
+        return Err(ApiError::unavailable("this service has no watermark key to detect with"));
+    }
+    let Some(tokenizer) = service.tokenizer.as_deref() else {
+        return Err(ApiError::unavailable("this service has no tokenizer to detect with"));
+    };
+    // Each key is a separate test: split the rate so the whole search keeps it.
+    let per_key = fpr / service.detectors.len() as f64;
+    let detections = service
+        .detectors
+        .iter()
+        .map(|d| text::detect(&d.key, DetectInput::Text(&text, tokenizer), d.vocab_size, per_key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let findings = Detections {
+        detected: detections.iter().any(|d| d.detected),
+        false_positive_rate: fpr,
+        detections,
+    };
+    Ok(Json(signed(&service, text.as_bytes(), findings)?).into_response())
+}
+
+#[derive(Debug, Serialize)]
+struct CredentialCheck {
+    credential: Fact,
+}
+
+/// `POST /v1/verify`: the content's C2PA credential, checked against the trust anchors.
+pub async fn verify(
+    State(service): State<Arc<Service>>,
+    json: Result<Json<Content>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let content = body(json)?;
+    let bytes = content.bytes()?;
+    let name = content.name.clone();
+    blocking(move || {
+        let upload = Upload::new(&bytes, name.as_deref())?;
+        let credential = attribute::verify_credential(&service.config, &bytes, upload.path());
+        Ok(Json(signed(&service, &bytes, CredentialCheck { credential })?).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+struct Sources {
+    facts: Vec<Fact>,
+}
+
+/// `POST /v1/trace`: the spans of the text found in the indexed corpus, with each
+/// source's owner, licence and opt-out.
+pub async fn trace(
+    State(service): State<Arc<Service>>,
+    json: Result<Json<TextBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let text = text_of(&body(json)?.text)?;
+    blocking(move || {
+        let facts = attribute::trace(&service.config, &text);
+        Ok(Json(signed(&service, text.as_bytes(), Sources { facts })?).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeBody {
+    text: Option<String>,
+    content_base64: Option<String>,
+    name: Option<String>,
+    /// Default: the configured jurisdictions.
+    jurisdictions: Option<Vec<Jurisdiction>>,
+    /// The date the law is applied as of. Default: today.
+    as_of: Option<Date>,
+    /// What the caller states about AI origin.
+    ai_generated: Option<bool>,
+    /// Log the report (callers with a token; default yes for them).
+    log: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+struct Attribution {
+    report: EvidenceReport,
+    html: String,
+}
+
+/// `POST /v1/attribute`: every capability on the content, the rules applied, and the
+/// sealed evidence report (JSON and HTML). A caller with a token has it logged.
+pub async fn attribute(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    json: Result<Json<AttributeBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(json)?;
+    let content = Content {
+        text: request.text,
+        content_base64: request.content_base64,
+        name: request.name,
+    };
+    let bytes = content.bytes()?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("the content is empty"));
+    }
+    if request.log == Some(true) && !caller.has_token() {
+        return Err(ApiError::unauthorized("logging a report needs an API token"));
+    }
+    let log = request.log.unwrap_or(true) && caller.has_token();
+    blocking(move || {
+        let upload = Upload::new(&bytes, content.name.as_deref())?;
+        let as_of = request.as_of.unwrap_or_else(Date::today);
+        let jurisdictions = request
+            .jurisdictions
+            .unwrap_or_else(|| service.config.policy.jurisdictions.clone());
+        let attribute_request = AttributeRequest {
+            content: &bytes,
+            path: upload.path(),
+            name: content.name.clone(),
+            as_of,
+            jurisdictions,
+            ai_generated: request.ai_generated,
+            command: format!("POST /v1/attribute (as of {as_of})"),
+        };
+        let mut report = attribute::attribute(&service.config, &attribute_request)?;
+        attribute::seal_with(&mut report, service.signer.as_ref());
+        if log {
+            let Some(ledger) = &service.log else {
+                return Err(ApiError::unavailable("this service has no log to record reports in"));
+            };
+            let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
+            attribute::record_report(&mut report, &mut ledger)?;
+        }
+        let html = render_html(&report);
+        Ok(Json(Attribution { report, html }).into_response())
+    })
+    .await
+}
+
+/// An uploaded file that is not text, written to a private temporary folder under its
+/// own (sanitised) name, where the media verifier can read it. Text needs no file.
+struct Upload {
+    _dir: Option<tempfile::TempDir>,
+    path: Option<std::path::PathBuf>,
+}
+
+impl Upload {
+    fn new(bytes: &[u8], name: Option<&str>) -> Result<Self, ApiError> {
+        if std::str::from_utf8(bytes).is_ok() {
+            return Ok(Self {
+                _dir: None,
+                path: None,
+            });
+        }
+        let name = sanitize_name(name.unwrap_or("upload.bin"));
+        let dir = tempfile::tempdir().map_err(|e| ApiError::internal("an upload folder", &e))?;
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).map_err(|e| ApiError::internal("writing an upload", &e))?;
+        Ok(Self {
+            _dir: Some(dir),
+            path: Some(path),
+        })
+    }
+
+    fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// A file name that cannot leave its folder: its last component, in safe characters.
+fn sanitize_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    match clean.trim_start_matches('.') {
+        "" => "upload.bin".into(),
+        rest => rest.to_owned(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    model: Option<String>,
+    detection_keys: usize,
+    log: bool,
+    signed_results: bool,
+}
+
+/// `GET /health`.
+pub async fn health(State(service): State<Arc<Service>>) -> Json<impl Serialize> {
+    Json(Health {
+        status: "ok",
+        version: tracemark::VERSION,
+        model: service.model_name.clone(),
+        detection_keys: service.detectors.len(),
+        log: service.log.is_some(),
+        signed_results: service.signer.is_some(),
+    })
+}
+
+/// `GET /metrics` (Prometheus text format).
+pub async fn metrics(State(service): State<Arc<Service>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        service.metrics.render(),
+    )
+}
+
+/// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint),
+/// signing a new one when the log has grown.
+pub async fn checkpoint(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+    blocking(move || {
+        let ledger = service
+            .log
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("this service has no log"))?;
+        let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let checkpoint = ledger
+            .checkpoint()
+            .map_err(|e| ApiError::internal("signing a checkpoint", &e))?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            checkpoint.to_text(),
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// `GET /log/tile/...`: a C2SP tlog-tiles tile of the latest checkpoint's tree. Full
+/// tiles never change, so they may be cached for good; partial ones grow.
+pub async fn tile(
+    State(service): State<Arc<Service>>,
+    UrlPath(path): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let ledger = service
+            .log
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("this service has no log"))?;
+        let ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let resource = format!("tile/{path}");
+        let bytes = ledger
+            .tile(&resource)
+            .map_err(|e| ApiError::not_found(format!("{resource}: {e}")))?;
+        let cache = if path.contains(".p/") {
+            "no-cache"
+        } else {
+            "public, max-age=31536000, immutable"
+        };
+        let mut response = bytes.into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        Ok(response)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_stay_in_their_folder() {
+        assert_eq!(sanitize_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_name("C:\\x\\photo one.jpg"), "photo_one.jpg");
+        assert_eq!(sanitize_name(".."), "upload.bin");
+        assert_eq!(sanitize_name(""), "upload.bin");
+        assert_eq!(sanitize_name(".hidden.png"), "hidden.png");
+        assert_eq!(sanitize_name(&"a".repeat(500)).len(), 100);
+    }
+
+    #[test]
+    fn content_is_text_or_base64_never_both() {
+        let both = Content {
+            text: Some("x".into()),
+            content_base64: Some("eA==".into()),
+            name: None,
+        };
+        assert!(both.bytes().is_err());
+        let b64 = Content {
+            text: None,
+            content_base64: Some("not base64!".into()),
+            name: None,
+        };
+        assert!(b64.bytes().is_err());
+        let ok = Content {
+            text: None,
+            content_base64: Some("aGVsbG8=".into()),
+            name: None,
+        };
+        assert_eq!(ok.bytes().unwrap(), b"hello");
+    }
+}

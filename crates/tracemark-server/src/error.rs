@@ -1,0 +1,110 @@
+//! Errors as the API returns them: a status and `{"error": {"code", "message", "hint"}}`.
+//!
+//! A request's own mistakes are explained; the server's failures are not (their details
+//! go to the server's log, which never holds secrets), so a response reveals nothing of
+//! the machine behind it.
+
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use tracemark::core::{Diagnose, Fault};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A failure of the server itself: logged here, named only vaguely in the response.
+    pub fn internal(context: &str, detail: &dyn std::fmt::Display) -> Self {
+        eprintln!("tracemark serve: {context}: {detail}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{context} failed on the server (the details are in its log)"),
+        )
+    }
+}
+
+impl From<tracemark::Error> for ApiError {
+    fn from(e: tracemark::Error) -> Self {
+        match e.fault() {
+            Fault::Usage | Fault::Input => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "unprocessable",
+                message: e.to_string(),
+                hint: e.hint(),
+            },
+            Fault::Internal => Self::internal("the request", &e),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "invalid_request"
+        };
+        Self::new(status, code, e.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a ApiError,
+        }
+        (self.status, Json(Body { error: &self })).into_response()
+    }
+}
+
+/// Runs blocking work (models, SQLite, PostgreSQL's client) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal("a worker", &e))?
+}

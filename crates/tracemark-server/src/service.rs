@@ -1,0 +1,230 @@
+//! What a running server holds: the configuration, the detection keys and tokenizer
+//! (loaded once; they never leave the server), the generator, the service key that signs
+//! results, the API tokens and the log.
+
+use std::{
+    collections::HashSet,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use sha2::{Digest, Sha256};
+use tracemark::{
+    Config, Error, Result,
+    core::keyfile::{self, Replace, Secrecy},
+    attribute::service_signer,
+    ledger::note::NoteSigner,
+    lm::{LoadedModel, Tokenizer},
+    log::{AnyLedger, LogSite},
+    mark::Marker,
+    model::ModelSource,
+    text,
+    watermark::WatermarkKey,
+};
+
+use crate::guard::{Metrics, RateLimiter};
+
+/// Limits a deployment sets in `[server]`; each has a default fit for one machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub token_rate: f64,
+    pub anonymous_rate: f64,
+    /// The most tokens one completion may ask for.
+    pub max_completion_tokens: usize,
+}
+
+impl Limits {
+    fn of(config: &Config) -> Self {
+        let s = &config.server;
+        Self {
+            // A 4 MiB file, base64-encoded in JSON, with room to spare.
+            max_body_bytes: s.max_body_bytes.unwrap_or(6 << 20),
+            request_timeout: Duration::from_secs(s.request_timeout_secs.unwrap_or(30)),
+            token_rate: s.token_rate.unwrap_or(20.0),
+            anonymous_rate: s.anonymous_rate.unwrap_or(10.0),
+            max_completion_tokens: 1024,
+        }
+    }
+}
+
+/// A watermark key the service detects with, and the vocabulary it assumes.
+#[derive(Debug)]
+pub struct Detector {
+    pub key: WatermarkKey,
+    pub vocab_size: usize,
+}
+
+/// The model and the marking station, used by one generation at a time.
+#[derive(Debug)]
+pub struct Generator {
+    pub loaded: LoadedModel,
+    pub marker: Marker,
+}
+
+/// The SHA-256 of the API tokens: a token is checked by its hash, so the server never
+/// needs to keep (or could leak) the tokens themselves.
+#[derive(Debug, Default)]
+pub struct ApiTokens(HashSet<[u8; 32]>);
+
+impl ApiTokens {
+    /// Reads a tokens file: one token a line, blank lines and `#` comments ignored.
+    pub fn read(path: &Path) -> Result<Self> {
+        // Read as a secret: refused when other users can read it.
+        let bytes = keyfile::read_file(path, Secrecy::Secret)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::input(format!("{} is not UTF-8 text", path.display()), None))?;
+        let tokens = Self::parse(&text);
+        if tokens.0.is_empty() {
+            return Err(Error::input(
+                format!("{} holds no API token", path.display()),
+                Some("write one token a line (at least 16 characters)".into()),
+            ));
+        }
+        Ok(tokens)
+    }
+
+    /// Writes a fresh random token (256 bits, hex) to `path` (mode 0600), for a
+    /// deployment's first start; an existing file is kept.
+    pub fn create_file(path: &Path) -> Result<()> {
+        if path.exists() {
+            return Ok(());
+        }
+        let mut bytes = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        let text = format!(
+            "# API tokens of this service, one a line: `Authorization: Bearer <token>`.\n{}\n",
+            hex::encode(bytes)
+        );
+        keyfile::write_file(path, text.as_bytes(), Secrecy::Secret, Replace::No)?;
+        Ok(())
+    }
+
+    fn parse(text: &str) -> Self {
+        Self(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|t| Sha256::digest(t.as_bytes()).into())
+                .collect(),
+        )
+    }
+
+    /// The token's public name (the first 8 hex digits of its hash) when it is valid.
+    pub fn check(&self, token: &str) -> Option<String> {
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.0.contains(&hash).then(|| hex::encode(&hash[..4]))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Everything a request may use. Shared by every request; the parts that change are
+/// behind mutexes and used on blocking threads.
+pub struct Service {
+    pub config: Config,
+    pub detectors: Vec<Detector>,
+    /// The tokenizer the watermark keys were made for (the model's).
+    pub tokenizer: Option<Box<dyn Tokenizer + Send + Sync>>,
+    pub generator: Option<Mutex<Generator>>,
+    /// The model's name as `/v1/models` lists it.
+    pub model_name: Option<String>,
+    /// The provider named in the credentials and records of its generations.
+    pub provider: Option<String>,
+    pub signer: Option<NoteSigner>,
+    pub tokens: ApiTokens,
+    /// The log, for its tiles and checkpoint and for logging reports.
+    pub log: Option<Mutex<AnyLedger>>,
+    pub limits: Limits,
+    pub metrics: Metrics,
+    pub rates: RateLimiter,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("detectors", &self.detectors.len())
+            .field("model", &self.model_name)
+            .field("log", &self.log.is_some())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// Loads everything the configuration names. What is not configured is simply not
+    /// offered (a service without a model does not generate); what is configured but
+    /// broken is an error now, not at the first request.
+    pub fn open(config: Config) -> Result<Arc<Self>> {
+        let limits = Limits::of(&config);
+        let tokens = match &config.server.tokens_file {
+            Some(path) => ApiTokens::read(path)?,
+            None => ApiTokens::default(),
+        };
+        let signer = config
+            .keys
+            .service
+            .as_deref()
+            .map(service_signer)
+            .transpose()?;
+        let source = ModelSource::choose(None, &config).ok();
+        let tokenizer = source.as_ref().map(ModelSource::tokenizer).transpose()?;
+        let mut detectors = Vec::new();
+        for path in &config.keys.watermark {
+            let key = text::load_key(path, tokenizer.as_deref().map(|t| t as &dyn Tokenizer))?;
+            let vocab_size =
+                text::vocab_size(&key, tokenizer.as_deref().map(|t| t as &dyn Tokenizer))?;
+            detectors.push(Detector { key, vocab_size });
+        }
+        let log = match config.keys.log {
+            Some(_) => Some(Mutex::new(LogSite::configured(&config)?.open()?)),
+            None => None,
+        };
+        let (generator, model_name, provider) = match (&source, config.keys.signing.is_some()) {
+            (Some(source), true) if !config.keys.watermark.is_empty() => {
+                let loaded = source.load()?;
+                let marker = Marker::open(&config, &loaded)?;
+                let name = loaded.name.clone();
+                let provider = marker.provider().to_owned();
+                let generator = Mutex::new(Generator { loaded, marker });
+                (Some(generator), Some(name), Some(provider))
+            }
+            _ => (None, None, None),
+        };
+        Ok(Arc::new(Self {
+            rates: RateLimiter::new(limits.token_rate, limits.anonymous_rate),
+            metrics: Metrics::default(),
+            config,
+            detectors,
+            tokenizer,
+            generator,
+            model_name,
+            provider,
+            signer,
+            tokens,
+            log,
+            limits,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_checked_by_hash_and_named_without_revealing_them() {
+        let tokens = ApiTokens::parse("# deploy tokens\n\n  first-token-abcdefgh  \nsecond\n");
+        let name = tokens.check("first-token-abcdefgh").unwrap();
+        assert_eq!(name.len(), 8);
+        assert!(!"first-token-abcdefgh".contains(&name));
+        assert!(tokens.check("second").is_some());
+        assert!(tokens.check("# deploy tokens").is_none());
+        assert!(tokens.check("first-token-abcdefg").is_none());
+        assert!(tokens.check("").is_none());
+    }
+}
