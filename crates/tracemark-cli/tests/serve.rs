@@ -27,10 +27,11 @@ fn serve(dir: &Path) -> (Child, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading, as a terminal would, so the server never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let base = first
         .trim()
         .strip_prefix("listening on ")
@@ -122,7 +123,9 @@ fn serve_starts_with_one_command_and_a_kill_loses_no_acknowledged_generation() {
             0,
         );
         assert_eq!(
-            found.to_string().contains(made["tracemark"]["generation_id"].as_str().unwrap()),
+            found
+                .to_string()
+                .contains(made["tracemark"]["generation_id"].as_str().unwrap()),
             true,
             "{found}"
         );

@@ -124,17 +124,28 @@ pub async fn detect(
     }
     let text = text_of(&request.text)?;
     if service.detectors.is_empty() {
-        return Err(ApiError::unavailable("this service has no watermark key to detect with"));
+        return Err(ApiError::unavailable(
+            "this service has no watermark key to detect with",
+        ));
     }
     let Some(tokenizer) = service.tokenizer.as_deref() else {
-        return Err(ApiError::unavailable("this service has no tokenizer to detect with"));
+        return Err(ApiError::unavailable(
+            "this service has no tokenizer to detect with",
+        ));
     };
     // Each key is a separate test: split the rate so the whole search keeps it.
     let per_key = fpr / service.detectors.len() as f64;
     let detections = service
         .detectors
         .iter()
-        .map(|d| text::detect(&d.key, DetectInput::Text(&text, tokenizer), d.vocab_size, per_key))
+        .map(|d| {
+            text::detect(
+                &d.key,
+                DetectInput::Text(&text, tokenizer),
+                d.vocab_size,
+                per_key,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let findings = Detections {
         detected: detections.iter().any(|d| d.detected),
@@ -224,7 +235,9 @@ pub async fn attribute(
         return Err(ApiError::bad_request("the content is empty"));
     }
     if request.log == Some(true) && !caller.has_token() {
-        return Err(ApiError::unauthorized("logging a report needs an API token"));
+        return Err(ApiError::unauthorized(
+            "logging a report needs an API token",
+        ));
     }
     let log = request.log.unwrap_or(true) && caller.has_token();
     blocking(move || {
@@ -246,7 +259,9 @@ pub async fn attribute(
         attribute::seal_with(&mut report, service.signer.as_ref());
         if log {
             let Some(ledger) = &service.log else {
-                return Err(ApiError::unavailable("this service has no log to record reports in"));
+                return Err(ApiError::unavailable(
+                    "this service has no log to record reports in",
+                ));
             };
             let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
             attribute::record_report(&mut report, &mut ledger)?;

@@ -105,7 +105,9 @@ pub struct Metrics {
 impl Metrics {
     fn count(&self, route: &str, status: StatusCode) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        *counts.entry((route.to_owned(), status.as_u16())).or_default() += 1;
+        *counts
+            .entry((route.to_owned(), status.as_u16()))
+            .or_default() += 1;
     }
 
     /// The Prometheus text exposition of the counters.
@@ -152,9 +154,15 @@ fn needs_token(route: &str) -> bool {
 
 /// The bearer token of a request, if it sends one.
 fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// The middleware in front of every route: identifies the caller, refuses what it may
@@ -238,7 +246,11 @@ mod tests {
         }
         let wait = limiter.admit(&anon, t0).unwrap_err();
         assert!((wait - 0.5).abs() < 1e-9, "{wait}");
-        assert!(limiter.admit(&anon, t0 + Duration::from_millis(500)).is_ok());
+        assert!(
+            limiter
+                .admit(&anon, t0 + Duration::from_millis(500))
+                .is_ok()
+        );
         // Another caller has its own bucket, and tokens have their own rate.
         let token = Caller::Token("abcd1234".into());
         for _ in 0..20 {

@@ -107,13 +107,21 @@ fn job(service: &Service, kind: Kind, prompt: String, c: Common) -> Result<Job, 
         ));
     };
     if &c.model != model {
-        return Err(ApiError::not_found(format!("no model `{}` here", c.model))
-            .with_hint(format!("this service generates with `{model}` (GET /v1/models)")));
+        return Err(
+            ApiError::not_found(format!("no model `{}` here", c.model)).with_hint(format!(
+                "this service generates with `{model}` (GET /v1/models)"
+            )),
+        );
     }
     let unsupported = [
         ("n", c.n.is_some_and(|n| n != 1)),
         ("stop", c.stop.as_ref().is_some_and(|v| !v.is_null())),
-        ("logprobs", c.logprobs.as_ref().is_some_and(|v| v != &json!(false) && !v.is_null())),
+        (
+            "logprobs",
+            c.logprobs
+                .as_ref()
+                .is_some_and(|v| v != &json!(false) && !v.is_null()),
+        ),
         ("echo", c.echo == Some(true)),
         ("best_of", c.best_of.is_some_and(|n| n != 1)),
         ("tools", c.tools.is_some()),
@@ -123,11 +131,14 @@ fn job(service: &Service, kind: Kind, prompt: String, c: Common) -> Result<Job, 
             "`{name}` is not supported by this service"
         )));
     }
-    let max_tokens = c.max_completion_tokens.or(c.max_tokens).unwrap_or(match kind {
-        // OpenAI's default for completions.
-        Kind::Completion => 16,
-        Kind::Chat => 256,
-    });
+    let max_tokens = c
+        .max_completion_tokens
+        .or(c.max_tokens)
+        .unwrap_or(match kind {
+            // OpenAI's default for completions.
+            Kind::Completion => 16,
+            Kind::Chat => 256,
+        });
     if max_tokens == 0 || max_tokens > service.limits.max_completion_tokens {
         return Err(ApiError::bad_request(format!(
             "max_tokens must be between 1 and {}",
@@ -186,7 +197,10 @@ pub async fn chat_completions(
     }
     let mut parts = Vec::new();
     for m in &body.messages {
-        if !matches!(m.role.as_str(), "system" | "developer" | "user" | "assistant") {
+        if !matches!(
+            m.role.as_str(),
+            "system" | "developer" | "user" | "assistant"
+        ) {
             return Err(ApiError::bad_request(format!("unknown role `{}`", m.role)));
         }
         parts.push(message_text(&m.content)?);
@@ -201,10 +215,14 @@ fn message_text(content: &Value) -> Result<String, ApiError> {
         Value::String(s) => Ok(s.clone()),
         Value::Array(parts) => parts
             .iter()
-            .map(|p| match (p.get("type").and_then(Value::as_str), p.get("text")) {
-                (Some("text"), Some(Value::String(t))) => Ok(t.clone()),
-                _ => Err(ApiError::bad_request("only text content parts are supported")),
-            })
+            .map(
+                |p| match (p.get("type").and_then(Value::as_str), p.get("text")) {
+                    (Some("text"), Some(Value::String(t))) => Ok(t.clone()),
+                    _ => Err(ApiError::bad_request(
+                        "only text content parts are supported",
+                    )),
+                },
+            )
             .collect::<Result<Vec<_>, _>>()
             .map(|t| t.join("")),
         _ => Err(ApiError::bad_request("a message's content must be text")),
@@ -292,7 +310,14 @@ fn full_response(job: &Job, model: &str, m: &MarkedText) -> Value {
 }
 
 /// One chunk of a stream, carrying `delta` text.
-fn chunk(kind: Kind, id: &str, created: i64, model: &str, delta: &str, finish: Option<&str>) -> Value {
+fn chunk(
+    kind: Kind,
+    id: &str,
+    created: i64,
+    model: &str,
+    delta: &str,
+    finish: Option<&str>,
+) -> Value {
     match kind {
         Kind::Completion => json!({
             "id": id, "object": "text_completion", "created": created, "model": model,
@@ -328,7 +353,9 @@ impl<'a> Deltas<'a> {
     fn push(&mut self, token: u32) -> Option<String> {
         self.tokens.push(token);
         let text = self.tokenizer.decode(&self.tokens).ok()?;
-        if text.len() <= self.sent || text.ends_with('\u{FFFD}') || !text.is_char_boundary(self.sent)
+        if text.len() <= self.sent
+            || text.ends_with('\u{FFFD}')
+            || !text.is_char_boundary(self.sent)
         {
             return None;
         }
@@ -362,7 +389,9 @@ async fn run(service: Arc<Service>, job: Job) -> Result<Response, ApiError> {
         .map(|v| Event::default().data(v.to_string()))
         .chain(tokio_stream::once(Event::default().data("[DONE]")))
         .map(Ok::<_, Infallible>);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 fn generate(
@@ -390,7 +419,9 @@ fn stream(service: &Service, job: &Job, model: &str, tx: &mpsc::Sender<Value>) {
     let created = tracemark::core::Timestamp::now().unix_seconds();
     let id = response_id(job.kind);
     let Some(tokenizer) = service.tokenizer.as_deref() else {
-        let _ = tx.blocking_send(json!({ "error": { "code": "not_configured", "message": "no tokenizer" } }));
+        let _ = tx.blocking_send(
+            json!({ "error": { "code": "not_configured", "message": "no tokenizer" } }),
+        );
         return;
     };
     let mut deltas = Deltas::new(tokenizer);

@@ -45,8 +45,7 @@ pub fn document() -> Value {
         },
     });
     let mut attribute = content.clone();
-    attribute["properties"]["jurisdictions"] =
-        json!({ "type": "array", "items": { "type": "string", "examples": ["EU", "CN", "US-CA"] } });
+    attribute["properties"]["jurisdictions"] = json!({ "type": "array", "items": { "type": "string", "examples": ["EU", "CN", "US-CA"] } });
     attribute["properties"]["as_of"] = json!({ "type": "string", "format": "date" });
     attribute["properties"]["ai_generated"] = json!({ "type": "boolean" });
     attribute["properties"]["log"] = json!({

@@ -12,8 +12,8 @@ use std::{
 use sha2::{Digest, Sha256};
 use tracemark::{
     Config, Error, Result,
-    core::keyfile::{self, Replace, Secrecy},
     attribute::service_signer,
+    core::keyfile::{self, Replace, Secrecy},
     ledger::note::NoteSigner,
     lm::{LoadedModel, Tokenizer},
     log::{AnyLedger, LogSite},

@@ -47,7 +47,10 @@ fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     .unwrap();
     assert_eq!(proved.index, provenance["log_index"].as_u64().unwrap());
     let record = proved.record.unwrap();
-    assert_eq!(record.generation_id, provenance["generation_id"].as_str().unwrap());
+    assert_eq!(
+        record.generation_id,
+        provenance["generation_id"].as_str().unwrap()
+    );
     assert_eq!(
         record.content_hash,
         tracemark::core::ContentHash::of_bytes(strip_wrappers(text).as_bytes())
@@ -61,8 +64,7 @@ fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     let result = &detected["result"];
     assert_eq!(result["detected"], true, "{result}");
     assert_eq!(
-        result["detections"][0]["payload"],
-        provenance["payload"],
+        result["detections"][0]["payload"], provenance["payload"],
         "{result}"
     );
     // A result altered after signing no longer verifies.
@@ -124,8 +126,7 @@ fn an_anonymous_report_is_signed_but_not_logged() {
 #[test]
 fn trace_finds_a_copied_passage_with_its_owner_and_opt_out() {
     let document = "marrow-lane-press/dear-mr-aske.txt";
-    let source =
-        std::fs::read_to_string(tracemark::demo::default_corpus().join(document)).unwrap();
+    let source = std::fs::read_to_string(tracemark::demo::default_corpus().join(document)).unwrap();
     let passage: String = source.chars().skip(200).take(600).collect();
     let (status, traced) = post(
         &format!("{}/v1/trace", base()),
@@ -135,8 +136,9 @@ fn trace_finds_a_copied_passage_with_its_owner_and_opt_out() {
     assert_eq!(status, 200, "{traced}");
     let facts = traced["result"]["facts"].as_array().unwrap();
     assert!(
-        facts.iter().any(|f| f["kind"] == "source_span"
-            && f["documents"].to_string().contains(document)),
+        facts
+            .iter()
+            .any(|f| f["kind"] == "source_span" && f["documents"].to_string().contains(document)),
         "{traced}"
     );
     // The publisher reserved its works against generative training.
@@ -184,7 +186,11 @@ fn streamed_chat_chunks_add_up_to_the_signed_text() {
     assert!(chunks.len() > 3, "{stream}");
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     let id = &chunks[0]["id"];
-    assert!(chunks.iter().all(|c| &c["id"] == id && c["object"] == "chat.completion.chunk"));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| &c["id"] == id && c["object"] == "chat.completion.chunk")
+    );
     let text: String = chunks
         .iter()
         .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
@@ -195,7 +201,10 @@ fn streamed_chat_chunks_add_up_to_the_signed_text() {
     // The credential's hard binding covers the whole text: it verifies only if the
     // chunks add up to exactly what was signed.
     let (_, verified) = post(&format!("{base}/v1/verify"), None, &json!({ "text": text }));
-    assert_eq!(verified["result"]["credential"]["state"], "trusted", "{verified}");
+    assert_eq!(
+        verified["result"]["credential"]["state"], "trusted",
+        "{verified}"
+    );
 }
 
 #[test]
@@ -303,7 +312,11 @@ fn rate_limits_refuse_with_retry_after_per_caller() {
     assert_eq!(post(&url, None, &body).0, 200);
     let response = common::agent().post(&url).send_json(&body).unwrap();
     assert_eq!(response.status().as_u16(), 429);
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&retry), "{retry}");
     // A token holder has a bucket of its own.
     assert_eq!(post(&url, Some(TOKEN), &body).0, 200);
@@ -325,7 +338,8 @@ fn a_slow_request_is_cut_off_without_holding_up_others() {
     let started = Instant::now();
     assert_eq!(get(&format!("{base}/health")).0, 200);
     assert!(started.elapsed() < Duration::from_secs(2));
-    slow.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut answer = String::new();
     let _ = slow.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -359,7 +373,12 @@ fn the_log_serves_its_checkpoint_and_tiles() {
     assert_eq!(response.status().as_u16(), 200);
     let bytes = response.body_mut().read_to_vec().unwrap();
     assert_eq!(bytes.len() as u64, 32 * width);
-    for bad in ["tile/0/999", "tile/x/000", "tile/0/000.p/0", "tile/../../etc/passwd"] {
+    for bad in [
+        "tile/0/999",
+        "tile/x/000",
+        "tile/0/000.p/0",
+        "tile/../../etc/passwd",
+    ] {
         assert_eq!(get(&format!("{base}/log/{bad}")).0, 404, "{bad}");
     }
 }
@@ -371,11 +390,18 @@ fn the_openapi_document_and_the_page_are_served() {
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/v1/detect", "/v1/attribute", "/v1/chat/completions", "/log/checkpoint"] {
+    for path in [
+        "/v1/detect",
+        "/v1/attribute",
+        "/v1/chat/completions",
+        "/log/checkpoint",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
     let response = common::agent().get(&format!("{base}/")).call().unwrap();
-    let csp = response.headers()["content-security-policy"].to_str().unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
     assert!(csp.contains("default-src 'self'"));
     let (_, js) = get(&format!("{base}/app.js"));
     assert!(js.contains("v1/attribute"));

@@ -11,7 +11,11 @@ use serde_json::{Value, json};
 
 fn run_python(python: &Path, script: &str, args: &[&str]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
-    let out = Command::new(python).arg(&script).args(args).output().unwrap();
+    let out = Command::new(python)
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -23,7 +27,11 @@ fn run_python(python: &Path, script: &str, args: &[&str]) -> String {
 }
 
 fn credential_state(text: &str) -> Value {
-    let (_, verified) = post(&format!("{}/v1/verify", base()), None, &json!({ "text": text }));
+    let (_, verified) = post(
+        &format!("{}/v1/verify", base()),
+        None,
+        &json!({ "text": text }),
+    );
     verified["result"]["credential"]["state"].clone()
 }
 
@@ -32,17 +40,16 @@ fn openai_python_client_generates_marked_text() {
     let Some(python) = common::web_python() else {
         return;
     };
-    let out = run_python(
-        &python,
-        "tests/clients/openai_client.py",
-        &[base(), TOKEN],
-    );
+    let out = run_python(&python, "tests/clients/openai_client.py", &[base(), TOKEN]);
     let result: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(result["model"], common::model(base()));
     assert_eq!(result["chat_role"], "assistant");
     assert_eq!(result["auth_error"], 401);
     assert!(result["completion_tokens"].as_u64().unwrap() > 0);
-    assert!(result["completion_tracemark"]["receipt"].is_string(), "{result}");
+    assert!(
+        result["completion_tracemark"]["receipt"].is_string(),
+        "{result}"
+    );
     assert!(result["stream_tracemark"]["log_index"].is_u64(), "{result}");
     // Each text, as the client library handed it over, carries a valid credential.
     for field in ["completion", "chat", "streamed"] {

@@ -43,11 +43,15 @@ fn two_servers_append_to_one_postgres_log() {
         .iter()
         .map(|m| m["tracemark"]["log_index"].as_u64().unwrap())
         .collect();
-    assert_eq!(indexes.len(), 8, "two generations share an index: {indexes:?}");
+    assert_eq!(
+        indexes.len(),
+        8,
+        "two generations share an index: {indexes:?}"
+    );
 
     // Each server's checkpoint covers every generation, whichever server made it.
-    let log_key = std::fs::read_to_string(common::workspace().join("home/keys/log/demo/key.pub"))
-        .unwrap();
+    let log_key =
+        std::fs::read_to_string(common::workspace().join("home/keys/log/demo/key.pub")).unwrap();
     let policy = trust_policy(&log_key, &[], 0).unwrap();
     for base in &servers {
         let (status, note) = get(&format!("{base}/log/checkpoint"));

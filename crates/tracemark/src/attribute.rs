@@ -601,7 +601,10 @@ pub struct SignedResult<T> {
 }
 
 /// Signs `result` with the service key, when there is one.
-pub fn sign_result<T: Serialize>(result: T, signer: Option<&NoteSigner>) -> Result<SignedResult<T>> {
+pub fn sign_result<T: Serialize>(
+    result: T,
+    signer: Option<&NoteSigner>,
+) -> Result<SignedResult<T>> {
     let bytes = tracemark_core::jcs::to_canonical_bytes(&result)
         .map_err(|e| Error::input(format!("the result has no canonical form: {e}"), None))?;
     let result_hash = ContentHash::of_bytes(&bytes).to_string();

@@ -1,6 +1,6 @@
 //! `tracemark serve`: the HTTP API and the web page.
 
-use std::path::Path;
+use std::{io::Write as _, path::Path};
 
 use tracemark::{Config, Error, Result, config::ConfigSource};
 use tracemark_server::{Service, service::ApiTokens};
@@ -38,14 +38,22 @@ pub fn serve(addr: Option<String>, config: Option<&Path>, demo_dir: &Path) -> Re
     let tokens = config.server.tokens_file.clone();
     let service = Service::open(config)?;
     tracemark_server::run(&addr, service, |bound| {
-        // The first line is what scripts wait for; the token itself is never printed.
-        println!("listening on http://{bound}");
-        println!("  page: http://{bound}/   API: http://{bound}/openapi.json");
-        println!("  configuration: {origin}");
-        match &tokens {
-            Some(path) => println!("  API tokens (for generation): {}", path.display()),
-            None => println!("  no API tokens configured: generation is closed"),
+        // The first line is what scripts wait for; the token itself is never printed. A
+        // closed stdout (a script that read that line and left) must not stop the server.
+        let mut lines = vec![
+            format!("listening on http://{bound}"),
+            format!("  page: http://{bound}/   API: http://{bound}/openapi.json"),
+            format!("  configuration: {origin}"),
+        ];
+        lines.push(match &tokens {
+            Some(path) => format!("  API tokens (for generation): {}", path.display()),
+            None => "  no API tokens configured: generation is closed".into(),
+        });
+        let mut out = std::io::stdout().lock();
+        for line in lines {
+            let _ = writeln!(out, "{line}");
         }
+        let _ = out.flush();
     })
     .map_err(|source| Error::Io {
         action: "serve on",

@@ -24,12 +24,9 @@ pub fn workspace() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
-        let ws = tracemark::demo::prepare(
-            &dir.join("demo"),
-            None,
-            &tracemark::demo::default_corpus(),
-        )
-        .unwrap();
+        let ws =
+            tracemark::demo::prepare(&dir.join("demo"), None, &tracemark::demo::default_corpus())
+                .unwrap();
         keyfile::write_file(
             &ws.out.join("tokens"),
             format!("# test\n{TOKEN}\n").as_bytes(),
