@@ -179,3 +179,183 @@ fn detection_input_problems_are_clear_errors() {
         .assert()
         .failure();
 }
+
+/// The reference vectors' generation case: its transformers configuration and the token
+/// ids that transformers 5.24 generated with it (marked and unmarked).
+fn synthid_reference() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracemark-watermark/tests/data/synthid-reference-vectors.json");
+    let doc: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "generate")
+        .unwrap()
+        .clone()
+}
+
+fn write_ids(path: &Path, tokens: &Value) {
+    let ids: Vec<String> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    fs::write(path, ids.join(" ")).unwrap();
+}
+
+#[test]
+fn a_transformers_synthid_config_imports_into_a_key_that_detects_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = synthid_reference();
+    let input = &case["input"];
+    // What `SynthIDTextWatermarkingConfig(...).to_json_file(...)` writes.
+    let config = serde_json::json!({
+        "context_history_size": input["context_history_size"],
+        "debug_mode": false,
+        "keys": input["keys"],
+        "ngram_len": input["ngram_len"],
+        "sampling_table_seed": input["sampling_table_seed"],
+        "sampling_table_size": input["sampling_table_size"],
+        "skip_first_ngram_calls": false,
+    });
+    fs::write(
+        d.join("synthid.json"),
+        serde_json::to_string_pretty(&config).unwrap(),
+    )
+    .unwrap();
+    let model = model();
+    let m = model.to_str().unwrap();
+    let keygen = |extra: &[&str], out: &str| {
+        let mut cmd = tracemark(d);
+        cmd.args(["keygen", "watermark", "--from-transformers", "synthid.json"])
+            .args(["--model", m, "--out", out])
+            .args(extra);
+        json(&mut cmd, 0)
+    };
+    let made = keygen(&["--scheme", "synthid-v1"], "imported.json");
+    assert_eq!(made["kind"], "watermark");
+    let details = &made["details"];
+    assert_eq!(details["scheme"], "synthid-v1");
+    assert_eq!(details["tokenizer"]["vocab_size"], 512);
+    assert_eq!(details["ngram_len"], 5);
+    assert_eq!(details["depth"], 30);
+    assert_eq!(details["ignored"], serde_json::json!([]));
+    let written = fs::read_to_string(d.join("imported.json")).unwrap();
+    assert!(!made.to_string().contains(&input["keys"][0].to_string()));
+    assert!(written.contains(&input["keys"][0].to_string()));
+    // --scheme defaults to synthid-v1 with --from-transformers; one config, one key id.
+    let again = keygen(&[], "again.json");
+    assert_eq!(again["details"]["scheme"], "synthid-v1");
+    assert_eq!(again["key_id"], made["key_id"]);
+
+    // Text that transformers marked is detected; its unmarked text is not.
+    let expected = &case["expected"];
+    for (kind, code) in [("watermarked", 0), ("unwatermarked", 1)] {
+        for (i, tokens) in expected[kind].as_array().unwrap().iter().enumerate() {
+            let file = format!("{kind}-{i}.ids");
+            write_ids(&d.join(&file), tokens);
+            let found = json(
+                tracemark(d).args(["detect", "--tokens", "--key", "imported.json", &file]),
+                code,
+            );
+            assert_eq!(found["scheme"], "synthid-v1");
+            assert_eq!(found["detected"], code == 0, "{kind} {i}: {found}");
+        }
+    }
+}
+
+#[test]
+fn bad_transformers_imports_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = serde_json::json!({"keys": [654, 400, 836, 123], "ngram_len": 5,
+        "sampling_table_size": 65536, "sampling_table_seed": 0, "context_history_size": 1024,
+        "skip_first_ngram_calls": false, "debug_mode": false});
+    let with = |field: &str, value: Value| {
+        let mut v = good.clone();
+        v[field] = value;
+        v.to_string()
+    };
+    let mut no_keys = good.clone();
+    no_keys.as_object_mut().unwrap().remove("keys");
+    let cases = [
+        ("not-json", "{\"keys\": [1, 2".to_owned(), "is not JSON"),
+        ("no-keys", no_keys.to_string(), "`keys` is missing"),
+        (
+            "keys-text",
+            with("keys", "654,400".into()),
+            "`keys` must be a list",
+        ),
+        (
+            "ngram-text",
+            with("ngram_len", "5".into()),
+            "`ngram_len` must be an integer",
+        ),
+        (
+            "empty-keys",
+            with("keys", serde_json::json!([])),
+            "`keys` is empty",
+        ),
+        (
+            "ngram-1",
+            with("ngram_len", 1.into()),
+            "`ngram_len` = 1 is out of range",
+        ),
+        (
+            "ngram-huge",
+            with("ngram_len", 100_000.into()),
+            "out of range",
+        ),
+        (
+            "history-0",
+            with("context_history_size", 0.into()),
+            "`context_history_size` = 0",
+        ),
+        (
+            "kgw",
+            r#"{"greenlist_ratio": 0.25, "bias": 2.0}"#.to_owned(),
+            "KGW",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let file = format!("{name}.json");
+        fs::write(d.join(&file), text).unwrap();
+        let args = ["keygen", "watermark", "--from-transformers", &file];
+        let err = json(tracemark(d).args(args).args(["--out", "k.json"]), 3);
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains(want), "{name}: {message}");
+        assert!(message.contains(&file), "{name}: {message}");
+        assert!(err["error"]["hint"].is_string(), "{name}: {err}");
+        // Without --json: one line on stderr, no panic.
+        tracemark(d)
+            .args(args)
+            .args(["--out", "k.json"])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("panicked").not())
+            .stderr(predicate::str::contains(want));
+    }
+    tracemark(d)
+        .args(["keygen", "watermark", "--from-transformers", "nowhere.json"])
+        .args(["--out", "k.json"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("nowhere.json"));
+    // Only a SynthID key can be imported, and it carries no payload.
+    fs::write(d.join("good.json"), good.to_string()).unwrap();
+    tracemark(d)
+        .args(["keygen", "watermark", "--scheme", "kgw-selfhash-v1"])
+        .args(["--from-transformers", "good.json", "--out", "k.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("synthid-v1"));
+    tracemark(d)
+        .args(["keygen", "watermark", "--payload-bits", "8"])
+        .args(["--from-transformers", "good.json", "--out", "k.json"])
+        .assert()
+        .code(2);
+    assert!(!d.join("k.json").exists());
+}

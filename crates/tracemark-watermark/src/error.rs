@@ -27,6 +27,9 @@ pub enum WatermarkError {
     VocabMismatch { key: u32, given: usize },
     #[error("invalid watermark key: {0}")]
     InvalidKey(String),
+    /// A transformers watermarking configuration that cannot be imported.
+    #[error("cannot import the transformers SynthID configuration: {0}")]
+    TransformersConfig(String),
     #[error("invalid detection option: {0}")]
     InvalidOption(String),
     #[error("{got} byte ranges were given for {expected} tokens")]
@@ -63,6 +66,11 @@ impl Diagnose for WatermarkError {
                 }
                 WatermarkError::InvalidKey(_) => {
                     "generate a fresh key with `tracemark keygen watermark`"
+                }
+                WatermarkError::TransformersConfig(_) => {
+                    "give the JSON that transformers' `SynthIDTextWatermarkingConfig.to_json_file` \
+                     writes: `keys` (a list of integers) and `ngram_len`, optionally \
+                     `sampling_table_size`, `sampling_table_seed`, `context_history_size`"
                 }
                 WatermarkError::InvalidOption(_) => "the false-positive rate must lie in (0, 1)",
                 WatermarkError::OffsetsLength { .. } => "give one byte range per token",

@@ -117,6 +117,21 @@ impl WatermarkKey {
         }
     }
 
+    /// A SynthID key with given parameters (imported, say, from transformers with
+    /// [`crate::transformers::synthid_from_json`]). Its id derives from the keys and the
+    /// sampling-table seed, so importing one configuration twice gives one key id.
+    pub fn synthid(params: SynthIdParams) -> Result<Self, crate::WatermarkError> {
+        crate::synthid::SynthId::new(&params)?;
+        let config = SchemeConfig::SynthId(params);
+        Ok(Self {
+            key_id: KeyId::derive(KeyKind::Watermark, &Self::id_material(&config, None)),
+            created: Timestamp::now(),
+            config,
+            secret: None,
+            tokenizer: None,
+        })
+    }
+
     /// The PRF secret as bytes.
     pub(crate) fn secret_bytes(&self) -> Result<[u8; 32], crate::WatermarkError> {
         let invalid =
@@ -177,6 +192,29 @@ mod tests {
                 assert!(!debug.contains(&p.keys.expose()[0].to_string()));
             }
         }
+    }
+
+    #[test]
+    fn a_synthid_key_from_parameters_is_checked_and_keeps_them() {
+        let params = SynthIdParams {
+            keys: Secret::new(vec![654, 400, 836]),
+            ngram_len: 5,
+            sampling_table_size: 1 << 16,
+            sampling_table_seed: 0,
+            context_history_size: 1024,
+        };
+        let key = WatermarkKey::synthid(params.clone()).unwrap();
+        assert_eq!(key.config, SchemeConfig::SynthId(params.clone()));
+        assert!(key.secret.is_none() && key.tokenizer.is_none());
+        assert_eq!(
+            WatermarkKey::synthid(params.clone()).unwrap().key_id,
+            key.key_id
+        );
+        let bad = SynthIdParams {
+            ngram_len: 1,
+            ..params
+        };
+        assert!(WatermarkKey::synthid(bad).is_err());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   ids with exact p-values ([`detect`] documents the tests, windows and payload
 //!   decoding).
 //! * [`prf`] specifies the keyed PRF (`tracemark-prf-v1`) precisely enough to reimplement.
-//! * [`synthid`] is bit-compatible with Google DeepMind's SynthID-Text reference.
+//! * [`synthid`] is bit-compatible with Google DeepMind's SynthID-Text reference;
+//!   [`transformers`] imports the SynthID configurations of HF transformers.
 
 pub mod detect;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod prf;
 pub mod scheme;
 pub mod stats;
 pub mod synthid;
+pub mod transformers;
 pub mod watermarker;
 
 pub use detect::{TokenSegment, to_byte_segments};

@@ -23,6 +23,16 @@ use crate::{error::WatermarkError, mt19937::Mt19937, scheme::SynthIdParams};
 
 const LCG_MULTIPLIER: u64 = 6_364_136_223_846_793_005;
 
+/// The most tournament layers a key may have: a candidate's g-values are one `u32`.
+pub const MAX_DEPTH: usize = 32;
+/// The longest n-gram a key may use.
+pub const MAX_NGRAM_LEN: usize = 32;
+/// The largest sampling table, as transformers allows (`sampling_table_size <= 2^24`).
+pub const MAX_SAMPLING_TABLE_SIZE: usize = 1 << 24;
+/// The longest context history: every scored token is compared with each slot, and the
+/// history is allocated whole, so an absurd size would exhaust memory rather than mark.
+pub const MAX_CONTEXT_HISTORY: usize = 1 << 20;
+
 /// The reference's accumulate hash, one step.
 #[inline]
 pub fn lcg(h: u64, x: u64) -> u64 {
@@ -95,24 +105,24 @@ pub struct SynthIdScores {
 impl SynthId {
     pub fn new(params: &SynthIdParams) -> Result<Self, WatermarkError> {
         let keys = params.keys.expose().clone();
-        if keys.is_empty() || keys.len() > 32 {
-            return Err(WatermarkError::InvalidKey(
-                "SynthID needs 1 to 32 keys (one per tournament layer)".into(),
-            ));
+        if keys.is_empty() || keys.len() > MAX_DEPTH {
+            return Err(WatermarkError::InvalidKey(format!(
+                "SynthID needs 1 to {MAX_DEPTH} keys (one per tournament layer)"
+            )));
         }
-        if params.ngram_len < 2 || params.ngram_len > 32 {
-            return Err(WatermarkError::InvalidKey(
-                "ngram_len must be 2 to 32".into(),
-            ));
+        if params.ngram_len < 2 || params.ngram_len > MAX_NGRAM_LEN {
+            return Err(WatermarkError::InvalidKey(format!(
+                "ngram_len must be 2 to {MAX_NGRAM_LEN}"
+            )));
         }
-        if params.sampling_table_size == 0 || params.sampling_table_size > 1 << 24 {
+        if params.sampling_table_size == 0 || params.sampling_table_size > MAX_SAMPLING_TABLE_SIZE {
             return Err(WatermarkError::InvalidKey(
                 "sampling_table_size must be 1 to 2^24".into(),
             ));
         }
-        if params.context_history_size == 0 {
+        if params.context_history_size == 0 || params.context_history_size > MAX_CONTEXT_HISTORY {
             return Err(WatermarkError::InvalidKey(
-                "context_history_size must be at least 1".into(),
+                "context_history_size must be 1 to 2^20".into(),
             ));
         }
         let table = sampling_table(params.sampling_table_size, params.sampling_table_seed);

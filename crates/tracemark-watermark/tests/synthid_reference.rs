@@ -3,27 +3,52 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracemark_watermark::{
-    Secret, SynthIdParams,
+    DetectOptions, SchemeConfig, Secret, SynthIdParams, WatermarkKey, Watermarker,
     synthid::{SynthId, sampling_table},
+    transformers::synthid_from_json,
 };
 
 const VECTORS: &str = include_str!("data/synthid-reference-vectors.json");
 
-fn synthid(input: &Value) -> SynthId {
+fn params(input: &Value) -> SynthIdParams {
     let keys = input["keys"]
         .as_array()
         .unwrap()
         .iter()
         .map(|k| k.as_u64().unwrap())
         .collect();
-    SynthId::new(&SynthIdParams {
+    SynthIdParams {
         keys: Secret::new(keys),
         ngram_len: input["ngram_len"].as_u64().unwrap() as usize,
         sampling_table_size: input["sampling_table_size"].as_u64().unwrap() as usize,
         sampling_table_seed: input["sampling_table_seed"].as_u64().unwrap(),
         context_history_size: input["context_history_size"].as_u64().unwrap() as usize,
-    })
-    .unwrap()
+    }
+}
+
+fn synthid(input: &Value) -> SynthId {
+    SynthId::new(&params(input)).unwrap()
+}
+
+/// The configuration the vectors were made with, as transformers' `to_json_file` writes
+/// a `SynthIDTextWatermarkingConfig` of it.
+fn transformers_config(input: &Value) -> Vec<u8> {
+    let config = serde_json::json!({
+        "context_history_size": input["context_history_size"],
+        "debug_mode": false,
+        "keys": input["keys"],
+        "ngram_len": input["ngram_len"],
+        "sampling_table_seed": input["sampling_table_seed"],
+        "sampling_table_size": input["sampling_table_size"],
+        "skip_first_ngram_calls": false,
+    });
+    serde_json::to_vec_pretty(&config).unwrap()
+}
+
+/// A key imported from the vectors' transformers configuration.
+fn imported_key(input: &Value) -> WatermarkKey {
+    let import = synthid_from_json(&transformers_config(input)).unwrap();
+    WatermarkKey::synthid(import.params).unwrap()
 }
 
 fn ids(v: &Value) -> Vec<u32> {
@@ -161,4 +186,52 @@ fn generate_vectors_score_like_the_reference() {
         }
     }
     assert_eq!(checked, 8);
+}
+
+#[test]
+fn keys_imported_from_the_transformers_configs_are_the_reference_keys() {
+    let mut checked = 0;
+    for case in cases("detect").into_iter().chain(cases("generate")) {
+        let input = &case["input"];
+        let key = imported_key(input);
+        // The imported key is the one the tests above build, field for field.
+        assert_eq!(key.config, SchemeConfig::SynthId(params(input)));
+        let SchemeConfig::SynthId(imported) = &key.config else {
+            unreachable!()
+        };
+        let scheme = SynthId::new(imported).unwrap();
+        if case["kind"] == "detect" {
+            let eos = input["eos_token_id"].as_u64().map(|e| e as u32);
+            let sequences = input["token_ids"].as_array().unwrap();
+            let expected = case["expected"].as_array().unwrap();
+            for (tokens, want) in sequences.iter().zip(expected) {
+                let scores = scheme.score(&ids(tokens), eos);
+                assert_close(scores.mean, &want["mean_score"], "mean");
+                assert_close(
+                    scores.weighted_mean,
+                    &want["weighted_mean_score"],
+                    "weighted",
+                );
+                checked += 1;
+            }
+        } else {
+            // Text that transformers marked is detected with the imported key, through
+            // the same entry point `tracemark detect` uses; its unmarked text is not.
+            let expected = &case["expected"];
+            let vocab = expected["vocab_size"].as_u64().unwrap() as usize;
+            let wm = Watermarker::new(&key, vocab).unwrap();
+            let opts = DetectOptions::new(1e-3).eos_token(Some(2));
+            for (kind, marked) in [("watermarked", true), ("unwatermarked", false)] {
+                for (i, tokens) in expected[kind].as_array().unwrap().iter().enumerate() {
+                    let found = wm.detect(&ids(tokens), &opts).unwrap();
+                    assert_eq!(found.verdict.detected, marked, "{kind} {i}: {found:?}");
+                    let reference = found.synthid.unwrap();
+                    let want = &expected["scores"][kind];
+                    assert_close(reference.mean, &want["mean_score"][i], kind);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 6 + 8);
 }

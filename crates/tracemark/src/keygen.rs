@@ -10,7 +10,7 @@ use tracemark_core::{
 };
 use tracemark_credentials::{SigningAlgorithm, SigningIdentity};
 use tracemark_ledger::{LogKey, ServiceKey};
-use tracemark_watermark::{SchemeId, TokenizerBinding, WatermarkKey};
+use tracemark_watermark::{SchemeId, TokenizerBinding, WatermarkKey, transformers};
 
 use crate::error::Result;
 
@@ -23,6 +23,15 @@ pub enum KeySpec {
         scheme: SchemeId,
         tokenizer: Option<TokenizerBinding>,
         payload_bits: u8,
+    },
+    /// A watermark key whose keys and parameters are imported from an HF transformers
+    /// configuration rather than drawn fresh: a `SynthIDTextWatermarkingConfig` as JSON
+    /// (see [`tracemark_watermark::transformers`] for the fields read, defaulted and
+    /// ignored). `scheme` is the one asked for: anything but SynthID is refused.
+    WatermarkFromTransformers {
+        scheme: SchemeId,
+        config: PathBuf,
+        tokenizer: Option<TokenizerBinding>,
     },
     Signing {
         algorithm: SigningAlgorithm,
@@ -37,7 +46,9 @@ pub enum KeySpec {
 impl KeySpec {
     pub fn kind(&self) -> KeyKind {
         match self {
-            KeySpec::Watermark { .. } => KeyKind::Watermark,
+            KeySpec::Watermark { .. } | KeySpec::WatermarkFromTransformers { .. } => {
+                KeyKind::Watermark
+            }
             KeySpec::Signing { .. } => KeyKind::Signing,
             KeySpec::Log { .. } => KeyKind::Log,
             KeySpec::Service { .. } => KeyKind::Service,
@@ -75,12 +86,6 @@ pub fn generate(
         Destination::Path(path) => path.clone(),
         Destination::Store { store, name } => store.path_of(spec.kind(), name)?,
     };
-    if !spec.kind().is_directory()
-        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.exists()
-    {
-        KeyStore::create_private_dir(parent)?;
-    }
     let kind = spec.kind();
     let generated = |key_id, public: Option<&str>, details| GeneratedKey {
         kind,
@@ -104,19 +109,36 @@ pub fn generate(
             let mut key =
                 WatermarkKey::generate_with_payload(*scheme, *payload_bits, &mut rand_core::OsRng);
             key.tokenizer = tokenizer.clone();
-            // Refuse a width the detector would refuse, before anything is written.
-            if let Some(binding) = tokenizer {
-                tracemark_watermark::watermarker::Watermarker::new(
-                    &key,
-                    binding.vocab_size as usize,
-                )?;
-            }
-            keyfile::write_json(&path, &key, replace)?;
+            write_watermark_key(&key, &path, replace)?;
             let details = serde_json::json!({
                 "scheme": scheme,
                 "tokenizer": tokenizer,
                 "payload_bits": payload_bits,
             });
+            generated(key.key_id, None, details)
+        }
+        KeySpec::WatermarkFromTransformers {
+            scheme,
+            config,
+            tokenizer,
+        } => {
+            let (key, facts) = import_transformers(*scheme, config)?;
+            let key = WatermarkKey {
+                tokenizer: tokenizer.clone(),
+                ..key
+            };
+            write_watermark_key(&key, &path, replace)?;
+            let mut details = serde_json::json!({
+                "scheme": scheme,
+                "tokenizer": tokenizer,
+                "payload_bits": 0,
+                "imported_from": config,
+            });
+            if let (Some(details), serde_json::Value::Object(facts)) =
+                (details.as_object_mut(), facts)
+            {
+                details.extend(facts);
+            }
             generated(key.key_id, None, details)
         }
         KeySpec::Signing {
@@ -151,6 +173,94 @@ pub fn generate(
             )
         }
     })
+}
+
+/// Writes a watermark key file, creating its folder (private) if need be, after proving
+/// that the detector accepts the key for the tokenizer it is bound to.
+fn write_watermark_key(key: &WatermarkKey, path: &Path, replace: Replace) -> Result<()> {
+    // Refuse a width the detector would refuse, before anything is written.
+    if let Some(binding) = &key.tokenizer {
+        tracemark_watermark::watermarker::Watermarker::new(key, binding.vocab_size as usize)?;
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        KeyStore::create_private_dir(parent)?;
+    }
+    keyfile::write_json(path, key, replace)?;
+    Ok(())
+}
+
+/// The largest transformers configuration read: a `generation_config.json` is a few
+/// kilobytes, a bare watermarking configuration a few hundred bytes.
+const MAX_TRANSFORMERS_CONFIG: u64 = 1 << 20;
+
+/// Reads a transformers watermarking configuration into a SynthID key; returns it with
+/// its public facts (never the keys or the table seed, which are the secret), among them
+/// the accepted but ignored fields that the file sets to true.
+fn import_transformers(
+    scheme: SchemeId,
+    config: &Path,
+) -> Result<(WatermarkKey, serde_json::Value)> {
+    if scheme != SchemeId::SynthId {
+        return Err(crate::Error::usage(
+            format!(
+                "--from-transformers imports a SynthID configuration, so it makes \
+                 synthid-v1 keys, not {scheme}"
+            ),
+            Some(format!(
+                "pass --scheme {} (or leave --scheme out)",
+                SchemeId::SynthId
+            )),
+        ));
+    }
+    let io = |source| crate::Error::Io {
+        action: "read the transformers configuration",
+        path: config.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(config).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_TRANSFORMERS_CONFIG + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() as u64 > MAX_TRANSFORMERS_CONFIG {
+        return Err(crate::Error::input(
+            format!(
+                "{} is over {} KiB: not a transformers watermarking configuration",
+                config.display(),
+                MAX_TRANSFORMERS_CONFIG >> 10
+            ),
+            Some("give the JSON of a SynthIDTextWatermarkingConfig (a few hundred bytes)".into()),
+        ));
+    }
+    // One message that names the file, the problem, and (as the hint) the fix.
+    let in_file = |e: tracemark_watermark::WatermarkError| {
+        crate::Error::input(
+            format!("{}: {e}", config.display()),
+            tracemark_core::Diagnose::hint(&e),
+        )
+    };
+    let import = transformers::synthid_from_json(&bytes).map_err(in_file)?;
+    let params = &import.params;
+    // Only a field set to true changes what transformers does (and then not detection).
+    let ignored: Vec<&str> = import
+        .ignored
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(field, _)| field.as_str())
+        .collect();
+    let facts = serde_json::json!({
+        "depth": params.keys.expose().len(),
+        "ngram_len": params.ngram_len,
+        "sampling_table_size": params.sampling_table_size,
+        "context_history_size": params.context_history_size,
+        "ignored": ignored,
+    });
+    let key = WatermarkKey::synthid(import.params).map_err(in_file)?;
+    Ok((key, facts))
 }
 
 /// Reads back a key of `kind` at `path`, proving it is complete and usable; returns its id.
@@ -242,5 +352,167 @@ mod tests {
         let err = check(KeyKind::Service, &log_dir).unwrap_err();
         assert!(err.to_string().contains("is a log key"), "{err}");
         assert!(check(KeyKind::Signing, &path).is_err());
+    }
+
+    /// The reference vectors' first configuration (made by transformers itself).
+    fn reference_input() -> serde_json::Value {
+        let doc: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tracemark-watermark/tests/data/synthid-reference-vectors.json"
+        ))
+        .unwrap();
+        doc["cases"][0]["input"].clone()
+    }
+
+    /// `reference_input` as transformers' `to_json_file` writes it.
+    fn transformers_config(input: &serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "context_history_size": input["context_history_size"],
+            "debug_mode": false,
+            "keys": input["keys"],
+            "ngram_len": input["ngram_len"],
+            "sampling_table_seed": input["sampling_table_seed"],
+            "sampling_table_size": input["sampling_table_size"],
+            "skip_first_ngram_calls": true,
+        })
+    }
+
+    fn import_spec(scheme: SchemeId, config: &Path, vocab_size: u32) -> KeySpec {
+        KeySpec::WatermarkFromTransformers {
+            scheme,
+            config: config.to_owned(),
+            tokenizer: Some(TokenizerBinding {
+                hash: tracemark_core::ContentHash::of_bytes(b"tokenizer"),
+                vocab_size,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_transformers_synthid_config_imports_into_the_reference_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = reference_input();
+        let config = dir.path().join("synthid.json");
+        std::fs::write(&config, transformers_config(&input).to_string()).unwrap();
+        let out = dir.path().join("keys/imported.json");
+        let spec = import_spec(SchemeId::SynthId, &config, 512);
+        let made = generate(&spec, &Destination::Path(out.clone()), Replace::No).unwrap();
+        assert_eq!(made.kind, KeyKind::Watermark);
+        assert_eq!(made.details["ngram_len"], 5);
+        assert_eq!(made.details["depth"], 30);
+        assert_eq!(
+            made.details["ignored"],
+            serde_json::json!(["skip_first_ngram_calls"])
+        );
+        let shown = made.details.to_string();
+        assert!(!shown.contains(&input["keys"][0].to_string()), "{shown}");
+
+        let key: WatermarkKey = keyfile::read_json(&out).unwrap();
+        assert_eq!(key.key_id, made.key_id);
+        assert_eq!(key.tokenizer.as_ref().unwrap().vocab_size, 512);
+        let keys = input["keys"].as_array().unwrap();
+        let want = tracemark_watermark::SynthIdParams {
+            keys: tracemark_watermark::Secret::new(
+                keys.iter().map(|k| k.as_u64().unwrap()).collect(),
+            ),
+            ngram_len: 5,
+            sampling_table_size: 65536,
+            sampling_table_seed: 0,
+            context_history_size: 1024,
+        };
+        assert_eq!(key.config, tracemark_watermark::SchemeConfig::SynthId(want));
+        // One configuration, one key id; and into the store like any other key.
+        let store = KeyStore::at(dir.path().join("store"));
+        let dest = Destination::Store {
+            store: store.clone(),
+            name: "from-transformers".into(),
+        };
+        let again = generate(&spec, &dest, Replace::No).unwrap();
+        assert_eq!(again.key_id, made.key_id);
+        assert_eq!(check(KeyKind::Watermark, &again.path).unwrap(), made.key_id);
+    }
+
+    #[test]
+    fn bad_transformers_imports_are_one_clear_error_and_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = transformers_config(&reference_input());
+        let with = |field: &str, value: serde_json::Value| {
+            let mut v = good.clone();
+            v[field] = value;
+            v.to_string()
+        };
+        let mut without_keys = good.clone();
+        without_keys.as_object_mut().unwrap().remove("keys");
+        let cases: Vec<(String, &str)> = vec![
+            ("{\"keys\": [1, 2".into(), "is not JSON"),
+            ("".into(), "is not JSON"),
+            (without_keys.to_string(), "`keys` is missing"),
+            (with("keys", serde_json::json!([])), "`keys` is empty"),
+            (
+                with("keys", serde_json::json!("1,2")),
+                "`keys` must be a list",
+            ),
+            (
+                with("ngram_len", serde_json::json!("5")),
+                "`ngram_len` must be an integer",
+            ),
+            (
+                with("ngram_len", serde_json::json!(1)),
+                "`ngram_len` = 1 is out of range",
+            ),
+            (
+                with("ngram_len", serde_json::json!(4096)),
+                "`ngram_len` = 4096 is out of range",
+            ),
+            (
+                with("context_history_size", serde_json::json!(0)),
+                "`context_history_size` = 0",
+            ),
+            ("x".repeat(2 << 20), "over 1024 KiB"),
+        ];
+        let out = dir.path().join("new/key.json");
+        for (i, (text, want)) in cases.iter().enumerate() {
+            let config = dir.path().join(format!("config-{i}.json"));
+            std::fs::write(&config, text).unwrap();
+            let spec = import_spec(SchemeId::SynthId, &config, 512);
+            let err = generate(&spec, &Destination::Path(out.clone()), Replace::No).unwrap_err();
+            assert_eq!(err.fault(), tracemark_core::Fault::Input, "{err}");
+            let message = err.to_string();
+            assert!(message.contains(want), "{message:?} lacks {want:?}");
+            assert!(err.hint().is_some(), "{message}");
+            if i < cases.len() - 1 {
+                assert!(message.contains(&config.display().to_string()), "{message}");
+            }
+        }
+        let missing = dir.path().join("nowhere.json");
+        let err = generate(
+            &import_spec(SchemeId::SynthId, &missing, 512),
+            &Destination::Path(out.clone()),
+            Replace::No,
+        )
+        .unwrap_err();
+        assert_eq!(err.fault(), tracemark_core::Fault::Input, "{err}");
+        assert!(err.to_string().contains("nowhere.json"), "{err}");
+
+        // Another scheme is refused before the file is even read.
+        let err = generate(
+            &import_spec(SchemeId::KgwSelfHash, &missing, 512),
+            &Destination::Path(out.clone()),
+            Replace::No,
+        )
+        .unwrap_err();
+        assert_eq!(err.fault(), tracemark_core::Fault::Usage, "{err}");
+        assert!(err.to_string().contains("synthid-v1"), "{err}");
+
+        // A tokenizer the detector would refuse (no vocabulary) refuses the key.
+        let config = dir.path().join("good.json");
+        std::fs::write(&config, good.to_string()).unwrap();
+        let err = generate(
+            &import_spec(SchemeId::SynthId, &config, 0),
+            &Destination::Path(out.clone()),
+            Replace::No,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("vocabulary size"), "{err}");
+        assert!(!out.parent().unwrap().exists(), "nothing may be written");
     }
 }

@@ -206,9 +206,10 @@ pub struct KeyOut {
 pub enum Keygen {
     /// A secret watermark key (one JSON file).
     Watermark {
-        /// The scheme id (`tracemark schemes` lists them).
-        #[arg(long, default_value = "kgw-selfhash-v1")]
-        scheme: String,
+        /// The scheme id (`tracemark schemes` lists them) [default: kgw-selfhash-v1, or
+        /// synthid-v1 with --from-transformers].
+        #[arg(long)]
+        scheme: Option<String>,
         /// Bind the key to this model's tokenizer (detecting with another is then an error).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -217,6 +218,12 @@ pub enum Keygen {
         /// Gumbel schemes only.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
         payload_bits: u8,
+        /// Import the keys and parameters of an HF transformers
+        /// `SynthIDTextWatermarkingConfig` (the JSON its `to_json_file` writes, or a
+        /// `generation_config.json` holding one) instead of drawing fresh ones, so that
+        /// text that transformers marked with it is detected (synthid-v1 only).
+        #[arg(long, value_name = "CONFIG.json", conflicts_with = "payload_bits")]
+        from_transformers: Option<PathBuf>,
         #[command(flatten)]
         out: KeyOut,
     },
@@ -574,8 +581,14 @@ fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output
             scheme,
             model,
             payload_bits,
+            from_transformers,
             out,
         } => {
+            let scheme = match (&scheme, &from_transformers) {
+                (Some(scheme), _) => scheme.parse::<SchemeId>()?,
+                (None, Some(_)) => SchemeId::SynthId,
+                (None, None) => SchemeId::KgwSelfHash,
+            };
             let tokenizer = model
                 .as_deref()
                 .map(|m| ModelSource::at(m).tokenizer())
@@ -584,14 +597,19 @@ fn keygen_cmd(keygen: Keygen, config: Option<&std::path::Path>) -> Result<Output
                     hash: t.hash(),
                     vocab_size: t.vocab_size() as u32,
                 });
-            (
-                KeySpec::Watermark {
-                    scheme: scheme.parse::<SchemeId>()?,
+            let spec = match from_transformers {
+                Some(config) => KeySpec::WatermarkFromTransformers {
+                    scheme,
+                    config,
+                    tokenizer,
+                },
+                None => KeySpec::Watermark {
+                    scheme,
                     tokenizer,
                     payload_bits,
                 },
-                out,
-            )
+            };
+            (spec, out)
         }
         Keygen::Signing { alg, org, out } => {
             let algorithm = alg.parse::<SigningAlgorithm>()?;
