@@ -4,15 +4,18 @@
 # rate limits set above the offered load. Prints wrk's report (requests/s, latency
 # percentiles, errors) and the server's CPU time.
 #
-#   scripts/load.sh [DURATION] [CONNECTIONS]     (default 60s 64; needs wrk)
+#   scripts/load.sh [DURATION] [CONNECTIONS]     (default 60s 64; needs wrk and curl)
 set -euo pipefail
 DURATION=${1:-60s}
 CONNECTIONS=${2:-64}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p tracemark-cli --manifest-path "$ROOT/Cargo.toml"
-BIN=$CARGO_TARGET_DIR/release/tracemark
+# TRACEMARK_BIN runs a binary already built (e.g. while the tree is being edited).
+if [ -z "${TRACEMARK_BIN:-}" ]; then
+  cargo build --release -q -p tracemark-cli --manifest-path "$ROOT/Cargo.toml"
+fi
+BIN=${TRACEMARK_BIN:-$CARGO_TARGET_DIR/release/tracemark}
 W=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
 

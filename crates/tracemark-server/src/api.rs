@@ -19,6 +19,7 @@ use tracemark::{
     attribute::{self, Request as AttributeRequest, SignedResult, WATERMARK_FPR, sign_result},
     core::{ContentHash, Fact, Timestamp},
     credentials::strip_wrappers,
+    log::AnyLedger,
     policy::{Date, EvidenceReport, Jurisdiction, render_html},
     text::{self, DetectInput, DetectReport},
 };
@@ -258,13 +259,7 @@ pub async fn attribute(
         let mut report = attribute::attribute(&service.config, &attribute_request)?;
         attribute::seal_with(&mut report, service.signer.as_ref());
         if log {
-            let Some(ledger) = &service.log else {
-                return Err(ApiError::unavailable(
-                    "this service has no log to record reports in",
-                ));
-            };
-            let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
-            attribute::record_report(&mut report, &mut ledger)?;
+            attribute::record_report(&mut report, &mut *lock_log(&service)?)?;
         }
         let html = render_html(&report);
         Ok(Json(Attribution { report, html }).into_response())
@@ -355,16 +350,21 @@ pub async fn metrics(State(service): State<Arc<Service>>) -> impl IntoResponse {
     )
 }
 
+/// The service's log, locked (a poisoned lock is taken over: the log's own transactions
+/// keep it consistent whatever a panicking request left undone).
+fn lock_log(service: &Service) -> Result<std::sync::MutexGuard<'_, AnyLedger>, ApiError> {
+    let log = service
+        .log
+        .as_ref()
+        .ok_or_else(|| ApiError::unavailable("this service has no log"))?;
+    Ok(log.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint),
 /// signing a new one when the log has grown.
 pub async fn checkpoint(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
     blocking(move || {
-        let ledger = service
-            .log
-            .as_ref()
-            .ok_or_else(|| ApiError::not_found("this service has no log"))?;
-        let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
-        let checkpoint = ledger
+        let checkpoint = lock_log(&service)?
             .checkpoint()
             .map_err(|e| ApiError::internal("signing a checkpoint", &e))?;
         Ok((
@@ -386,13 +386,8 @@ pub async fn tile(
     UrlPath(path): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let ledger = service
-            .log
-            .as_ref()
-            .ok_or_else(|| ApiError::not_found("this service has no log"))?;
-        let ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
         let resource = format!("tile/{path}");
-        let bytes = ledger
+        let bytes = lock_log(&service)?
             .tile(&resource)
             .map_err(|e| ApiError::not_found(format!("{resource}: {e}")))?;
         let cache = if path.contains(".p/") {

@@ -7,7 +7,7 @@
 use axum::{
     Json,
     extract::rejection::JsonRejection,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -20,6 +20,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    /// Seconds after which a refused caller may try again (`Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -29,6 +32,7 @@ impl ApiError {
             code,
             message: message.into(),
             hint: None,
+            retry_after: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl From<tracemark::Error> for ApiError {
                 code: "unprocessable",
                 message: e.to_string(),
                 hint: e.hint(),
+                retry_after: None,
             },
             Fault::Internal => Self::internal("the request", &e),
         }
@@ -96,7 +101,13 @@ impl IntoResponse for ApiError {
         struct Body<'a> {
             error: &'a ApiError,
         }
-        (self.status, Json(Body { error: &self })).into_response()
+        let mut response = (self.status, Json(Body { error: &self })).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -17,7 +17,7 @@ use std::{
 
 use axum::{
     extract::{ConnectInfo, MatchedPath, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -183,7 +183,7 @@ pub async fn guard(
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
     };
     service.metrics.count(&route, response.status());
     response
@@ -194,13 +194,13 @@ fn admit(
     addr: SocketAddr,
     request: &Request,
     route: &str,
-) -> Result<Caller, Response> {
+) -> Result<Caller, ApiError> {
     let caller = match bearer(request) {
         Some(token) => match service.tokens.check(token) {
             Some(name) => Caller::Token(name),
             None => {
                 service.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
-                return Err(ApiError::unauthorized("the API token is not valid").into_response());
+                return Err(ApiError::unauthorized("the API token is not valid"));
             }
         },
         None => Caller::Anonymous(addr.ip()),
@@ -209,23 +209,17 @@ fn admit(
         service.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
         return Err(ApiError::unauthorized(
             "this endpoint generates and logs: it needs an API token (Authorization: Bearer …)",
-        )
-        .into_response());
+        ));
     }
     if let Err(wait) = service.rates.admit(&caller, Instant::now()) {
         service.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
-        let mut response = ApiError::new(
+        let mut refusal = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many requests: slow down",
-        )
-        .into_response();
-        let secs = wait.ceil().max(1.0) as u64;
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&secs.to_string()).expect("digits are a header value"),
         );
-        return Err(response);
+        refusal.retry_after = Some(wait.ceil().max(1.0) as u64);
+        return Err(refusal);
     }
     Ok(caller)
 }
