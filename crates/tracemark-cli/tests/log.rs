@@ -371,6 +371,36 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `log verify-receipt` requiring the witness's cosignature; its JSON, exiting `code`.
+fn verify_with_witness(dir: &Path, receipt: &str, code: i32) -> Value {
+    json(
+        tracemark(dir).args([
+            "log",
+            "verify-receipt",
+            "--key",
+            "log/key.pub",
+            "--witness",
+            "witness.pub",
+            receipt,
+        ]),
+        code,
+    )
+}
+
+/// `log prove` of entry `index` into `out`, against the latest cosigned checkpoint
+/// when `cosigned`.
+fn prove(dir: &Path, index: u64, cosigned: bool, out: &str) {
+    let index = index.to_string();
+    let mut cmd = tracemark(dir);
+    cmd.args([
+        "log", "prove", "--dir", "log", "--index", &index, "--out", out,
+    ]);
+    if cosigned {
+        cmd.arg("--cosigned");
+    }
+    cmd.assert().success();
+}
+
 /// A witness cosigns a log, refuses a fork and a rollback, and receipts need its
 /// cosignature when the verifier names it.
 #[test]
@@ -428,24 +458,8 @@ fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
     copy_dir(&dir.join("log"), &dir.join("fork"));
 
     // Receipts against the cosigned checkpoint carry the cosignature.
-    tracemark(dir)
-        .args([
-            "log", "prove", "--dir", "log", "--index", "1", "--out", "r1.tlog",
-        ])
-        .assert()
-        .success();
-    let ok = json(
-        tracemark(dir).args([
-            "log",
-            "verify-receipt",
-            "--key",
-            "log/key.pub",
-            "--witness",
-            "witness.pub",
-            "r1.tlog",
-        ]),
-        0,
-    );
+    prove(dir, 1, false, "r1.tlog");
+    let ok = verify_with_witness(dir, "r1.tlog", 0);
     assert_eq!(ok["verified"], true);
     assert_eq!(ok["cosigned_by"][0], "witness.example/w1");
 
@@ -465,18 +479,7 @@ fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
             let mut bad = receipt.clone();
             bad[at] ^= 1 << bit;
             std::fs::write(dir.join("bad.tlog"), &bad).unwrap();
-            let out = json(
-                tracemark(dir).args([
-                    "log",
-                    "verify-receipt",
-                    "--key",
-                    "log/key.pub",
-                    "--witness",
-                    "witness.pub",
-                    "bad.tlog",
-                ]),
-                1,
-            );
+            let out = verify_with_witness(dir, "bad.tlog", 1);
             assert_eq!(out["verified"], false, "byte {at} bit {bit}");
         }
     }
@@ -490,31 +493,8 @@ fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
             .arg(&third),
         0,
     );
-    tracemark(dir)
-        .args([
-            "log",
-            "prove",
-            "--dir",
-            "log",
-            "--index",
-            "1",
-            "--out",
-            "fresh.tlog",
-        ])
-        .assert()
-        .success();
-    let without = json(
-        tracemark(dir).args([
-            "log",
-            "verify-receipt",
-            "--key",
-            "log/key.pub",
-            "--witness",
-            "witness.pub",
-            "fresh.tlog",
-        ]),
-        1,
-    );
+    prove(dir, 1, false, "fresh.tlog");
+    let without = verify_with_witness(dir, "fresh.tlog", 1);
     assert!(
         without["reason"].as_str().unwrap().contains("cosignature"),
         "{without}"
@@ -529,32 +509,8 @@ fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
         ]),
         0,
     );
-    tracemark(dir)
-        .args([
-            "log",
-            "prove",
-            "--dir",
-            "log",
-            "--index",
-            "1",
-            "--cosigned",
-            "--out",
-            "old.tlog",
-        ])
-        .assert()
-        .success();
-    let old = json(
-        tracemark(dir).args([
-            "log",
-            "verify-receipt",
-            "--key",
-            "log/key.pub",
-            "--witness",
-            "witness.pub",
-            "old.tlog",
-        ]),
-        0,
-    );
+    prove(dir, 1, true, "old.tlog");
+    let old = verify_with_witness(dir, "old.tlog", 0);
     assert_eq!(old["tree_size"], 2);
     let not_yet = json(
         tracemark(dir).args(["log", "prove", "--dir", "log", "--index", "2", "--cosigned"]),
@@ -577,24 +533,8 @@ fn a_witness_cosigns_refuses_forks_and_receipts_need_its_cosignature() {
         (grown["previous_size"].as_u64(), grown["size"].as_u64()),
         (Some(2), Some(3))
     );
-    tracemark(dir)
-        .args([
-            "log", "prove", "--dir", "log", "--index", "2", "--out", "r2.tlog",
-        ])
-        .assert()
-        .success();
-    json(
-        tracemark(dir).args([
-            "log",
-            "verify-receipt",
-            "--key",
-            "log/key.pub",
-            "--witness",
-            "witness.pub",
-            "r2.tlog",
-        ]),
-        0,
-    );
+    prove(dir, 2, false, "r2.tlog");
+    verify_with_witness(dir, "r2.tlog", 0);
 
     // The fork writes another third entry: same size, another root. Refused, and so is
     // the fork grown further (its proof does not link it to what the witness cosigned).

@@ -129,31 +129,36 @@ pub async fn detect(
             "this service has no watermark key to detect with",
         ));
     }
-    let Some(tokenizer) = service.tokenizer.as_deref() else {
-        return Err(ApiError::unavailable(
-            "this service has no tokenizer to detect with",
-        ));
-    };
-    // Each key is a separate test: split the rate so the whole search keeps it.
-    let per_key = fpr / service.detectors.len() as f64;
-    let detections = service
-        .detectors
-        .iter()
-        .map(|d| {
-            text::detect(
-                &d.key,
-                DetectInput::Text(&text, tokenizer),
-                d.vocab_size,
-                per_key,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let findings = Detections {
-        detected: detections.iter().any(|d| d.detected),
-        false_positive_rate: fpr,
-        detections,
-    };
-    Ok(Json(signed(&service, text.as_bytes(), findings)?).into_response())
+    // On a blocking thread: a text near the body limit is a million tokens, which must
+    // not hold up the connections that share an async worker.
+    blocking(move || {
+        let Some(tokenizer) = service.tokenizer.as_deref() else {
+            return Err(ApiError::unavailable(
+                "this service has no tokenizer to detect with",
+            ));
+        };
+        // Each key is a separate test: split the rate so the whole search keeps it.
+        let per_key = fpr / service.detectors.len() as f64;
+        let detections = service
+            .detectors
+            .iter()
+            .map(|d| {
+                text::detect(
+                    &d.key,
+                    DetectInput::Text(&text, tokenizer),
+                    d.vocab_size,
+                    per_key,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let findings = Detections {
+            detected: detections.iter().any(|d| d.detected),
+            false_positive_rate: fpr,
+            detections,
+        };
+        Ok(Json(signed(&service, text.as_bytes(), findings)?).into_response())
+    })
+    .await
 }
 
 #[derive(Debug, Serialize)]
