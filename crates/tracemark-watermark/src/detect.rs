@@ -72,13 +72,14 @@ pub struct Observations {
 }
 
 impl Observations {
-    pub fn new(null: Null, radix: u32) -> Self {
+    /// Empty observations with room for `capacity` of them.
+    pub fn with_capacity(null: Null, radix: u32, capacity: usize) -> Self {
         Self {
             null,
             radix,
-            index: Vec::new(),
-            slot: Vec::new(),
-            scores: Vec::new(),
+            index: Vec::with_capacity(capacity),
+            slot: Vec::with_capacity(capacity),
+            scores: Vec::with_capacity(capacity * radix as usize),
         }
     }
 
@@ -153,7 +154,7 @@ pub struct Evidence {
 }
 
 /// Picks the best digit per slot and keeps each observation's score under it.
-pub fn decode(obs: &Observations, layout: Layout) -> Evidence {
+pub fn decode(obs: Observations, layout: Layout) -> Evidence {
     let r = obs.radix as usize;
     let slots = layout.slots() as usize;
     let mut totals = vec![0.0; slots * r];
@@ -178,15 +179,18 @@ pub fn decode(obs: &Observations, layout: Layout) -> Evidence {
     let payload = digits.iter().enumerate().fold(0u64, |acc, (j, &d)| {
         acc | (u64::from(d) << (j as u32 * per))
     });
-    let score = obs
-        .slot
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| obs.scores[i * r + digits[s as usize] as usize])
-        .collect();
+    let score = if r == 1 {
+        obs.scores
+    } else {
+        obs.slot
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| obs.scores[i * r + digits[s as usize] as usize])
+            .collect()
+    };
     Evidence {
         null: obs.null,
-        index: obs.index.clone(),
+        index: obs.index,
         score,
         payload: if layout.bits == 0 { 0 } else { payload },
         ln_messages: layout.ln_messages(),
@@ -381,7 +385,7 @@ mod tests {
 
     #[test]
     fn decoding_picks_the_best_digit_within_the_payload_width() {
-        let mut obs = Observations::new(Null::Binomial { p: 0.25, trials: 1 }, 4);
+        let mut obs = Observations::with_capacity(Null::Binomial { p: 0.25, trials: 1 }, 4, 6);
         // Slot 0 favours digit 2, slot 1 (one bit only) favours digit 3, which it may not
         // hold, then digit 1.
         for (slot, digit) in [(0, 2), (0, 2), (0, 1), (1, 3), (1, 3), (1, 1)] {
@@ -390,7 +394,7 @@ mod tests {
             obs.scores
                 .extend((0..4).map(|d| if d == digit { 1.0 } else { 0.0 }));
         }
-        let ev = decode(&obs, Layout { bits: 3, radix: 4 });
+        let ev = decode(obs, Layout { bits: 3, radix: 4 });
         assert_eq!(ev.payload, 0b1_10);
         assert_eq!(ev.score, vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     }

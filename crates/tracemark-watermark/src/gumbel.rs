@@ -47,10 +47,11 @@ impl Gumbel {
         prf::open_unit(prf::word(seed, v, d))
     }
 
-    /// The detector's per-token score `−ln(1 − r_x)`.
+    /// The detector's per-token score `−ln(1 − r_x)`. With 52-bit uniforms `1 − r` is
+    /// exactly the open uniform of the complemented word, so one `ln` computes it.
     #[inline]
     pub fn score(seed: u64, x: u32, d: u32) -> f64 {
-        -(-Self::uniform(seed, x, d)).ln_1p()
+        -prf::open_unit(!prf::word(seed, x, d)).ln()
     }
 
     /// The Gumbel-max choice among the finite logits, or `None` if there is none.

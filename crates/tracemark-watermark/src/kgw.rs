@@ -99,7 +99,12 @@ impl Kgw {
                     .map(|&x| self.hash_of(x))
                     .min()
                     .unwrap_or(u64::MAX),
-                slot_seed: self.prf.seed(tag::SELFHASH_POSITION, ctx),
+                // Zero-bit keys have one slot: skip the second SipHash.
+                slot_seed: if self.radix > 1 {
+                    self.prf.seed(tag::SELFHASH_POSITION, ctx)
+                } else {
+                    0
+                },
             },
             Variant::Unigram => PositionSeed {
                 seed: self.unigram_seed,

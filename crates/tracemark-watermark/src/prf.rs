@@ -49,6 +49,9 @@ pub mod tag {
 /// Longest context the seed accepts (the message stays on the stack).
 pub const MAX_CONTEXT: usize = 32;
 
+/// Words of the longest seed message, plus the word its length byte goes into.
+const MESSAGE_WORDS: usize = (2 + 4 * MAX_CONTEXT) / 8 + 1;
+
 /// MurmurHash3's 64-bit finaliser: a bijection with full avalanche.
 #[inline]
 pub fn fmix64(mut x: u64) -> u64 {
@@ -115,13 +118,19 @@ impl Prf {
     /// their last `MAX_CONTEXT` tokens (schemes validate widths far below that).
     pub fn seed(&self, tag: u8, ctx: &[u32]) -> u64 {
         let ctx = &ctx[ctx.len().saturating_sub(MAX_CONTEXT)..];
-        let mut msg = [0u8; 2 + 4 * MAX_CONTEXT];
-        msg[0] = tag;
-        msg[1] = ctx.len() as u8;
-        for (i, t) in ctx.iter().enumerate() {
-            msg[2 + 4 * i..6 + 4 * i].copy_from_slice(&t.to_le_bytes());
+        // The message, assembled straight into SipHash's little-endian words: token `i`
+        // starts at byte 2 + 4i, so it lies in one word or straddles two.
+        let mut words = [0u64; MESSAGE_WORDS];
+        words[0] = u64::from(tag) | ((ctx.len() as u64) << 8);
+        for (i, &t) in ctx.iter().enumerate() {
+            let bit = 16 + 32 * i;
+            let (w, shift) = (bit / 64, bit % 64);
+            words[w] |= u64::from(t) << shift;
+            if shift > 32 {
+                words[w + 1] |= u64::from(t) >> (64 - shift);
+            }
         }
-        siphash13(self.k0, self.k1, &msg[..2 + 4 * ctx.len()])
+        siphash13_words(self.k0, self.k1, &words, 2 + 4 * ctx.len())
     }
 
     /// SelfHash's per-token hash `a(x)`.
@@ -151,23 +160,29 @@ fn sip_round(v: &mut [u64; 4]) {
 
 /// SipHash-1-3 of `msg` under the 128-bit key `(k0, k1)`.
 pub fn siphash13(k0: u64, k1: u64, msg: &[u8]) -> u64 {
+    let mut words = vec![0u64; msg.len() / 8 + 1];
+    for (i, b) in msg.iter().enumerate() {
+        words[i / 8] |= u64::from(*b) << (8 * (i % 8));
+    }
+    siphash13_words(k0, k1, &words, msg.len())
+}
+
+/// SipHash-1-3 of a `len`-byte message given as little-endian words, zero past `len`
+/// (at least `len / 8 + 1` of them).
+fn siphash13_words(k0: u64, k1: u64, words: &[u64], len: usize) -> u64 {
     let mut v = [
         k0 ^ 0x736f_6d65_7073_6575,
         k1 ^ 0x646f_7261_6e64_6f6d,
         k0 ^ 0x6c79_6765_6e65_7261,
         k1 ^ 0x7465_6462_7974_6573,
     ];
-    let mut chunks = msg.chunks_exact(8);
-    for chunk in &mut chunks {
-        let m = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    let full = len / 8;
+    for &m in &words[..full] {
         v[3] ^= m;
         sip_round(&mut v);
         v[0] ^= m;
     }
-    let mut last = (msg.len() as u64 & 0xff) << 56;
-    for (i, b) in chunks.remainder().iter().enumerate() {
-        last |= u64::from(*b) << (8 * i);
-    }
+    let last = words[full] | ((len as u64 & 0xff) << 56);
     v[3] ^= last;
     sip_round(&mut v);
     v[0] ^= last;
@@ -206,6 +221,21 @@ mod tests {
         assert!(unit(u64::MAX) < 1.0);
         assert!(open_unit(0) > 0.0);
         assert!(open_unit(u64::MAX) < 1.0);
+    }
+
+    /// The word-assembled seed must be SipHash of the specified byte message.
+    #[test]
+    fn seeds_hash_the_specified_message() {
+        let prf = Prf::new(&[7; 32]);
+        let tokens: Vec<u32> = (0..40u32).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
+        for len in 0..=MAX_CONTEXT {
+            let ctx = &tokens[..len];
+            let mut msg = vec![9, len as u8];
+            msg.extend(ctx.iter().flat_map(|t| t.to_le_bytes()));
+            assert_eq!(prf.seed(9, ctx), siphash13(prf.k0, prf.k1, &msg), "{len}");
+        }
+        // Longer contexts keep their last MAX_CONTEXT tokens.
+        assert_eq!(prf.seed(1, &tokens), prf.seed(1, &tokens[8..]));
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl Watermarker {
             tokens: prompt.to_vec(),
             generated: 0,
             digits: self.layout.digits(value),
-            seen: HashSet::new(),
+            seen: SeenSet::default(),
             history,
         })
     }
@@ -330,7 +330,7 @@ impl Watermarker {
 
     fn evidence(&self, tokens: &[u32], opts: &DetectOptions) -> Result<Evidence, WatermarkError> {
         Ok(detect::decode(
-            &self.observations(tokens, opts)?,
+            self.observations(tokens, opts)?,
             self.layout,
         ))
     }
@@ -362,7 +362,34 @@ impl Watermarker {
         tokens: &[u32],
         opts: &DetectOptions,
     ) -> Result<Detection, WatermarkError> {
+        Ok(self.detection(&self.evidence(tokens, opts)?, tokens, opts))
+    }
+
+    /// Finds watermarked segments inside a longer sequence (see [`crate::detect`] for the
+    /// window family and the correction). Segments are token index ranges; map them to
+    /// byte ranges with [`detect::to_byte_segments`].
+    pub fn detect_segments(
+        &self,
+        tokens: &[u32],
+        opts: &DetectOptions,
+    ) -> Result<Vec<TokenSegment>, WatermarkError> {
+        Ok(self.segments(&self.evidence(tokens, opts)?, opts))
+    }
+
+    /// [`Self::detect`] and [`Self::detect_segments`] from one scoring pass.
+    pub fn detect_with_segments(
+        &self,
+        tokens: &[u32],
+        opts: &DetectOptions,
+    ) -> Result<(Detection, Vec<TokenSegment>), WatermarkError> {
         let evidence = self.evidence(tokens, opts)?;
+        Ok((
+            self.detection(&evidence, tokens, opts),
+            self.segments(&evidence, opts),
+        ))
+    }
+
+    fn detection(&self, evidence: &Evidence, tokens: &[u32], opts: &DetectOptions) -> Detection {
         let verdict = self.verdict(
             PValue::from_ln(evidence.ln_p()),
             opts,
@@ -378,36 +405,24 @@ impl Watermarker {
             }
             _ => None,
         };
-        Ok(Detection {
+        Detection {
             verdict,
             payload,
             mean_score: evidence.mean_score(),
             synthid,
-        })
+        }
     }
 
-    /// Finds watermarked segments inside a longer sequence (see [`crate::detect`] for the
-    /// window family and the correction). Segments are token index ranges; map them to
-    /// byte ranges with [`detect::to_byte_segments`].
-    pub fn detect_segments(
-        &self,
-        tokens: &[u32],
-        opts: &DetectOptions,
-    ) -> Result<Vec<TokenSegment>, WatermarkError> {
-        let evidence = self.evidence(tokens, opts)?;
+    fn segments(&self, evidence: &Evidence, opts: &DetectOptions) -> Vec<TokenSegment> {
         let windows = detect::windows(evidence.len()).len();
-        Ok(detect::segments(
-            &evidence,
-            opts.false_positive_rate,
-            |p, scored| {
-                self.verdict(
-                    p,
-                    opts,
-                    scored,
-                    json!({"windows_searched": windows, "window_family": "32*2^i, stride len/4, plus whole"}),
-                )
-            },
-        ))
+        detect::segments(evidence, opts.false_positive_rate, |p, scored| {
+            self.verdict(
+                p,
+                opts,
+                scored,
+                json!({"windows_searched": windows, "window_family": "32*2^i, stride len/4, plus whole"}),
+            )
+        })
     }
 }
 
@@ -437,15 +452,14 @@ fn kgw_observations(k: &Kgw, layout: Layout, tokens: &[u32], prompt_len: usize) 
     } else {
         1.0 / f64::from(layout.radix)
     };
-    let mut obs = Observations::new(
-        Null::Binomial {
-            p: null_p,
-            trials: 1,
-        },
-        layout.radix,
-    );
+    let scored = tokens.len().saturating_sub(prompt_len);
+    let null = Null::Binomial {
+        p: null_p,
+        trials: 1,
+    };
+    let mut obs = Observations::with_capacity(null, layout.radix, scored);
     let slots = layout.slots();
-    let mut seen = HashSet::with_hasher(IdentityHash);
+    let mut seen = SeenSet::with_capacity(scored);
     for i in prompt_len.max(k.context_len())..tokens.len() {
         let pos = k.position_seed(&tokens[..i]);
         let word = k.word(&pos, tokens[i]);
@@ -475,9 +489,10 @@ fn gumbel_observations(
     tokens: &[u32],
     prompt_len: usize,
 ) -> Observations {
-    let mut obs = Observations::new(Null::Exponential, layout.radix);
+    let scored = tokens.len().saturating_sub(prompt_len);
+    let mut obs = Observations::with_capacity(Null::Exponential, layout.radix, scored);
     let slots = layout.slots();
-    let mut seen = HashSet::with_hasher(IdentityHash);
+    let mut seen = SeenSet::with_capacity(scored);
     // The first `width` generated tokens are sampled unmarked (see `crate::gumbel`).
     for i in prompt_len + g.width..tokens.len() {
         let seed = g.seed(&tokens[..i]);
@@ -497,7 +512,7 @@ fn synthid_observations(s: &SynthId, tokens: &[u32], opts: &DetectOptions) -> Ob
         p: s.null_probability(),
         trials: s.depth() as u32,
     };
-    let mut obs = Observations::new(null, 1);
+    let mut obs = Observations::with_capacity(null, 1, tokens.len());
     let start = opts.prompt_len.min(tokens.len());
     for (i, ones) in s.evidence(&tokens[start..], opts.eos_token) {
         obs.index.push(start + i);
@@ -507,8 +522,22 @@ fn synthid_observations(s: &SynthId, tokens: &[u32], opts: &DetectOptions) -> Ob
     obs
 }
 
-/// The words and seeds dedup sets hold are already uniform 64-bit hashes: hash them as
-/// themselves.
+/// The set of (context, token) words or context seeds already scored. They are uniform
+/// 64-bit PRF outputs, so they serve as their own hash.
+#[derive(Debug, Clone, Default)]
+struct SeenSet(HashSet<u64, IdentityHash>);
+
+impl SeenSet {
+    fn with_capacity(n: usize) -> Self {
+        Self(HashSet::with_capacity_and_hasher(n, IdentityHash))
+    }
+
+    /// Adds `x`; true when it was not in the set.
+    fn insert(&mut self, x: u64) -> bool {
+        self.0.insert(x)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct IdentityHash;
 
@@ -545,7 +574,7 @@ pub struct Generation<'a> {
     generated: usize,
     digits: Vec<u32>,
     /// Gumbel: contexts already used (repeated-context masking).
-    seen: HashSet<u64>,
+    seen: SeenSet,
     /// SynthID: the reference's context history.
     history: VecDeque<u64>,
 }

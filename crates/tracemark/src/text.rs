@@ -239,8 +239,7 @@ pub fn detect(
     };
     let watermarker = Watermarker::new(key, vocab_size)?;
     let options = DetectOptions::new(fpr);
-    let detection = watermarker.detect(&tokens, &options)?;
-    let token_segments = watermarker.detect_segments(&tokens, &options)?;
+    let (detection, token_segments) = watermarker.detect_with_segments(&tokens, &options)?;
     let byte_segments: Option<Vec<Segment>> = offsets
         .as_deref()
         .map(|offsets| tracemark_watermark::to_byte_segments(&token_segments, offsets))
