@@ -53,6 +53,7 @@ impl Output {
 }
 
 fn main() -> ExitCode {
+    set_model_threads();
     let cli = Cli::parse();
     let json = cli.json;
     match commands::run(cli) {
@@ -70,6 +71,21 @@ fn main() -> ExitCode {
             report(&error, json);
             ExitCode::from(error.fault().exit_code())
         }
+    }
+}
+
+/// candle asks the system for the CPU count on every tensor operation (reading
+/// `/proc/cpuinfo`: four times the model's own time on tinystories-260k) unless
+/// `RAYON_NUM_THREADS` says it, so say it once, before any thread exists.
+#[allow(unsafe_code)]
+fn set_model_threads() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none()
+        && std::env::var_os("CANDLE_NUM_THREADS").is_none()
+    {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: called first in `main`, while the process has a single thread, so no
+        // other thread can read the environment at the same time.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
     }
 }
 

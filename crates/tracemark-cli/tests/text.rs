@@ -359,3 +359,53 @@ fn bad_transformers_imports_are_clear_errors() {
         .code(2);
     assert!(!d.join("k.json").exists());
 }
+
+/// `eval watermark` on the real model, small: every scheme is measured, marked text is
+/// detected and unmarked text mostly not, and the payload matrix is complete.
+#[test]
+fn eval_watermark_measures_every_scheme() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model();
+    let args = ["eval", "watermark", "--model", model.to_str().unwrap()];
+    let out = json(
+        tracemark(dir.path())
+            .args(args)
+            .args(["--samples", "3", "--keys", "4"]),
+        0,
+    );
+    let schemes = out["schemes"].as_array().unwrap();
+    assert_eq!(schemes.len(), 5, "{out}");
+    for s in schemes {
+        let clean_200 = &s["detection"][2];
+        assert_eq!(
+            (
+                clean_200["condition"].as_str(),
+                clean_200["tokens"].as_u64()
+            ),
+            (Some("clean"), Some(200))
+        );
+        assert!(clean_200["at_1e2"].as_f64().unwrap() >= 2.0 / 3.0, "{s}");
+        let calibration = &s["calibration"][0];
+        assert_eq!(calibration["tests"], 12);
+        assert!(calibration["false_positives"].as_u64().unwrap() <= 1, "{s}");
+        assert!(s["perplexity"].as_f64().unwrap() > 1.0);
+        assert!(s["detect_tokens_per_s"].as_f64().unwrap() > 0.0);
+    }
+    let payload = out["payload"].as_array().unwrap();
+    assert_eq!(payload.len(), 18);
+    assert!(
+        payload
+            .iter()
+            .all(|c| (0.0..=1.0).contains(&c["recovered"].as_f64().unwrap()))
+    );
+    // Samples out of range are a usage error.
+    let bad = [
+        "eval",
+        "watermark",
+        "--model",
+        model.to_str().unwrap(),
+        "--samples",
+        "0",
+    ];
+    tracemark(dir.path()).args(bad).assert().code(2);
+}

@@ -7,12 +7,17 @@
 //! tokens; unmarked tokens give Exp(1) terms, so the sum of T terms is Gamma(T, 1).
 //!
 //! **Diversity across seeds.** Gumbel-max is deterministic given (key, context), so one
-//! prompt would always give one text. Tracemark samples the first `width` generated tokens
-//! unmarked with the sampling loop's own seeded RNG (their contexts reach into the prompt
-//! only), and every later context contains at least one of them, so different seeds
-//! start different chains. The detector skips those first `width` tokens when it knows
-//! the prompt. A repeated context is likewise sampled unmarked (repeated-context masking),
-//! which also breaks the loops deterministic decoding falls into.
+//! prompt would always give one text. Tracemark samples an unmarked prefix with the
+//! sampling loop's own seeded RNG: at least the first `width` generated tokens (their
+//! contexts reach into the prompt), and on until the prefix's distributions hold
+//! [`PREFIX_ENTROPY`] nats of entropy (at most [`MAX_PREFIX`] tokens). A low-entropy
+//! model (a story that always opens "there was a little girl") would otherwise pick the
+//! same first few tokens under every seed and then follow one deterministic chain; with
+//! the budget, seeds part ways before marking starts. The detector scores the prefix as
+//! it scores everything (it cannot know its length): unmarked tokens only dilute the
+//! statistic, the null law is unchanged. A repeated context is likewise sampled unmarked
+//! (repeated-context masking), which also breaks the loops deterministic decoding falls
+//! into.
 //!
 //! **Payload.** A token in payload slot `j` uses the uniforms of digit `d = m_j`
 //! (`word(seed, v, d)`); the detector computes the score of every digit per slot.
@@ -21,6 +26,29 @@ use crate::prf::{self, Prf, tag};
 
 /// Digits per payload slot: 2 bits per slot.
 pub const RADIX: u32 = 4;
+
+/// Entropy the unmarked prefix must reach before marking starts: e^8 ≈ 3,000 equally
+/// likely openings, so that 20 seeds rarely share one.
+pub const PREFIX_ENTROPY: f64 = 8.0;
+/// The longest unmarked prefix, whatever its entropy.
+pub const MAX_PREFIX: usize = 32;
+
+/// Shannon entropy (nats) of `softmax(logits)`; `-inf` logits have no mass.
+pub fn entropy(logits: &[f32]) -> f64 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return 0.0;
+    }
+    let (mut z, mut weighted) = (0.0f64, 0.0f64);
+    for &l in logits.iter().filter(|l| l.is_finite()) {
+        let x = f64::from(l - max);
+        let e = x.exp();
+        z += e;
+        weighted += e * x;
+    }
+    // H = ln Z − E[x] with x the shifted logits.
+    z.ln() - weighted / z
+}
 
 /// A Gumbel configuration with its key.
 #[derive(Debug, Clone)]
@@ -68,5 +96,19 @@ impl Gumbel {
             }
         }
         best.map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_uniform_and_masked_distributions() {
+        assert!((entropy(&[0.5; 4]) - 4f64.ln()).abs() < 1e-12);
+        let masked = [1.0, 1.0, f32::NEG_INFINITY];
+        assert!((entropy(&masked) - 2f64.ln()).abs() < 1e-12);
+        assert_eq!(entropy(&[3.0]), 0.0);
+        assert_eq!(entropy(&[f32::NEG_INFINITY; 2]), 0.0);
     }
 }

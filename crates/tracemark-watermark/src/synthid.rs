@@ -158,10 +158,19 @@ impl SynthId {
     #[inline]
     pub fn g_bits(&self, context_hash: u64, candidate: u32) -> u32 {
         let h = lcg(context_hash, u64::from(candidate));
-        let size = self.table.len() as i64;
+        let size = self.table.len();
+        // The reference's `rem_euclid` of the signed hash is its low bits when the size is
+        // a power of two (transformers' default 2^16): a mask instead of a division, which
+        // was 90% of a marking step.
+        let index = |x: u64| {
+            if size.is_power_of_two() {
+                x as usize & (size - 1)
+            } else {
+                (x as i64).rem_euclid(size as i64) as usize
+            }
+        };
         self.keys.iter().enumerate().fold(0u32, |bits, (d, &k)| {
-            let index = (lcg(h, k) as i64).rem_euclid(size) as usize;
-            bits | (u32::from(self.table[index]) << d)
+            bits | (u32::from(self.table[index(lcg(h, k))]) << d)
         })
     }
 

@@ -283,6 +283,7 @@ impl Watermarker {
             generated: 0,
             digits: self.layout.digits(value),
             seen: SeenSet::default(),
+            prefix_entropy: 0.0,
             history,
         })
     }
@@ -575,6 +576,8 @@ pub struct Generation<'a> {
     digits: Vec<u32>,
     /// Gumbel: contexts already used (repeated-context masking).
     seen: SeenSet,
+    /// Gumbel: entropy (nats) of the unmarked prefix sampled so far.
+    prefix_entropy: f64,
     /// SynthID: the reference's context history.
     history: VecDeque<u64>,
 }
@@ -612,7 +615,12 @@ impl WatermarkSampler for Generation<'_> {
                 Ok(Decision::Logits)
             }
             Engine::Gumbel(g) => {
-                if self.generated < g.width || self.tokens.len() < g.width {
+                if self.generated < g.width
+                    || self.tokens.len() < g.width
+                    || (self.prefix_entropy < gumbel::PREFIX_ENTROPY
+                        && self.generated < gumbel::MAX_PREFIX)
+                {
+                    self.prefix_entropy += gumbel::entropy(logits);
                     return Ok(Decision::Logits);
                 }
                 let seed = g.seed(&self.tokens);

@@ -266,10 +266,10 @@ fn bad_input_gives_typed_errors() {
         .start(&[1], Some(Payload::new(1, 16).unwrap()))
         .unwrap_err();
     assert_eq!(e, WatermarkError::PayloadTooWide { got: 16, max: 8 });
-    // Gumbel with every logit masked.
+    // Gumbel with every logit masked, past the unmarked prefix.
     let g = watermarker(SchemeId::Gumbel, 9);
     let mut marker = g.start(&[1, 2, 3, 4], None).unwrap();
-    for t in [5, 6, 7, 8] {
+    for t in 5..5 + tracemark_watermark::gumbel::MAX_PREFIX as u32 {
         tracemark_watermark::WatermarkSampler::accept(&mut marker, t).unwrap();
     }
     let mut masked = vec![f32::NEG_INFINITY; VOCAB];

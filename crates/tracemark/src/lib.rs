@@ -10,6 +10,7 @@ pub mod config;
 pub mod corpus;
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod formats;
 pub mod keygen;
 pub mod log;

@@ -3,6 +3,7 @@
 mod attribute;
 mod corpus;
 mod credentials;
+mod eval;
 mod log;
 mod serve;
 
@@ -60,6 +61,9 @@ pub enum Command {
     /// Generate a key of any kind.
     #[command(subcommand)]
     Keygen(Keygen),
+    /// Measure a capability end to end (`eval watermark`).
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Keys in the key store.
     #[command(subcommand)]
     Keys(Keys),
@@ -305,6 +309,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Mark(args) => mark(args, cli.config.as_deref()),
         Command::Detect(args) => detect(args, cli.config.as_deref()),
         Command::Keygen(keygen) => keygen_cmd(keygen, cli.config.as_deref()),
+        Command::Eval(cmd) => eval::run(cmd),
         Command::Keys(Keys::List) => keys_list(cli.config.as_deref()),
         Command::Schemes => Ok(schemes()),
         Command::Hash { file, nfc } => hash(&file, nfc),
