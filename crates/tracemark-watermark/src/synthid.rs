@@ -258,32 +258,37 @@ impl SynthId {
             return false;
         }
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut probs: Vec<(usize, f64, u32)> = Vec::new();
+        // Struct of arrays, and each layer's update fused with the next layer's mass, so
+        // that the tournament is two branch-free passes' worth of arithmetic per layer.
+        let (mut ids, mut probs, mut bits) = (Vec::new(), Vec::new(), Vec::new());
         let mut total = 0.0;
         for (v, &l) in logits.iter().enumerate() {
             if l.is_finite() {
                 let p = f64::from(l - max).exp();
                 if p > 0.0 {
                     total += p;
-                    probs.push((v, p, self.g_bits(context_hash, v as u32)));
+                    ids.push(v);
+                    probs.push(p);
+                    bits.push(u64::from(self.g_bits(context_hash, v as u32)));
                 }
             }
         }
-        for entry in &mut probs {
-            entry.1 /= total;
+        let bit = |b: u64, d: usize| f64::from((b >> d) as u32 & 1);
+        let mut mass = 0.0;
+        for (p, &b) in probs.iter_mut().zip(&bits) {
+            *p /= total;
+            mass += *p * bit(b, 0);
         }
         for d in 0..self.depth() {
-            let mass: f64 = probs
-                .iter()
-                .filter(|e| (e.2 >> d) & 1 == 1)
-                .map(|e| e.1)
-                .sum();
-            for entry in &mut probs {
-                entry.1 *= 1.0 + f64::from((entry.2 >> d) & 1) - mass;
+            let mut next = 0.0;
+            for (p, &b) in probs.iter_mut().zip(&bits) {
+                *p *= 1.0 + bit(b, d) - mass;
+                next += *p * bit(b, d + 1);
             }
+            mass = next;
         }
         logits.fill(f32::MIN);
-        for (v, p, _) in probs {
+        for (v, p) in ids.into_iter().zip(probs) {
             if p > 0.0 {
                 logits[v] = p.ln() as f32;
             }
