@@ -23,6 +23,7 @@ pub mod note;
 pub mod postgres_store;
 pub mod receipt;
 pub mod record;
+pub mod runs;
 pub mod sqlite;
 pub mod store;
 pub mod tiles;

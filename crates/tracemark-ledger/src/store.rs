@@ -331,15 +331,23 @@ pub struct Run {
     pub records: i64,
 }
 
-/// The runs to merge next: all runs of the lowest level that has `MERGE_FANOUT` of them.
-pub fn plan_merge(runs: &[Run]) -> Option<Vec<Run>> {
-    let mut levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
-    levels.sort_unstable();
-    levels.dedup();
-    levels.into_iter().find_map(|level| {
-        let picked: Vec<Run> = runs.iter().copied().filter(|r| r.level == level).collect();
-        (picked.len() as u64 >= MERGE_FANOUT).then_some(picked)
-    })
+/// How many of the newest runs to merge into one next, given the levels of all runs
+/// from the oldest to the newest; `None` when nothing needs merging.
+///
+/// Merges take the newest runs only, so every run covers a contiguous range of entries
+/// (and can be rebuilt from it) and the runs stay in log order. A new run larger than
+/// the newest ones before it absorbs them, so levels never grow toward the newest run;
+/// then `MERGE_FANOUT` runs of the newest level are merged into one of a higher level.
+/// That keeps at most `MERGE_FANOUT − 1` runs per level, and a row is rewritten about
+/// once per level it climbs (plus once when its own run absorbs smaller ones).
+pub fn plan_merge(levels: &[i64]) -> Option<usize> {
+    let (&newest, older) = levels.split_last()?;
+    let smaller = older.iter().rev().take_while(|&&l| l < newest).count();
+    if smaller > 0 {
+        return Some(smaller + 1);
+    }
+    let same = levels.iter().rev().take_while(|&&l| l == newest).count();
+    (same as u64 >= MERGE_FANOUT).then_some(same)
 }
 
 #[cfg(test)]
@@ -356,33 +364,41 @@ mod tests {
     }
 
     #[test]
-    fn merges_pick_the_lowest_full_level_and_bound_the_runs() {
-        // Simulate appends of varying sizes: the number of runs stays logarithmic.
+    fn merges_take_the_newest_runs_and_bound_them() {
+        // Simulate appends of varying sizes: levels never grow toward the newest run, at
+        // most FANOUT − 1 runs share a level, and every record is in one run.
         let mut runs: Vec<Run> = Vec::new();
         let mut next = 1;
+        let mut total = 0;
         for i in 0..20_000u64 {
-            let records = if i % 3 == 0 { 1000 } else { 1 + i % 5 };
+            let records = [1000, 1, 3, 9000, 2, 64][(i % 6) as usize] + i % 5;
+            total += records as i64;
             runs.push(Run {
                 run: next,
                 level: run_level(records),
                 records: records as i64,
             });
             next += 1;
-            while let Some(picked) = plan_merge(&runs) {
-                let total: i64 = picked.iter().map(|r| r.records).sum();
-                runs.retain(|r| !picked.contains(r));
+            loop {
+                let levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
+                let Some(n) = plan_merge(&levels) else { break };
+                let merged: i64 = runs.drain(runs.len() - n..).map(|r| r.records).sum();
                 runs.push(Run {
                     run: next,
-                    level: run_level(total as u64),
-                    records: total,
+                    level: run_level(merged as u64),
+                    records: merged,
                 });
                 next += 1;
             }
-            let levels = run_level(runs.iter().map(|r| r.records as u64).sum()) + 1;
             assert!(
-                runs.len() as i64 <= levels * (MERGE_FANOUT as i64 - 1),
+                runs.windows(2).all(|w| w[0].level >= w[1].level),
                 "{runs:?}"
             );
+            for level in 0..=run_level(total as u64) {
+                let n = runs.iter().filter(|r| r.level == level).count();
+                assert!(n < MERGE_FANOUT as usize, "{runs:?}");
+            }
+            assert_eq!(runs.iter().map(|r| r.records).sum::<i64>(), total);
         }
     }
 
