@@ -1,7 +1,6 @@
 //! Where the log keeps its entries, tree hashes and checkpoints.
 //!
-//! [`LogStore`] is the contract every backend meets (SQLite here; PostgreSQL with the
-//! same schema later): an append of a batch is one transaction that is durable when it
+//! [`LogStore`] is the contract every backend meets (SQLite, PostgreSQL): an append of a batch is one transaction that is durable when it
 //! returns, and the stored hashes of complete subtrees are written in that same
 //! transaction, so a crash leaves either the whole batch with its hashes or none of it.
 
@@ -209,20 +208,21 @@ pub fn lsh_buckets(sketch: &TextSketch) -> [i64; LSH_BANDS] {
     out
 }
 
-// The look-up index (schema version 2, both backends).
+// The look-up index (both backends; where the runs live differs).
 //
-// Every look-up key of an entry is one row `(run, kind, key, idx)` of one table:
-// `kind` 0–31 is an LSH band (`key` = the band's bucket), 32 the content hash, 33 the
-// payload, 34 the generation id (`key` = the first 8 bytes of a domain-separated SHA-256
-// of the value; the entry's own columns are compared on look-up, so a collision of keys
-// never returns a wrong entry). The rows of one append are one *run*, written in key
-// order under a run number larger than every earlier one, so an append adds pages at the
-// right edge of the index instead of touching pages all over it (random-key inserts
-// dirtied nearly every leaf of the old `lsh` table in each batch). Runs are merged
-// LSM-style: when `MERGE_FANOUT` runs share a level (level = ⌊log₈ records⌋), they are
-// rewritten, in key order, as one run of the next level. A look-up seeks once per run,
-// and there are at most `MERGE_FANOUT − 1` runs per level, so at most a few dozen runs
-// at a million records.
+// Every look-up key of an entry is one row `(kind, key, idx)`: `kind` 0–31 is an LSH
+// band (`key` = the band's bucket), 32 the content hash, 33 the payload, 34 the
+// generation id (`key` = the first 8 bytes of a domain-separated SHA-256 of the value;
+// the entry's own columns are compared on look-up, so a collision of keys never returns
+// a wrong entry). The rows of one append are one *run*, sorted, under a run number
+// larger than every earlier one, so an append never touches the pages of older rows
+// (random-key inserts dirtied nearly every leaf of the old `lsh` table in each batch).
+// SQLite keeps each run as an immutable sorted file ([`crate::runs`]), PostgreSQL as
+// rows `(run, kind, key, idx)` of one table. Runs are merged LSM-style, always the
+// newest ones ([`plan_merge`]), so each run covers a contiguous range of entries and
+// can be rebuilt from their key columns. A look-up seeks once per run, and there are at
+// most `MERGE_FANOUT − 1` runs per level (level = ⌊log₈ records⌋), so at most a few
+// dozen runs at a million records.
 
 /// The look-up kind of the content hash (kinds below it are LSH bands).
 pub const KIND_CONTENT_HASH: i16 = 32;
