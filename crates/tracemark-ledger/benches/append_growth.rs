@@ -130,7 +130,9 @@ fn run<S: LogStore>(name: &str, ledger: &mut Ledger<S>, total: u64) {
         let near = ledger
             .similar(&sample.next().unwrap().sketch, 0.9, 5)
             .unwrap();
-        assert_eq!(near[0].index, i);
+        // Beyond ~200,000 records some texts of the benchmark are one word apart
+        // (Jaccard 59/61), and a near-duplicate's estimate can tie with the record's own.
+        assert!(near.iter().any(|e| e.index == i && e.similarity == 1.0));
     });
     eprintln!(
         "{name}: look-up by content hash {:.0} µs, by similarity {:.0} µs (means of 200)",
