@@ -13,13 +13,13 @@
 //! nodes(level, idx, hash) PRIMARY KEY (level, idx)    -- complete-subtree hashes, level 0 = leaves
 //! lookup_runs(run INTEGER PRIMARY KEY, level, records,
 //!             first_idx, end_idx,                     -- the entries first_idx..end_idx
-//!             rows, checksum)                         -- what the run's file must hold
+//!             rows, checksum)                         -- its file's rows, footer checksum
 //! checkpoints(size INTEGER PRIMARY KEY, note TEXT, cosignatures INTEGER)
 //! ```
 //!
 //! and beside the database file, the directory `<database>-runs/` with one file
-//! `<run>.run` per row of `lookup_runs`: the run's look-up rows, sorted (format in
-//! [`crate::runs`]). `entries` has no secondary index: every look-up goes through the
+//! `<run>.run` per row of `lookup_runs`: the run's look-up rows, sorted, and a footer of
+//! block checksums (format in [`crate::runs`]). `entries` has no secondary index: every look-up goes through the
 //! runs, an append-ordered LSM-style index (see [`crate::store`]).
 //!
 //! Crash consistency: a run file is written (under a temporary name, then renamed)
@@ -27,9 +27,11 @@
 //! run's file is fsynced before the merge commits, and the merged runs' files are deleted
 //! after. So a crash leaves at worst a file that no committed row names (deleted when the
 //! log is next opened) or, after a crash of the machine, the unsynced file of a recent
-//! append missing or short. Opening the log verifies every run file against its row
-//! (length and checksum) and rebuilds a missing, truncated or altered one from the
-//! entries' key columns, which are the source of truth, saying so on standard error.
+//! append missing or short. Opening the log checks every run file against its row (its
+//! length and the checksum of its footer), and every block of a run is checked against
+//! its own checksum when a look-up or a merge reads it; a missing, truncated or altered
+//! file is rebuilt from the entries' key columns, which are the source of truth, with a
+//! line on standard error naming the run, its entries and what was wrong.
 //!
 //! Versions 1 (random-key indexes on `entries` and an `lsh(band, bucket, idx)` table) and
 //! 2 (the runs in a `lookup_keys` table) are upgraded in place when opened: one
@@ -93,9 +95,8 @@ CREATE TABLE IF NOT EXISTS lookup_runs (
 /// damaged file): each chunk is sorted in memory, then the chunks are merged.
 const BUILD_CHUNK: i64 = 16_384;
 
-/// How many times a look-up re-reads the list of runs when a listed file has vanished
-/// (another process merged it away after the list was read).
-const LOAD_RETRIES: usize = 3;
+/// How many times a look-up repairs a damaged (or vanished) run file and reads again.
+const REPAIR_ATTEMPTS: usize = 3;
 
 /// A log in one SQLite file (and its directory of look-up runs).
 #[derive(Debug)]
@@ -232,9 +233,10 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Deletes the run files no committed run names, and verifies every live run's
-    /// file, rebuilding a damaged one from the entries; under the write lock, so no
-    /// other process is writing a run file meanwhile.
+    /// Deletes the run files no committed run names, and checks every live run's file
+    /// (its length and footer; blocks are checked when read), rebuilding a damaged one
+    /// from the entries; under the write lock, so no other process is writing a run
+    /// file meanwhile.
     fn recover(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
@@ -253,18 +255,7 @@ impl SqliteStore {
         for r in &runs {
             match self.runs.load(r.run.run, r.file) {
                 Ok(()) => {}
-                Err(RunError::Damaged(why)) => {
-                    eprintln!(
-                        "tracemark-ledger: look-up run {} (entries {}..{}) is damaged: {why}; \
-                         rebuilding it from the entries",
-                        r.run.run, r.first, r.end
-                    );
-                    let rebuilt = build_run(&tx, &self.runs, r.run.run, r.first, r.end)?;
-                    tx.execute("DELETE FROM lookup_runs WHERE run = ?1", [r.run.run])?;
-                    if let Some(rebuilt) = rebuilt {
-                        insert_run(&tx, &rebuilt)?;
-                    }
-                }
+                Err(RunError::Damaged(why)) => rebuild(&tx, &self.runs, r, &why)?,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -272,38 +263,74 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Runs `f` on one read snapshot with the snapshot's live runs loaded, so a look-up
-    /// sees one state of the index while another process appends or merges. A listed
-    /// file can vanish before it is loaded (another process merged it away after the
-    /// list was read): the snapshot is then read again.
-    fn with_runs<T>(
+    /// Looks `keys` up in the runs of one read snapshot, then gives the entries found
+    /// (sorted, once each) to `check` on the same snapshot, so a look-up sees one state
+    /// of the index while another process appends or merges. A run found damaged is
+    /// repaired and the look-up read again; so is one whose file vanished (another
+    /// process merged it away after the snapshot began).
+    fn find_then<T>(
         &self,
-        f: impl Fn(&Connection, &[i64]) -> Result<T, StoreError>,
+        keys: &[(i16, i64)],
+        check: impl Fn(&Connection, Vec<i64>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut attempt = 0;
         loop {
             let tx = self.conn.unchecked_transaction()?;
             let runs = read_runs(&tx)?;
-            match runs
-                .iter()
-                .try_for_each(|r| self.runs.load(r.run.run, r.file))
-            {
-                Ok(()) => {
-                    let live: Vec<i64> = runs.iter().map(|r| r.run.run).collect();
-                    let out = f(&tx, &live)?;
+            match self.find_ids(&runs, keys)? {
+                Found::Ids(ids) => {
+                    let out = check(&tx, ids)?;
                     tx.finish()?;
                     return Ok(out);
                 }
-                Err(RunError::Damaged(_)) if attempt < LOAD_RETRIES => attempt += 1,
-                Err(RunError::Damaged(why)) => {
+                Found::Damaged(_, why) if attempt == REPAIR_ATTEMPTS => {
                     return Err(StoreError::Corrupt(format!(
-                        "a look-up run file is damaged ({why}); opening the log again \
-                         rebuilds it from the entries"
+                        "a look-up run file stays damaged after {attempt} repairs: {why}"
                     )));
                 }
+                Found::Damaged(run, _) => {
+                    tx.finish()?;
+                    self.repair(run)?;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// The entries of `runs` with one of `keys`, or the first run found damaged.
+    fn find_ids(&self, runs: &[LiveRun], keys: &[(i16, i64)]) -> Result<Found, StoreError> {
+        let mut ids = Vec::new();
+        for r in runs {
+            let found = self.runs.load(r.run.run, r.file).and_then(|()| {
+                keys.iter()
+                    .try_for_each(|&(kind, key)| self.runs.find(r.run.run, kind, key, &mut ids))
+            });
+            match found {
+                Ok(()) => {}
+                Err(RunError::Damaged(why)) => return Ok(Found::Damaged(r.run.run, why)),
                 Err(e) => return Err(e.into()),
             }
         }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Found::Ids(ids))
+    }
+
+    /// Reads the whole file of `run` under the write lock and rebuilds it from the
+    /// entries if it is damaged; nothing to do if the run was merged away or repaired
+    /// by another process meanwhile.
+    fn repair(&self, run: i64) -> Result<(), StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let Some(r) = read_runs(&tx)?.into_iter().find(|r| r.run.run == run) else {
+            return Ok(());
+        };
+        match self.runs.verify(run, r.file) {
+            Ok(()) => {}
+            Err(RunError::Damaged(why)) => rebuild(&tx, &self.runs, &r, &why)?,
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Runs `SQLite`'s own page-level check (`PRAGMA integrity_check`).
@@ -398,6 +425,27 @@ impl SqliteStore {
         }
         Ok(leaf)
     }
+}
+
+/// What the runs of a snapshot hold for a look-up.
+enum Found {
+    Ids(Vec<i64>),
+    /// The run, and what is wrong with it.
+    Damaged(i64, String),
+}
+
+/// Rebuilds the damaged run `r` from the entries, in place (same run number), saying so.
+fn rebuild(tx: &Connection, files: &RunFiles, r: &LiveRun, why: &str) -> Result<(), StoreError> {
+    eprintln!(
+        "tracemark-ledger: look-up run {} (entries {}..{}) is damaged: {why}; \
+         rebuilding it from the entries",
+        r.run.run, r.first, r.end
+    );
+    tx.execute("DELETE FROM lookup_runs WHERE run = ?1", [r.run.run])?;
+    if let Some(rebuilt) = build_run(tx, files, r.run.run, r.first, r.end)? {
+        insert_run(tx, &rebuilt)?;
+    }
+    Ok(())
 }
 
 /// Merges the runs `picked` (the newest, consecutive) into a new run. A damaged input
@@ -684,13 +732,7 @@ impl LogStore for SqliteStore {
             Lookup::GenerationId(id) => ("generation_id = ?2", vec![Value::Text(id.clone())]),
         };
         let sql = format!("SELECT EXISTS (SELECT 1 FROM entries WHERE idx = ?1 AND {check})");
-        self.with_runs(|tx, runs| {
-            let mut ids = Vec::new();
-            self.runs
-                .find(runs, kind, key, &mut ids)
-                .map_err(io_error)?;
-            ids.sort_unstable();
-            ids.dedup();
+        self.find_then(&[(kind, key)], |tx, ids| {
             let mut stmt = tx.prepare_cached(&sql)?;
             let mut found = Vec::new();
             for idx in ids {
@@ -707,15 +749,12 @@ impl LogStore for SqliteStore {
         &self,
         sketch: &TextSketch,
     ) -> Result<Vec<(u64, TextSketch)>, StoreError> {
-        self.with_runs(|tx, runs| {
-            let mut ids = Vec::new();
-            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
-                self.runs
-                    .find(runs, band as i16, bucket, &mut ids)
-                    .map_err(io_error)?;
-            }
-            ids.sort_unstable();
-            ids.dedup();
+        let bands: Vec<(i16, i64)> = lsh_buckets(sketch)
+            .into_iter()
+            .enumerate()
+            .map(|(band, bucket)| (band as i16, bucket))
+            .collect();
+        self.find_then(&bands, |tx, ids| {
             let mut read = tx.prepare_cached("SELECT sketch FROM entries WHERE idx = ?1")?;
             ids.into_iter()
                 .map(|idx| {

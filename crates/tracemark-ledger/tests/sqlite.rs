@@ -295,18 +295,21 @@ fn log_with_runs(path: &Path) -> Ledger<SqliteStore> {
 #[test]
 fn a_truncated_altered_or_missing_run_file_is_rebuilt_from_the_entries() {
     type Damage = fn(&Path);
-    let damages: [(&str, Damage); 4] = [
+    fn flip(p: &Path, at: fn(usize) -> usize) {
+        let mut bytes = std::fs::read(p).unwrap();
+        let i = at(bytes.len());
+        bytes[i] ^= 0x20;
+        std::fs::write(p, bytes).unwrap();
+    }
+    // Opening finds a wrong length or footer; a look-up finds a damaged block.
+    let damages: [(&str, Damage); 5] = [
         ("truncated", |p| {
             let len = std::fs::metadata(p).unwrap().len();
             let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
             f.set_len(len - 5).unwrap();
         }),
-        ("a flipped byte", |p| {
-            let mut bytes = std::fs::read(p).unwrap();
-            let middle = bytes.len() / 2;
-            bytes[middle] ^= 0x20;
-            std::fs::write(p, bytes).unwrap();
-        }),
+        ("a flipped byte in a block", |p| flip(p, |len| len / 2)),
+        ("a flipped byte in the footer", |p| flip(p, |len| len - 3)),
         ("deleted", |p| std::fs::remove_file(p).unwrap()),
         ("emptied", |p| std::fs::write(p, b"").unwrap()),
     ];
@@ -329,10 +332,10 @@ fn a_truncated_altered_or_missing_run_file_is_rebuilt_from_the_entries() {
         for (file, original) in files.iter().zip(&originals) {
             damage(file);
             let ledger = Ledger::open_sqlite(&path, signer()).unwrap();
+            assert_lookups(&ledger, 70);
             // Rebuilt from the entries: the same bytes as before the damage.
             assert_eq!(&std::fs::read(file).unwrap(), original, "{what}");
             assert_eq!(ledger.store().lookup_runs().unwrap(), runs, "{what}");
-            assert_lookups(&ledger, 70);
         }
     }
 }
