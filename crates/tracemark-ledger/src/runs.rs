@@ -414,7 +414,7 @@ pub struct Chunk(Loaded);
 
 /// The run files of one log: a directory beside the database (`<database>-runs/`,
 /// one `<run>.run` per live run), or memory for an in-memory log; and the runs this
-/// process has verified, ready for look-ups.
+/// process has opened (footers checked), ready for look-ups.
 #[derive(Debug)]
 pub struct RunFiles {
     dir: Option<PathBuf>,
@@ -713,7 +713,7 @@ mod tests {
             files.remove(&[1, 2]).unwrap();
             find_all(&files, &[3], &all);
             if files.dir.is_some() {
-                // Verified from the file, as another process (or a reopened log) would.
+                // Opened from the file, as another process (or a reopened log) would.
                 files.loaded.borrow_mut().clear();
                 files.load(3, info).unwrap();
                 find_all(&files, &[3], &all);

@@ -449,7 +449,8 @@ fn rebuild(tx: &Connection, files: &RunFiles, r: &LiveRun, why: &str) -> Result<
 }
 
 /// Merges the runs `picked` (the newest, consecutive) into a new run. A damaged input
-/// (altered since it was verified) makes the merged run be built from the entries.
+/// (a block that fails its checksum, a file missing) makes the merged run be built
+/// from the entries.
 fn merge_runs(
     tx: &Connection,
     files: &RunFiles,
