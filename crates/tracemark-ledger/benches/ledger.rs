@@ -66,13 +66,18 @@ fn appends(c: &mut Criterion) {
     report_storage(&ledger, &dir.path().join("bench.db"));
 }
 
-/// Prints the storage cost of generation records (entry, lookup keys, LSH rows, hashes).
+/// Prints the storage cost of generation records (entry, hashes, WAL, look-up run files).
 fn report_storage(ledger: &Ledger<SqliteStore>, db: &std::path::Path) {
     let entries = ledger.size().unwrap();
     let wal = db.with_extension("db-wal");
+    let runs = std::fs::read_dir(db.with_extension("db-runs"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.metadata().ok());
     let bytes = [db, wal.as_path()]
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
+        .chain(runs)
         .map(|m| m.len())
         .sum::<u64>();
     if let Some(per) = bytes.checked_div(entries) {

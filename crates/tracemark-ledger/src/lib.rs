@@ -5,8 +5,9 @@
 //! ([`checkpoint`]), `tlog-cosignature` ([`cosignature`]), `tlog-tiles` ([`tiles`]) and
 //! `tlog-proof` ([`receipt`], the offline receipt a verifier checks with only the log's
 //! public key). Records ([`record`]) are canonicalised with RFC 8785 ([`jcs`]) and kept
-//! behind the [`store::LogStore`] trait: SQLite ([`sqlite`]) by default, PostgreSQL
-//! ([`postgres_store`]) for logs shared by several servers.
+//! behind the [`store::LogStore`] trait: SQLite ([`sqlite`], with its look-up index in
+//! sorted run files, [`runs`]) by default, PostgreSQL ([`postgres_store`]) for logs
+//! shared by several servers.
 //!
 //! A CLI uses [`Ledger`]: `Ledger::open_sqlite(path, log_key.signer()?)`, then
 //! `append_records`, `checkpoint`, `prove`, `consistency_proof`, `lookup`, `similar`,
@@ -23,6 +24,7 @@ pub mod note;
 pub mod postgres_store;
 pub mod receipt;
 pub mod record;
+pub mod runs;
 pub mod sqlite;
 pub mod store;
 pub mod tiles;

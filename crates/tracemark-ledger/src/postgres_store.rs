@@ -1,7 +1,8 @@
 //! The PostgreSQL backend, for deployments where several servers append to one log.
 //!
-//! Same schema as SQLite (schema version 2; `BYTEA` for blobs, `BIGINT` for indexes),
-//! including the append-ordered look-up index of runs (see [`crate::store`]): `entries`
+//! The schema of SQLite's version 2 (`BYTEA` for blobs, `BIGINT` for indexes), including
+//! the append-ordered look-up index of runs in the `lookup_keys` table (see
+//! [`crate::store`]; SQLite keeps its runs in files since version 3): `entries`
 //! has no secondary index, so an append writes at the right edge of every B-tree.
 //! Appenders (and run merges) serialise on a transaction-scoped advisory lock taken
 //! before the size is read, so two appenders never pick the same index (the primary key
@@ -20,12 +21,15 @@ use postgres::{Client, NoTls, Transaction};
 use crate::{
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
     record::{MAX_ENTRY_BYTES, TextSketch},
-    sqlite::SCHEMA_VERSION,
     store::{
         KeyRow, LogStore, Lookup, NewEntry, Run, StoreError, key_rows, lookup_key, lsh_buckets,
         payload_key, plan_merge, run_level, stored_key_rows,
     },
 };
+
+/// The schema this backend writes and reads: SQLite's version 2, look-up runs in SQL
+/// tables included (SQLite moved its runs to files in version 3).
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The advisory lock key that serialises appends (ASCII "tmledger").
 const APPEND_LOCK: i64 = 0x746d_6c65_6467_6572;
@@ -187,9 +191,11 @@ impl PostgresStore {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
             let runs = read_runs(&mut tx)?;
-            let Some(picked) = plan_merge(&runs) else {
+            let levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
+            let Some(n) = plan_merge(&levels) else {
                 return Ok(());
             };
+            let picked = &runs[runs.len() - n..];
             let records: i64 = picked.iter().map(|r| r.records).sum();
             let ids: Vec<i64> = picked.iter().map(|r| r.run).collect();
             let run = next_run(&mut tx)?;

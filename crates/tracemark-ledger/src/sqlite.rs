@@ -4,21 +4,38 @@
 //! on disk (the WAL fsynced) when `COMMIT` returns, and [`LogStore::append`] returns only
 //! after its commit. A process killed mid-append loses at most the unacknowledged batch.
 //!
-//! Schema version 2 (one schema for every backend):
+//! Schema version 3 (PostgreSQL keeps version 2, whose look-up runs are SQL rows):
 //!
 //! ```sql
-//! meta(key TEXT PRIMARY KEY, value TEXT)              -- schema_version = 2
+//! meta(key TEXT PRIMARY KEY, value TEXT)              -- schema_version = 3
 //! entries(idx INTEGER PRIMARY KEY, data BLOB,         -- the entry bytes (leaf = 0x00 ‖ data)
 //!         content_hash BLOB, key_id TEXT, payload TEXT, generation_id TEXT, sketch BLOB)
 //! nodes(level, idx, hash) PRIMARY KEY (level, idx)    -- complete-subtree hashes, level 0 = leaves
-//! lookup_runs(run INTEGER PRIMARY KEY, level, records)
-//! lookup_keys(run, kind, key, idx) PRIMARY KEY (run, kind, key, idx)
+//! lookup_runs(run INTEGER PRIMARY KEY, level, records,
+//!             first_idx, end_idx,                     -- the entries first_idx..end_idx
+//!             rows, checksum)                         -- its file's rows, footer checksum
 //! checkpoints(size INTEGER PRIMARY KEY, note TEXT, cosignatures INTEGER)
 //! ```
 //!
-//! `entries` has no secondary index: every look-up goes through `lookup_keys`, an
-//! append-ordered LSM-style index (see [`crate::store`]). Version 1 (random-key indexes
-//! on `entries` and an `lsh(band, bucket, idx)` table) is upgraded in place when opened.
+//! and beside the database file, the directory `<database>-runs/` with one file
+//! `<run>.run` per row of `lookup_runs`: the run's look-up rows, sorted, and a footer of
+//! block checksums (format in [`crate::runs`]). `entries` has no secondary index: every look-up goes through the
+//! runs, an append-ordered LSM-style index (see [`crate::store`]).
+//!
+//! Crash consistency: a run file is written (under a temporary name, then renamed)
+//! inside the transaction that records it, under the database's write lock; a merged
+//! run's file is fsynced before the merge commits, and the merged runs' files are deleted
+//! after. So a crash leaves at worst a file that no committed row names (deleted when the
+//! log is next opened) or, after a crash of the machine, the unsynced file of a recent
+//! append missing or short. Opening the log checks every run file against its row (its
+//! length and the checksum of its footer), and every block of a run is checked against
+//! its own checksum when a look-up or a merge reads it; a missing, truncated or altered
+//! file is rebuilt from the entries' key columns, which are the source of truth, with a
+//! line on standard error naming the run, its entries and what was wrong.
+//!
+//! Versions 1 (random-key indexes on `entries` and an `lsh(band, bucket, idx)` table) and
+//! 2 (the runs in a `lookup_keys` table) are upgraded in place when opened: one
+//! transaction replaces the old index by runs built from the entries' key columns.
 
 use std::{collections::HashMap, path::Path};
 
@@ -27,6 +44,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use crate::{
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
     record::{MAX_ENTRY_BYTES, TextSketch},
+    runs::{RunError, RunFiles, RunInfo, io_error},
     store::{
         KeyRow, LogStore, Lookup, NewEntry, Run, StoreError, key_rows, lookup_key, lsh_buckets,
         payload_key, plan_merge, run_level, stored_key_rows,
@@ -34,7 +52,7 @@ use crate::{
 };
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,32 +78,41 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 ";
 
-/// The look-up index tables (new in version 2).
+/// The list of look-up runs (new in version 3: the rows themselves are in files).
 const LOOKUP_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS lookup_runs (
     run INTEGER PRIMARY KEY,
     level INTEGER NOT NULL,
-    records INTEGER NOT NULL
+    records INTEGER NOT NULL,
+    first_idx INTEGER NOT NULL,
+    end_idx INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS lookup_keys (
-    run INTEGER NOT NULL,
-    kind INTEGER NOT NULL,
-    key INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    PRIMARY KEY (run, kind, key, idx)
-) WITHOUT ROWID;
 ";
 
-/// Rows per multi-row `INSERT` into `lookup_keys` (4 parameters each).
-const INSERT_CHUNK: usize = 200;
+/// Entries read at a time when a run is built from the entries (a version upgrade, a
+/// damaged file): each chunk is sorted in memory, then the chunks are merged.
+const BUILD_CHUNK: i64 = 16_384;
 
-/// Entries read at a time when version 1 is upgraded (one run each).
-const MIGRATE_CHUNK: i64 = 16_384;
+/// How many times a look-up repairs a damaged (or vanished) run file and reads again.
+const REPAIR_ATTEMPTS: usize = 3;
 
-/// A log in one SQLite file.
+/// A log in one SQLite file (and its directory of look-up runs).
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    runs: RunFiles,
+}
+
+/// A row of `lookup_runs`.
+#[derive(Debug, Clone, Copy)]
+struct LiveRun {
+    run: Run,
+    /// The entries `first..end` (those with look-up keys) are in this run.
+    first: i64,
+    end: i64,
+    file: RunInfo,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -105,33 +132,38 @@ fn sql_index(i: u64) -> Result<i64, StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the log database at `path`. A version 1 database is upgraded
-    /// to version 2 in one transaction; a newer one is refused.
+    /// Opens (or creates) the log database at `path`, with its run files in
+    /// `<path>-runs/`. A version 1 or 2 database is upgraded to version 3 in one
+    /// transaction; a newer one is refused. Damaged run files are rebuilt.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?)
+        let conn = Connection::open(path)?;
+        let runs = RunFiles::beside(path).map_err(io_error)?;
+        Self::init(conn, runs)
     }
 
     /// A throwaway in-memory log (tests, benchmarks).
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, RunFiles::in_memory())
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection, runs: RunFiles) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // journal_mode returns a row; query it rather than execute.
         let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        // A 64 MiB page cache keeps the hot parts of the index in memory during appends.
-        // The WAL is checkpointed into the database file every 10,000 pages (about 40 MiB)
-        // instead of SQLite's default 1,000, so that the pages rewritten by consecutive
-        // batches are copied back once rather than once per batch. Durability is
-        // unchanged: with synchronous=FULL a commit returns only after its WAL frames are
-        // fsynced, whether or not they have been checkpointed yet.
+        // A 64 MiB page cache keeps the hot pages in memory during appends. The WAL is
+        // checkpointed into the database file every 10,000 pages (about 40 MiB) instead
+        // of SQLite's default 1,000, so that the pages rewritten by consecutive batches
+        // are copied back once rather than once per batch. Durability is unchanged: with
+        // synchronous=FULL a commit returns only after its WAL frames are fsynced,
+        // whether or not they have been checkpointed yet.
         conn.execute_batch(
             "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;
              PRAGMA wal_autocheckpoint=10000;",
         )?;
-        let mut store = Self { conn };
+        let mut store = Self { conn, runs };
         store.upgrade()?;
+        store.recover()?;
+        store.compact()?;
         Ok(store)
     }
 
@@ -154,8 +186,8 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Creates the schema of a new database, or upgrades a version 1 database; refuses
-    /// any other version before changing anything.
+    /// Creates the schema of a new database, or upgrades a version 1 or 2 database;
+    /// refuses any other version before changing anything.
     fn upgrade(&mut self) -> Result<(), StoreError> {
         if Self::stored_version(&self.conn)?.as_deref() == Some(SCHEMA_VERSION) {
             return Ok(());
@@ -173,7 +205,23 @@ impl SqliteStore {
                 )?;
             }
             Some(SCHEMA_VERSION) => {}
-            Some("1") => migrate_v1(&tx)?,
+            Some(old @ ("1" | "2")) => {
+                tx.execute_batch(if old == "1" {
+                    "DROP INDEX IF EXISTS entries_content_hash;
+                     DROP INDEX IF EXISTS entries_payload;
+                     DROP INDEX IF EXISTS entries_generation_id;
+                     DROP TABLE IF EXISTS lsh;
+                     ALTER TABLE checkpoints ADD COLUMN cosignatures INTEGER NOT NULL DEFAULT 0;"
+                } else {
+                    "DROP TABLE lookup_keys; DROP TABLE lookup_runs;"
+                })?;
+                tx.execute_batch(LOOKUP_SCHEMA)?;
+                index_all_entries(&tx, &self.runs)?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [SCHEMA_VERSION],
+                )?;
+            }
             Some(found) => {
                 return Err(StoreError::Schema {
                     found: found.to_owned(),
@@ -182,10 +230,110 @@ impl SqliteStore {
             }
         }
         tx.commit()?;
-        self.compact()
+        Ok(())
     }
 
-    /// Runs SQLite's own page-level check (`PRAGMA integrity_check`).
+    /// Deletes the run files no committed run names, and checks every live run's file
+    /// (its length and footer; blocks are checked when read), rebuilding a damaged one
+    /// from the entries; under the write lock, so no other process is writing a run
+    /// file meanwhile.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let runs = read_runs(&tx)?;
+        let live: Vec<i64> = runs.iter().map(|r| r.run.run).collect();
+        let removed = self.runs.remove_others(&live).map_err(io_error)?;
+        if !removed.is_empty() {
+            eprintln!(
+                "tracemark-ledger: deleted {} look-up run file(s) that no committed run names \
+                 (left by an interrupted append or merge): {}",
+                removed.len(),
+                removed.join(", ")
+            );
+        }
+        for r in &runs {
+            match self.runs.load(r.run.run, r.file) {
+                Ok(()) => {}
+                Err(RunError::Damaged(why)) => rebuild(&tx, &self.runs, r, &why)?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Looks `keys` up in the runs of one read snapshot, then gives the entries found
+    /// (sorted, once each) to `check` on the same snapshot, so a look-up sees one state
+    /// of the index while another process appends or merges. A run found damaged is
+    /// repaired and the look-up read again; so is one whose file vanished (another
+    /// process merged it away after the snapshot began).
+    fn find_then<T>(
+        &self,
+        keys: &[(i16, i64)],
+        check: impl Fn(&Connection, Vec<i64>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let tx = self.conn.unchecked_transaction()?;
+            let runs = read_runs(&tx)?;
+            match self.find_ids(&runs, keys)? {
+                Found::Ids(ids) => {
+                    let out = check(&tx, ids)?;
+                    tx.finish()?;
+                    return Ok(out);
+                }
+                Found::Damaged(_, why) if attempt == REPAIR_ATTEMPTS => {
+                    return Err(StoreError::Corrupt(format!(
+                        "a look-up run file stays damaged after {attempt} repairs: {why}"
+                    )));
+                }
+                Found::Damaged(run, _) => {
+                    tx.finish()?;
+                    self.repair(run)?;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// The entries of `runs` with one of `keys`, or the first run found damaged.
+    fn find_ids(&self, runs: &[LiveRun], keys: &[(i16, i64)]) -> Result<Found, StoreError> {
+        let mut ids = Vec::new();
+        for r in runs {
+            let found = self.runs.load(r.run.run, r.file).and_then(|()| {
+                keys.iter()
+                    .try_for_each(|&(kind, key)| self.runs.find(r.run.run, kind, key, &mut ids))
+            });
+            match found {
+                Ok(()) => {}
+                Err(RunError::Damaged(why)) => return Ok(Found::Damaged(r.run.run, why)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Found::Ids(ids))
+    }
+
+    /// Reads the whole file of `run` under the write lock and rebuilds it from the
+    /// entries if it is damaged; nothing to do if the run was merged away or repaired
+    /// by another process meanwhile.
+    fn repair(&self, run: i64) -> Result<(), StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let Some(r) = read_runs(&tx)?.into_iter().find(|r| r.run.run == run) else {
+            return Ok(());
+        };
+        match self.runs.verify(run, r.file) {
+            Ok(()) => {}
+            Err(RunError::Damaged(why)) => rebuild(&tx, &self.runs, &r, &why)?,
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `SQLite`'s own page-level check (`PRAGMA integrity_check`).
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         let rows: Vec<String> = stmt
@@ -198,51 +346,40 @@ impl SqliteStore {
         }
     }
 
-    /// The runs of the look-up index (for tests and diagnostics).
+    /// The runs of the look-up index, oldest first (for tests and diagnostics).
     pub fn lookup_runs(&self) -> Result<Vec<Run>, StoreError> {
-        read_runs(&self.conn)
+        Ok(read_runs(&self.conn)?.into_iter().map(|r| r.run).collect())
     }
 
-    /// Merges runs of the look-up index while a level holds `MERGE_FANOUT` of them, one
-    /// transaction per merge (a crash between merges leaves a valid index).
+    /// The file of a look-up run (`None` for an in-memory log).
+    pub fn run_path(&self, run: i64) -> Option<std::path::PathBuf> {
+        self.runs.path(run)
+    }
+
+    /// Merges the newest runs of the look-up index while [`plan_merge`] asks for it, one
+    /// transaction per merge (a crash between merges leaves a valid index), and deletes
+    /// the merged runs' files once the merge has committed.
     fn compact(&mut self) -> Result<(), StoreError> {
         loop {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let runs = read_runs(&tx)?;
-            let Some(picked) = plan_merge(&runs) else {
+            let levels: Vec<i64> = runs.iter().map(|r| r.run.level).collect();
+            let Some(n) = plan_merge(&levels) else {
                 return Ok(());
             };
-            let records: i64 = picked.iter().map(|r| r.records).sum();
-            let run = next_run(&tx)?;
-            let list = picked
-                .iter()
-                .map(|r| r.run.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            tx.execute(
-                "INSERT INTO lookup_runs(run, level, records) VALUES (?1, ?2, ?3)",
-                params![run, run_level(records as u64), records],
-            )?;
-            // The run numbers are integers read from the database: safe to inline.
-            tx.execute(
-                &format!(
-                    "INSERT INTO lookup_keys(run, kind, key, idx)
-                     SELECT ?1, kind, key, idx FROM lookup_keys WHERE run IN ({list})
-                     ORDER BY kind, key, idx"
-                ),
-                [run],
-            )?;
-            tx.execute(
-                &format!("DELETE FROM lookup_keys WHERE run IN ({list})"),
-                [],
-            )?;
-            tx.execute(
-                &format!("DELETE FROM lookup_runs WHERE run IN ({list})"),
-                [],
-            )?;
+            let picked = &runs[runs.len() - n..];
+            let merged = merge_runs(&tx, &self.runs, picked)?;
+            let gone: Vec<i64> = picked.iter().map(|r| r.run.run).collect();
+            for run in &gone {
+                tx.execute("DELETE FROM lookup_runs WHERE run = ?1", [run])?;
+            }
+            if let Some(merged) = merged {
+                insert_run(&tx, &merged)?;
+            }
             tx.commit()?;
+            self.runs.remove(&gone).map_err(io_error)?;
         }
     }
 
@@ -290,77 +427,176 @@ impl SqliteStore {
     }
 }
 
-/// Upgrades a version 1 database inside `tx`: drops the random-key indexes and the `lsh`
-/// table, and builds the look-up index from the entries' key columns.
-fn migrate_v1(tx: &Connection) -> Result<(), StoreError> {
-    tx.execute_batch(
-        "DROP INDEX IF EXISTS entries_content_hash;
-         DROP INDEX IF EXISTS entries_payload;
-         DROP INDEX IF EXISTS entries_generation_id;
-         DROP TABLE IF EXISTS lsh;
-         ALTER TABLE checkpoints ADD COLUMN cosignatures INTEGER NOT NULL DEFAULT 0;",
-    )?;
-    tx.execute_batch(LOOKUP_SCHEMA)?;
-    let mut start = 0i64;
-    loop {
-        let mut rows = Vec::new();
-        let mut records = 0u64;
-        let mut last = None;
-        {
-            let mut stmt = tx.prepare(
-                "SELECT idx, content_hash, NULL, payload, generation_id, sketch FROM entries
-                 WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
-            )?;
-            let mut q = stmt.query(params![start, MIGRATE_CHUNK])?;
-            while let Some(r) = q.next()? {
-                let idx: i64 = r.get(0)?;
-                let content_hash: Option<Vec<u8>> = r.get(1)?;
-                let payload: Option<String> = r.get(3)?;
-                let generation_id: Option<String> = r.get(4)?;
-                let sketch = r
-                    .get::<_, Option<Vec<u8>>>(5)?
-                    .map(|b| {
-                        TextSketch::from_bytes(&b).ok_or_else(|| {
-                            StoreError::Corrupt(format!("entry {idx} has an invalid sketch"))
-                        })
-                    })
-                    .transpose()?;
-                records += u64::from(stored_key_rows(
-                    content_hash.as_deref(),
-                    payload.as_deref(),
-                    generation_id.as_deref(),
-                    sketch.as_ref(),
-                    idx,
-                    &mut rows,
-                ));
-                last = Some(idx);
-            }
-        }
-        let Some(last) = last else { break };
-        insert_run(tx, &mut rows, records)?;
-        start = last + 1;
+/// What the runs of a snapshot hold for a look-up.
+enum Found {
+    Ids(Vec<i64>),
+    /// The run, and what is wrong with it.
+    Damaged(i64, String),
+}
+
+/// Rebuilds the damaged run `r` from the entries, in place (same run number), saying so.
+fn rebuild(tx: &Connection, files: &RunFiles, r: &LiveRun, why: &str) -> Result<(), StoreError> {
+    eprintln!(
+        "tracemark-ledger: look-up run {} (entries {}..{}) is damaged: {why}; \
+         rebuilding it from the entries",
+        r.run.run, r.first, r.end
+    );
+    tx.execute("DELETE FROM lookup_runs WHERE run = ?1", [r.run.run])?;
+    if let Some(rebuilt) = build_run(tx, files, r.run.run, r.first, r.end)? {
+        insert_run(tx, &rebuilt)?;
     }
-    tx.execute(
-        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-        [SCHEMA_VERSION],
-    )?;
     Ok(())
 }
 
-fn read_runs(conn: &Connection) -> Result<Vec<Run>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT run, level, records FROM lookup_runs ORDER BY run")?;
+/// Merges the runs `picked` (the newest, consecutive) into a new run. A damaged input
+/// (a block that fails its checksum, a file missing) makes the merged run be built
+/// from the entries.
+fn merge_runs(
+    tx: &Connection,
+    files: &RunFiles,
+    picked: &[LiveRun],
+) -> Result<Option<LiveRun>, StoreError> {
+    let run = next_run(tx)?;
+    let (first, end) = (picked[0].first, picked[picked.len() - 1].end);
+    let inputs: Vec<i64> = picked.iter().map(|r| r.run.run).collect();
+    let merged = picked
+        .iter()
+        .try_for_each(|r| files.load(r.run.run, r.file))
+        .and_then(|()| files.merge(run, &inputs));
+    match merged {
+        Ok(file) => {
+            let records = picked.iter().map(|r| r.run.records).sum();
+            Ok(Some(LiveRun {
+                run: Run {
+                    run,
+                    level: run_level(records as u64),
+                    records,
+                },
+                first,
+                end,
+                file,
+            }))
+        }
+        Err(RunError::Damaged(why)) => {
+            eprintln!(
+                "tracemark-ledger: a look-up run of entries {first}..{end} is damaged: {why}; \
+                 building the merged run from the entries"
+            );
+            build_run(tx, files, run, first, end)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Builds the file of `run` from the key columns of the entries `first..end`, in chunks
+/// of [`BUILD_CHUNK`] entries (bounded memory); `None` if none of them has a key.
+fn build_run(
+    conn: &Connection,
+    files: &RunFiles,
+    run: i64,
+    first: i64,
+    end: i64,
+) -> Result<Option<LiveRun>, StoreError> {
+    let mut chunks = Vec::new();
+    let mut records = 0;
+    let mut rows = Vec::new();
+    for start in (first..end).step_by(BUILD_CHUNK as usize) {
+        rows.clear();
+        records += read_key_rows(conn, start, (start + BUILD_CHUNK).min(end), &mut rows)?;
+        if !rows.is_empty() {
+            chunks.push(files.chunk(&mut rows).map_err(io_error)?);
+        }
+    }
+    if chunks.is_empty() {
+        return Ok(None);
+    }
+    let file = files.merge_chunks(run, &chunks).map_err(io_error)?;
+    Ok(Some(LiveRun {
+        run: Run {
+            run,
+            level: run_level(records as u64),
+            records,
+        },
+        first,
+        end,
+        file,
+    }))
+}
+
+/// Indexes every entry as one run (a version upgrade); later appends add smaller runs.
+fn index_all_entries(tx: &Connection, files: &RunFiles) -> Result<(), StoreError> {
+    let end: i64 = tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries", [], |r| {
+        r.get(0)
+    })?;
+    if let Some(run) = build_run(tx, files, 1, 0, end)? {
+        insert_run(tx, &run)?;
+    }
+    Ok(())
+}
+
+/// Appends the look-up rows of the entries `start..end`, from their key columns;
+/// returns how many of them have any.
+fn read_key_rows(
+    conn: &Connection,
+    start: i64,
+    end: i64,
+    rows: &mut Vec<KeyRow>,
+) -> Result<i64, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT idx, content_hash, payload, generation_id, sketch FROM entries
+         WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+    )?;
+    let mut q = stmt.query(params![start, end])?;
+    let mut records = 0;
+    while let Some(r) = q.next()? {
+        let idx: i64 = r.get(0)?;
+        let content_hash: Option<Vec<u8>> = r.get(1)?;
+        let payload: Option<String> = r.get(2)?;
+        let generation_id: Option<String> = r.get(3)?;
+        let sketch = r
+            .get::<_, Option<Vec<u8>>>(4)?
+            .map(|b| {
+                TextSketch::from_bytes(&b).ok_or_else(|| {
+                    StoreError::Corrupt(format!("entry {idx} has an invalid sketch"))
+                })
+            })
+            .transpose()?;
+        records += i64::from(stored_key_rows(
+            content_hash.as_deref(),
+            payload.as_deref(),
+            generation_id.as_deref(),
+            sketch.as_ref(),
+            idx,
+            rows,
+        ));
+    }
+    Ok(records)
+}
+
+fn read_runs(conn: &Connection) -> Result<Vec<LiveRun>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT run, level, records, first_idx, end_idx, rows, checksum FROM lookup_runs
+         ORDER BY run",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok(Run {
-            run: r.get(0)?,
-            level: r.get(1)?,
-            records: r.get(2)?,
+        Ok(LiveRun {
+            run: Run {
+                run: r.get(0)?,
+                level: r.get(1)?,
+                records: r.get(2)?,
+            },
+            first: r.get(3)?,
+            end: r.get(4)?,
+            file: RunInfo {
+                rows: r.get::<_, i64>(5)? as u64,
+                checksum: r.get::<_, i64>(6)? as u64,
+            },
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A run number larger than every run's.
+/// A run number larger than every run's, so that runs are numbered in log order.
 fn next_run(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
         "SELECT COALESCE(MAX(run), 0) + 1 FROM lookup_runs",
@@ -369,35 +605,20 @@ fn next_run(conn: &Connection) -> Result<i64, StoreError> {
     )?)
 }
 
-/// Writes `rows` (of `records` entries) as a new run, in key order, so that they land at
-/// the right edge of `lookup_keys`.
-fn insert_run(tx: &Connection, rows: &mut [KeyRow], records: u64) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    rows.sort_unstable();
-    let run = next_run(tx)?;
-    tx.prepare_cached("INSERT INTO lookup_runs(run, level, records) VALUES (?1, ?2, ?3)")?
-        .execute(params![run, run_level(records), records as i64])?;
-    let many = format!(
-        "INSERT INTO lookup_keys(run, kind, key, idx) VALUES {}",
-        vec!["(?, ?, ?, ?)"; INSERT_CHUNK].join(", ")
-    );
-    let mut chunks = rows.chunks_exact(INSERT_CHUNK);
-    let mut stmt = tx.prepare_cached(&many)?;
-    let mut args: Vec<i64> = Vec::with_capacity(INSERT_CHUNK * 4);
-    for chunk in &mut chunks {
-        args.clear();
-        for &(kind, key, idx) in chunk {
-            args.extend([run, i64::from(kind), key, idx]);
-        }
-        stmt.execute(rusqlite::params_from_iter(args.iter()))?;
-    }
-    let mut one =
-        tx.prepare_cached("INSERT INTO lookup_keys(run, kind, key, idx) VALUES (?1, ?2, ?3, ?4)")?;
-    for &(kind, key, idx) in chunks.remainder() {
-        one.execute(params![run, kind, key, idx])?;
-    }
+fn insert_run(tx: &Connection, r: &LiveRun) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO lookup_runs(run, level, records, first_idx, end_idx, rows, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        r.run.run,
+        r.run.level,
+        r.run.records,
+        r.first,
+        r.end,
+        r.file.rows as i64,
+        r.file.checksum as i64
+    ])?;
     Ok(())
 }
 
@@ -433,14 +654,34 @@ impl LogStore for SqliteStore {
         let max: Option<i64> = tx.query_row("SELECT MAX(idx) FROM entries", [], |r| r.get(0))?;
         let first = max.map_or(0, |m| m as u64 + 1);
         let mut rows = Vec::new();
-        let mut records = 0u64;
+        let mut records = 0;
         let mut fresh = HashMap::new();
         for (i, entry) in entries.iter().enumerate() {
             let index = first + i as u64;
             Self::insert_entry(&tx, index, entry, &mut fresh)?;
-            records += u64::from(key_rows(&entry.keys, sql_index(index)?, &mut rows));
+            records += i64::from(key_rows(&entry.keys, sql_index(index)?, &mut rows));
         }
-        insert_run(&tx, &mut rows, records)?;
+        if !rows.is_empty() {
+            // The batch's run file is written without an fsync: the entries are the
+            // durable truth, and a file lost with the machine is rebuilt from them.
+            rows.sort_unstable();
+            let run = next_run(&tx)?;
+            let file = self.runs.write(run, &rows, false).map_err(io_error)?;
+            let first = sql_index(first)?;
+            insert_run(
+                &tx,
+                &LiveRun {
+                    run: Run {
+                        run,
+                        level: run_level(records as u64),
+                        records,
+                    },
+                    first,
+                    end: first + entries.len() as i64,
+                    file,
+                },
+            )?;
+        }
         tx.commit()?;
         // The append is durable and acknowledged; merging runs is housekeeping that a
         // crash may interrupt (each merge is its own transaction).
@@ -473,16 +714,15 @@ impl LogStore for SqliteStore {
     fn lookup(&self, query: &Lookup) -> Result<Vec<u64>, StoreError> {
         use rusqlite::types::Value;
         let (kind, key) = lookup_key(query);
-        // One statement, so it reads one snapshot even while another process merges runs.
         // The entry's own column is compared: equal 64-bit keys of different values
         // never match.
         let (check, args) = match query {
             Lookup::ContentHash(h) => (
-                "e.content_hash = ?3",
+                "content_hash = ?2",
                 vec![Value::Blob(h.as_bytes().to_vec())],
             ),
             Lookup::Payload { payload, key_id } => (
-                "e.payload = ?3 AND (?4 IS NULL OR e.key_id = ?4)",
+                "payload = ?2 AND (?3 IS NULL OR key_id = ?3)",
                 vec![
                     Value::Text(payload_key(payload)),
                     key_id
@@ -490,56 +730,46 @@ impl LogStore for SqliteStore {
                         .map_or(Value::Null, |k| Value::Text(k.as_str().to_owned())),
                 ],
             ),
-            Lookup::GenerationId(id) => ("e.generation_id = ?3", vec![Value::Text(id.clone())]),
+            Lookup::GenerationId(id) => ("generation_id = ?2", vec![Value::Text(id.clone())]),
         };
-        let sql = format!(
-            "SELECT DISTINCT e.idx FROM lookup_keys k JOIN entries e ON e.idx = k.idx
-             WHERE k.run IN (SELECT run FROM lookup_runs) AND k.kind = ?1 AND k.key = ?2
-               AND {check}
-             ORDER BY e.idx"
-        );
-        let mut all = vec![Value::Integer(i64::from(kind)), Value::Integer(key)];
-        all.extend(args);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(all), |r| r.get::<_, i64>(0))?;
-        rows.map(|r| r.map(|i| i as u64).map_err(StoreError::from))
-            .collect()
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM entries WHERE idx = ?1 AND {check})");
+        self.find_then(&[(kind, key)], |tx, ids| {
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut found = Vec::new();
+            for idx in ids {
+                let all = std::iter::once(Value::Integer(idx)).chain(args.iter().cloned());
+                if stmt.query_row(rusqlite::params_from_iter(all), |r| r.get::<_, bool>(0))? {
+                    found.push(idx as u64);
+                }
+            }
+            Ok(found)
+        })
     }
 
     fn similar_candidates(
         &self,
         sketch: &TextSketch,
     ) -> Result<Vec<(u64, TextSketch)>, StoreError> {
-        // One read transaction: one snapshot for the 32 band look-ups and the sketches.
-        let tx = self.conn.unchecked_transaction()?;
-        let mut ids = std::collections::BTreeSet::new();
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT idx FROM lookup_keys
-                 WHERE run IN (SELECT run FROM lookup_runs) AND kind = ?1 AND key = ?2",
-            )?;
-            for (band, bucket) in lsh_buckets(sketch).into_iter().enumerate() {
-                for idx in stmt.query_map(params![band as i64, bucket], |r| r.get::<_, i64>(0))? {
-                    ids.insert(idx?);
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        {
+        let bands: Vec<(i16, i64)> = lsh_buckets(sketch)
+            .into_iter()
+            .enumerate()
+            .map(|(band, bucket)| (band as i16, bucket))
+            .collect();
+        self.find_then(&bands, |tx, ids| {
             let mut read = tx.prepare_cached("SELECT sketch FROM entries WHERE idx = ?1")?;
-            for idx in ids {
-                let bytes: Option<Vec<u8>> = read.query_row([idx], |r| r.get(0))?;
-                let sketch = bytes
-                    .as_deref()
-                    .and_then(TextSketch::from_bytes)
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("entry {idx} has no valid sketch"))
-                    })?;
-                out.push((idx as u64, sketch));
-            }
-        }
-        tx.finish()?;
-        Ok(out)
+            ids.into_iter()
+                .map(|idx| {
+                    let bytes: Option<Vec<u8>> = read.query_row([idx], |r| r.get(0))?;
+                    let sketch = bytes
+                        .as_deref()
+                        .and_then(TextSketch::from_bytes)
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("entry {idx} has no valid sketch"))
+                        })?;
+                    Ok((idx as u64, sketch))
+                })
+                .collect()
+        })
     }
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {

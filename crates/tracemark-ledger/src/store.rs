@@ -1,7 +1,6 @@
 //! Where the log keeps its entries, tree hashes and checkpoints.
 //!
-//! [`LogStore`] is the contract every backend meets (SQLite here; PostgreSQL with the
-//! same schema later): an append of a batch is one transaction that is durable when it
+//! [`LogStore`] is the contract every backend meets (SQLite, PostgreSQL): an append of a batch is one transaction that is durable when it
 //! returns, and the stored hashes of complete subtrees are written in that same
 //! transaction, so a crash leaves either the whole batch with its hashes or none of it.
 
@@ -209,20 +208,21 @@ pub fn lsh_buckets(sketch: &TextSketch) -> [i64; LSH_BANDS] {
     out
 }
 
-// The look-up index (schema version 2, both backends).
+// The look-up index (both backends; where the runs live differs).
 //
-// Every look-up key of an entry is one row `(run, kind, key, idx)` of one table:
-// `kind` 0–31 is an LSH band (`key` = the band's bucket), 32 the content hash, 33 the
-// payload, 34 the generation id (`key` = the first 8 bytes of a domain-separated SHA-256
-// of the value; the entry's own columns are compared on look-up, so a collision of keys
-// never returns a wrong entry). The rows of one append are one *run*, written in key
-// order under a run number larger than every earlier one, so an append adds pages at the
-// right edge of the index instead of touching pages all over it (random-key inserts
-// dirtied nearly every leaf of the old `lsh` table in each batch). Runs are merged
-// LSM-style: when `MERGE_FANOUT` runs share a level (level = ⌊log₈ records⌋), they are
-// rewritten, in key order, as one run of the next level. A look-up seeks once per run,
-// and there are at most `MERGE_FANOUT − 1` runs per level, so at most a few dozen runs
-// at a million records.
+// Every look-up key of an entry is one row `(kind, key, idx)`: `kind` 0–31 is an LSH
+// band (`key` = the band's bucket), 32 the content hash, 33 the payload, 34 the
+// generation id (`key` = the first 8 bytes of a domain-separated SHA-256 of the value;
+// the entry's own columns are compared on look-up, so a collision of keys never returns
+// a wrong entry). The rows of one append are one *run*, sorted, under a run number
+// larger than every earlier one, so an append never touches the pages of older rows
+// (random-key inserts dirtied nearly every leaf of the old `lsh` table in each batch).
+// SQLite keeps each run as an immutable sorted file ([`crate::runs`]), PostgreSQL as
+// rows `(run, kind, key, idx)` of one table. Runs are merged LSM-style, always the
+// newest ones ([`plan_merge`]), so each run covers a contiguous range of entries and
+// can be rebuilt from their key columns. A look-up seeks once per run, and there are at
+// most `MERGE_FANOUT − 1` runs per level (level = ⌊log₈ records⌋), so at most a few
+// dozen runs at a million records.
 
 /// The look-up kind of the content hash (kinds below it are LSH bands).
 pub const KIND_CONTENT_HASH: i16 = 32;
@@ -331,15 +331,23 @@ pub struct Run {
     pub records: i64,
 }
 
-/// The runs to merge next: all runs of the lowest level that has `MERGE_FANOUT` of them.
-pub fn plan_merge(runs: &[Run]) -> Option<Vec<Run>> {
-    let mut levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
-    levels.sort_unstable();
-    levels.dedup();
-    levels.into_iter().find_map(|level| {
-        let picked: Vec<Run> = runs.iter().copied().filter(|r| r.level == level).collect();
-        (picked.len() as u64 >= MERGE_FANOUT).then_some(picked)
-    })
+/// How many of the newest runs to merge into one next, given the levels of all runs
+/// from the oldest to the newest; `None` when nothing needs merging.
+///
+/// Merges take the newest runs only, so every run covers a contiguous range of entries
+/// (and can be rebuilt from it) and the runs stay in log order. A new run larger than
+/// the newest ones before it absorbs them, so levels never grow toward the newest run;
+/// then `MERGE_FANOUT` runs of the newest level are merged into one of a higher level.
+/// That keeps at most `MERGE_FANOUT − 1` runs per level, and a row is rewritten about
+/// once per level it climbs (plus once when its own run absorbs smaller ones).
+pub fn plan_merge(levels: &[i64]) -> Option<usize> {
+    let (&newest, older) = levels.split_last()?;
+    let smaller = older.iter().rev().take_while(|&&l| l < newest).count();
+    if smaller > 0 {
+        return Some(smaller + 1);
+    }
+    let same = levels.iter().rev().take_while(|&&l| l == newest).count();
+    (same as u64 >= MERGE_FANOUT).then_some(same)
 }
 
 #[cfg(test)]
@@ -356,33 +364,41 @@ mod tests {
     }
 
     #[test]
-    fn merges_pick_the_lowest_full_level_and_bound_the_runs() {
-        // Simulate appends of varying sizes: the number of runs stays logarithmic.
+    fn merges_take_the_newest_runs_and_bound_them() {
+        // Simulate appends of varying sizes: levels never grow toward the newest run, at
+        // most FANOUT − 1 runs share a level, and every record is in one run.
         let mut runs: Vec<Run> = Vec::new();
         let mut next = 1;
+        let mut total = 0;
         for i in 0..20_000u64 {
-            let records = if i % 3 == 0 { 1000 } else { 1 + i % 5 };
+            let records = [1000, 1, 3, 9000, 2, 64][(i % 6) as usize] + i % 5;
+            total += records as i64;
             runs.push(Run {
                 run: next,
                 level: run_level(records),
                 records: records as i64,
             });
             next += 1;
-            while let Some(picked) = plan_merge(&runs) {
-                let total: i64 = picked.iter().map(|r| r.records).sum();
-                runs.retain(|r| !picked.contains(r));
+            loop {
+                let levels: Vec<i64> = runs.iter().map(|r| r.level).collect();
+                let Some(n) = plan_merge(&levels) else { break };
+                let merged: i64 = runs.drain(runs.len() - n..).map(|r| r.records).sum();
                 runs.push(Run {
                     run: next,
-                    level: run_level(total as u64),
-                    records: total,
+                    level: run_level(merged as u64),
+                    records: merged,
                 });
                 next += 1;
             }
-            let levels = run_level(runs.iter().map(|r| r.records as u64).sum()) + 1;
             assert!(
-                runs.len() as i64 <= levels * (MERGE_FANOUT as i64 - 1),
+                runs.windows(2).all(|w| w[0].level >= w[1].level),
                 "{runs:?}"
             );
+            for level in 0..=run_level(total as u64) {
+                let n = runs.iter().filter(|r| r.level == level).count();
+                assert!(n < MERGE_FANOUT as usize, "{runs:?}");
+            }
+            assert_eq!(runs.iter().map(|r| r.records).sum::<i64>(), total);
         }
     }
 

@@ -1,5 +1,6 @@
-//! Kill a writer with SIGKILL in the middle of batched appends, many times: no
-//! acknowledged entry is lost, the tree verifies, and the log restarts cleanly.
+//! Kill a writer with SIGKILL in the middle of batched appends (and the merges of look-up
+//! runs among them), many times: no acknowledged entry is lost, the tree verifies, the
+//! look-ups answer, and the log restarts cleanly with one file per live run.
 //!
 //! The writer is this test binary itself, re-run with `--ignored --exact crash_child`
 //! and the database path in `TRACEMARK_CRASH_DB`.
@@ -106,6 +107,25 @@ fn crash_mid_append_loses_no_acknowledged_entry() {
                 .unwrap(),
             vec![last]
         );
+        assert_eq!(
+            ledger.similar(&record(last).sketch, 0.9, 1).unwrap()[0].index,
+            last
+        );
+        // Opening deleted whatever a killed append or merge left: one file per live run.
+        let mut files: Vec<String> = std::fs::read_dir(dir.path().join("ledger.db-runs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut live: Vec<String> = ledger
+            .store()
+            .lookup_runs()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}.run", r.run))
+            .collect();
+        live.sort();
+        assert_eq!(files, live, "round {round}");
     }
     assert!(acknowledged >= 8 * 2 * BATCH);
 }
