@@ -361,13 +361,18 @@ fn a_postgres_log_behaves_the_same_and_never_shows_its_password() {
     exercise_log(dir.path());
 }
 
-/// Copies a log directory (key, storage, and any SQLite WAL) to make a fork: the same
-/// key and history so far, two futures.
+/// Copies a log directory (key, storage, any SQLite WAL, the look-up run files) to make a
+/// fork: the same key and history so far, two futures.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 
