@@ -115,6 +115,23 @@ struct LiveRun {
     file: RunInfo,
 }
 
+impl LiveRun {
+    /// A new run of `records` entries among `first..end`, at the level its size gives.
+    fn new(run: i64, records: i64, first: i64, end: i64, file: RunInfo) -> Self {
+        let level = run_level(records as u64);
+        Self {
+            run: Run {
+                run,
+                level,
+                records,
+            },
+            first,
+            end,
+            file,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
@@ -466,16 +483,7 @@ fn merge_runs(
     match merged {
         Ok(file) => {
             let records = picked.iter().map(|r| r.run.records).sum();
-            Ok(Some(LiveRun {
-                run: Run {
-                    run,
-                    level: run_level(records as u64),
-                    records,
-                },
-                first,
-                end,
-                file,
-            }))
+            Ok(Some(LiveRun::new(run, records, first, end, file)))
         }
         Err(RunError::Damaged(why)) => {
             eprintln!(
@@ -511,16 +519,7 @@ fn build_run(
         return Ok(None);
     }
     let file = files.merge_chunks(run, &chunks).map_err(io_error)?;
-    Ok(Some(LiveRun {
-        run: Run {
-            run,
-            level: run_level(records as u64),
-            records,
-        },
-        first,
-        end,
-        file,
-    }))
+    Ok(Some(LiveRun::new(run, records, first, end, file)))
 }
 
 /// Indexes every entry as one run (a version upgrade); later appends add smaller runs.
@@ -668,19 +667,8 @@ impl LogStore for SqliteStore {
             let run = next_run(&tx)?;
             let file = self.runs.write(run, &rows, false).map_err(io_error)?;
             let first = sql_index(first)?;
-            insert_run(
-                &tx,
-                &LiveRun {
-                    run: Run {
-                        run,
-                        level: run_level(records as u64),
-                        records,
-                    },
-                    first,
-                    end: first + entries.len() as i64,
-                    file,
-                },
-            )?;
+            let end = first + entries.len() as i64;
+            insert_run(&tx, &LiveRun::new(run, records, first, end, file))?;
         }
         tx.commit()?;
         // The append is durable and acknowledged; merging runs is housekeeping that a

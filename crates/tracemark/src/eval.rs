@@ -115,6 +115,8 @@ pub struct Paste {
 /// Measured false-positive rate next to the claimed one.
 #[derive(Debug, Clone, Serialize)]
 pub struct Calibration {
+    /// The keys' payload width (0: zero-bit).
+    pub payload_bits: u8,
     pub claimed: f64,
     pub tests: usize,
     pub false_positives: usize,
@@ -436,7 +438,7 @@ fn detection_rates(
             .collect::<Result<_>>()?;
         out.push(rates("clean", len, &ps));
     }
-    let attacks: [(&str, fn(&[u32], usize, &mut SeededRng) -> Vec<u32>); 3] = [
+    let attacks: [(&str, Attack); 3] = [
         ("10% substituted", |t, v, r| substitute(t, 0.1, v, r)),
         ("30% substituted", |t, v, r| substitute(t, 0.3, v, r)),
         ("10% deleted", |t, _, r| delete(t, 0.1, r)),
@@ -450,6 +452,9 @@ fn detection_rates(
     }
     Ok(out)
 }
+
+/// An edit of a marked text: tokens, vocabulary size, randomness.
+type Attack = fn(&[u32], usize, &mut SeededRng) -> Vec<u32>;
 
 /// `positions` distinct indices below `n`, in random order (partial Fisher-Yates).
 fn pick(n: usize, positions: usize, rng: &mut SeededRng) -> Vec<usize> {
@@ -569,6 +574,7 @@ fn calibration(
         .map(|(k, &claimed)| {
             let observed = whole[k] as f64 / tests.max(1) as f64;
             Calibration {
+                payload_bits: bits,
                 claimed,
                 tests,
                 false_positives: whole[k],
@@ -636,86 +642,122 @@ impl WatermarkEval {
         let pct = |x: f64| format!("{:.1}%", 100.0 * x);
         let mut out = format!(
             "Watermark evaluation on {} (vocabulary {}), {} generations per cell, \
-             calibration over {} keys; {:.0} s.\n\n",
-            self.model, self.vocab_size, self.samples, self.calibration_keys, self.seconds
+             calibration over {} keys; model step {:.3} ms; {:.0} s.\n",
+            self.model,
+            self.vocab_size,
+            self.samples,
+            self.calibration_keys,
+            self.model_ms_per_step,
+            self.seconds
         );
-        out.push_str(
-            "| scheme | condition | tokens | TPR @1e-2 | TPR @1e-3 |\n|---|---|---|---|---|\n",
+        table(
+            &mut out,
+            &["scheme", "condition", "tokens", "TPR @1e-2", "TPR @1e-3"],
         );
         for s in &self.schemes {
+            let id = s.scheme.as_str().to_owned();
             for r in &s.detection {
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} |\n",
-                    s.scheme.as_str(),
-                    r.condition,
-                    r.tokens,
-                    pct(r.at_1e2),
-                    pct(r.at_1e3)
-                ));
+                let tokens = r.tokens.to_string();
+                row(
+                    &mut out,
+                    &[&id, &r.condition, &tokens, &pct(r.at_1e2), &pct(r.at_1e3)],
+                );
             }
-            out.push_str(&format!(
-                "| {} | 200 pasted into 600 (windowed; IoU {:.2}) | 800 | {} | {} |\n",
-                s.scheme.as_str(),
-                s.paste.mean_iou,
-                pct(s.paste.found_at_1e2),
-                pct(s.paste.found_at_1e3)
-            ));
+            let paste = format!(
+                "200 pasted into 600 (windowed; IoU {:.2})",
+                s.paste.mean_iou
+            );
+            let (at_1e2, at_1e3) = (pct(s.paste.found_at_1e2), pct(s.paste.found_at_1e3));
+            row(&mut out, &[&id, &paste, "800", &at_1e2, &at_1e3]);
         }
-        out.push_str(
-            "\n| scheme | key | claimed FPR | tests | false positives | ratio | windowed ratio |\n\
-             |---|---|---|---|---|---|---|\n",
+        table(
+            &mut out,
+            &[
+                "scheme",
+                "payload bits",
+                "claimed FPR",
+                "tests",
+                "false positives",
+                "ratio",
+                "windowed ratio",
+            ],
         );
         for s in &self.schemes {
-            for (i, c) in s.calibration.iter().enumerate() {
-                let key = match i / FPRS.len() {
-                    0 => "zero-bit".to_owned(),
-                    j => format!("{}-bit payload", PAYLOAD_BITS[j - 1]),
-                };
-                out.push_str(&format!(
-                    "| {} | {key} | {} | {} | {} | {:.2} | {:.2} |\n",
-                    s.scheme.as_str(),
-                    c.claimed,
-                    c.tests,
-                    c.false_positives,
-                    c.ratio,
-                    c.windowed_ratio
-                ));
+            for c in &s.calibration {
+                row(
+                    &mut out,
+                    &[
+                        s.scheme.as_str(),
+                        &c.payload_bits.to_string(),
+                        &c.claimed.to_string(),
+                        &c.tests.to_string(),
+                        &c.false_positives.to_string(),
+                        &format!("{:.2}", c.ratio),
+                        &format!("{:.2}", c.windowed_ratio),
+                    ],
+                );
             }
         }
-        out.push_str(&format!(
-            "\n| scheme | perplexity (unmarked {:.2}) | distinct 4-grams (unmarked {}) | \
-             detection tokens/s | watermark µs/step | generation slowdown |\n\
-             |---|---|---|---|---|---|\n",
-            self.unmarked_perplexity,
+        let perplexity = format!("perplexity (unmarked {:.2})", self.unmarked_perplexity);
+        let diversity = format!(
+            "distinct 4-grams (unmarked {})",
             pct(self.unmarked_distinct_4grams)
-        ));
+        );
+        table(
+            &mut out,
+            &[
+                "scheme",
+                &perplexity,
+                &diversity,
+                "detection tokens/s",
+                "watermark µs/step",
+                "generation slowdown",
+            ],
+        );
         for s in &self.schemes {
-            out.push_str(&format!(
-                "| {} | {:.2} | {} | {:.1} M | {:.1} | {} |\n",
-                s.scheme.as_str(),
-                s.perplexity,
-                pct(s.distinct_4grams),
-                s.detect_tokens_per_s / 1e6,
-                s.watermark_us_per_step,
-                pct(s.generation_slowdown)
-            ));
+            row(
+                &mut out,
+                &[
+                    s.scheme.as_str(),
+                    &format!("{:.2}", s.perplexity),
+                    &pct(s.distinct_4grams),
+                    &format!("{:.1} M", s.detect_tokens_per_s / 1e6),
+                    &format!("{:.1}", s.watermark_us_per_step),
+                    &pct(s.generation_slowdown),
+                ],
+            );
         }
-        out.push_str(&format!(
-            "\nModel step: {:.3} ms.\n\n| scheme | payload bits | tokens | recovered | detected |\n|---|---|---|---|---|\n",
-            self.model_ms_per_step
-        ));
+        table(
+            &mut out,
+            &["scheme", "payload bits", "tokens", "recovered", "detected"],
+        );
         for c in &self.payload {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                c.scheme.as_str(),
-                c.bits,
-                c.tokens,
-                pct(c.recovered),
-                pct(c.detected)
-            ));
+            row(
+                &mut out,
+                &[
+                    c.scheme.as_str(),
+                    &c.bits.to_string(),
+                    &c.tokens.to_string(),
+                    &pct(c.recovered),
+                    &pct(c.detected),
+                ],
+            );
         }
         out
     }
+}
+
+/// Starts a Markdown table with its header.
+fn table(out: &mut String, header: &[&str]) {
+    out.push('\n');
+    row(out, header);
+    row(out, &vec!["---"; header.len()]);
+}
+
+fn row(out: &mut String, cells: &[&str]) {
+    out.push_str("| ");
+    out.push_str(&cells.join(" | "));
+    out.push_str(" |\n");
 }
 
 #[cfg(test)]
