@@ -16,8 +16,8 @@
 //! message (Bonferroni over every payload tried).
 //!
 //! **Windowed detection** (text pasted into human writing) scans the observations with
-//! the window family `lengths = 32·2^i` observations (`i ≥ 0`, up to the number of
-//! observations) and `stride = length / 4`, plus the whole sequence; each window gets its
+//! the window family `lengths = 32·2^i` and `45·2^i` observations (`i ≥ 0`, below the
+//! number of observations) and `stride = length / 4`, plus the whole sequence; each window gets its
 //! exact tail, multiplied by the number of windows `W` (and by `M` for payload keys, whose
 //! digits are decoded on the whole sequence). Overlapping significant windows are merged
 //! into one segment, whose p-value is the smallest corrected window p-value inside it and
@@ -222,18 +222,23 @@ impl Evidence {
 /// units.
 pub fn windows(n: usize) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = std::iter::once(0..n).collect();
-    let mut len = 32;
-    while len < n {
+    // Two lengths per octave (45 ≈ 32·√2), so that some window length is within a factor
+    // √2 of any passage's: a 200-token passage gets a 181-long window, not only 128. The
+    // doubled family costs ln 2 in the correction.
+    let lengths = (0..usize::BITS - 6)
+        .flat_map(|k| [32usize << k, 45usize << k])
+        .take_while(|&len| len < n);
+    for len in lengths {
         let stride = len / 4;
         let mut start = 0;
         while start + len <= n {
             out.push(start..start + len);
             start += stride;
         }
-        if start < n && start + len > n {
+        // The last window flush with the end, unless the stride already landed there.
+        if out.last().is_some_and(|w| w.end < n) {
             out.push(n - len..n);
         }
-        len *= 2;
     }
     out
 }
@@ -370,6 +375,10 @@ mod tests {
         assert!(w.contains(&(0..32)));
         assert!(w.contains(&(68..100)));
         assert!(w.contains(&(0..64)) && w.contains(&(36..100)));
+        assert!(w.contains(&(0..45)) && w.contains(&(55..100)));
+        assert!(w.contains(&(0..90)) && w.contains(&(10..100)));
+        let distinct: std::collections::HashSet<_> = w.iter().cloned().collect();
+        assert_eq!(distinct.len(), w.len(), "no window is counted twice");
         assert!(w.iter().all(|r| r.end <= 100 && !r.is_empty()));
         assert_eq!(windows(10), vec![0..10]);
     }

@@ -421,7 +421,7 @@ impl Watermarker {
                 p,
                 opts,
                 scored,
-                json!({"windows_searched": windows, "window_family": "32*2^i, stride len/4, plus whole"}),
+                json!({"windows_searched": windows, "window_family": "32*2^i and 45*2^i, stride len/4, plus whole"}),
             )
         })
     }
