@@ -40,7 +40,7 @@ use tracemark_watermark::{
     watermarker::{Decision, DetectOptions, Unmarked, WatermarkSampler, Watermarker},
 };
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The false-positive rates every rate is reported at.
 pub const FPRS: [f64; 2] = [1e-2, 1e-3];
@@ -220,8 +220,7 @@ pub fn watermark(
             let wm = Watermarker::new(&key, vocab)?;
             payload.extend(payload_recovery(&mut lm, &wm, n, &mut rng)?);
             let calibrated = calibration(scheme, bits, options.keys, vocab, &clean)?;
-            let entry = schemes.iter_mut().find(|s| s.scheme == scheme);
-            if let Some(entry) = entry {
+            if let Some(entry) = schemes.iter_mut().find(|s| s.scheme == scheme) {
                 entry.calibration.extend(calibrated);
             }
         }
@@ -296,7 +295,14 @@ impl Generator {
                 break;
             }
             let want = (len - out.len()).min(CHUNK);
-            out.extend(self.generate(marking, sample, chunk, want)?);
+            let generated = self.generate(marking, sample, chunk, want)?;
+            if generated.is_empty() {
+                return Err(Error::usage(
+                    format!("{} generates nothing after its prompts", self.name),
+                    Some("evaluate a model whose context is longer than a sentence".into()),
+                ));
+            }
+            out.extend(generated);
         }
         Ok(out)
     }
