@@ -74,7 +74,9 @@ pub struct SynthId {
     keys: Vec<u64>,
     ngram_len: usize,
     history: usize,
-    table: Vec<u8>,
+    /// The sampling table, one bit per entry (8 kB for 2^16 entries: it stays in L1).
+    table: Vec<u64>,
+    size: usize,
     /// Fraction of ones in the table: the exact null probability of a g-value.
     ones: f64,
 }
@@ -125,13 +127,18 @@ impl SynthId {
                 "context_history_size must be 1 to 2^20".into(),
             ));
         }
-        let table = sampling_table(params.sampling_table_size, params.sampling_table_seed);
-        let ones = table.iter().map(|&b| f64::from(b)).sum::<f64>() / table.len() as f64;
+        let bytes = sampling_table(params.sampling_table_size, params.sampling_table_seed);
+        let ones = bytes.iter().map(|&b| f64::from(b)).sum::<f64>() / bytes.len() as f64;
+        let mut table = vec![0u64; bytes.len().div_ceil(64)];
+        for (i, &b) in bytes.iter().enumerate() {
+            table[i / 64] |= u64::from(b) << (i % 64);
+        }
         Ok(Self {
             keys,
             ngram_len: params.ngram_len,
             history: params.context_history_size,
             table,
+            size: bytes.len(),
             ones,
         })
     }
@@ -149,16 +156,12 @@ impl SynthId {
         self.ones
     }
 
-    pub fn table(&self) -> &[u8] {
-        &self.table
-    }
-
     /// The g-values of a candidate after a context whose hash is `context_hash`, as a bit
     /// mask (bit d = layer d).
     #[inline]
     pub fn g_bits(&self, context_hash: u64, candidate: u32) -> u32 {
         let h = lcg(context_hash, u64::from(candidate));
-        let size = self.table.len();
+        let size = self.size;
         // The reference's `rem_euclid` of the signed hash is its low bits when the size is
         // a power of two (transformers' default 2^16): a mask instead of a division, which
         // was 90% of a marking step.
@@ -170,7 +173,8 @@ impl SynthId {
             }
         };
         self.keys.iter().enumerate().fold(0u32, |bits, (d, &k)| {
-            bits | (u32::from(self.table[index(lcg(h, k))]) << d)
+            let i = index(lcg(h, k));
+            bits | ((((self.table[i / 64] >> (i % 64)) & 1) as u32) << d)
         })
     }
 
