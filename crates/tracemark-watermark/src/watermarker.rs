@@ -37,7 +37,7 @@ use crate::{
     detect::{self, Evidence, Layout, Null, Observations, TokenSegment},
     error::WatermarkError,
     gumbel::{self, Gumbel},
-    kgw::{Kgw, PositionSeed, Variant},
+    kgw::{Kgw, Variant},
     prf::{self, Prf},
     scheme::{KgwParams, SchemeConfig, SchemeId},
     synthid::{SynthId, SynthIdScores},
@@ -461,16 +461,9 @@ fn kgw_observations(k: &Kgw, layout: Layout, tokens: &[u32], prompt_len: usize) 
     let mut obs = Observations::with_capacity(null, layout.radix, scored);
     let slots = layout.slots();
     let mut seen = SeenSet::with_capacity(scored);
-    let first = prompt_len.max(k.context_len()).min(tokens.len());
-    // Hash every position first: independent SipHashes overlap in the pipeline, where
-    // interleaved with the set's look-ups each would wait for the last.
-    let seeds: Vec<(PositionSeed, u64)> = (first..tokens.len())
-        .map(|i| {
-            let pos = k.position_seed(&tokens[..i]);
-            (pos, k.word(&pos, tokens[i]))
-        })
-        .collect();
-    for (i, (pos, word)) in (first..).zip(seeds) {
+    for i in prompt_len.max(k.context_len())..tokens.len() {
+        let pos = k.position_seed(&tokens[..i]);
+        let word = k.word(&pos, tokens[i]);
         if !seen.insert(word) {
             continue;
         }
@@ -502,12 +495,8 @@ fn gumbel_observations(
     let slots = layout.slots();
     let mut seen = SeenSet::with_capacity(scored);
     // The first `width` generated tokens are sampled unmarked (see `crate::gumbel`).
-    let first = (prompt_len + g.width).min(tokens.len());
-    // Hashed first, as for KGW.
-    let seeds: Vec<u64> = (first..tokens.len())
-        .map(|i| g.seed(&tokens[..i]))
-        .collect();
-    for (i, seed) in (first..).zip(seeds) {
+    for i in prompt_len + g.width..tokens.len() {
+        let seed = g.seed(&tokens[..i]);
         if !seen.insert(seed) {
             continue;
         }
