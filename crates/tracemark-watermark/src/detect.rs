@@ -9,11 +9,12 @@
 //! SynthID g-values) or Exp(1) (Gumbel), conditionally on the slots (which depend on the
 //! context only).
 //!
-//! **Payload decoding** picks, slot by slot, the digit with the largest total score: the
-//! message with the largest total among all `M = 2^bits` messages. For any *fixed*
-//! message the total has the exact null law (binomial or gamma), so the union bound over
-//! all `M` messages, `p = min(1, M · tail(total))`, is a valid p-value for the decoded
-//! message (Bonferroni over every payload tried).
+//! **Payload decoding** sums each slot's scores per digit and hands the totals to the
+//! key's [`Layout`] ([`crate::payload`]): it returns the message with the largest total
+//! among all `M = 2^bits` messages, slot by slot for uncoded keys, by Viterbi decoding
+//! for coded ones. For any *fixed* message the total has the exact null law (binomial or
+//! gamma), so the union bound over all `M` messages, `p = min(1, M · tail(total))`, is a
+//! valid p-value for the decoded message (Bonferroni over every payload tried).
 //!
 //! **Windowed detection** (text pasted into human writing) scans the observations with
 //! the window family `lengths = 32·2^i` and `45·2^i` observations (`i ≥ 0`, below the
@@ -28,7 +29,7 @@ use std::ops::Range;
 
 use tracemark_core::{ByteRange, PValue, Segment, Verdict};
 
-use crate::{error::WatermarkError, stats};
+use crate::{error::WatermarkError, payload::Layout, stats};
 
 /// The null law of one observation's score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,56 +93,6 @@ impl Observations {
     }
 }
 
-/// How a payload is laid out: `bits` bits in slots of `log2(radix)` bits each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub bits: u8,
-    pub radix: u32,
-}
-
-impl Layout {
-    pub const ZERO_BIT: Layout = Layout { bits: 0, radix: 1 };
-
-    fn bits_per_slot(self) -> u32 {
-        self.radix.trailing_zeros()
-    }
-
-    /// Number of slots: one for zero-bit keys.
-    pub fn slots(self) -> u32 {
-        if self.bits == 0 {
-            1
-        } else {
-            u32::from(self.bits).div_ceil(self.bits_per_slot())
-        }
-    }
-
-    /// The digits of a payload value, slot 0 holding the lowest bits.
-    pub fn digits(self, value: u64) -> Vec<u32> {
-        if self.bits == 0 {
-            return vec![0];
-        }
-        let per = self.bits_per_slot();
-        (0..self.slots())
-            .map(|j| ((value >> (j * per)) & u64::from(self.radix - 1)) as u32)
-            .collect()
-    }
-
-    /// Digits slot `j` may hold (the last slot may have fewer bits).
-    fn allowed(self, j: u32) -> u32 {
-        if self.bits == 0 {
-            return 1;
-        }
-        let per = self.bits_per_slot();
-        let left = u32::from(self.bits) - j * per;
-        1 << left.min(per)
-    }
-
-    /// `ln M`, the number of messages a decoder tries.
-    pub fn ln_messages(self) -> f64 {
-        f64::from(self.bits) * std::f64::consts::LN_2
-    }
-}
-
 /// The decoded message and every observation's score under it.
 #[derive(Debug, Clone)]
 pub struct Evidence {
@@ -153,7 +104,7 @@ pub struct Evidence {
     pub ln_messages: f64,
 }
 
-/// Picks the best digit per slot and keeps each observation's score under it.
+/// Decodes the message and keeps each observation's score under it.
 pub fn decode(obs: Observations, layout: Layout) -> Evidence {
     let r = obs.radix as usize;
     let slots = layout.slots() as usize;
@@ -163,22 +114,7 @@ pub fn decode(obs: Observations, layout: Layout) -> Evidence {
             totals[s as usize * r + d] += obs.scores[i * r + d];
         }
     }
-    let digits: Vec<u32> = (0..slots)
-        .map(|j| {
-            let row = &totals[j * r..j * r + layout.allowed(j as u32) as usize];
-            let mut best = 0;
-            for (d, &t) in row.iter().enumerate() {
-                if t > row[best] {
-                    best = d;
-                }
-            }
-            best as u32
-        })
-        .collect();
-    let per = layout.bits_per_slot();
-    let payload = digits.iter().enumerate().fold(0u64, |acc, (j, &d)| {
-        acc | (u64::from(d) << (j as u32 * per))
-    });
+    let (payload, digits) = layout.decode(&totals);
     let score = if r == 1 {
         obs.scores
     } else {
@@ -192,7 +128,7 @@ pub fn decode(obs: Observations, layout: Layout) -> Evidence {
         null: obs.null,
         index: obs.index,
         score,
-        payload: if layout.bits == 0 { 0 } else { payload },
+        payload,
         ln_messages: layout.ln_messages(),
     }
 }
@@ -367,6 +303,7 @@ pub fn to_byte_segments(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::PayloadCode;
 
     #[test]
     fn window_family_covers_the_sequence_at_every_scale() {
@@ -384,15 +321,6 @@ mod tests {
     }
 
     #[test]
-    fn layout_round_trips_digits() {
-        let layout = Layout { bits: 7, radix: 4 };
-        assert_eq!(layout.slots(), 4);
-        assert_eq!(layout.digits(0b101_1011), vec![3, 2, 1, 1]);
-        assert_eq!(layout.allowed(3), 2);
-        assert_eq!(Layout::ZERO_BIT.slots(), 1);
-    }
-
-    #[test]
     fn decoding_picks_the_best_digit_within_the_payload_width() {
         let mut obs = Observations::with_capacity(Null::Binomial { p: 0.25, trials: 1 }, 4, 6);
         // Slot 0 favours digit 2, slot 1 (one bit only) favours digit 3, which it may not
@@ -403,7 +331,12 @@ mod tests {
             obs.scores
                 .extend((0..4).map(|d| if d == digit { 1.0 } else { 0.0 }));
         }
-        let ev = decode(obs, Layout { bits: 3, radix: 4 });
+        let layout = Layout {
+            bits: 3,
+            radix: 4,
+            code: PayloadCode::None,
+        };
+        let ev = decode(obs, layout);
         assert_eq!(ev.payload, 0b1_10);
         assert_eq!(ev.score, vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     }

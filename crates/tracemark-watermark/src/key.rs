@@ -6,7 +6,10 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use tracemark_core::{KeyId, KeyKind, Timestamp, keyfile::KeyDocument};
 
-use crate::scheme::{GumbelParams, KgwParams, SchemeConfig, SchemeId, SynthIdParams};
+use crate::{
+    payload::PayloadCode,
+    scheme::{GumbelParams, KgwParams, SchemeConfig, SchemeId, SynthIdParams},
+};
 
 /// Secret material. It is serialised into key files (that is where it lives) but its
 /// `Debug` form never shows it, so a secret cannot leak through a log line or a panic.
@@ -71,17 +74,23 @@ impl WatermarkKey {
     }
 
     /// A fresh key whose generations carry `payload_bits` bits (KGW family and Gumbel;
-    /// ignored for SynthID, which carries none).
+    /// ignored for SynthID, which carries none), under the convolutional code.
     pub fn generate_with_payload(
         scheme: SchemeId,
         payload_bits: u8,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
+        let payload_code = if payload_bits == 0 {
+            PayloadCode::None
+        } else {
+            PayloadCode::ConvolutionalK7
+        };
         let kgw = |context_width| KgwParams {
             gamma: 0.25,
             delta: 2.0,
             context_width,
             payload_bits,
+            payload_code,
         };
         let config = match scheme {
             SchemeId::KgwLeftHash => SchemeConfig::KgwLeftHash(kgw(1)),
@@ -90,6 +99,7 @@ impl WatermarkKey {
             SchemeId::Gumbel => SchemeConfig::Gumbel(GumbelParams {
                 context_width: 4,
                 payload_bits,
+                payload_code,
             }),
             SchemeId::SynthId => SchemeConfig::SynthId(SynthIdParams {
                 keys: Secret::new((0..SYNTHID_DEPTH).map(|_| rng.next_u64()).collect()),
@@ -115,6 +125,23 @@ impl WatermarkKey {
             secret: secret.map(Secret::new),
             tokenizer: None,
         }
+    }
+
+    /// The same key with another payload code (zero-bit and SynthID keys carry none).
+    /// Text marked under one code is decoded under that code only.
+    pub fn with_payload_code(mut self, code: PayloadCode) -> Self {
+        match &mut self.config {
+            SchemeConfig::KgwLeftHash(p)
+            | SchemeConfig::KgwSelfHash(p)
+            | SchemeConfig::Unigram(p)
+                if p.payload_bits > 0 =>
+            {
+                p.payload_code = code;
+            }
+            SchemeConfig::Gumbel(p) if p.payload_bits > 0 => p.payload_code = code,
+            _ => {}
+        }
+        self
     }
 
     /// A SynthID key with given parameters (imported, say, from transformers with
@@ -178,6 +205,27 @@ mod tests {
             let back: WatermarkKey = serde_json::from_value(json).unwrap();
             assert_eq!(back, key);
         }
+    }
+
+    #[test]
+    fn payload_keys_name_their_code_and_older_files_read_as_uncoded() {
+        let key = WatermarkKey::generate_with_payload(SchemeId::Gumbel, 16, &mut OsRng);
+        let mut json = serde_json::to_value(&key).unwrap();
+        assert_eq!(json["params"]["payload_code"], "convolutional-k7");
+        // A key file from before payload codes has no such field: its payloads were
+        // written uncoded and must be read that way.
+        json["params"]
+            .as_object_mut()
+            .unwrap()
+            .remove("payload_code");
+        let old: WatermarkKey = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(old, key.clone().with_payload_code(PayloadCode::None));
+        json["params"]["payload_code"] = "reed-solomon".into();
+        assert!(serde_json::from_value::<WatermarkKey>(json).is_err());
+        // Zero-bit keys carry no code at all.
+        let plain = WatermarkKey::generate(SchemeId::KgwSelfHash, &mut OsRng);
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json["params"].get("payload_code").is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!   [`Watermarker::start`] gives a [`WatermarkSampler`] that a sampling loop calls once
 //!   per step; [`Watermarker::detect`] and [`Watermarker::detect_segments`] test token
 //!   ids with exact p-values ([`detect`] documents the tests, windows and payload
-//!   decoding).
+//!   decoding); [`payload`] the payload's error-correcting code.
 //! * [`prf`] specifies the keyed PRF (`tracemark-prf-v1`) precisely enough to reimplement.
 //! * [`synthid`] is bit-compatible with Google DeepMind's SynthID-Text reference;
 //!   [`transformers`] imports the SynthID configurations of HF transformers.
@@ -20,6 +20,7 @@ pub mod gumbel;
 pub mod key;
 pub mod kgw;
 pub mod mt19937;
+pub mod payload;
 pub mod prf;
 pub mod scheme;
 pub mod stats;
@@ -30,6 +31,7 @@ pub mod watermarker;
 pub use detect::{TokenSegment, to_byte_segments};
 pub use error::WatermarkError;
 pub use key::{Secret, TokenizerBinding, WatermarkKey};
+pub use payload::PayloadCode;
 pub use scheme::{GumbelParams, KgwParams, SchemeConfig, SchemeId, SynthIdParams};
 pub use watermarker::{
     Decision, DetectOptions, Detection, Generation, Unmarked, WatermarkSampler, Watermarker,

@@ -4,7 +4,7 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::Secret;
+use crate::{key::Secret, payload::PayloadCode};
 
 /// The stable id of a watermark scheme. An id never changes meaning: a change to how a
 /// scheme computes anything gets a new id.
@@ -97,6 +97,9 @@ pub struct KgwParams {
     /// `r` a power of two; each slot then carries `log2 r` bits.
     #[serde(default)]
     pub payload_bits: u8,
+    /// The payload's error-correcting code (absent in key files made before codes: none).
+    #[serde(default, skip_serializing_if = "PayloadCode::is_none")]
+    pub payload_code: PayloadCode,
 }
 
 /// Gumbel-max parameters.
@@ -108,6 +111,9 @@ pub struct GumbelParams {
     /// Bits of payload each generation carries (0: zero-bit), 2 bits per slot.
     #[serde(default)]
     pub payload_bits: u8,
+    /// The payload's error-correcting code (absent in key files made before codes: none).
+    #[serde(default, skip_serializing_if = "PayloadCode::is_none")]
+    pub payload_code: PayloadCode,
 }
 
 /// SynthID-Text parameters, named as in transformers' `SynthIDTextWatermarkingConfig`.

@@ -34,10 +34,11 @@ use tracemark_core::{KeyId, PValue, Payload, Verdict};
 
 use crate::{
     WatermarkKey,
-    detect::{self, Evidence, Layout, Null, Observations, TokenSegment},
+    detect::{self, Evidence, Null, Observations, TokenSegment},
     error::WatermarkError,
     gumbel::{self, Gumbel},
     kgw::{Kgw, Variant},
+    payload::{Layout, MAX_CODED_BITS_PER_SLOT, PayloadCode},
     prf::{self, Prf},
     scheme::{KgwParams, SchemeConfig, SchemeId},
     synthid::{SynthId, SynthIdScores},
@@ -143,6 +144,25 @@ fn invalid(msg: impl Into<String>) -> WatermarkError {
     WatermarkError::InvalidKey(msg.into())
 }
 
+/// The payload layout of a key, checked.
+fn payload_layout(bits: u8, radix: u32, code: PayloadCode) -> Result<Layout, WatermarkError> {
+    if bits == 0 {
+        return Ok(Layout::ZERO_BIT);
+    }
+    if bits > Payload::MAX_BITS {
+        return Err(invalid("payload_bits must be at most 64"));
+    }
+    if code != PayloadCode::None && radix.trailing_zeros() > MAX_CODED_BITS_PER_SLOT {
+        return Err(invalid(format!(
+            "payload_code {} needs at most {MAX_CODED_BITS_PER_SLOT} bits per slot \
+             (gamma at least 1/{})",
+            code.as_str(),
+            1u32 << MAX_CODED_BITS_PER_SLOT
+        )));
+    }
+    Ok(Layout { bits, radix, code })
+}
+
 fn kgw_engine(
     variant: Variant,
     p: &KgwParams,
@@ -170,10 +190,7 @@ fn kgw_engine(
                 "a payload needs gamma = 1/r with r a power of two (0.5, 0.25, 0.125, ...)",
             ));
         }
-        Layout {
-            bits: p.payload_bits,
-            radix,
-        }
+        payload_layout(p.payload_bits, radix, p.payload_code)?
     };
     let kgw = Kgw::new(
         variant,
@@ -212,21 +229,12 @@ impl Watermarker {
                 if !(1..=prf::MAX_CONTEXT).contains(&p.context_width) {
                     return Err(invalid("Gumbel's context_width must be 1 to 32"));
                 }
-                let layout = match p.payload_bits {
-                    0 => Layout::ZERO_BIT,
-                    bits => Layout {
-                        bits,
-                        radix: gumbel::RADIX,
-                    },
-                };
+                let layout = payload_layout(p.payload_bits, gumbel::RADIX, p.payload_code)?;
                 let engine = Gumbel::new(p.context_width, layout.radix, prf()?);
                 (Engine::Gumbel(engine), layout)
             }
             SchemeConfig::SynthId(p) => (Engine::SynthId(SynthId::new(p)?), Layout::ZERO_BIT),
         };
-        if layout.bits > Payload::MAX_BITS {
-            return Err(invalid("payload_bits must be at most 64"));
-        }
         Ok(Self {
             scheme: key.scheme(),
             key_id: key.key_id.clone(),
@@ -432,10 +440,12 @@ fn public_parameters(key: &WatermarkKey) -> serde_json::Value {
     let mut p = match &key.config {
         SchemeConfig::KgwLeftHash(k) | SchemeConfig::KgwSelfHash(k) | SchemeConfig::Unigram(k) => {
             json!({"gamma": k.gamma, "delta": k.delta, "context_width": k.context_width,
-                   "payload_bits": k.payload_bits, "prf": "tracemark-prf-v1"})
+                   "payload_bits": k.payload_bits, "payload_code": k.payload_code,
+                   "prf": "tracemark-prf-v1"})
         }
         SchemeConfig::Gumbel(g) => json!({"context_width": g.context_width,
-                   "payload_bits": g.payload_bits, "prf": "tracemark-prf-v1"}),
+                   "payload_bits": g.payload_bits, "payload_code": g.payload_code,
+                   "prf": "tracemark-prf-v1"}),
         SchemeConfig::SynthId(s) => {
             json!({"ngram_len": s.ngram_len, "depth": s.keys.expose().len(),
                    "sampling_table_size": s.sampling_table_size,

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use tracemark_core::{ByteRange, Diagnose, Fault, Payload};
 use tracemark_watermark::{
-    DetectOptions, SchemeId, WatermarkError, Watermarker, detect::to_byte_segments,
+    DetectOptions, PayloadCode, SchemeId, WatermarkError, Watermarker, detect::to_byte_segments,
 };
 
 fn watermarker(scheme: SchemeId, seed: u64) -> Watermarker {
@@ -108,32 +108,54 @@ impl NextU64 for TestRng {
 }
 
 #[test]
-fn payload_round_trips_for_kgw_and_gumbel() {
+fn payload_round_trips_for_kgw_and_gumbel_under_each_code() {
     for scheme in [
         SchemeId::KgwLeftHash,
         SchemeId::KgwSelfHash,
         SchemeId::Gumbel,
     ] {
-        let wm = Watermarker::new(&payload_key(scheme, 16, 5), VOCAB).unwrap();
-        assert_eq!(wm.payload_bits(), 16);
-        for (i, value) in [0xBEEFu64, 0x0001, 0x7a5c].into_iter().enumerate() {
-            let payload = Payload::new(value, 16).unwrap();
-            let prompt = prompt(40 + i as u64);
-            let tokens = generate(&wm, &prompt, 400, 50 + i as u64, Some(payload));
-            let found = wm
-                .detect(&tokens, &DetectOptions::new(1e-6).prompt_len(prompt.len()))
-                .unwrap();
-            eprintln!(
-                "{scheme} payload {value:#x}: log10 p = {:.1}",
-                found.verdict.p_value.log10()
-            );
-            assert_eq!(found.payload, Some(payload), "{scheme}");
+        for code in [PayloadCode::ConvolutionalK7, PayloadCode::None] {
+            let key = payload_key(scheme, 16, 5).with_payload_code(code);
+            let wm = Watermarker::new(&key, VOCAB).unwrap();
+            assert_eq!(wm.payload_bits(), 16);
+            for (i, value) in [0xBEEFu64, 0x0001, 0x7a5c].into_iter().enumerate() {
+                let payload = Payload::new(value, 16).unwrap();
+                let prompt = prompt(40 + i as u64);
+                let tokens = generate(&wm, &prompt, 400, 50 + i as u64, Some(payload));
+                let found = wm
+                    .detect(&tokens, &DetectOptions::new(1e-6).prompt_len(prompt.len()))
+                    .unwrap();
+                eprintln!(
+                    "{scheme} {code:?} payload {value:#x}: log10 p = {:.1}",
+                    found.verdict.p_value.log10()
+                );
+                assert_eq!(found.payload, Some(payload), "{scheme} {code:?}");
+            }
+            // Unmarked text yields no payload.
+            let plain = unmarked(&prompt(9), 400, 9);
+            let found = wm.detect(&plain, &DetectOptions::new(1e-3)).unwrap();
+            assert!(!found.verdict.detected && found.payload.is_none());
         }
-        // Unmarked text yields no payload.
-        let plain = unmarked(&prompt(9), 400, 9);
-        let found = wm.detect(&plain, &DetectOptions::new(1e-3)).unwrap();
-        assert!(!found.verdict.detected && found.payload.is_none());
     }
+}
+
+#[test]
+fn text_marked_under_one_code_is_not_read_under_the_other() {
+    // The code is part of the key: the same secret with the other code decodes another
+    // message (or none), never silently the same one.
+    let key = payload_key(SchemeId::Gumbel, 16, 6);
+    let coded = Watermarker::new(&key, VOCAB).unwrap();
+    let uncoded =
+        Watermarker::new(&key.clone().with_payload_code(PayloadCode::None), VOCAB).unwrap();
+    let payload = Payload::new(0x1234, 16).unwrap();
+    let prompt = prompt(60);
+    let tokens = generate(&coded, &prompt, 400, 61, Some(payload));
+    let opts = DetectOptions::new(1e-3).prompt_len(prompt.len());
+    assert_eq!(coded.detect(&tokens, &opts).unwrap().payload, Some(payload));
+    assert_ne!(
+        uncoded.detect(&tokens, &opts).unwrap().payload,
+        Some(payload)
+    );
 }
 
 #[test]

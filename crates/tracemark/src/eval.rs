@@ -16,7 +16,8 @@
 //! - **cost**: detection tokens/s on one core (token ids, 100,000 of them) and the time
 //!   the watermark adds to a generation step, relative to the model's own time;
 //! - **payload recovery** for KGW-SelfHash and Gumbel keys of 8, 16 and 24 bits at 200,
-//!   400 and 800 tokens: detected at 1e-3 with the written payload decoded.
+//!   400 and 800 tokens, with the convolutional code (the default) and without: detected
+//!   at 1e-3 with the written payload decoded.
 //!
 //! The model's context is short (512 tokens for tinystories-260k), so texts longer than
 //! [`CHUNK`] tokens are several generations from different prompts, concatenated, each
@@ -36,7 +37,7 @@ use tracemark_lm::{
     sampling::{self, SamplingParams, SeededRng},
 };
 use tracemark_watermark::{
-    SchemeId, WatermarkError, WatermarkKey,
+    PayloadCode, SchemeId, WatermarkError, WatermarkKey,
     watermarker::{Decision, DetectOptions, Unmarked, WatermarkSampler, Watermarker},
 };
 
@@ -50,6 +51,7 @@ const LENGTHS: [usize; 3] = [50, 100, 200];
 const PAYLOAD_BITS: [u8; 3] = [8, 16, 24];
 const PAYLOAD_LENGTHS: [usize; 3] = [200, 400, 800];
 const PAYLOAD_SCHEMES: [SchemeId; 2] = [SchemeId::KgwSelfHash, SchemeId::Gumbel];
+const PAYLOAD_CODES: [PayloadCode; 2] = [PayloadCode::ConvolutionalK7, PayloadCode::None];
 const DIVERSITY_GENERATIONS: u64 = 20;
 const DIVERSITY_TOKENS: usize = 100;
 const SPEED_TOKENS: usize = 100_000;
@@ -79,6 +81,14 @@ pub struct EvalOptions {
     pub keys: usize,
     /// Seeds the attacks and positions (generation seeds are the sample numbers).
     pub seed: u64,
+    /// The schemes to measure (empty: all of them).
+    pub schemes: Vec<SchemeId>,
+}
+
+impl EvalOptions {
+    fn includes(&self, scheme: SchemeId) -> bool {
+        self.schemes.is_empty() || self.schemes.contains(&scheme)
+    }
 }
 
 impl Default for EvalOptions {
@@ -87,6 +97,7 @@ impl Default for EvalOptions {
             samples: 100,
             keys: 100,
             seed: 1,
+            schemes: Vec::new(),
         }
     }
 }
@@ -145,6 +156,7 @@ pub struct SchemeEval {
 #[derive(Debug, Clone, Serialize)]
 pub struct PayloadCell {
     pub scheme: SchemeId,
+    pub code: PayloadCode,
     pub bits: u8,
     pub tokens: usize,
     /// Detected at 1e-3 with the written payload decoded.
@@ -188,7 +200,7 @@ pub fn watermark(
     let model_ms_per_step = lm.model_time.as_secs_f64() * 1e3 / lm.steps as f64;
 
     let mut schemes = Vec::new();
-    for scheme in SchemeId::ALL {
+    for scheme in SchemeId::ALL.into_iter().filter(|s| options.includes(*s)) {
         progress(scheme.as_str());
         let key = WatermarkKey::generate(scheme, &mut rand_core::OsRng);
         let wm = Watermarker::new(&key, vocab)?;
@@ -213,12 +225,22 @@ pub fn watermark(
     }
 
     let mut payload = Vec::new();
-    for scheme in PAYLOAD_SCHEMES {
+    for scheme in PAYLOAD_SCHEMES.into_iter().filter(|s| options.includes(*s)) {
+        for code in PAYLOAD_CODES {
+            for bits in PAYLOAD_BITS {
+                progress(&format!(
+                    "{} with a {bits}-bit payload, code {}",
+                    scheme.as_str(),
+                    code.as_str()
+                ));
+                let key = WatermarkKey::generate_with_payload(scheme, bits, &mut rand_core::OsRng)
+                    .with_payload_code(code);
+                let wm = Watermarker::new(&key, vocab)?;
+                payload.extend(payload_recovery(&mut lm, &wm, code, n, &mut rng)?);
+            }
+        }
+        // The default code's p-values; an uncoded key's test is the same union bound.
         for bits in PAYLOAD_BITS {
-            progress(&format!("{} with a {bits}-bit payload", scheme.as_str()));
-            let key = WatermarkKey::generate_with_payload(scheme, bits, &mut rand_core::OsRng);
-            let wm = Watermarker::new(&key, vocab)?;
-            payload.extend(payload_recovery(&mut lm, &wm, n, &mut rng)?);
             let calibrated = calibration(scheme, bits, options.keys, vocab, &clean)?;
             if let Some(entry) = schemes.iter_mut().find(|s| s.scheme == scheme) {
                 entry.calibration.extend(calibrated);
@@ -613,6 +635,7 @@ fn detection_speed(wm: &Watermarker, vocab: usize) -> Result<f64> {
 fn payload_recovery(
     lm: &mut Generator,
     wm: &Watermarker,
+    code: PayloadCode,
     samples: usize,
     rng: &mut SeededRng,
 ) -> Result<Vec<PayloadCell>> {
@@ -634,6 +657,7 @@ fn payload_recovery(
         .enumerate()
         .map(|(k, &tokens)| PayloadCell {
             scheme: wm.scheme(),
+            code,
             bits,
             tokens,
             recovered: recovered[k] as f64 / samples.max(1) as f64,
@@ -735,13 +759,21 @@ impl WatermarkEval {
         }
         table(
             &mut out,
-            &["scheme", "payload bits", "tokens", "recovered", "detected"],
+            &[
+                "scheme",
+                "code",
+                "payload bits",
+                "tokens",
+                "recovered",
+                "detected",
+            ],
         );
         for c in &self.payload {
             row(
                 &mut out,
                 &[
                     c.scheme.as_str(),
+                    c.code.as_str(),
                     &c.bits.to_string(),
                     &c.tokens.to_string(),
                     &pct(c.recovered),

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use tracemark::{
     Result,
     eval::{self, EvalOptions},
+    watermark::SchemeId,
 };
 
 use crate::Output;
@@ -32,6 +33,10 @@ pub struct WatermarkArgs {
     /// Seed of the edits and paste positions.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Measure only this scheme (repeatable; default: every scheme). The payload
+    /// matrix covers the payload schemes among them.
+    #[arg(long = "scheme", value_name = "SCHEME")]
+    schemes: Vec<SchemeId>,
 }
 
 pub fn run(command: EvalCommand) -> Result<Output> {
@@ -40,6 +45,7 @@ pub fn run(command: EvalCommand) -> Result<Output> {
         samples: args.samples as usize,
         keys: args.keys as usize,
         seed: args.seed,
+        schemes: args.schemes,
     };
     let result = eval::watermark(&args.model, &options, &mut |stage| {
         let _ = writeln!(std::io::stderr(), "eval: {stage}");
