@@ -16,6 +16,15 @@
 //!   zeros gives n-1 more positions than the reference scored);
 //! * scores: mean = Σ mask·g / (D · Σ mask); weighted mean uses `linspace(10, 1, D)`
 //!   rescaled to sum to D.
+//!
+//! How this implementation gets the same g-values faster: unrolled, layer d's key is
+//! `lcg(lcg(c, v), k_d) = (c + v)·M² + (1 + k_d)·M + 1` for context hash `c`, candidate
+//! `v` and multiplier `M`, which is layer 0's key plus `(k_d − k_0)·M`, an offset that
+//! depends on the keys alone. When `S` is a power of two the index is the key's low bits,
+//! so it too is layer 0's index plus a fixed offset (mod `S`), and all D g-values of a
+//! candidate are a function of layer 0's index: one lookup in a table of `S` bit masks
+//! built with the key ([`MAX_PATTERN_TABLE`] bounds its size; other sizes look each layer
+//! up).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -29,6 +38,10 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_NGRAM_LEN: usize = 32;
 /// The largest sampling table, as transformers allows (`sampling_table_size <= 2^24`).
 pub const MAX_SAMPLING_TABLE_SIZE: usize = 1 << 24;
+/// The largest power-of-two sampling table for which all D g-values are tabulated per
+/// layer-0 index: 4 bytes an entry, so 256 kB at transformers' default 2^16 and 4 MB at
+/// this bound. Larger tables would cost more memory (and key set-up time) than they save.
+pub const MAX_PATTERN_TABLE: usize = 1 << 20;
 /// The longest context history: every scored token is compared with each slot, and the
 /// history is allocated whole, so an absurd size would exhaust memory rather than mark.
 pub const MAX_CONTEXT_HISTORY: usize = 1 << 20;
@@ -79,6 +92,9 @@ pub struct SynthId {
     size: usize,
     /// Fraction of ones in the table: the exact null probability of a g-value.
     ones: f64,
+    /// For a power-of-two table of at most [`MAX_PATTERN_TABLE`] entries: entry `i` is the
+    /// g-values (bit d = layer d) of a candidate whose layer-0 index is `i`.
+    patterns: Option<Vec<u32>>,
 }
 
 impl std::fmt::Debug for SynthId {
@@ -133,13 +149,17 @@ impl SynthId {
         for (i, &b) in bytes.iter().enumerate() {
             table[i / 64] |= u64::from(b) << (i % 64);
         }
+        let size = bytes.len();
+        let patterns = (size.is_power_of_two() && size <= MAX_PATTERN_TABLE)
+            .then(|| layer_patterns(&table, size, &keys));
         Ok(Self {
             keys,
             ngram_len: params.ngram_len,
             history: params.context_history_size,
             table,
-            size: bytes.len(),
+            size,
             ones,
+            patterns,
         })
     }
 
@@ -161,6 +181,15 @@ impl SynthId {
     #[inline]
     pub fn g_bits(&self, context_hash: u64, candidate: u32) -> u32 {
         let h = lcg(context_hash, u64::from(candidate));
+        if let Some(patterns) = &self.patterns {
+            return patterns[lcg(h, self.keys[0]) as usize & (self.size - 1)];
+        }
+        self.g_bits_per_layer(h)
+    }
+
+    /// The g-values of the candidate whose `lcg(context_hash, candidate)` is `h`, one
+    /// table lookup per layer.
+    fn g_bits_per_layer(&self, h: u64) -> u32 {
         let size = self.size;
         // The reference's `rem_euclid` of the signed hash is its low bits when the size is
         // a power of two (transformers' default 2^16): a mask instead of a division, which
@@ -173,8 +202,7 @@ impl SynthId {
             }
         };
         self.keys.iter().enumerate().fold(0u32, |bits, (d, &k)| {
-            let i = index(lcg(h, k));
-            bits | ((((self.table[i / 64] >> (i % 64)) & 1) as u32) << d)
+            bits | (table_bit(&self.table, index(lcg(h, k))) << d)
         })
     }
 
@@ -312,6 +340,26 @@ impl SynthId {
     }
 }
 
+/// Entry `i` of the bit-packed sampling table.
+#[inline]
+fn table_bit(table: &[u64], i: usize) -> u32 {
+    ((table[i / 64] >> (i % 64)) & 1) as u32
+}
+
+/// The g-values of every layer-0 index of a power-of-two table of `size` entries: layer
+/// d's index is layer 0's plus `(k_d − k_0)·M` (see the module documentation).
+fn layer_patterns(table: &[u64], size: usize, keys: &[u64]) -> Vec<u32> {
+    let mask = size - 1;
+    let mut patterns = vec![0u32; size];
+    for (d, &k) in keys.iter().enumerate() {
+        let offset = k.wrapping_sub(keys[0]).wrapping_mul(LCG_MULTIPLIER) as usize;
+        for (i, bits) in patterns.iter_mut().enumerate() {
+            *bits |= table_bit(table, i.wrapping_add(offset) & mask) << d;
+        }
+    }
+    patterns
+}
+
 /// Σ mask·w·g / (D · Σ mask), the synthid-text mean and weighted-mean scores.
 fn weighted_score(g: &[Vec<u8>], mask: &[bool], weights: Option<&[f64]>) -> f64 {
     let depth = g.first().map_or(1, Vec::len);
@@ -328,4 +376,55 @@ fn weighted_score(g: &[Vec<u8>], mask: &[bool], weights: Option<&[f64]>) -> f64 
         }
     }
     sum / (depth as f64 * count as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Secret;
+
+    /// SplitMix64, for reproducible test inputs.
+    pub(super) struct TestRng(pub u64);
+
+    impl TestRng {
+        pub fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+
+    pub(super) fn synthid(depth: usize, size: usize, seed: u64) -> SynthId {
+        let mut rng = TestRng(seed);
+        SynthId::new(&SynthIdParams {
+            keys: Secret::new((0..depth).map(|_| rng.next_u64()).collect()),
+            ngram_len: 5,
+            sampling_table_size: size,
+            sampling_table_seed: rng.next_u64(),
+            context_history_size: 1024,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn tabulated_g_values_are_the_per_layer_lookups() {
+        for size in [1, 2, 8, 64, 1 << 10, 1 << 16] {
+            for depth in [1, 7, 30, MAX_DEPTH] {
+                let s = synthid(depth, size, (size * 100 + depth) as u64);
+                assert!(s.patterns.is_some());
+                let mut rng = TestRng(size as u64);
+                for _ in 0..2000 {
+                    let context = rng.next_u64();
+                    let candidate = rng.next_u64() as u32;
+                    let h = lcg(context, u64::from(candidate));
+                    assert_eq!(s.g_bits(context, candidate), s.g_bits_per_layer(h));
+                }
+            }
+        }
+        // Non-power-of-two and very large tables look each layer up.
+        assert!(synthid(30, 1000, 1).patterns.is_none());
+        assert!(synthid(2, MAX_PATTERN_TABLE * 2, 1).patterns.is_none());
+    }
 }
