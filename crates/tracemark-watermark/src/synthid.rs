@@ -27,7 +27,7 @@
 //! up). The marking step's tournament runs in f32 (the `tournament` module states how
 //! close it stays to the reference's arithmetic); g-values, masks and scores are exact.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, hash_map::Entry};
 
 use crate::{error::WatermarkError, mt19937::Mt19937, scheme::SynthIdParams};
 
@@ -45,8 +45,8 @@ pub const MAX_SAMPLING_TABLE_SIZE: usize = 1 << 24;
 /// layer-0 index: 4 bytes an entry, so 256 kB at transformers' default 2^16 and 4 MB at
 /// this bound. Larger tables would cost more memory (and key set-up time) than they save.
 pub const MAX_PATTERN_TABLE: usize = 1 << 20;
-/// The longest context history: every scored token is compared with each slot, and the
-/// history is allocated whole, so an absurd size would exhaust memory rather than mark.
+/// The longest context history: the history is allocated whole, so an absurd size would
+/// exhaust memory rather than mark.
 pub const MAX_CONTEXT_HISTORY: usize = 1 << 20;
 
 /// The reference's accumulate hash, one step.
@@ -217,7 +217,7 @@ impl SynthId {
         let depth = self.depth();
         let mut g_values = Vec::with_capacity(positions);
         let mut context_repetition_mask = Vec::with_capacity(positions);
-        let mut history: VecDeque<u64> = std::iter::repeat_n(0, self.history).collect();
+        let mut history = self.new_history();
         for p in 0..positions {
             let context = ngram_hash(&tokens[p..p + n - 1]);
             let bits = self.g_bits(context, tokens[p + n - 1]);
@@ -226,9 +226,7 @@ impl SynthId {
                     .map(|d| ((bits >> d) & 1) as u8)
                     .collect::<Vec<_>>(),
             );
-            context_repetition_mask.push(!history.contains(&context));
-            history.pop_back();
-            history.push_front(context);
+            context_repetition_mask.push(!history.push(context));
         }
         let first_eos = eos.and_then(|e| tokens.iter().position(|&t| t == e));
         let eos_mask: Vec<bool> = (0..positions)
@@ -282,14 +280,11 @@ impl SynthId {
     pub fn reweight(
         &self,
         context: &[u32],
-        history: &mut VecDeque<u64>,
+        history: &mut ContextHistory,
         logits: &mut [f32],
     ) -> bool {
         let context_hash = ngram_hash(context);
-        let repeated = history.contains(&context_hash);
-        history.pop_back();
-        history.push_front(context_hash);
-        if repeated {
+        if history.push(context_hash) {
             return false;
         }
         tournament::play(logits, self.depth(), |ids| {
@@ -299,14 +294,53 @@ impl SynthId {
     }
 
     /// A fresh context history, as the reference starts it (zeros).
-    pub fn new_history(&self) -> VecDeque<u64> {
-        std::iter::repeat_n(0, self.history).collect()
+    pub fn new_history(&self) -> ContextHistory {
+        ContextHistory::new(self.history)
     }
 
     /// Expected mean g-value of one layer when the distribution is uniform over `vocab`
     /// tokens (synthid-text's `expected_mean_g_value` for two leaves): 0.5 + 0.25 (1 - 1/V).
     pub fn expected_mean_g_value_uniform(vocab: usize) -> f64 {
         0.5 + 0.25 * (1.0 - 1.0 / vocab as f64)
+    }
+}
+
+/// The reference's context history: the last `H` context hashes, `H` zeros at the start.
+/// It is a ring of the hashes plus a count of each, so that asking whether a context is
+/// among the last `H` is one hash-map lookup instead of a scan of `H` entries (which was
+/// most of the time `score` took).
+#[derive(Debug, Clone)]
+pub struct ContextHistory {
+    ring: Vec<u64>,
+    /// The slot of the oldest hash, the next to be overwritten.
+    oldest: usize,
+    /// How many slots hold each hash (only hashes that some slot holds).
+    counts: HashMap<u64, u32>,
+}
+
+impl ContextHistory {
+    fn new(size: usize) -> Self {
+        Self {
+            ring: vec![0; size],
+            oldest: 0,
+            counts: HashMap::from([(0, size as u32)]),
+        }
+    }
+
+    /// Whether `hash` is among the last `H` hashes; then records it as the newest,
+    /// forgetting the oldest (the reference tests before it forgets).
+    pub fn push(&mut self, hash: u64) -> bool {
+        let seen = self.counts.contains_key(&hash);
+        let forgotten = std::mem::replace(&mut self.ring[self.oldest], hash);
+        self.oldest = (self.oldest + 1) % self.ring.len();
+        if let Entry::Occupied(mut count) = self.counts.entry(forgotten) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
+            }
+        }
+        *self.counts.entry(hash).or_insert(0) += 1;
+        seen
     }
 }
 
@@ -477,6 +511,24 @@ mod tests {
             }
         }
         eprintln!("f32 tournament: largest error {worst:.2e}, relative {worst_relative:.2e}");
+    }
+
+    /// The history against the reference's deque: contains, pop_back, push_front.
+    #[test]
+    fn context_history_is_the_reference_deque() {
+        for size in [1, 2, 5, 64] {
+            let mut deque: std::collections::VecDeque<u64> = std::iter::repeat_n(0, size).collect();
+            let mut history = ContextHistory::new(size);
+            let mut rng = TestRng(size as u64);
+            for _ in 0..5000 {
+                // Few distinct hashes (and 0), so that repeats at every distance occur.
+                let hash = rng.next_u64() % 8;
+                let seen = deque.contains(&hash);
+                deque.pop_back();
+                deque.push_front(hash);
+                assert_eq!(history.push(hash), seen);
+            }
+        }
     }
 
     #[test]

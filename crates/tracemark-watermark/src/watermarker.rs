@@ -27,7 +27,7 @@
 //! # Ok::<(), WatermarkError>(())
 //! ```
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use serde_json::json;
 use tracemark_core::{KeyId, PValue, Payload, Verdict};
@@ -40,7 +40,7 @@ use crate::{
     kgw::{Kgw, Variant},
     prf::{self, Prf},
     scheme::{KgwParams, SchemeConfig, SchemeId},
-    synthid::{SynthId, SynthIdScores},
+    synthid::{ContextHistory, SynthId, SynthIdScores},
 };
 
 /// What a scheme did with one step's logits.
@@ -274,8 +274,8 @@ impl Watermarker {
             Some(p) => p.value(),
         };
         let history = match &self.engine {
-            Engine::SynthId(s) => s.new_history(),
-            _ => VecDeque::new(),
+            Engine::SynthId(s) => Some(s.new_history()),
+            _ => None,
         };
         Ok(Generation {
             watermarker: self,
@@ -580,7 +580,7 @@ pub struct Generation<'a> {
     /// Gumbel: entropy (nats) of the unmarked prefix sampled so far.
     prefix_entropy: f64,
     /// SynthID: the reference's context history.
-    history: VecDeque<u64>,
+    history: Option<ContextHistory>,
 }
 
 impl Generation<'_> {
@@ -634,7 +634,12 @@ impl WatermarkSampler for Generation<'_> {
             }
             Engine::SynthId(s) => {
                 let ctx = self.synthid_context(s.ngram_len());
-                s.reweight(&ctx, &mut self.history, logits);
+                let history = self.history.as_mut();
+                s.reweight(
+                    &ctx,
+                    history.expect("start gives SynthID a history"),
+                    logits,
+                );
                 Ok(Decision::Logits)
             }
         }
