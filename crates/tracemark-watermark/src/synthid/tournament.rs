@@ -1,39 +1,30 @@
-//! SynthID's non-distortionary tournament over one step's distribution, in f32.
+//! SynthID's non-distortionary tournament over one step's distribution.
 //!
 //! The reference updates `p = softmax(logits)` layer by layer: with `mass_d` the current
 //! probability of the tokens whose layer-d g-value is 1, every token's probability is
 //! multiplied by `1 + g_d − mass_d` (so by `2 − mass_d` or `1 − mass_d`, which keeps the
-//! total at 1). Here the probabilities are f32 and the passes over them are plain loops
-//! over fixed-width chunks that the compiler vectorises. The log-probabilities returned
-//! are not logarithms of the f32 probabilities but `ln p_0 + Σ_d ln factor_d`, computed
-//! from the logits and the D masses, so they stay accurate even for tokens whose f32
-//! probability has lost precision.
+//! total at 1). A token's factor depends on it only through its g-value, so the
+//! tournament is played here on classes of tokens rather than on tokens: eight layers
+//! at a time, on the 256 classes of tokens that share a byte of g-values (see
+//! [`Rounds`]). That costs four passes over the tokens instead of D, whatever D is.
+//!
+//! Token probabilities are f32, class weights and factors f64. The log-probabilities
+//! returned are not logarithms of the token probabilities but
+//! `logit − max − ln Σ e^(logit − max) + Σ_d ln factor_d`, with the factors' logarithms
+//! tabulated per class.
 //!
 //! Against the tournament written out plainly in f64, over vocabularies of 1 to 32,000
 //! tokens with flat, peaky, masked and cut-off logits (the tests in `synthid.rs`), every
-//! output probability is within 8.8e-7 of the f64 one, and within a relative 1.1e-5 for
-//! probabilities of at least 1e-4. The error comes from the f32 rounding of the masses;
-//! a factor `1 − mass_d` near 0 magnifies it relatively, not absolutely.
-
-/// Width of the chunks the passes work on: eight f32 lanes fill an AVX2 register (two
-/// SSE2 ones). Sums keep one partial sum per lane, which is what lets the compiler
-/// vectorise them without reassociating floats itself.
-const LANES: usize = 8;
-
-/// Entries per block of a sum: each lane adds up `BLOCK / LANES` values in f32, and the
-/// blocks' sums are added in f64. With one f32 accumulator per lane a large probability
-/// would swallow the many small ones of a long tail (32,000 tokens of 5e-8 next to one
-/// of 0.5 lose everything they add); within a block it can swallow at most 7 of them.
-const BLOCK: usize = 64;
+//! output probability is within 1.2e-7 of the f64 one, and within a relative 3.7e-6 for
+//! probabilities of at least 1e-4: f32 rounding of the probabilities (e^x to 1.0e-7, one
+//! product per round) moves each layer's factor by about 1e-7 relative.
 
 /// Tokens more than this many nats below the top logit are left out of the tournament
 /// and get probability 0 (their logit becomes `f32::MIN`). Their probability before the
 /// tournament is below e^-69 ≈ 1e-30, and a layer multiplies a probability by at most 2,
 /// so each would have ended below e^-69 · 2^D: 1.1e-21 at D = 30, 4.2e-21 at D = 32, and
-/// all of them together (≤ 32,000 · 4.2e-21 ≈ 1.3e-16 at 32,000 tokens) far below f32's
-/// resolution of the others. Dropping them also keeps every starting probability far
-/// above f32's subnormal range (1.2e-38; e^-69 / 32,000 ≈ 3e-35), where x86 arithmetic
-/// is slow.
+/// all of them together (≤ 32,000 · 4.2e-21 ≈ 1.3e-16 at 32,000 tokens) far below the
+/// precision of the others.
 const CUTOFF: f32 = 69.0;
 
 /// Replaces `logits` with the log-probabilities of the tournament's output distribution
@@ -42,16 +33,31 @@ const CUTOFF: f32 = 69.0;
 /// and so does every token when no logit is finite.
 pub(super) fn play(logits: &mut [f32], depth: usize, g_bits: impl FnOnce(&[u32]) -> Vec<u32>) {
     let mut field = Field::gather(logits, g_bits);
-    let ln_total = field.normalise();
-    let factors = field.play(depth);
-    let ln_factors = LnFactors::new(&factors);
+    if field.ids.is_empty() {
+        logits.fill(f32::MIN);
+        return;
+    }
+    let mut rounds = Rounds::new();
+    let mut weights = field.class_weights(0);
+    // The probabilities are not normalised: the rounds only use ratios of masses.
+    let ln_total = weights.iter().sum::<f64>().ln();
+    for byte in 0..depth.div_ceil(8) {
+        rounds.play(byte, &weights, (depth - 8 * byte).min(8));
+        if 8 * (byte + 1) < depth {
+            weights = field.scale(byte, &rounds.products);
+        }
+    }
     logits.fill(f32::MIN);
     for ((&id, &shifted), &bits) in field.ids.iter().zip(&field.shifted).zip(&field.bits) {
-        let ln_p = f64::from(shifted) - ln_total + ln_factors.sum(bits);
+        let ln_p = f64::from(shifted) - ln_total + rounds.ln_product(bits);
         // A factor of 0 makes ln_p -inf: probability 0, written as f32::MIN like the rest.
         logits[id as usize] = (ln_p as f32).max(f32::MIN);
     }
 }
+
+/// Width of the running maximum's lanes (eight f32 fill an AVX2 register, two SSE2 ones):
+/// separate lanes are what let the compiler vectorise it.
+const LANES: usize = 8;
 
 /// The largest logit (NaN counts as `-inf`), one running maximum per lane.
 fn max_logit(logits: &[f32]) -> f32 {
@@ -68,13 +74,13 @@ fn max_logit(logits: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, f32::max)
 }
 
-/// The tokens in play, as parallel arrays. `probs` and `bits` are padded with
-/// zero-probability entries to a multiple of [`LANES`], so that every pass over them works
-/// on whole chunks; `ids` and `shifted` are not.
+/// The tokens in play, as parallel arrays.
 struct Field {
     ids: Vec<u32>,
     /// `logit − max`, in [-CUTOFF, 0].
     shifted: Vec<f32>,
+    /// Probabilities up to a common factor: e^shifted, times the products of the rounds
+    /// played so far.
     probs: Vec<f32>,
     bits: Vec<u32>,
 }
@@ -95,12 +101,8 @@ impl Field {
         }
         ids.truncate(kept);
         shifted.truncate(kept);
-        let padded = kept.next_multiple_of(LANES);
-        let mut probs = Vec::with_capacity(padded);
-        probs.extend(shifted.iter().map(|&s| exp(s)));
-        probs.resize(padded, 0.0);
-        let mut bits = g_bits(&ids);
-        bits.resize(padded, 0);
+        let probs = shifted.iter().map(|&s| exp(s)).collect();
+        let bits = g_bits(&ids);
         Self {
             ids,
             shifted,
@@ -109,27 +111,106 @@ impl Field {
         }
     }
 
-    /// Scales the probabilities to sum to 1; returns the log of their sum before.
-    fn normalise(&mut self) -> f64 {
-        let total = total(&self.probs);
-        let scale = (1.0 / total) as f32;
-        self.probs.iter_mut().for_each(|p| *p *= scale);
-        total.ln()
+    /// The probability of each class of tokens: those whose g-values of layers
+    /// 8·byte..8·byte+8 are the same byte.
+    fn class_weights(&self, byte: usize) -> [f64; 256] {
+        let mut weights = [0.0; 256];
+        for (&p, &b) in self.probs.iter().zip(&self.bits) {
+            weights[(b >> (8 * byte)) as usize & 0xFF] += f64::from(p);
+        }
+        weights
     }
 
-    /// The tournament's `depth` layers; returns each layer's two factors (for g = 0, 1).
-    fn play(&mut self, depth: usize) -> Vec<(f64, f64)> {
-        let mut mass = mass(&self.probs, &self.bits);
-        (0..depth as u32)
-            .map(|d| {
-                // Rounding can take the mass a hair outside [0, 1]; a negative factor
-                // would be absurd, and a factor of 0 is what the exact mass 1 gives.
-                let mass_d = mass.clamp(0.0, 1.0);
-                let (f0, f1) = (1.0 - mass_d, 2.0 - mass_d);
-                mass = update(&mut self.probs, &self.bits, d, f0 as f32);
-                (f0, f1)
-            })
-            .collect()
+    /// Multiplies each token's probability by its class's product of factors for `byte`,
+    /// and returns the class weights for the next byte (`byte` < 3: g-values are 32 bits).
+    fn scale(&mut self, byte: usize, products: &[f64; 256]) -> [f64; 256] {
+        let mut weights = [0.0; 256];
+        for (p, &b) in self.probs.iter_mut().zip(&self.bits) {
+            *p *= products[(b >> (8 * byte)) as usize & 0xFF] as f32;
+            weights[(b >> (8 * byte + 8)) as usize & 0xFF] += f64::from(*p);
+        }
+        weights
+    }
+}
+
+/// The tournament played eight layers at a time on the 256 classes of tokens that share
+/// a byte of g-values. A layer's factor depends on a token only through its g-value, so
+/// a layer's masses can be summed over classes instead of tokens, and a class's product
+/// of factors then applies to each of its tokens. Within a round, the factors of layers
+/// before j depend only on the low j bits of a class, so layer j's masses are sums over
+/// the 2^(j+1) classes of low j+1 bits (`marginals`) weighted by the 2^j products so far.
+///
+/// The tables live here and are filled in place: returning a 4 kB array by value made
+/// the step spend more time in `memcpy` than in the tournament (on the x86 VMs at hand,
+/// glibc copies 4 kB and more with `rep movsb`, at about 2.5 bytes/ns).
+struct Rounds {
+    /// Per byte of g-values and per class, Σ ln factor over the byte's layers (zero past
+    /// the last layer): a token's log-product of factors is four lookups.
+    ln_products: [[f64; 256]; 4],
+    /// The last round's product of factors, per class.
+    products: [f64; 256],
+    /// The last round's class weights summed over their high bits, for every number of
+    /// low bits kept: level j (the low j+1 bits kept) is at 2^(j+1)..2^(j+2).
+    marginals: [f64; 512],
+}
+
+impl Rounds {
+    fn new() -> Self {
+        Self {
+            ln_products: [[0.0; 256]; 4],
+            products: [0.0; 256],
+            marginals: [0.0; 512],
+        }
+    }
+
+    /// Plays layers 8·byte..8·byte+layers (layers ≤ 8); `weights[c]` is the probability
+    /// of class c, up to a common factor.
+    fn play(&mut self, byte: usize, weights: &[f64; 256], layers: usize) {
+        self.sum_marginals(weights);
+        // After layer j, products[y] and ln_products[byte][y] for y < 2^(j+1) hold the
+        // product of the factors of the round's layers 0..=j, and its log, for the
+        // classes whose low j+1 bits are y (the higher bits do not matter yet).
+        let (products, ln_products) = (&mut self.products, &mut self.ln_products[byte]);
+        products[0] = 1.0;
+        ln_products[0] = 0.0;
+        for j in 0..layers {
+            let half = 1 << j;
+            let (low, high) = self.marginals[2 << j..4 << j].split_at(half);
+            let dot = |w: &[f64]| -> f64 { w.iter().zip(&*products).map(|(w, p)| w * p).sum() };
+            let (zeros, ones) = (dot(low), dot(high));
+            // 1 − mass_j from the mass of the zeros rather than by subtraction, which
+            // would magnify the rounding of a mass near 1; and relative to the total.
+            let f0 = zeros / (zeros + ones);
+            let f1 = 1.0 + f0;
+            let (ln0, ln1) = (f0.ln(), f1.ln());
+            for y in 0..half {
+                products[y + half] = products[y] * f1;
+                products[y] *= f0;
+                ln_products[y + half] = ln_products[y] + ln1;
+                ln_products[y] += ln0;
+            }
+        }
+    }
+
+    /// Fills `marginals` from the class weights.
+    fn sum_marginals(&mut self, weights: &[f64; 256]) {
+        let tree = &mut self.marginals;
+        tree[256..].copy_from_slice(weights);
+        for j in (0..7).rev() {
+            let (lower, upper) = tree.split_at_mut(4 << j);
+            let (level, child) = (&mut lower[2 << j..], &upper[..4 << j]);
+            let (a, b) = child.split_at(2 << j);
+            for ((x, a), b) in level.iter_mut().zip(a).zip(b) {
+                *x = a + b;
+            }
+        }
+    }
+
+    /// Σ_d ln factor_d(g_d) for a token's g-values.
+    fn ln_product(&self, bits: u32) -> f64 {
+        let [t0, t1, t2, t3] = &self.ln_products;
+        let byte = |k: u32| (bits >> (8 * k)) as usize & 0xFF;
+        (t0[byte(0)] + t1[byte(1)]) + (t2[byte(2)] + t3[byte(3)])
     }
 }
 
@@ -163,96 +244,6 @@ const TAYLOR: [f32; 8] = [
     1.0 / 720.0,
     1.0 / 5040.0,
 ];
-
-/// Σ p, block by block (see [`BLOCK`]).
-fn total(probs: &[f32]) -> f64 {
-    let mut total = 0.0;
-    for block in probs.chunks(BLOCK) {
-        let mut acc = [0.0f32; LANES];
-        for p in block.as_chunks::<LANES>().0 {
-            for j in 0..LANES {
-                acc[j] += p[j];
-            }
-        }
-        total += f64::from(acc.iter().sum::<f32>());
-    }
-    total
-}
-
-/// Layer 0's mass: the probability of the tokens whose layer-0 g-value is 1.
-fn mass(probs: &[f32], bits: &[u32]) -> f64 {
-    let mut total = 0.0;
-    for (probs, bits) in probs.chunks(BLOCK).zip(bits.chunks(BLOCK)) {
-        let mut acc = [0.0f32; LANES];
-        for (p, b) in probs
-            .as_chunks::<LANES>()
-            .0
-            .iter()
-            .zip(bits.as_chunks::<LANES>().0)
-        {
-            for j in 0..LANES {
-                acc[j] += p[j] * (b[j] & 1) as f32;
-            }
-        }
-        total += f64::from(acc.iter().sum::<f32>());
-    }
-    total
-}
-
-/// Layer d's update, `p *= 1 + g_d − mass_d` with `f0 = 1 − mass_d`, fused with the sum
-/// that gives layer d+1's mass (returned). The g-values enter as 0.0 or 1.0 rather than
-/// through branches or selects, and the loops are explicit (a closure-based version was
-/// not vectorised), so that this is plain vector arithmetic.
-fn update(probs: &mut [f32], bits: &[u32], d: u32, f0: f32) -> f64 {
-    let mut total = 0.0;
-    for (probs, bits) in probs.chunks_mut(BLOCK).zip(bits.chunks(BLOCK)) {
-        let mut acc = [0.0f32; LANES];
-        for (p, b) in probs
-            .as_chunks_mut::<LANES>()
-            .0
-            .iter_mut()
-            .zip(bits.as_chunks::<LANES>().0)
-        {
-            for j in 0..LANES {
-                // `g >> 1` is layer d+1's g-value: `b >> (d + 1)` would overflow at 31.
-                let g = b[j] >> d;
-                p[j] *= f0 + (g & 1) as f32;
-                acc[j] += p[j] * ((g >> 1) & 1) as f32;
-            }
-        }
-        total += f64::from(acc.iter().sum::<f32>());
-    }
-    total
-}
-
-/// `Σ_d ln factor_d(g_d)` for any g-value mask, eight layers at a time: table k holds
-/// the sum over layers 8k..8k+8 for each byte of g-values (zeros past the last layer).
-/// Building the tables is ~256 additions per eight layers, so a token's log-product
-/// costs four lookups instead of D additions or a logarithm.
-struct LnFactors([[f64; 256]; 4]);
-
-impl LnFactors {
-    fn new(factors: &[(f64, f64)]) -> Self {
-        let mut tables = [[0.0; 256]; 4];
-        for (table, layers) in tables.iter_mut().zip(factors.chunks(8)) {
-            // After layer j, entries below 2^(j+1) hold the sums over layers 0..=j.
-            for (j, &(f0, f1)) in layers.iter().enumerate() {
-                let (ln0, ln1) = (f0.ln(), f1.ln());
-                for b in 0..1 << j {
-                    table[b | 1 << j] = table[b] + ln1;
-                    table[b] += ln0;
-                }
-            }
-        }
-        Self(tables)
-    }
-
-    fn sum(&self, bits: u32) -> f64 {
-        let [t0, t1, t2, t3] = &self.0;
-        let byte = |k: u32| (bits >> (8 * k)) as usize & 0xFF;
-        (t0[byte(0)] + t1[byte(1)]) + (t2[byte(2)] + t3[byte(3)])
-    }
-}
 
 #[cfg(test)]
 mod tests {
