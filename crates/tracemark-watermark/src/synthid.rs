@@ -218,7 +218,7 @@ impl SynthId {
         let depth = self.depth();
         let mut g_values = Vec::with_capacity(positions);
         let mut context_repetition_mask = Vec::with_capacity(positions);
-        let mut history = self.new_history();
+        let mut history = ContextHistory::new(self.history);
         for p in 0..positions {
             let context = ngram_hash(&tokens[p..p + n - 1]);
             let bits = self.g_bits(context, tokens[p + n - 1]);
@@ -278,25 +278,23 @@ impl SynthId {
     /// distribution `softmax(logits)`, returned as log-probabilities in `logits`.
     /// `context` is the last `ngram_len - 1` generated tokens (zeros before the first).
     /// Returns false (logits untouched) when the context repeats within the history.
-    pub fn reweight(
-        &self,
-        context: &[u32],
-        history: &mut ContextHistory,
-        logits: &mut [f32],
-    ) -> bool {
+    pub fn reweight(&self, context: &[u32], state: &mut MarkingState, logits: &mut [f32]) -> bool {
         let context_hash = ngram_hash(context);
-        if history.push(context_hash) {
+        if state.history.push(context_hash) {
             return false;
         }
-        tournament::play(logits, self.depth(), |ids| {
-            ids.iter().map(|&v| self.g_bits(context_hash, v)).collect()
+        tournament::play(&mut state.field, logits, self.depth(), |v| {
+            self.g_bits(context_hash, v)
         });
         true
     }
 
-    /// A fresh context history, as the reference starts it (zeros).
-    pub fn new_history(&self) -> ContextHistory {
-        ContextHistory::new(self.history)
+    /// A fresh marking state, its context history as the reference starts it (zeros).
+    pub fn new_marking_state(&self) -> MarkingState {
+        MarkingState {
+            history: ContextHistory::new(self.history),
+            field: tournament::Field::default(),
+        }
     }
 
     /// Expected mean g-value of one layer when the distribution is uniform over `vocab`
@@ -306,12 +304,22 @@ impl SynthId {
     }
 }
 
+/// What a generation keeps from one marking step to the next: the reference's context
+/// history, and the tournament's arrays, reused so that a step does not allocate (at
+/// 32,000 tokens, freeing and reallocating them had the kernel zeroing fresh pages for
+/// every step).
+#[derive(Debug, Clone)]
+pub struct MarkingState {
+    history: ContextHistory,
+    field: tournament::Field,
+}
+
 /// The reference's context history: the last `H` context hashes, `H` zeros at the start.
 /// It is a ring of the hashes plus a count of each, so that asking whether a context is
 /// among the last `H` is one hash-map lookup instead of a scan of `H` entries (which was
 /// most of the time `score` took).
 #[derive(Debug, Clone)]
-pub struct ContextHistory {
+struct ContextHistory {
     ring: Vec<u64>,
     /// The slot of the oldest hash, the next to be overwritten.
     oldest: usize,
@@ -330,7 +338,7 @@ impl ContextHistory {
 
     /// Whether `hash` is among the last `H` hashes; then records it as the newest,
     /// forgetting the oldest (the reference tests before it forgets).
-    pub fn push(&mut self, hash: u64) -> bool {
+    fn push(&mut self, hash: u64) -> bool {
         let seen = self.counts.contains_key(&hash);
         let forgotten = std::mem::replace(&mut self.ring[self.oldest], hash);
         self.oldest = (self.oldest + 1) % self.ring.len();
@@ -486,7 +494,7 @@ mod tests {
                     let context: Vec<u32> = (0..4).map(|_| rng.next_u64() as u32).collect();
                     let want = tournament_f64(&s, ngram_hash(&context), &logits);
                     let mut got = logits.clone();
-                    assert!(s.reweight(&context, &mut s.new_history(), &mut got));
+                    assert!(s.reweight(&context, &mut s.new_marking_state(), &mut got));
                     let got: Vec<f64> = got
                         .iter()
                         .map(|&l| {
@@ -535,7 +543,7 @@ mod tests {
     #[test]
     fn repeated_contexts_and_hopeless_logits() {
         let s = synthid(30, 1 << 16, 3);
-        let mut history = s.new_history();
+        let mut history = s.new_marking_state();
         let logits: Vec<f32> = (0..100).map(|v| v as f32 / 10.0).collect();
         let mut l = logits.clone();
         assert!(s.reweight(&[1, 2, 3, 4], &mut history, &mut l));
@@ -545,7 +553,7 @@ mod tests {
         assert_eq!(l, logits);
         for bad in [f32::NEG_INFINITY, f32::NAN] {
             let mut l = vec![bad; 10];
-            assert!(s.reweight(&[5, 6, 7, 8], &mut s.new_history(), &mut l));
+            assert!(s.reweight(&[5, 6, 7, 8], &mut s.new_marking_state(), &mut l));
             assert_eq!(l, vec![f32::MIN; 10]);
         }
     }

@@ -40,7 +40,7 @@ use crate::{
     kgw::{Kgw, Variant},
     prf::{self, Prf},
     scheme::{KgwParams, SchemeConfig, SchemeId},
-    synthid::{ContextHistory, SynthId, SynthIdScores},
+    synthid::{MarkingState, SynthId, SynthIdScores},
 };
 
 /// What a scheme did with one step's logits.
@@ -273,8 +273,8 @@ impl Watermarker {
             }
             Some(p) => p.value(),
         };
-        let history = match &self.engine {
-            Engine::SynthId(s) => Some(s.new_history()),
+        let synthid = match &self.engine {
+            Engine::SynthId(s) => Some(s.new_marking_state()),
             _ => None,
         };
         Ok(Generation {
@@ -284,7 +284,7 @@ impl Watermarker {
             digits: self.layout.digits(value),
             seen: SeenSet::default(),
             prefix_entropy: 0.0,
-            history,
+            synthid,
         })
     }
 
@@ -579,8 +579,8 @@ pub struct Generation<'a> {
     seen: SeenSet,
     /// Gumbel: entropy (nats) of the unmarked prefix sampled so far.
     prefix_entropy: f64,
-    /// SynthID: the reference's context history.
-    history: Option<ContextHistory>,
+    /// SynthID: the reference's context history and the tournament's arrays.
+    synthid: Option<MarkingState>,
 }
 
 impl Generation<'_> {
@@ -634,12 +634,8 @@ impl WatermarkSampler for Generation<'_> {
             }
             Engine::SynthId(s) => {
                 let ctx = self.synthid_context(s.ngram_len());
-                let history = self.history.as_mut();
-                s.reweight(
-                    &ctx,
-                    history.expect("start gives SynthID a history"),
-                    logits,
-                );
+                let state = self.synthid.as_mut();
+                s.reweight(&ctx, state.expect("start gives SynthID its state"), logits);
                 Ok(Decision::Logits)
             }
         }

@@ -28,11 +28,16 @@
 const CUTOFF: f32 = 69.0;
 
 /// Replaces `logits` with the log-probabilities of the tournament's output distribution
-/// over `depth` layers; `g_bits(ids)` is the g-values (bit d = layer d) of each token of
-/// `ids`. Tokens left out (see [`CUTOFF`]), `-inf`, NaN or `+inf` logits get `f32::MIN`,
-/// and so does every token when no logit is finite.
-pub(super) fn play(logits: &mut [f32], depth: usize, g_bits: impl FnOnce(&[u32]) -> Vec<u32>) {
-    let mut field = Field::gather(logits, g_bits);
+/// over `depth` layers; `g_bits(v)` is token v's g-values (bit d = layer d). Tokens left
+/// out (see [`CUTOFF`]), `-inf`, NaN or `+inf` logits get `f32::MIN`, and so does every
+/// token when no logit is finite. `field` is only reused storage.
+pub(super) fn play(
+    field: &mut Field,
+    logits: &mut [f32],
+    depth: usize,
+    g_bits: impl Fn(u32) -> u32,
+) {
+    field.gather(logits, g_bits);
     if field.ids.is_empty() {
         logits.fill(f32::MIN);
         return;
@@ -75,7 +80,8 @@ fn max_logit(logits: &[f32]) -> f32 {
 }
 
 /// The tokens in play, as parallel arrays.
-struct Field {
+#[derive(Debug, Clone, Default)]
+pub(super) struct Field {
     ids: Vec<u32>,
     /// `logit − max`, in [-CUTOFF, 0].
     shifted: Vec<f32>,
@@ -86,29 +92,25 @@ struct Field {
 }
 
 impl Field {
-    fn gather(logits: &[f32], g_bits: impl FnOnce(&[u32]) -> Vec<u32>) -> Self {
+    fn gather(&mut self, logits: &[f32], g_bits: impl Fn(u32) -> u32) {
         let max = max_logit(logits);
         // Every token is written, and the count moves past those kept: no branch to
         // mispredict where kept and dropped tokens alternate.
-        let mut ids = vec![0; logits.len()];
-        let mut shifted = vec![0.0; logits.len()];
+        self.ids.resize(logits.len(), 0);
+        self.shifted.resize(logits.len(), 0.0);
         let mut kept = 0;
         for (v, &l) in logits.iter().enumerate() {
-            ids[kept] = v as u32;
-            shifted[kept] = l - max;
+            self.ids[kept] = v as u32;
+            self.shifted[kept] = l - max;
             // False for NaN, and for every logit when max is infinite.
             kept += usize::from(l - max >= -CUTOFF);
         }
-        ids.truncate(kept);
-        shifted.truncate(kept);
-        let probs = shifted.iter().map(|&s| exp(s)).collect();
-        let bits = g_bits(&ids);
-        Self {
-            ids,
-            shifted,
-            probs,
-            bits,
-        }
+        self.ids.truncate(kept);
+        self.shifted.truncate(kept);
+        self.probs.clear();
+        self.probs.extend(self.shifted.iter().map(|&s| exp(s)));
+        self.bits.clear();
+        self.bits.extend(self.ids.iter().map(|&v| g_bits(v)));
     }
 
     /// The probability of each class of tokens: those whose g-values of layers
