@@ -98,10 +98,11 @@ impl Field {
         // mispredict where kept and dropped tokens alternate.
         self.ids.resize(logits.len(), 0);
         self.shifted.resize(logits.len(), 0.0);
+        let (ids, shifted) = (&mut self.ids[..], &mut self.shifted[..]);
         let mut kept = 0;
         for (v, &l) in logits.iter().enumerate() {
-            self.ids[kept] = v as u32;
-            self.shifted[kept] = l - max;
+            ids[kept] = v as u32;
+            shifted[kept] = l - max;
             // False for NaN, and for every logit when max is infinite.
             kept += usize::from(l - max >= -CUTOFF);
         }
