@@ -9,6 +9,10 @@
 //!   `seed & 0xFFFFFFFF` (what `torch.randint(0, 2, (S,))` after `manual_seed` yields);
 //! * a position is masked when its (n-1)-token context hash is among the last `H` context
 //!   hashes (a history that starts as zeros), and from the first EOS on;
+//! * marking (unless the context is among the last `H`) is the non-distortionary
+//!   tournament: layer by layer, every token's probability is multiplied by
+//!   `1 + g_d − mass_d`, `mass_d` being the current probability of the tokens whose
+//!   layer-d g-value is 1;
 //! * generation starts the context as n-1 zeros and ignores the prompt; the reference's
 //!   detector (synthid-text's colab, and the scores in the reference vectors) scores the
 //!   generated tokens alone, `outputs[:, prompt_len:]`, with no zeros prepended, so the
@@ -43,8 +47,9 @@ pub const MAX_NGRAM_LEN: usize = 32;
 /// The largest sampling table, as transformers allows (`sampling_table_size <= 2^24`).
 pub const MAX_SAMPLING_TABLE_SIZE: usize = 1 << 24;
 /// The largest power-of-two sampling table for which all D g-values are tabulated per
-/// layer-0 index: 4 bytes an entry, so 256 kB at transformers' default 2^16 and 4 MB at
-/// this bound. Larger tables would cost more memory (and key set-up time) than they save.
+/// layer-0 index: 4 bytes an entry, so 256 kB at transformers' default 2^16 (built in
+/// about 2 ms) and 4 MB at this bound (about 40 ms). Larger tables look each layer up
+/// rather than take up to 64 MB.
 pub const MAX_PATTERN_TABLE: usize = 1 << 20;
 /// The longest context history: the history is allocated whole, so an absurd size would
 /// exhaust memory rather than mark.
