@@ -27,7 +27,7 @@
 //! # Ok::<(), WatermarkError>(())
 //! ```
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use serde_json::json;
 use tracemark_core::{KeyId, PValue, Payload, Verdict};
@@ -41,7 +41,7 @@ use crate::{
     payload::{Layout, MAX_CODED_BITS_PER_SLOT, PayloadCode},
     prf::{self, Prf},
     scheme::{KgwParams, SchemeConfig, SchemeId},
-    synthid::{SynthId, SynthIdScores},
+    synthid::{MarkingState, SynthId, SynthIdScores},
 };
 
 /// What a scheme did with one step's logits.
@@ -281,9 +281,9 @@ impl Watermarker {
             }
             Some(p) => p.value(),
         };
-        let history = match &self.engine {
-            Engine::SynthId(s) => s.new_history(),
-            _ => VecDeque::new(),
+        let synthid = match &self.engine {
+            Engine::SynthId(s) => Some(s.new_marking_state()),
+            _ => None,
         };
         Ok(Generation {
             watermarker: self,
@@ -292,7 +292,7 @@ impl Watermarker {
             digits: self.layout.digits(value),
             seen: SeenSet::default(),
             prefix_entropy: 0.0,
-            history,
+            synthid,
         })
     }
 
@@ -589,8 +589,8 @@ pub struct Generation<'a> {
     seen: SeenSet,
     /// Gumbel: entropy (nats) of the unmarked prefix sampled so far.
     prefix_entropy: f64,
-    /// SynthID: the reference's context history.
-    history: VecDeque<u64>,
+    /// SynthID: the reference's context history and the tournament's arrays.
+    synthid: Option<MarkingState>,
 }
 
 impl Generation<'_> {
@@ -644,7 +644,8 @@ impl WatermarkSampler for Generation<'_> {
             }
             Engine::SynthId(s) => {
                 let ctx = self.synthid_context(s.ngram_len());
-                s.reweight(&ctx, &mut self.history, logits);
+                let state = self.synthid.as_mut();
+                s.reweight(&ctx, state.expect("start gives SynthID its state"), logits);
                 Ok(Decision::Logits)
             }
         }
