@@ -206,6 +206,17 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
     assert_eq!(moved["receipt"]["valid"], false, "{moved}");
     let html = std::fs::read_to_string(dir.join("reports/report.html")).unwrap();
     assert!(html.contains("EU-AIA-50-2") && html.contains("Log receipt"));
+    // The report's own log entry reads back as a report record.
+    let report_index = index_line.trim_start_matches("index ");
+    let got = json(
+        tracemark(dir)
+            .args(config)
+            .args(["log", "get", "--index", report_index]),
+        0,
+    );
+    let record = &got["records"][0]["record"];
+    assert_eq!(record["format"], "tracemark.report-record/v1", "{got}");
+    assert_eq!(record["report_hash"], report["seal"]["report_hash"]);
 
     // Stripped of its credential, the text still leads to its log record.
     let signed = std::fs::read_to_string(dir.join("marked.txt")).unwrap();

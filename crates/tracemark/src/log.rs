@@ -25,6 +25,7 @@ use tracemark_ledger::{
 
 use crate::{
     Config, Error, Result,
+    attribute::{REPORT_RECORD_V1, ReportRecord},
     config::{DatabaseUrl, LogLocation},
 };
 
@@ -309,7 +310,28 @@ pub struct Found {
     /// Estimated Jaccard similarity, for similarity look-ups.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
-    pub record: GenerationRecord,
+    pub record: LoggedRecord,
+}
+
+/// What a log entry holds: a generation's record, or the record of an evidence report
+/// that was logged (its `format` field tells them apart in JSON).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum LoggedRecord {
+    Generation(GenerationRecord),
+    Report(ReportRecord),
+}
+
+impl LoggedRecord {
+    fn from_entry(entry: &[u8]) -> Result<Self> {
+        match GenerationRecord::from_json(entry) {
+            Ok(record) => Ok(Self::Generation(record)),
+            Err(not_generation) => match serde_json::from_slice::<ReportRecord>(entry) {
+                Ok(report) if report.format == REPORT_RECORD_V1 => Ok(Self::Report(report)),
+                _ => Err(ledger_error(not_generation)),
+            },
+        }
+    }
 }
 
 /// Look-ups return at most this many records.
@@ -345,7 +367,7 @@ pub fn get(ledger: &AnyLedger, query: &Query) -> Result<Vec<Found>> {
                 index,
                 leaf_hash: merkle::leaf_hash(&entry).to_hex(),
                 similarity,
-                record: GenerationRecord::from_json(&entry).map_err(ledger_error)?,
+                record: LoggedRecord::from_entry(&entry)?,
             })
         })
         .collect()

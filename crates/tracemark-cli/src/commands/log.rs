@@ -13,7 +13,7 @@ use tracemark::{
         ContentHash, KeyId, Payload,
         keyfile::{self, Replace, Secrecy},
     },
-    log::{self, LogSite, Query, Since, Storage},
+    log::{self, LogSite, LoggedRecord, Query, Since, Storage},
 };
 
 use super::{read_input, read_text};
@@ -373,19 +373,25 @@ fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<
         human.push_str("no record found");
     }
     for f in &found {
-        let r = &f.record;
-        let _ = write!(
-            human,
-            "#{}  {}  {} {} {}  generation {}  payload {}  {}",
-            f.index,
-            r.time,
-            r.provider,
-            r.model.id,
-            r.model.version,
-            r.generation_id,
-            r.payload,
-            r.content_hash
-        );
+        let _ = match &f.record {
+            LoggedRecord::Generation(r) => write!(
+                human,
+                "#{}  {}  {} {} {}  generation {}  payload {}  {}",
+                f.index,
+                r.time,
+                r.provider,
+                r.model.id,
+                r.model.version,
+                r.generation_id,
+                r.payload,
+                r.content_hash
+            ),
+            LoggedRecord::Report(r) => write!(
+                human,
+                "#{}  {}  evidence report {}  about {}",
+                f.index, r.generated_at, r.report_hash, r.subject_hash
+            ),
+        };
         if let Some(s) = f.similarity {
             let _ = write!(human, "  similarity {s:.2}");
         }
