@@ -318,14 +318,14 @@ pub struct Found {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum LoggedRecord {
-    Generation(GenerationRecord),
+    Generation(Box<GenerationRecord>),
     Report(ReportRecord),
 }
 
 impl LoggedRecord {
     fn from_entry(entry: &[u8]) -> Result<Self> {
         match GenerationRecord::from_json(entry) {
-            Ok(record) => Ok(Self::Generation(record)),
+            Ok(record) => Ok(Self::Generation(Box::new(record))),
             Err(not_generation) => match serde_json::from_slice::<ReportRecord>(entry) {
                 Ok(report) if report.format == REPORT_RECORD_V1 => Ok(Self::Report(report)),
                 _ => Err(ledger_error(not_generation)),
