@@ -212,20 +212,24 @@ pub fn segments(
         .filter(|(_, ln_p)| *ln_p <= alpha.ln())
         .collect();
     significant.sort_by_key(|(w, _)| (w.start, w.end));
-    let mut merged: Vec<(Range<usize>, f64)> = Vec::new();
+    // Each merged region keeps its most significant window, where refinement starts.
+    let mut merged: Vec<(Range<usize>, f64, Range<usize>)> = Vec::new();
     for (w, ln_p) in significant {
         match merged.last_mut() {
-            Some((m, best)) if w.start < m.end => {
+            Some((m, best, best_window)) if w.start < m.end => {
                 m.end = m.end.max(w.end);
-                *best = best.min(ln_p);
+                if ln_p < *best {
+                    *best = ln_p;
+                    *best_window = w;
+                }
             }
-            _ => merged.push((w, ln_p)),
+            _ => merged.push((w.clone(), ln_p, w)),
         }
     }
     merged
         .into_iter()
-        .map(|(region, ln_p)| {
-            let refined = refine(evidence, &prefix, region);
+        .map(|(region, ln_p, best_window)| {
+            let refined = refine(evidence, &prefix, region, best_window);
             let start = evidence.index[refined.start];
             let end = evidence.index[refined.end - 1] + 1;
             TokenSegment {
@@ -238,10 +242,16 @@ pub fn segments(
 
 /// The maximum-sum sub-range of `score − drift` inside `region` (Kadane), the drift
 /// halfway between the null mean and the mean of the current range. Starting from the
-/// whole region (whose mean is diluted by the unmarked edges the windows overlap), a few
-/// rounds move the drift towards the marked part's own mean and the bounds inwards.
-fn refine(evidence: &Evidence, prefix: &[f64], region: Range<usize>) -> Range<usize> {
-    let mut range = region.clone();
+/// region's most significant window (the whole region's mean is diluted by the unmarked
+/// edges its windows overlap, and a low drift lets an unmarked edge with a few chance
+/// hits join the segment), a few rounds settle the drift and the bounds.
+fn refine(
+    evidence: &Evidence,
+    prefix: &[f64],
+    region: Range<usize>,
+    start: Range<usize>,
+) -> Range<usize> {
+    let mut range = start;
     for _ in 0..4 {
         let mean = (prefix[range.end] - prefix[range.start]) / range.len() as f64;
         let next = max_sum_range(
