@@ -315,6 +315,16 @@ fn bad_keys_are_refused() {
         Watermarker::new(&k, VOCAB),
         Err(WatermarkError::InvalidKey(_))
     ));
+    // A code carries at most 8 bits per slot: γ = 1/512 would be 9.
+    let mut k = payload_key(SchemeId::KgwLeftHash, 8, 10);
+    if let tracemark_watermark::SchemeConfig::KgwLeftHash(p) = &mut k.config {
+        p.gamma = 1.0 / 512.0;
+    }
+    match Watermarker::new(&k, VOCAB) {
+        Err(WatermarkError::InvalidKey(why)) => assert!(why.contains("payload_code"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(Watermarker::new(&k.with_payload_code(PayloadCode::None), VOCAB).is_ok());
     let mut k = key(SchemeId::Gumbel, 10);
     k.tokenizer = Some(tracemark_watermark::TokenizerBinding {
         hash: tracemark_core::ContentHash::of_bytes(b"tokenizer"),
