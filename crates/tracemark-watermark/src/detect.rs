@@ -330,6 +330,37 @@ mod tests {
         assert_eq!(windows(10), vec![0..10]);
     }
 
+    /// Bernoulli scores with `hits` ones in every `period` observations.
+    fn pattern(n: usize, hits: usize, period: usize) -> impl Iterator<Item = f64> {
+        (0..n).map(move |i| f64::from(u8::from(i % period < hits)))
+    }
+
+    #[test]
+    fn a_segment_does_not_swallow_an_unmarked_edge_with_chance_hits() {
+        // 64 unmarked observations running a little hot (3 in 8 against γ = 1/4), the
+        // 200 marked ones (5 in 8), then 536 unmarked (1 in 4).
+        let score: Vec<f64> = pattern(64, 3, 8)
+            .chain(pattern(200, 5, 8))
+            .chain(pattern(536, 1, 4))
+            .collect();
+        let evidence = Evidence {
+            null: Null::Binomial { p: 0.25, trials: 1 },
+            index: (0..score.len()).collect(),
+            score,
+            payload: 0,
+            ln_messages: 0.0,
+        };
+        let found = segments(&evidence, 1e-3, |p, n| {
+            Verdict::decide(p, 1e-3, "test", serde_json::Value::Null, n)
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        let tokens = &found[0].tokens;
+        assert!(
+            (56..=72).contains(&tokens.start) && (256..=272).contains(&tokens.end),
+            "{tokens:?}"
+        );
+    }
+
     #[test]
     fn decoding_picks_the_best_digit_within_the_payload_width() {
         let mut obs = Observations::with_capacity(Null::Binomial { p: 0.25, trials: 1 }, 4, 6);
