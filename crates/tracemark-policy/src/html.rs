@@ -13,7 +13,7 @@ use tracemark_core::{
 
 use crate::{
     Outcome,
-    report::{EvidenceReport, Origin},
+    report::{EvidenceReport, Measurement, Origin},
     text::{escape, p_value, percent},
 };
 
@@ -255,7 +255,7 @@ fn evidence(h: &mut String, r: &EvidenceReport) {
             }
             None => h.push_str("<p class=\"small\">The report does not include the content's text; the segments are listed by byte range.</p>\n"),
         }
-        h.push_str("<table>\n<thead><tr><th>Bytes</th><th>Origin</th><th>Attributed to</th><th>Confidence</th><th>Basis</th></tr></thead>\n<tbody>\n");
+        h.push_str("<table>\n<thead><tr><th>Bytes</th><th>Origin</th><th>Attributed to</th><th>Measured</th><th>Basis</th></tr></thead>\n<tbody>\n");
         for s in &r.segments {
             let _ = writeln!(
                 h,
@@ -264,7 +264,7 @@ fn evidence(h: &mut String, r: &EvidenceReport) {
                 s.range.end(),
                 e(s.origin.label()),
                 e(s.attributed_to.as_deref().unwrap_or("")),
-                s.confidence.map(confidence).unwrap_or_else(|| "—".into()),
+                e(&s.measured.as_ref().map_or_else(|| "—".into(), measured)),
                 e(&s.basis),
                 fact_refs(&s.facts)
             );
@@ -296,11 +296,26 @@ fn origin_class(o: Origin) -> &'static str {
     }
 }
 
-fn confidence(c: f64) -> String {
-    if c >= 0.999_999 {
-        "> 0.999999".to_owned()
-    } else {
-        format!("{c:.4}")
+/// A segment's measurement as measured: the test's p-value with the false-positive rate
+/// its decision guarantees and the tokens scored, or the exact match's length.
+pub fn measured(m: &Measurement) -> String {
+    match m {
+        Measurement::Watermark {
+            p_value: p,
+            false_positive_rate,
+            tokens_scored,
+            ..
+        } => format!(
+            "p = {} (false-positive rate {false_positive_rate:e} at the threshold used; {tokens_scored} tokens scored)",
+            p_value(p)
+        ),
+        Measurement::VerbatimMatch {
+            tokens,
+            occurrences,
+        } => format!(
+            "exact match of {tokens} tokens, {occurrences} occurrence{} in the index",
+            if *occurrences == 1 { "" } else { "s" }
+        ),
     }
 }
 
@@ -455,10 +470,50 @@ fn integrity(h: &mut String, r: &EvidenceReport) {
                 }
                 None => h.push_str("<dt>Log receipt</dt><dd>none</dd>\n"),
             }
-            h.push_str("</dl>\n<p class=\"small\">Check it offline with <code>tracemark report verify REPORT.json</code>.</p>\n");
+            h.push_str(&offline_check(seal));
         }
     }
     h.push_str("</section>\n");
+}
+
+/// How to check the report offline: the command with the keys it must be checked
+/// against. The keys printed in a report prove nothing by themselves (a forger prints
+/// their own), so the reader is told to get them from the service and the log.
+fn offline_check(seal: &crate::ReportSeal) -> String {
+    let mut command = String::from("tracemark report verify --key SERVICE.pub");
+    if seal.receipt.is_some() {
+        command.push_str(" --log-key LOG.pub");
+    }
+    command.push_str(" REPORT.json");
+    let mut keys = Vec::new();
+    if let Some(key) = seal
+        .signature
+        .as_ref()
+        .and_then(|s| s.public_key.as_deref())
+    {
+        keys.push(format!(
+            "<code>SERVICE.pub</code> the service key <code>{}</code>",
+            e(key.trim())
+        ));
+    }
+    if let Some(key) = &seal.log_key {
+        keys.push(format!(
+            "<code>LOG.pub</code> the log key <code>{}</code>",
+            e(key.trim())
+        ));
+    }
+    let mut h = format!("</dl>\n<p class=\"small\">Check it offline with <code>{command}</code>");
+    if !keys.is_empty() {
+        let _ = write!(
+            h,
+            ", where {}, each as published by its owner: a key is to be trusted only from its \
+             owner, never from the report it verifies (the command says <code>untrusted</code> \
+             for any other key)",
+            keys.join(" and ")
+        );
+    }
+    h.push_str(".</p>\n");
+    h
 }
 
 /// A fact for a reader: its kind, what it says, and its statistics.

@@ -2,7 +2,7 @@
 //! rules it engages, and how anyone can reproduce it.
 //!
 //! The JSON form (`"format": "tracemark.evidence-report/v1"`) is described by the
-//! published schema `schema/evidence-report-v1.schema.json`. A report is sealed by the
+//! published schema `schema/evidence-report-v2.schema.json`. A report is sealed by the
 //! SHA-256 of its canonical JSON without the `seal` member; the front end that writes it
 //! adds a signature over the same canonical bytes and the log receipt.
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracemark_core::{
-    ByteRange, ContentHash, Fact, PValue, Timestamp,
+    ByteRange, ContentHash, Fact, PValue, Timestamp, Verdict,
     fact::{Claim, LogFinding},
 };
 
@@ -21,11 +21,15 @@ use crate::{
     text::{p_value, percent},
 };
 
-/// The `format` of reports this version writes.
-pub const REPORT_FORMAT: &str = "tracemark.evidence-report/v1";
+/// The `format` of reports this version writes. v2 replaced v1's per-segment
+/// "confidence" (which was no confidence) by what was measured.
+pub const REPORT_FORMAT: &str = "tracemark.evidence-report/v2";
+
+/// Formats whose hash and seal this version still checks (a report stays verifiable).
+pub const READABLE_REPORT_FORMATS: [&str; 2] = ["tracemark.evidence-report/v1", REPORT_FORMAT];
 
 /// The published JSON Schema of the report.
-pub const REPORT_SCHEMA: &str = include_str!("../schema/evidence-report-v1.schema.json");
+pub const REPORT_SCHEMA: &str = include_str!("../schema/evidence-report-v2.schema.json");
 
 /// The question every report answers.
 pub const QUESTION: &str = "Who owns this output?";
@@ -33,7 +37,7 @@ pub const QUESTION: &str = "Who owns this output?";
 /// An evidence report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceReport {
-    /// `tracemark.evidence-report/v1`.
+    /// [`REPORT_FORMAT`].
     pub format: String,
     pub question: String,
     /// The answer in a few lines, with the shares behind it.
@@ -212,10 +216,10 @@ impl Origin {
 pub struct AttributedSegment {
     pub range: ByteRange,
     pub origin: Origin,
-    /// How sure the attribution is, 0 to 1 (1 − p for a watermark; 1 for a verbatim
-    /// span); absent for unattributed text, where nothing was found.
+    /// What was measured, as measured; absent for unattributed text, where nothing was
+    /// found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f64>,
+    pub measured: Option<Measurement>,
     /// Who it is attributed to: the AI system, or the source's owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<String>,
@@ -224,6 +228,30 @@ pub struct AttributedSegment {
     /// What shows it, for a reader.
     pub basis: String,
     pub facts: Vec<usize>,
+}
+
+/// What shows a segment's origin: the test and its statistics, never a made-up
+/// confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "test", rename_all = "snake_case")]
+pub enum Measurement {
+    /// A watermark test on the segment.
+    Watermark {
+        scheme: String,
+        #[serde(flatten)]
+        p_value: PValue,
+        /// The false-positive rate the decision guarantees (its significance level).
+        false_positive_rate: f64,
+        /// The tokens the test scored.
+        tokens_scored: u64,
+    },
+    /// A verbatim (exact) match of the segment in an indexed corpus.
+    VerbatimMatch {
+        /// Its length in the index's tokens.
+        tokens: u64,
+        /// How often it occurs in the index.
+        occurrences: u64,
+    },
 }
 
 /// The seal of a report: its hash, and what the front end adds to it.
@@ -376,7 +404,7 @@ impl EvidenceReport {
 
 fn check_format(value: &Value) -> Result<(), ReportError> {
     match value.get("format").and_then(Value::as_str) {
-        Some(REPORT_FORMAT) => Ok(()),
+        Some(f) if READABLE_REPORT_FORMATS.contains(&f) => Ok(()),
         Some(other) => Err(ReportError::Format(other.to_owned())),
         None => Err(ReportError::Format("(none)".into())),
     }
@@ -560,17 +588,15 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
             claims.push(AttributedSegment {
                 range: s.range,
                 origin: Origin::Source,
-                confidence: Some(1.0),
+                measured: Some(Measurement::VerbatimMatch {
+                    tokens: s.tokens,
+                    occurrences: s.occurrences,
+                }),
                 attributed_to: doc
                     .and_then(|d| d.owner.clone())
                     .or(doc.map(|d| d.id.clone())),
                 document_id: doc.map(|d| d.id.clone()),
-                basis: format!(
-                    "verbatim span of {} tokens, {} occurrence{} in the index",
-                    s.tokens,
-                    s.occurrences,
-                    if s.occurrences == 1 { "" } else { "s" }
-                ),
+                basis: "verbatim span in the corpus index".into(),
                 facts: vec![i],
             });
         }
@@ -586,25 +612,30 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
         if let Claim::Watermark(w) = &f.claim
             && w.verdict.detected
         {
-            let parts: Vec<(ByteRange, PValue)> = if w.segments.is_empty() {
+            let parts: Vec<(ByteRange, &Verdict)> = if w.segments.is_empty() {
                 ByteRange::new(0, total)
-                    .map(|r| vec![(r, w.verdict.p_value)])
+                    .map(|r| vec![(r, &w.verdict)])
                     .unwrap_or_default()
             } else {
                 w.segments
                     .iter()
                     .filter(|s| s.verdict.detected)
-                    .map(|s| (s.range, s.verdict.p_value))
+                    .map(|s| (s.range, &s.verdict))
                     .collect()
             };
-            for (range, p) in parts.into_iter().filter(|(r, _)| valid(r) && !r.is_empty()) {
+            for (range, v) in parts.into_iter().filter(|(r, _)| valid(r) && !r.is_empty()) {
                 claims.push(AttributedSegment {
                     range,
                     origin: Origin::Ai,
-                    confidence: Some((1.0 - p.value()).clamp(0.0, 1.0)),
+                    measured: Some(Measurement::Watermark {
+                        scheme: w.scheme.clone(),
+                        p_value: v.p_value,
+                        false_positive_rate: v.false_positive_rate,
+                        tokens_scored: v.scored,
+                    }),
                     attributed_to: who.clone(),
                     document_id: None,
-                    basis: format!("{} watermark, p = {}", w.scheme, p_value(&p)),
+                    basis: format!("{} watermark", w.scheme),
                     facts: vec![i],
                 });
             }
@@ -636,7 +667,7 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
             None => AttributedSegment {
                 range,
                 origin: Origin::Unattributed,
-                confidence: None,
+                measured: None,
                 attributed_to: None,
                 document_id: None,
                 basis: "no watermark, credential or source span covers it".into(),

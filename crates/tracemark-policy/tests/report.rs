@@ -197,7 +197,7 @@ fn the_schema_refuses_what_it_should() {
     let good = serde_json::to_value(mixed_document()).unwrap();
     assert!(validator.is_valid(&good));
     for (path, bad) in [
-        ("/format", serde_json::json!("tracemark.evidence-report/v2")),
+        ("/format", serde_json::json!("tracemark.evidence-report/v3")),
         ("/rules/0/outcome", serde_json::json!("fine")),
         ("/segments/0/origin", serde_json::json!("human")),
         ("/verdict/ai_share", serde_json::json!(1.5)),
@@ -210,6 +210,16 @@ fn the_schema_refuses_what_it_should() {
     let mut v = good.clone();
     v.as_object_mut().unwrap().remove("facts");
     assert!(!validator.is_valid(&v));
+    // v1's made-up confidence is gone: a segment states what was measured.
+    let mut v = good.clone();
+    v["segments"][0]["confidence"] = serde_json::json!(0.99);
+    assert!(!validator.is_valid(&v), "a confidence accepted");
+    let mut v = good.clone();
+    v["segments"][0]["measured"] = serde_json::json!({"test": "watermark", "confidence": 0.99});
+    assert!(
+        !validator.is_valid(&v),
+        "a measurement without its statistics accepted"
+    );
 }
 
 #[test]
@@ -362,6 +372,60 @@ fn the_seal_is_verified_offline_and_detects_tampering() {
         verify_report_hash("{not json"),
         Err(ReportError::Json(_))
     ));
+}
+
+/// A report written by the previous version (v1) still verifies: its hash covers its
+/// JSON as written, whatever fields it has.
+#[test]
+fn a_v1_report_still_verifies() {
+    let mut value = serde_json::to_value(mixed_document()).unwrap();
+    value["format"] = "tracemark.evidence-report/v1".into();
+    value["segments"][0]["confidence"] = 0.999.into();
+    let canonical = tracemark_core::jcs::canonicalize(&value).unwrap();
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&canonical));
+    value["seal"] = serde_json::json!({
+        "algorithm": "sha-256", "canonicalization": "rfc8785", "report_hash": hash,
+    });
+    let seal = verify_report_hash(&value.to_string()).unwrap();
+    assert_eq!(seal.report_hash, hash);
+}
+
+/// Each segment states what was measured: a watermark test's p-value, the false-positive
+/// rate at the threshold used and the tokens scored; an exact match's length. Never a
+/// confidence, in the JSON or on the page.
+#[test]
+fn segments_state_what_was_measured() {
+    let r = mixed_document();
+    let measured: Vec<_> = r
+        .segments
+        .iter()
+        .filter_map(|s| s.measured.as_ref())
+        .collect();
+    assert!(
+        measured.iter().any(|m| matches!(
+            m,
+            tracemark_policy::Measurement::Watermark { false_positive_rate, tokens_scored, .. }
+                if *false_positive_rate > 0.0 && *tokens_scored > 0
+        )),
+        "{measured:?}"
+    );
+    assert!(
+        measured.iter().any(|m| matches!(
+            m,
+            tracemark_policy::Measurement::VerbatimMatch { tokens, .. } if *tokens > 0
+        )),
+        "{measured:?}"
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    let html = render_html(&r);
+    for text in [&json, &html] {
+        assert!(!text.to_lowercase().contains("confidence"));
+    }
+    assert!(
+        html.contains("false-positive rate"),
+        "the page shows the rate"
+    );
+    assert!(html.contains("exact match of"), "the page shows the match");
 }
 
 #[test]
