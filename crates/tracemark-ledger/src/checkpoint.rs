@@ -221,10 +221,18 @@ impl SignedCheckpoint {
         }
         let cosignatures: Vec<VerifiedSignature> =
             verified.into_iter().filter(|v| !is_log(v)).collect();
-        if cosignatures.len() < policy.required_cosignatures {
+        // Witnesses are counted, not lines: two cosignatures of one witness (made at two
+        // times) are one witness's word.
+        let mut witnesses: Vec<(&str, u32)> = cosignatures
+            .iter()
+            .map(|v| (v.name.as_str(), v.key_id))
+            .collect();
+        witnesses.sort_unstable();
+        witnesses.dedup();
+        if witnesses.len() < policy.required_cosignatures {
             return Err(CheckpointError::NotEnoughCosignatures {
                 required: policy.required_cosignatures,
-                found: cosignatures.len(),
+                found: witnesses.len(),
             });
         }
         Ok(VerifiedCheckpoint {
@@ -337,6 +345,21 @@ mod tests {
         policy.required_cosignatures = 2;
         assert_eq!(
             reparsed.verify(&policy),
+            Err(CheckpointError::NotEnoughCosignatures {
+                required: 2,
+                found: 1
+            })
+        );
+        // The same witness cosigning again (another time, so another line) is still one
+        // witness: it does not make two cosignatures.
+        let mut twice = reparsed.clone();
+        twice
+            .add_cosignature(&w1.cosign_line(&body, 1_800_000_100))
+            .unwrap();
+        let twice = SignedCheckpoint::parse(twice.to_text().as_bytes()).unwrap();
+        assert_eq!(twice.note().signatures().len(), 3);
+        assert_eq!(
+            twice.verify(&policy),
             Err(CheckpointError::NotEnoughCosignatures {
                 required: 2,
                 found: 1

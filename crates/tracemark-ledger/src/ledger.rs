@@ -209,9 +209,13 @@ impl<S: LogStore> Ledger<S> {
     /// not an extension of the latest kept checkpoint: a log must never sign two
     /// inconsistent checkpoints.
     pub fn checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
+        // The kept checkpoint is read before the size: another writer may append and sign
+        // in between, and the size read after it is then larger, never smaller (read in
+        // the other order, the kept checkpoint could be larger than the size just read).
+        let latest = self.latest_checkpoint()?;
         let size = self.size()?;
         let root = self.root(size)?;
-        if let Some(kept) = self.latest_checkpoint()? {
+        if let Some(kept) = latest {
             let last = kept.verify(&self.policy())?.checkpoint;
             if last.size > size || self.root(last.size)? != last.root {
                 return Err(LedgerError::Inconsistent(format!(
@@ -231,7 +235,20 @@ impl<S: LogStore> Ledger<S> {
         }
         .sign(&self.signer)?;
         self.store.save_checkpoint(size, &signed.to_text())?;
-        Ok(signed)
+        // Another writer may have kept a checkpoint of this size first, and a witness may
+        // have cosigned it since: the kept note is the log's checkpoint of this size (the
+        // store never replaces it, so cosignatures are never dropped).
+        let text = self.store.checkpoint_at(size)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("the checkpoint of {size} entries was not kept"))
+        })?;
+        let kept = SignedCheckpoint::parse(text.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("the kept checkpoint: {e}")))?;
+        if kept.note().text() != signed.note().text() {
+            return Err(LedgerError::Inconsistent(format!(
+                "another checkpoint of {size} entries is kept, with another tree head under this log's key"
+            )));
+        }
+        Ok(kept)
     }
 
     /// The latest kept checkpoint, unverified.
@@ -319,22 +336,33 @@ impl<S: LogStore> Ledger<S> {
                 return Err(LedgerError::NotOurCheckpoint { size });
             }
             for sig in cosigned.note().signatures() {
-                let is_new_cosignature = verified
+                let from_witness = verified
                     .cosignatures
                     .iter()
-                    .any(|v| v.name == sig.name && v.key_id == sig.key_id)
-                    && !kept.note().signatures().contains(sig);
-                if is_new_cosignature {
+                    .any(|v| v.name == sig.name && v.key_id == sig.key_id);
+                // One cosignature per witness key: a witness that cosigns the same
+                // checkpoint again (at a later time) is counted once, and the note does
+                // not grow toward its limit of 100 signatures.
+                let kept_already = kept
+                    .note()
+                    .signatures()
+                    .iter()
+                    .any(|s| s.name == sig.name && s.key_id == sig.key_id);
+                if from_witness && !kept_already {
                     kept.add_cosignature(&sig.to_line())?;
                 }
             }
             let log = self.signer.verifier();
-            let count = kept
+            let mut cosigners: Vec<(&str, u32)> = kept
                 .note()
                 .signatures()
                 .iter()
                 .filter(|s| s.name != log.name() || s.key_id != log.key_id())
-                .count();
+                .map(|s| (s.name.as_str(), s.key_id))
+                .collect();
+            cosigners.sort_unstable();
+            cosigners.dedup();
+            let count = cosigners.len();
             let new = kept.to_text();
             if new == text || self.store.replace_checkpoint(size, &text, &new, count)? {
                 return Ok(count);

@@ -529,8 +529,10 @@ impl LogStore for PostgresStore {
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
         self.client().execute(
+            // A checkpoint of this size already kept stays as it is, with its
+            // cosignatures (see `LogStore::save_checkpoint`).
             "INSERT INTO checkpoints(size, note, cosignatures) VALUES ($1, $2, 0)
-             ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note, cosignatures = 0",
+             ON CONFLICT (size) DO NOTHING",
             &[&sql_index(size)?, &note],
         )?;
         Ok(())

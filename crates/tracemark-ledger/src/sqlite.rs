@@ -761,8 +761,11 @@ impl LogStore for SqliteStore {
     }
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        // A checkpoint of this size already kept stays as it is, with its cosignatures
+        // (see `LogStore::save_checkpoint`).
         self.conn.execute(
-            "INSERT OR REPLACE INTO checkpoints(size, note, cosignatures) VALUES (?1, ?2, 0)",
+            "INSERT INTO checkpoints(size, note, cosignatures) VALUES (?1, ?2, 0)
+             ON CONFLICT (size) DO NOTHING",
             params![sql_index(size)?, note],
         )?;
         Ok(())

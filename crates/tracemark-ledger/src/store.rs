@@ -108,7 +108,21 @@ pub trait LogStore {
     fn similar_candidates(&self, sketch: &TextSketch)
     -> Result<Vec<(u64, TextSketch)>, StoreError>;
 
-    /// Keeps a signed checkpoint of `size` entries.
+    /// Keeps a signed checkpoint of `size` entries, unless one of that size is kept
+    /// already: then the kept note stays as it is, with the witness cosignatures added to
+    /// it since, whatever `note` is.
+    ///
+    /// Why keep rather than replace or merge: for one log key and size the tree head is
+    /// the same (a log never signs two trees of one size, and Ed25519 signs one body the
+    /// same way every time), so a second save of a size comes from another writer that
+    /// signed the same tree at the same moment, or from a stale one, and its note can only
+    /// lack cosignatures that the kept one gained; replacing would drop them (receipts
+    /// made with `prove_cosigned` would lose them), and merging would store signature
+    /// lines that nobody verified (cosignatures get in only through
+    /// [`LogStore::replace_checkpoint`], after [`crate::Ledger::add_cosignatures`] has
+    /// verified them). A note with another body for a kept size (a fork under the log's
+    /// key) is not stored either; [`crate::Ledger::checkpoint`] reads the kept note back
+    /// and refuses the difference.
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError>;
 
     /// The latest saved checkpoint note.

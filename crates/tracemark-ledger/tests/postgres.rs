@@ -50,6 +50,16 @@ impl common::suite::Backend for Postgres {
     fn make() -> PostgresStore {
         fresh_store()
     }
+
+    fn shared() -> common::suite::Opener<PostgresStore> {
+        let url = url().expect("TRACEMARK_TEST_POSTGRES");
+        let schema = format!("tracemark_test_{:016x}", rand_core::OsRng.next_u64());
+        std::sync::Arc::new(move || {
+            PostgresStore::connect_in_schema(&url, Some(&schema)).unwrap_or_else(|e| {
+                panic!("cannot use the PostgreSQL server in TRACEMARK_TEST_POSTGRES: {e}")
+            })
+        })
+    }
 }
 
 store_suite!(Postgres);

@@ -26,6 +26,11 @@ impl common::suite::Backend for Sqlite {
     fn make() -> SqliteStore {
         SqliteStore::in_memory().unwrap()
     }
+
+    fn shared() -> common::suite::Opener<SqliteStore> {
+        let dir = tempfile::tempdir().unwrap();
+        std::sync::Arc::new(move || SqliteStore::open(&dir.path().join("ledger.db")).unwrap())
+    }
 }
 
 store_suite!(Sqlite);

@@ -5,19 +5,24 @@
 use super::{ORIGIN, record, record_for, signer, text};
 use tracemark_core::{ContentHash, Diagnose, Fault, Payload};
 use tracemark_ledger::{
-    CheckpointError, Ledger, LedgerError, LogStore, Lookup, NoteSigner, Receipt, ReceiptError,
-    TextSketch, Tile, TileKind, TrustPolicy,
+    CheckpointError, CosignatureVerifier, Ledger, LedgerError, LogStore, Lookup, NoteSigner,
+    Receipt, ReceiptError, TextSketch, Tile, TileKind, TrustPolicy,
     merkle::{self, MemoryTree, leaf_hash},
     tiles::partial_tiles,
 };
 
+/// Opens another connection to one log, as another process or server would.
+pub type Opener<S> = std::sync::Arc<dyn Fn() -> S + Send + Sync>;
+
 /// A storage backend under test.
 pub trait Backend {
-    type Store: LogStore;
+    type Store: LogStore + Send + 'static;
     /// Whether the backend can run here; panics when it is required but absent.
     fn available() -> bool;
     /// A fresh, empty store.
     fn make() -> Self::Store;
+    /// A fresh, empty log that several connections can open.
+    fn shared() -> Opener<Self::Store>;
 }
 
 pub fn ledger_with<B: Backend>(n: u64) -> Ledger<B::Store> {
@@ -376,13 +381,30 @@ pub fn witness_cosignatures_are_kept_and_receipts_carry_them<B: Backend>() {
             .unwrap(),
         1
     );
-    // Adding it again changes nothing.
+    // Adding it again changes nothing, and neither does the witness's cosignature of
+    // the same checkpoint at another time: one witness, one cosignature.
     assert_eq!(
         ledger
             .add_cosignatures(&cosigned.checkpoint, &witnesses)
             .unwrap(),
         1
     );
+    let later = state
+        .cosign(&witness, &log_vkey, &checkpoint, None, 1_800_000_500)
+        .unwrap();
+    assert_ne!(later.line, cosigned.line);
+    let kept_before = ledger.latest_checkpoint().unwrap().unwrap();
+    assert_eq!(
+        ledger
+            .add_cosignatures(&later.checkpoint, &witnesses)
+            .unwrap(),
+        1
+    );
+    assert_eq!(ledger.latest_checkpoint().unwrap().unwrap(), kept_before);
+    assert!(matches!(
+        ledger.prove_cosigned(4, 2),
+        Err(E::NotCosigned { .. })
+    ));
     let requiring = TrustPolicy {
         witnesses: witnesses.to_vec(),
         required_cosignatures: 1,
@@ -454,6 +476,226 @@ pub fn witness_cosignatures_are_kept_and_receipts_carry_them<B: Backend>() {
     assert_eq!(newer.checkpoint_unverified().size, 15);
 }
 
+/// What a witness does to the log's latest checkpoint: cosigns it (with a consistency
+/// proof from the size it cosigned before) and stores the cosignature in the log.
+fn witness_round<S: LogStore>(
+    ledger: &mut Ledger<S>,
+    witness: &tracemark_ledger::Cosigner,
+    state: &mut tracemark_ledger::WitnessState,
+    time: u64,
+) -> tracemark_ledger::SignedCheckpoint {
+    let checkpoint = ledger.checkpoint().unwrap();
+    let size = checkpoint.checkpoint_unverified().size;
+    let old = state.cosigned_size(ledger.origin());
+    let proof = (old > 0 && old < size).then(|| ledger.consistency_proof(old, size).unwrap());
+    let cosigned = state
+        .cosign(
+            witness,
+            &ledger.policy().log,
+            &checkpoint,
+            proof.as_deref().map(|p| (old, p)),
+            time,
+        )
+        .unwrap();
+    let count = ledger
+        .add_cosignatures(&cosigned.checkpoint, &[witness.verifier().clone()])
+        .unwrap();
+    assert_eq!(count, 1);
+    checkpoint
+}
+
+/// The names of the witnesses whose cosignatures the latest kept checkpoint carries.
+fn kept_cosigners<S: LogStore>(
+    ledger: &Ledger<S>,
+    witnesses: &[CosignatureVerifier],
+) -> Vec<String> {
+    let policy = TrustPolicy {
+        witnesses: witnesses.to_vec(),
+        required_cosignatures: 0,
+        ..public_policy(ledger)
+    };
+    ledger
+        .latest_checkpoint()
+        .unwrap()
+        .unwrap()
+        .verify(&policy)
+        .unwrap()
+        .cosignatures
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
+}
+
+/// A checkpoint saved again after a witness cosigned it (by a second writer that signed
+/// the same tree at the same time, or a stale one) keeps its cosignature, and so does a
+/// save of another note of the same size; a first save is kept as given.
+pub fn a_checkpoint_saved_again_keeps_its_cosignatures<B: Backend>() {
+    use tracemark_ledger::{Cosigner, WitnessState, ledger::record_entry};
+    let signer = signer();
+    let records: Vec<_> = (0..6).map(record).collect();
+    let entries: Vec<_> = records.iter().map(|r| record_entry(r).unwrap()).collect();
+    // The notes as the log signs them: the plain checkpoint of 6 entries, and the same
+    // with a witness's cosignature.
+    let mut signing = Ledger::new(B::make(), signer.clone());
+    signing.append_records(&records).unwrap();
+    let plain = signing.checkpoint().unwrap();
+    let witness = Cosigner::generate("witness.example/w1", &mut rand_core::OsRng).unwrap();
+    let cosigned = WitnessState::default()
+        .cosign(
+            &witness,
+            &signer.verifier().clone(),
+            &plain,
+            None,
+            1_800_000_000,
+        )
+        .unwrap()
+        .checkpoint;
+    let (plain, cosigned) = (plain.to_text(), cosigned.to_text());
+
+    let mut store = B::make();
+    store.append(&entries).unwrap();
+    store.save_checkpoint(6, &plain).unwrap();
+    assert_eq!(store.checkpoint_at(6).unwrap().as_deref(), Some(&*plain));
+    assert!(store.replace_checkpoint(6, &plain, &cosigned, 1).unwrap());
+    // The same checkpoint saved again: the cosigned note stays.
+    store.save_checkpoint(6, &plain).unwrap();
+    assert_eq!(store.checkpoint_at(6).unwrap().as_deref(), Some(&*cosigned));
+    assert_eq!(
+        store.latest_checkpoint().unwrap().as_deref(),
+        Some(&*cosigned)
+    );
+    assert_eq!(
+        store.latest_cosigned_checkpoint(1).unwrap().as_deref(),
+        Some(&*cosigned)
+    );
+    // Another note of the same size (another tree head: a fork, or another key) does not
+    // replace it either.
+    let mut other = Ledger::new(B::make(), signer.clone());
+    other
+        .append_records(&(100..106).map(record).collect::<Vec<_>>())
+        .unwrap();
+    let forked = other.checkpoint().unwrap().to_text();
+    store.save_checkpoint(6, &forked).unwrap();
+    assert_eq!(store.checkpoint_at(6).unwrap().as_deref(), Some(&*cosigned));
+    assert_eq!(
+        store.latest_cosigned_checkpoint(1).unwrap().as_deref(),
+        Some(&*cosigned)
+    );
+
+    // The log over that store hands out the cosigned checkpoint, and receipts carry it.
+    let witnesses = [witness.verifier().clone()];
+    let mut ledger = Ledger::new(store, signer);
+    let requiring = TrustPolicy {
+        witnesses: witnesses.to_vec(),
+        required_cosignatures: 1,
+        ..public_policy(&ledger)
+    };
+    assert_eq!(ledger.checkpoint().unwrap().to_text(), cosigned);
+    ledger.prove(2).unwrap().verify(&requiring, None).unwrap();
+    ledger
+        .prove_cosigned(5, 1)
+        .unwrap()
+        .verify(&requiring, None)
+        .unwrap();
+    assert_eq!(kept_cosigners(&ledger, &witnesses), ["witness.example/w1"]);
+}
+
+/// A witness cosigns the log's checkpoints while two appenders append, sign checkpoints
+/// and prove entries, and a stale writer saves again every checkpoint the witness has
+/// just cosigned (as a second server that signed the same tree would); at the end every
+/// cosignature is still kept, and receipts against the latest cosigned checkpoint carry
+/// it.
+pub fn a_witness_cosigns_while_appends_and_proofs_run<B: Backend>() {
+    use std::sync::mpsc;
+    use tracemark_ledger::{Cosigner, WitnessState};
+    const ROUNDS: u64 = 12;
+    let open = B::shared();
+    let signer = signer();
+    let mut first = Ledger::new(open(), signer.clone());
+    first
+        .append_records(&(0..10).map(record).collect::<Vec<_>>())
+        .unwrap();
+    let witness = Cosigner::generate("witness.example/w1", &mut rand_core::OsRng).unwrap();
+    let witnesses = [witness.verifier().clone()];
+
+    let appenders: Vec<_> = (0..2u64)
+        .map(|a| {
+            let (open, signer) = (open.clone(), signer.clone());
+            std::thread::spawn(move || {
+                let mut ledger = Ledger::new(open(), signer);
+                let policy = public_policy(&ledger);
+                for round in 0..ROUNDS {
+                    let n = 1000 * (a + 1) + 10 * round;
+                    ledger
+                        .append_records(&(n..n + 3).map(record).collect::<Vec<_>>())
+                        .unwrap();
+                    let receipt = ledger.prove(round).unwrap();
+                    receipt.verify(&policy, None).unwrap();
+                    let size = receipt.checkpoint.checkpoint_unverified().size;
+                    ledger.consistency_proof(10, size).unwrap();
+                }
+            })
+        })
+        .collect();
+    let (to_stale, stale_rx) = mpsc::channel::<(u64, String)>();
+    let stale = {
+        let open = open.clone();
+        std::thread::spawn(move || {
+            let mut store = open();
+            let mut saved = 0;
+            for (size, plain) in stale_rx {
+                store.save_checkpoint(size, &plain).unwrap();
+                saved += 1;
+            }
+            saved
+        })
+    };
+    let mut ledger = Ledger::new(open(), signer.clone());
+    let mut state = WitnessState::default();
+    let mut cosigned_sizes = Vec::new();
+    for round in 0..ROUNDS {
+        let plain = witness_round(&mut ledger, &witness, &mut state, 1_800_000_000 + round);
+        let size = plain.checkpoint_unverified().size;
+        cosigned_sizes.push(size);
+        to_stale.send((size, plain.to_text())).unwrap();
+    }
+    drop(to_stale);
+    for a in appenders {
+        a.join().unwrap();
+    }
+    assert_eq!(stale.join().unwrap(), ROUNDS);
+
+    // Every checkpoint the witness cosigned still carries its cosignature.
+    let policy = TrustPolicy {
+        witnesses: witnesses.to_vec(),
+        required_cosignatures: 1,
+        ..public_policy(&ledger)
+    };
+    for &size in &cosigned_sizes {
+        let kept = ledger.store().checkpoint_at(size).unwrap().unwrap();
+        tracemark_ledger::SignedCheckpoint::parse(kept.as_bytes())
+            .unwrap()
+            .verify(&policy)
+            .unwrap_or_else(|e| panic!("the checkpoint of {size} entries: {e}"));
+    }
+    // Receipts made as `log prove --cosigned` makes them carry it.
+    let largest = *cosigned_sizes.iter().max().unwrap();
+    for index in [0, 9, largest - 1] {
+        let verified = ledger
+            .prove_cosigned(index, 1)
+            .unwrap()
+            .verify(&policy, None)
+            .unwrap();
+        assert_eq!(verified.checkpoint.checkpoint.size, largest);
+        assert_eq!(
+            verified.checkpoint.cosignatures[0].name,
+            "witness.example/w1"
+        );
+    }
+    assert_eq!(ledger.size().unwrap(), 10 + 2 * 3 * ROUNDS);
+    ledger.verify().unwrap();
+}
+
 /// Expands to one `#[test]` per suite function for backend `$b`, each skipped (with a
 /// message) when the backend is unavailable and not required.
 macro_rules! store_suite {
@@ -510,6 +752,18 @@ macro_rules! store_suite {
         fn witness_cosignatures_are_kept_and_receipts_carry_them() {
             if <$b as common::suite::Backend>::available() {
                 common::suite::witness_cosignatures_are_kept_and_receipts_carry_them::<$b>();
+            }
+        }
+        #[test]
+        fn a_checkpoint_saved_again_keeps_its_cosignatures() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::a_checkpoint_saved_again_keeps_its_cosignatures::<$b>();
+            }
+        }
+        #[test]
+        fn a_witness_cosigns_while_appends_and_proofs_run() {
+            if <$b as common::suite::Backend>::available() {
+                common::suite::a_witness_cosigns_while_appends_and_proofs_run::<$b>();
             }
         }
         #[test]
