@@ -76,7 +76,7 @@ fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
 /// Checks `report` against the published schema.
 fn assert_follows_schema(report: &serde_json::Value) {
     let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracemark-policy/schema/evidence-report-v1.schema.json");
+        .join("../tracemark-policy/schema/evidence-report-v2.schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -159,7 +159,7 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
         ]),
         0,
     );
-    assert_eq!(report["format"], "tracemark.evidence-report/v1");
+    assert_eq!(report["format"], "tracemark.evidence-report/v2");
     assert_follows_schema(&report);
     assert_eq!(fact(&report, "credential")["state"], "trusted");
     assert_eq!(fact(&report, "watermark")["verdict"]["detected"], true);
@@ -186,24 +186,55 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
         )
     };
     let ok = verify("reports/report.json", 0);
-    assert_eq!(ok["signature_valid"], true);
-    assert_eq!(ok["trusted_key"], true);
-    assert_eq!(ok["receipt"]["valid"], true, "{ok}");
-    assert_eq!(ok["receipt"]["trusted_log_key"], true);
+    assert_eq!(ok["trust"], "trusted", "{ok}");
+    assert_eq!(
+        ok["logged"]["index"].as_u64(),
+        Some(marked["index"].as_u64().unwrap() + 1)
+    );
+    // Without a key the reader chose, an intact report is untrusted, and says so first.
+    let bare = tracemark(dir)
+        .args(["report", "verify", "reports/report.json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let bare = String::from_utf8(bare).unwrap();
+    assert!(
+        bare.starts_with("untrusted: signature: signed by"),
+        "{bare}"
+    );
+    // The configuration's own keys are trusted ones.
+    let configured = json(
+        tracemark(dir)
+            .args(config)
+            .args(["report", "verify", "reports/report.json"]),
+        0,
+    );
+    assert_eq!(configured["trust"], "trusted", "{configured}");
     let text = std::fs::read_to_string(dir.join("reports/report.json")).unwrap();
     let altered = |name: &str, from: &str, to: &str| {
         assert!(text.contains(from), "{from}");
         std::fs::write(dir.join(name), text.replacen(from, to, 1)).unwrap();
     };
     altered("altered.json", "\"detected\": true", "\"detected\": false");
-    verify("altered.json", 3);
+    let tampered = verify("altered.json", 1);
+    assert_eq!(tampered["trust"], "tampered");
+    assert!(
+        tampered["reason"].as_str().unwrap().starts_with("hash:"),
+        "{tampered}"
+    );
     // The receipt sits outside the hash: a receipt for another entry is caught by the
     // proof itself.
     let receipt = report["seal"]["receipt"].as_str().unwrap();
     let index_line = receipt.lines().find(|l| l.starts_with("index ")).unwrap();
     altered("moved.json", index_line, "index 0");
     let moved = verify("moved.json", 1);
-    assert_eq!(moved["receipt"]["valid"], false, "{moved}");
+    assert_eq!(moved["trust"], "tampered", "{moved}");
+    assert!(
+        moved["reason"].as_str().unwrap().starts_with("receipt:"),
+        "{moved}"
+    );
     let html = std::fs::read_to_string(dir.join("reports/report.html")).unwrap();
     assert!(html.contains("EU-AIA-50-2") && html.contains("Log receipt"));
     // The report's own log entry reads back as a report record.

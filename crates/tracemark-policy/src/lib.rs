@@ -32,9 +32,10 @@ pub use date::{Date, ParseDateError};
 pub use engine::{RuleResult, evaluate};
 pub use html::render_html;
 pub use report::{
-    AiOrigin, AttributedSegment, EvidenceReport, Input, Measurement, Origin, REPORT_FORMAT,
-    REPORT_SCHEMA, ReportError, ReportRequest, ReportSeal, ReportVerdict, SealSignature,
-    SourceShare, Subject, Tool, canonical_report_bytes, verify_report_hash,
+    AiOrigin, AttributedSegment, EvidenceReport, Input, Measurement, Origin,
+    READABLE_REPORT_FORMATS, REPORT_FORMAT, REPORT_SCHEMA, ReportError, ReportRequest, ReportSeal,
+    ReportVerdict, SealSignature, SourceShare, Subject, Tool, canonical_report_bytes,
+    verify_report_hash,
 };
 pub use statement::{AttributionStatement, attribution_statement};
 

@@ -13,15 +13,26 @@ use std::{
 use common::{TOKEN, base, completion, get, post, workspace};
 use serde_json::{Value, json};
 use tracemark::{
-    attribute::{TrustedKeys, verify_report, verify_result},
     credentials::strip_wrappers,
     log::{trust_policy, verify_receipt},
+    trust::{Role, Trust, TrustedKeys},
+    verify::{verify_report, verify_result},
 };
 
 const PROMPT: &str = "The harbour at dawn";
 
 fn read_key(kind: &str) -> String {
     std::fs::read_to_string(workspace().join(format!("home/keys/{kind}/demo/key.pub"))).unwrap()
+}
+
+/// The demo's service and log keys, as a reader who got them from the service trusts them.
+fn trusted() -> TrustedKeys {
+    let mut keys = TrustedKeys::default();
+    keys.add_text(Role::Service, &read_key("service"), "service key")
+        .unwrap();
+    keys.add_text(Role::Log, &read_key("log"), "log key")
+        .unwrap();
+    keys
 }
 
 #[test]
@@ -59,8 +70,11 @@ fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     // The watermark is detected, with the payload the log recorded, in a signed result.
     let (status, detected) = post(&format!("{base}/v1/detect"), None, &json!({ "text": text }));
     assert_eq!(status, 200, "{detected}");
-    let service_key = read_key("service");
-    verify_result(&detected.to_string(), &service_key).unwrap();
+    let trust = |json: &Value| verify_result(&json.to_string(), &trusted()).unwrap();
+    assert_eq!(trust(&detected).conclusion.trust, Trust::Trusted);
+    // Checked against no key the reader chose, it is not trusted, however intact.
+    let untrusted = verify_result(&detected.to_string(), &TrustedKeys::default()).unwrap();
+    assert_eq!(untrusted.conclusion.trust, Trust::Untrusted);
     let result = &detected["result"];
     assert_eq!(result["detected"], true, "{result}");
     assert_eq!(
@@ -70,7 +84,7 @@ fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     // A result altered after signing no longer verifies.
     let mut forged = detected.clone();
     forged["result"]["detected"] = json!(false);
-    assert!(verify_result(&forged.to_string(), &service_key).is_err());
+    assert_eq!(trust(&forged).conclusion.trust, Trust::Tampered);
 
     // The embedded credential verifies: the generation's text is bound to it.
     let (status, verified) = post(&format!("{base}/v1/verify"), None, &json!({ "text": text }));
@@ -91,15 +105,9 @@ fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     let ai = &report["verdict"]["ai"];
     assert_eq!(ai["generation_id"], provenance["generation_id"], "{ai}");
     assert!(attributed["html"].as_str().unwrap().contains("<html"));
-    let check = verify_report(
-        &report.to_string(),
-        TrustedKeys {
-            service: Some(&service_key),
-            log: Some(&read_key("log")),
-        },
-    )
-    .unwrap();
-    assert!(check.receipt.is_some(), "{check:?}");
+    let check = verify_report(&report.to_string(), &trusted()).unwrap();
+    assert_eq!(check.conclusion.trust, Trust::Trusted, "{check:?}");
+    assert!(check.logged.is_some(), "{check:?}");
 }
 
 #[test]
@@ -126,7 +134,9 @@ fn an_anonymous_report_is_signed_but_not_logged() {
 #[test]
 fn trace_finds_a_copied_passage_with_its_owner_and_opt_out() {
     let document = "marrow-lane-press/dear-mr-aske.txt";
-    let source = std::fs::read_to_string(tracemark::demo::default_corpus().join(document)).unwrap();
+    // The demo corpus as the work folder holds it (written there from the binary).
+    let texts = workspace().join(tracemark::demo::CORPUS_DIR).join("texts");
+    let source = std::fs::read_to_string(texts.join(document)).unwrap();
     let passage: String = source.chars().skip(200).take(600).collect();
     let (status, traced) = post(
         &format!("{}/v1/trace", base()),

@@ -673,13 +673,13 @@
     const tbody = h("tbody");
     for (const s of segments) {
       const range = s.range ? s.range.start + "–" + s.range.end : "";
-      const confidence = typeof s.confidence === "number" ? " (confidence " + formatConfidence(s.confidence) + ")" : "";
+      const measured = s.measured ? " (" + formatMeasured(s.measured) + ")" : "";
       tbody.append(h("tr", {},
         h("td", { className: "mono" }, range),
         h("td", {}, h("span", { className: "swatch seg-" + String(s.origin).replace(/[^a-z_]/g, "") }),
           ORIGIN_LABELS[s.origin] || String(s.origin)),
         h("td", {}, String(s.attributed_to || (s.document_id || "—"))),
-        h("td", {}, String(s.basis || "") + confidence)));
+        h("td", {}, String(s.basis || "") + measured)));
     }
     table.append(tbody);
     return h("div", { className: "table-wrap" }, table);
@@ -858,10 +858,18 @@
     return m.toFixed(1) + "e" + e;
   }
 
-  function formatConfidence(c) {
-    if (c >= 1) return "1";
-    if (c > 0.9999) return "> 0.9999";
-    return c.toFixed(4);
+  // What was measured, as measured: a watermark test's p-value with the false-positive
+  // rate its threshold guarantees and the tokens scored, or an exact match's length.
+  function formatMeasured(m) {
+    if (m.test === "watermark") {
+      return "p = " + pValue(m.log10_p_value, m.p_value) + ", false-positive rate " +
+        String(m.false_positive_rate) + " at the threshold used, " + m.tokens_scored + " tokens scored";
+    }
+    if (m.test === "verbatim_match") {
+      return "exact match of " + m.tokens + " tokens, " + m.occurrences +
+        (m.occurrences === 1 ? " occurrence" : " occurrences") + " in the index";
+    }
+    return "";
   }
 
   function formatBytes(n) {

@@ -18,8 +18,8 @@ use tracemark_core::{
 };
 use tracemark_credentials::{TrustAnchors, Verifier};
 use tracemark_ledger::{
-    GenerationRecord, Lookup, Receipt, ServiceKey, TextSketch,
-    note::{NoteSigner, NoteVerifier},
+    GenerationRecord, Lookup, ServiceKey, TextSketch,
+    note::NoteSigner,
     store::{EntryKeys, NewEntry},
 };
 use tracemark_lm::Tokenizer;
@@ -258,7 +258,7 @@ fn credential_fact(
     };
     let report = match (path, std::str::from_utf8(content)) {
         (Some(path), _) => verifier.verify_file(path),
-        (None, Ok(text)) => Ok(verifier.verify_text(text)),
+        (None, Ok(text)) => verifier.verify_text(text),
         (None, Err(_)) => {
             return unestablished(Topic::Credential, "media must be given as a file to verify");
         }
@@ -269,7 +269,41 @@ fn credential_fact(
             "c2pa-verify",
             serde_json::json!({ "trust_anchors": config.keys.trust.len(), "carrier": report.carrier }),
         ),
+        // Content over the verifier's size limit was not looked at: what its credential
+        // is stays open (never "none"), so the rules resting on it are undetermined.
+        Err(e) if e.is_not_examined() => unestablished(Topic::Credential, e.to_string()),
         Err(e) => unestablished(Topic::Credential, format!("credential check failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod credential_fact_tests {
+    use super::*;
+
+    /// A file over the verifier's size limit (sparse: no disk is used) was not examined:
+    /// an unestablished credential fact, never a `Credential` fact saying "none".
+    #[test]
+    fn a_file_over_the_size_limit_is_an_unestablished_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.txt");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(tracemark_credentials::verify::DEFAULT_MAX_BYTES + 1)
+            .unwrap();
+        let fact = verify_credential(&Config::default(), b"", Some(&big));
+        match &fact.claim {
+            Claim::Unestablished { topic, reason } => {
+                assert_eq!(*topic, Topic::Credential);
+                assert!(reason.contains("not examined"), "{reason}");
+            }
+            other => panic!("an oversized file gave {other:?}"),
+        }
+        // A small file in the same place is examined: no credential.
+        std::fs::write(&big, "plain text").unwrap();
+        let fact = verify_credential(&Config::default(), b"plain text", Some(&big));
+        assert!(
+            matches!(&fact.claim, Claim::Credential(c) if c.state == tracemark_core::fact::CredentialState::None),
+            "{fact:?}"
+        );
     }
 }
 
@@ -543,7 +577,7 @@ fn trace_one(dir: &Path, text: &str) -> Result<(Vec<Fact>, Vec<u8>)> {
 
 /// The text a seal signs: a C2SP signed-note body naming the format of what is signed
 /// and the hash of its canonical JSON.
-fn seal_note(format: &str, hash: &str) -> String {
+pub(crate) fn seal_note(format: &str, hash: &str) -> String {
     format!("{format}\n{hash}\n")
 }
 
@@ -616,33 +650,6 @@ pub fn sign_result<T: Serialize>(
     })
 }
 
-/// Checks a signed result against the service's verifier key: the hash of its result
-/// and the signature over it. Returns the key's name.
-pub fn verify_result(json: &str, service_vkey: &str) -> Result<String> {
-    let signed: SignedResult<serde_json::Value> = serde_json::from_str(json)
-        .map_err(|e| Error::input(format!("not a signed result: {e}"), None))?;
-    let bytes = tracemark_core::jcs::to_canonical_bytes(&signed.result)
-        .map_err(|e| Error::input(format!("the result has no canonical form: {e}"), None))?;
-    if ContentHash::of_bytes(&bytes).to_string() != signed.result_hash {
-        return Err(Error::input("the result does not match its hash", None));
-    }
-    let signature = signed
-        .signature
-        .ok_or_else(|| Error::input("the result is not signed", None))?;
-    let verifier = NoteVerifier::parse(service_vkey.trim())
-        .map_err(|e| Error::input(format!("the service key: {e}"), None))?;
-    if !verifier.verify(
-        &seal_note(&signed.format, &signed.result_hash),
-        &signature.value,
-    ) {
-        return Err(Error::input(
-            "the signature does not verify with this service key",
-            None,
-        ));
-    }
-    Ok(verifier.name().to_owned())
-}
-
 /// The format of the log entry that records a sealed report (its chain of custody).
 pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
 
@@ -680,105 +687,6 @@ pub fn record_report(report: &mut EvidenceReport, ledger: &mut AnyLedger) -> Res
     seal.receipt = Some(receipt.to_text());
     seal.log_key = Some(ledger.policy().log.to_string());
     Ok(())
-}
-
-/// What `tracemark report verify` established.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportCheck {
-    pub report_hash: String,
-    /// The service key's verifier line, when the report is signed.
-    pub signed_by: Option<String>,
-    /// Whether the signature verifies under the key it names.
-    pub signature_valid: bool,
-    /// Whether that key is the one the caller trusts (`None`: no key was given).
-    pub trusted_key: Option<bool>,
-    /// The log receipt, when the report carries one.
-    pub receipt: Option<ReceiptCheck>,
-}
-
-/// What a report's log receipt proves.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReceiptCheck {
-    /// Whether the receipt proves, under the log key, an entry recording this report.
-    pub valid: bool,
-    /// Why not, when it does not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub log_key: Option<String>,
-    /// Whether the log key is the one the caller trusts (`None`: no key was given).
-    pub trusted_log_key: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-}
-
-/// The keys a reader trusts when checking a report (verifier-key lines, `key.pub`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TrustedKeys<'a> {
-    pub service: Option<&'a str>,
-    pub log: Option<&'a str>,
-}
-
-/// Checks a report offline: its hash against its content, its signature against the key
-/// it names and, when given, the service key the caller trusts, and its log receipt
-/// against the log key (the caller's, else the one the report names).
-pub fn verify_report(json: &str, trusted: TrustedKeys<'_>) -> Result<ReportCheck> {
-    let seal = tracemark_policy::verify_report_hash(json)
-        .map_err(|e| Error::input(format!("the report does not verify: {e}"), None))?;
-    let (signed_by, signature_valid) = match &seal.signature {
-        None => (None, false),
-        Some(sig) => {
-            let vkey = sig.public_key.clone().unwrap_or_default();
-            let valid = NoteVerifier::parse(&vkey)
-                .is_ok_and(|v| v.verify(&seal_note(REPORT_FORMAT, &seal.report_hash), &sig.value));
-            (Some(vkey), valid)
-        }
-    };
-    let same = |given: &str, named: Option<&str>| named.map(str::trim) == Some(given.trim());
-    let trusted_key = trusted.service.map(|t| same(t, signed_by.as_deref()));
-    let receipt = seal.receipt.as_deref().map(|receipt| {
-        let log_key = trusted.log.or(seal.log_key.as_deref());
-        let proved = log_key
-            .ok_or_else(|| "no log key: pass the log's key.pub".to_owned())
-            .and_then(|key| check_receipt(receipt, key, &seal.report_hash));
-        ReceiptCheck {
-            valid: proved.is_ok(),
-            trusted_log_key: trusted.log.map(|t| same(t, seal.log_key.as_deref())),
-            log_key: seal.log_key.clone(),
-            origin: proved.as_ref().ok().map(|(o, _)| o.clone()),
-            index: proved.as_ref().ok().map(|(_, i)| *i),
-            error: proved.err(),
-        }
-    });
-    Ok(ReportCheck {
-        report_hash: seal.report_hash,
-        signed_by,
-        signature_valid,
-        trusted_key,
-        receipt,
-    })
-}
-
-/// Verifies a report's receipt under `log_key` and that its entry records `report_hash`;
-/// gives the log's origin and the entry's index.
-fn check_receipt(
-    receipt: &str,
-    log_key: &str,
-    report_hash: &str,
-) -> std::result::Result<(String, u64), String> {
-    let policy = tracemark_ledger::checkpoint::TrustPolicy::from_log_vkey(log_key.trim())
-        .map_err(|e| format!("the log key: {e}"))?;
-    let verified = Receipt::parse(receipt.as_bytes())
-        .and_then(|r| r.verify(&policy, None))
-        .map_err(|e| e.to_string())?;
-    let entry = verified.entry.as_deref().unwrap_or_default();
-    let record: ReportRecord = serde_json::from_slice(entry)
-        .map_err(|e| format!("the logged entry is not a report record: {e}"))?;
-    if record.format != REPORT_RECORD_V1 || record.report_hash != report_hash {
-        return Err("the logged entry records another report".into());
-    }
-    Ok((verified.checkpoint.checkpoint.origin, verified.index))
 }
 
 /// Writes `NAME.json` and `NAME.html` into `dir` (each through a temporary file).
@@ -886,49 +794,4 @@ mod tests {
         );
     }
 
-    /// A report's receipt proves an entry recording that very report.
-    #[test]
-    fn a_logged_report_verifies_and_a_foreign_receipt_does_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = crate::log::init(&dir.path().join("log"), "test.example/log", None).unwrap();
-        let mut ledger = LogSite::in_dir(&log.dir).unwrap().open().unwrap();
-        let mut config = Config::default();
-        config.index.paths = vec![dir.path().join("no-such-index")];
-        let mut first = attribute(&config, &request(b"First text.")).unwrap();
-        let mut second = attribute(&config, &request(b"Second text.")).unwrap();
-        for report in [&mut first, &mut second] {
-            seal(report, None).unwrap();
-            record_report(report, &mut ledger).unwrap();
-        }
-        let json = first.to_json_pretty();
-        let trusted = TrustedKeys {
-            service: None,
-            log: Some(&log.vkey),
-        };
-        let check = verify_report(&json, trusted).unwrap();
-        let receipt = check.receipt.unwrap();
-        assert!(receipt.valid && receipt.trusted_log_key == Some(true));
-        assert_eq!(receipt.index, Some(0));
-
-        // The second report's receipt in the first report's seal: a valid proof, of
-        // another report.
-        let mut swapped = first.clone();
-        swapped.seal.as_mut().unwrap().receipt = second.seal.as_ref().unwrap().receipt.clone();
-        let check = verify_report(&swapped.to_json_pretty(), trusted).unwrap();
-        let receipt = check.receipt.unwrap();
-        assert!(!receipt.valid);
-        assert!(receipt.error.unwrap().contains("another report"));
-
-        // Another log's key: refused.
-        let other = crate::log::init(&dir.path().join("other"), "other.example/log", None).unwrap();
-        let check = verify_report(
-            &json,
-            TrustedKeys {
-                service: None,
-                log: Some(&other.vkey),
-            },
-        )
-        .unwrap();
-        assert!(!check.receipt.unwrap().valid);
-    }
 }

@@ -79,6 +79,13 @@ pub struct KeysConfig {
     /// one verify as `trusted`, others as `untrusted`.
     #[serde(default)]
     pub trust: Vec<PathBuf>,
+    /// Verifier-key files (one C2SP signed-note key a line) of services whose reports and
+    /// signed results you trust, beside the configured service key.
+    #[serde(default)]
+    pub trusted_services: Vec<PathBuf>,
+    /// Verifier-key files of logs whose receipts you trust, beside the configured log key.
+    #[serde(default)]
+    pub trusted_logs: Vec<PathBuf>,
 }
 
 /// Where the transparency log lives: an SQLite file (embedded, the default) or a
@@ -144,28 +151,11 @@ impl DatabaseUrl {
         &self.0
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL with any password replaced by `***` (in its user information and in a
+    /// `password` query parameter): [`tracemark_ledger::mask_password`], the one masking
+    /// function for database URLs.
     pub fn redacted(&self) -> String {
-        let url = &self.0;
-        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-            return url.clone();
-        };
-        let authority_end = url[scheme_end..]
-            .find(['/', '?'])
-            .map_or(url.len(), |i| scheme_end + i);
-        let authority = &url[scheme_end..authority_end];
-        match authority
-            .rfind('@')
-            .and_then(|at| authority[..at].find(':').map(|c| (c, at)))
-        {
-            Some((colon, at)) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &authority[..colon],
-                &url[scheme_end + at..]
-            ),
-            None => url.clone(),
-        }
+        tracemark_ledger::mask_password(&self.0)
     }
 }
 
@@ -359,6 +349,8 @@ impl Config {
         keys.log.iter_mut().for_each(resolve);
         keys.service.iter_mut().for_each(resolve);
         keys.trust.iter_mut().for_each(resolve);
+        keys.trusted_services.iter_mut().for_each(resolve);
+        keys.trusted_logs.iter_mut().for_each(resolve);
         log.sqlite.iter_mut().for_each(resolve);
         index.paths.iter_mut().for_each(resolve);
         server.tokens_file.iter_mut().for_each(resolve);
@@ -499,6 +491,16 @@ addr = "127.0.0.1:8080"
         assert_eq!(url.expose(), "postgres://tm:hunter2@db:5432/tracemark");
         let plain = DatabaseUrl("postgres://db/tracemark".into());
         assert_eq!(plain.redacted(), "postgres://db/tracemark");
+        // A password in the query string, percent-encoded, is masked too.
+        let query = DatabaseUrl::parse(
+            "postgres://tm@db/x?sslmode=verify-full&password=hun%40ter2&sslrootcert=%2Fca.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            query.to_string(),
+            "postgres://tm@db/x?sslmode=verify-full&password=***&sslrootcert=%2Fca.pem"
+        );
+        assert!(!serde_json::to_string(&query).unwrap().contains("ter2"));
     }
 
     #[test]

@@ -15,6 +15,14 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "tracemark.service-key/v1",
         "service key (JSON, secret) beside a C2SP signed-note verifier key",
     ),
+    (
+        tracemark_policy::REPORT_FORMAT,
+        "evidence report (JSON, sealed; v1 still verified)",
+    ),
+    (
+        crate::attribute::SIGNED_RESULT_V1,
+        "signed service result (JSON)",
+    ),
     ("tracemark.toml", "configuration (TOML)"),
 ];
 

@@ -17,6 +17,8 @@ pub mod log;
 pub mod mark;
 pub mod model;
 pub mod text;
+pub mod trust;
+pub mod verify;
 
 pub use config::Config;
 // The crates the pipelines join, for front ends that need their types.

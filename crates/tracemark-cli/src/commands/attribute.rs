@@ -9,9 +9,11 @@ use std::{
 use clap::{Args, Subcommand};
 use tracemark::{
     Config, Result,
-    attribute::{self, Request, TrustedKeys},
+    attribute::{self, Request},
     log::LogSite,
     policy::{Date, EvidenceReport, Jurisdiction},
+    trust::{Role, Trust, TrustedKeys},
+    verify,
 };
 
 use super::{read_input, read_text};
@@ -43,17 +45,23 @@ pub struct AttributeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// Check a report offline: its hash, its signature (against a trusted service key
-    /// when given) and its log receipt; exit status 1 when any does not verify.
+    /// Check a sealed report or a signed service result offline: `trusted` (exit 0) only
+    /// when every check holds and every signer is a key you trust; `untrusted` (intact,
+    /// signer not trusted) and `tampered` (a check fails) exit 1. Trusted keys: --key,
+    /// --log-key, --trust, and the configuration's own and trusted keys.
     Verify {
-        /// The service's verifier key (`key.pub`) the signature must be made with.
-        #[arg(long)]
-        key: Option<PathBuf>,
-        /// The log's verifier key (`key.pub`) the receipt must verify under [default: the
-        /// key the report names, which proves consistency, not trust].
-        #[arg(long)]
-        log_key: Option<PathBuf>,
-        report: PathBuf,
+        /// A service's verifier key (`key.pub`) whose signatures you trust (repeatable).
+        #[arg(long = "key", value_name = "KEY_PUB")]
+        keys: Vec<PathBuf>,
+        /// A log's verifier key (`key.pub`) whose receipts you trust (repeatable).
+        #[arg(long = "log-key", value_name = "KEY_PUB")]
+        log_keys: Vec<PathBuf>,
+        /// A trust file: verifier keys, one a line (`#` comments), trusted to sign reports,
+        /// results and log checkpoints (repeatable).
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
+        /// The report (`REPORT.json`) or signed result.
+        file: PathBuf,
     },
 }
 
@@ -121,69 +129,65 @@ fn summary(report: &EvidenceReport) -> String {
     out
 }
 
-pub fn report(cmd: ReportCommand) -> Result<Output> {
-    match cmd {
-        ReportCommand::Verify {
-            key,
-            log_key,
-            report,
-        } => {
-            let json = read_text(&report)?;
-            let service = key.as_deref().map(read_text).transpose()?;
-            let log = log_key.as_deref().map(read_text).transpose()?;
-            let check = attribute::verify_report(
-                &json,
-                TrustedKeys {
-                    service: service.as_deref(),
-                    log: log.as_deref(),
-                },
-            )?;
-            let receipt_ok = check
-                .receipt
-                .as_ref()
-                .is_none_or(|r| r.valid && r.trusted_log_key != Some(false));
-            let ok = check.signature_valid && check.trusted_key != Some(false) && receipt_ok;
-            let mut human = match (&check.signed_by, check.signature_valid, check.trusted_key) {
-                (None, _, _) => format!(
-                    "report hash {} matches its content; the report is NOT signed",
-                    check.report_hash
-                ),
-                (Some(by), false, _) => format!("report signature does NOT verify (key {by})"),
-                (Some(by), true, Some(false)) => {
-                    format!("report signed by {by}, which is NOT the key given")
-                }
-                (Some(by), true, _) => format!(
-                    "report verified: hash {} matches, signed by {}",
-                    check.report_hash,
-                    by.trim()
-                ),
-            };
-            human.push('\n');
-            human.push_str(&match &check.receipt {
-                None => "the report carries no log receipt".to_owned(),
-                Some(r) if !r.valid => format!(
-                    "log receipt does NOT verify: {}",
-                    r.error.as_deref().unwrap_or("unknown")
-                ),
-                Some(r) if r.trusted_log_key == Some(false) => {
-                    "log receipt is from a log whose key is NOT the one given".to_owned()
-                }
-                Some(r) => format!(
-                    "logged: entry {} of {}{}",
-                    r.index.unwrap_or_default(),
-                    r.origin.as_deref().unwrap_or_default(),
-                    if r.trusted_log_key.is_none() {
-                        " (under the key the report names; pass --log-key to check it is the log's)"
-                    } else {
-                        ""
-                    }
-                ),
-            });
-            let mut output = Output::new(&check, human);
-            output.status = u8::from(!ok);
-            Ok(output)
-        }
+pub fn report(cmd: ReportCommand, config: Option<&Path>) -> Result<Output> {
+    let ReportCommand::Verify {
+        keys,
+        log_keys,
+        trust,
+        file,
+    } = cmd;
+    let (config, _) = Config::locate(config)?;
+    let mut trusted = TrustedKeys::configured(&config)?;
+    for key in &keys {
+        trusted.add_file(Role::Service, key)?;
     }
+    for key in &log_keys {
+        trusted.add_file(Role::Log, key)?;
+    }
+    for file in &trust {
+        trusted.add_trust_file(file)?;
+    }
+    let json = read_text(&file)?;
+    let is_result = serde_json::from_str::<serde_json::Value>(&json)
+        .ok()
+        .and_then(|v| v.get("format")?.as_str().map(str::to_owned))
+        .is_some_and(|f| f == attribute::SIGNED_RESULT_V1);
+    let (conclusion, mut human, json) = if is_result {
+        let check = verify::verify_result(&json, &trusted)?;
+        let what = format!("signed result {}", check.result_hash);
+        (check.conclusion.clone(), what, serde_json::to_value(&check))
+    } else {
+        let check = verify::verify_report(&json, &trusted)?;
+        let mut what = format!("report {}", check.report_hash);
+        match &check.logged {
+            Some(l) => {
+                let _ = write!(what, ", logged as entry {} of {}", l.index, l.origin);
+            }
+            None if check.conclusion.checks.iter().all(|c| c.check != "receipt") => {
+                what.push_str(", not logged (it carries no receipt)");
+            }
+            None => {}
+        }
+        (check.conclusion.clone(), what, serde_json::to_value(&check))
+    };
+    // The conclusion first: an untrusted or tampered result must not read as verified.
+    human = format!(
+        "{}: {}\n  {human}",
+        conclusion.trust.code(),
+        conclusion.reason
+    );
+    for c in &conclusion.checks {
+        let _ = write!(
+            human,
+            "\n  {:<10} {:<9} {}",
+            c.check,
+            c.outcome.code(),
+            c.detail
+        );
+    }
+    let mut output = Output::new(json.expect("checks serialise"), human);
+    output.status = u8::from(conclusion.trust != Trust::Trusted);
+    Ok(output)
 }
 
 fn today() -> Date {

@@ -7,13 +7,16 @@ use std::{
 
 use clap::{Args, Subcommand};
 use tracemark::{
-    Error, Result,
+    Config, Error, Result,
     config::DatabaseUrl,
     core::{
         ContentHash, KeyId, Payload,
         keyfile::{self, Replace, Secrecy},
     },
+    ledger::Receipt,
     log::{self, LogSite, LoggedRecord, Query, Since, Storage},
+    trust::{Check, Role, Trust, TrustedKeys},
+    verify,
 };
 
 use super::{read_input, read_text};
@@ -64,11 +67,16 @@ pub enum LogCommand {
         #[command(flatten)]
         site: Site,
     },
-    /// Check a receipt offline with only the log's public key; exit status 1 if it fails.
+    /// Check a receipt offline with only public keys: `trusted` (exit 0) when a log key
+    /// you trust signed it (--key, --trust, or the configuration's log and trusted logs);
+    /// `untrusted` (intact, another log's) and `tampered` exit 1.
     VerifyReceipt {
-        /// The log's verifier key (`key.pub`).
-        #[arg(long)]
-        key: PathBuf,
+        /// A log's verifier key (`key.pub`) whose receipts you trust (repeatable).
+        #[arg(long = "key", value_name = "KEY_PUB")]
+        keys: Vec<PathBuf>,
+        /// A trust file: verifier keys, one a line (`#` comments) (repeatable).
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
         /// The generation record the receipt must prove.
         #[arg(long)]
         record: Option<PathBuf>,
@@ -257,18 +265,29 @@ pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
             Ok(Output::new(serde_json::json!({ "checkpoint": note }), note))
         }
         LogCommand::VerifyReceipt {
-            key,
+            keys,
+            trust,
             record,
             witnesses,
             min_cosignatures,
             receipt,
-        } => verify_receipt(
-            &key,
-            record.as_deref(),
-            &witnesses,
-            min_cosignatures.unwrap_or(witnesses.len()),
-            &receipt,
-        ),
+        } => {
+            let (config, _) = Config::locate(config)?;
+            let mut trusted = TrustedKeys::configured(&config)?;
+            for key in &keys {
+                trusted.add_file(Role::Log, key)?;
+            }
+            for file in &trust {
+                trusted.add_file(Role::Log, file)?;
+            }
+            verify_receipt(
+                &trusted,
+                record.as_deref(),
+                &witnesses,
+                min_cosignatures.unwrap_or(witnesses.len()),
+                &receipt,
+            )
+        }
         LogCommand::Cosign {
             key,
             log_key,
@@ -404,18 +423,21 @@ fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<
 }
 
 fn verify_receipt(
-    key: &Path,
+    trusted: &TrustedKeys,
     record: Option<&Path>,
     witnesses: &[PathBuf],
     min_cosignatures: usize,
     receipt: &Path,
 ) -> Result<Output> {
-    let vkey = read_text(key)?;
     let witnesses = witnesses
         .iter()
         .map(|w| read_text(w))
         .collect::<Result<Vec<_>>>()?;
-    let policy = log::trust_policy(&vkey, &witnesses, min_cosignatures)?;
+    let policies = trusted
+        .logs()
+        .iter()
+        .map(|key| log::trust_policy(&key.to_string(), &witnesses, min_cosignatures))
+        .collect::<Result<Vec<_>>>()?;
     let record = match record {
         Some(file) => {
             let mut records = log::parse_records(&read_input(file)?, &file.display().to_string())?;
@@ -433,42 +455,72 @@ fn verify_receipt(
         }
         None => None,
     };
+    let canonical = record
+        .as_ref()
+        .map(|r| r.canonical_bytes())
+        .transpose()
+        .map_err(|e| Error::input(format!("the record has no canonical form: {e}"), None))?;
     let bytes = read_input(receipt)?;
-    match log::verify_receipt(&bytes, &policy, record.as_ref()) {
-        Ok(report) => {
-            let mut human = format!(
-                "receipt verified: entry {} of {} ({} entries, root {})",
-                report.index, report.origin, report.tree_size, report.root
-            );
-            if let Some(r) = &report.record {
-                let _ = write!(
-                    human,
-                    "\n  record: {} {} {}, generation {}, {}",
-                    r.provider, r.model.id, r.model.version, r.generation_id, r.content_hash
-                );
-            }
-            if report.matches_record == Some(true) {
-                human.push_str("\n  it proves the record given");
-            }
-            if !report.cosigned_by.is_empty() {
-                let _ = write!(human, "\n  cosigned by {}", report.cosigned_by.join(", "));
-            }
-            let mut json = serde_json::to_value(&report).expect("reports serialise");
-            json["verified"] = true.into();
-            Ok(Output::new(json, human))
+    let (check, verified) = match Receipt::parse(&bytes) {
+        Ok(parsed) if parsed.extra.is_none() && canonical.is_none() => {
+            return Err(Error::usage(
+                "the receipt does not carry its entry",
+                Some("pass the record it proves with --record".into()),
+            ));
         }
-        // A receipt that does not verify is the check's negative answer, not a failure
-        // of the program.
-        Err(Error::Receipt(e)) => {
-            let mut output = Output::new(
-                serde_json::json!({ "verified": false, "reason": e.to_string() }),
-                format!("receipt NOT verified: {e}"),
+        Ok(parsed) => verify::receipt_check(&parsed, &policies, None, canonical.as_deref()),
+        // A receipt altered until it no longer parses is the check's negative answer.
+        Err(e) => (Check::new("receipt", Trust::Tampered, e.to_string()), None),
+    };
+    let mut human = format!("{}: {}", check.outcome.code(), check.detail);
+    let mut json = serde_json::json!({
+        "trust": check.outcome,
+        "reason": check.detail,
+        "verified": check.outcome == Trust::Trusted,
+    });
+    if let Some(v) = &verified {
+        let head = &v.checkpoint.checkpoint;
+        let proved = v.record().and_then(|r| r.ok());
+        if let Some(r) = &proved {
+            let _ = write!(
+                human,
+                "\n  record: {} {} {}, generation {}, {}",
+                r.provider, r.model.id, r.model.version, r.generation_id, r.content_hash
             );
-            output.status = 1;
-            Ok(output)
         }
-        Err(e) => Err(e),
+        if record.is_some() {
+            human.push_str("\n  it proves the record given");
+        }
+        let cosigned_by: Vec<&str> = v
+            .checkpoint
+            .cosignatures
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        if !cosigned_by.is_empty() {
+            let _ = write!(human, "\n  cosigned by {}", cosigned_by.join(", "));
+        }
+        for (k, value) in [
+            ("origin", serde_json::json!(head.origin)),
+            ("index", v.index.into()),
+            ("leaf_hash", v.leaf_hash.to_hex().into()),
+            ("tree_size", head.size.into()),
+            ("root", head.root.to_base64().into()),
+            (
+                "record",
+                serde_json::to_value(&proved).expect("records serialise"),
+            ),
+            ("cosigned_by", serde_json::json!(cosigned_by)),
+        ] {
+            json[k] = value;
+        }
+        if record.is_some() {
+            json["matches_record"] = true.into();
+        }
     }
+    let mut output = Output::new(json, human);
+    output.status = u8::from(check.outcome != Trust::Trusted);
+    Ok(output)
 }
 
 fn cosign(
