@@ -44,4 +44,4 @@ pub use record::{GenerationRecord, ModelRef, RecordError, TextSketch};
 pub use sqlite::SqliteStore;
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};
-pub use witness::{AddCheckpoint, Cosigned, WitnessError, WitnessState};
+pub use witness::{AddCheckpoint, Cosigned, WitnessError, WitnessState, WitnessStateFile};

@@ -11,11 +11,23 @@
 //! The request a log sends a witness is the C2SP `tlog-witness` add-checkpoint body
 //! ([`AddCheckpoint`]): `old <size>`, the consistency proof's hashes one per line, an
 //! empty line, and the signed checkpoint.
+//!
+//! A witness that keeps its state in a file reads, checks and writes it under an
+//! exclusive lock ([`WitnessStateFile`]): two runs at once would otherwise both read the
+//! same state, and the one that writes last would erase what the other cosigned, so that
+//! a rollback to a size between the two would be cosigned next.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    fs::{File, OpenOptions},
+    path::{Path, PathBuf},
+};
 
 use serde::{Deserialize, Serialize};
-use tracemark_core::{Diagnose, Fault};
+use tracemark_core::{
+    Diagnose, Fault,
+    keyfile::{self, Replace, Secrecy},
+};
 
 use crate::{
     checkpoint::{CheckpointError, SignedCheckpoint, TrustPolicy, parse_decimal},
@@ -74,6 +86,8 @@ pub enum WitnessError {
     Malformed(&'static str),
     #[error("malformed witness state: {0}")]
     State(String),
+    #[error("the witness state file {path}: {reason}")]
+    StateFile { path: PathBuf, reason: String },
 }
 
 impl Diagnose for WitnessError {
@@ -98,6 +112,10 @@ impl Diagnose for WitnessError {
                 Some("check the --log-key you gave; the witness state keeps the key it first saw".into())
             }
             WitnessError::State(_) => Some("restore the witness state file from a backup".into()),
+            WitnessError::StateFile { .. } => Some(
+                "the witness needs to read and write its state file and the `.lock` file beside it"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -267,6 +285,98 @@ impl WitnessState {
             checkpoint: cosigned,
             line,
             previous_size,
+        })
+    }
+}
+
+/// A witness's state file, locked: [`WitnessStateFile::lock`] waits for an exclusive
+/// advisory lock on `<state>.lock` beside it and reads the state; the caller checks and
+/// cosigns, [`save`](WitnessStateFile::save)s, and the lock is released when this is
+/// dropped. Every reader and writer of the state takes the lock, so one read-check-write
+/// never interleaves with another's (between threads too: each `lock` opens the lock
+/// file anew).
+///
+/// The lock is on a separate file because the state file itself is replaced on every
+/// save (a new file renamed over it, so that a crash leaves the old state or the new one,
+/// never a torn one): a lock on the old state file would not exclude a process that
+/// opened the new one.
+#[derive(Debug)]
+pub struct WitnessStateFile {
+    path: PathBuf,
+    state: WitnessState,
+    /// Holds the lock until dropped.
+    _lock: File,
+}
+
+impl WitnessStateFile {
+    /// Waits for the exclusive lock on the witness state at `path`, then reads it (an
+    /// empty state when the file does not exist yet).
+    pub fn lock(path: &Path) -> Result<Self, WitnessError> {
+        let file_error = |reason: String| WitnessError::StateFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let lock_path = Self::lock_path(path)
+            .ok_or_else(|| file_error("the path does not name a file".into()))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                file_error(format!(
+                    "cannot open the lock file {}: {e}",
+                    lock_path.display()
+                ))
+            })?;
+        lock.lock()
+            .map_err(|e| file_error(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let state = match std::fs::exists(path) {
+            Ok(false) => WitnessState::default(),
+            Ok(true) => WitnessState::parse(
+                &keyfile::read_file(path, Secrecy::Public)
+                    .map_err(|e| file_error(e.to_string()))?,
+            )?,
+            Err(e) => return Err(file_error(e.to_string())),
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            state,
+            _lock: lock,
+        })
+    }
+
+    /// The lock file of the state at `path`: `<path>.lock`.
+    pub fn lock_path(path: &Path) -> Option<PathBuf> {
+        let mut name = path.file_name()?.to_owned();
+        name.push(".lock");
+        Some(path.with_file_name(name))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn state(&self) -> &WitnessState {
+        &self.state
+    }
+
+    pub fn state_mut(&mut self) -> &mut WitnessState {
+        &mut self.state
+    }
+
+    /// Writes the state durably, still under the lock: a temporary file beside it,
+    /// fsynced, renamed over it, and the directory fsynced.
+    pub fn save(&self) -> Result<(), WitnessError> {
+        keyfile::write_file(
+            &self.path,
+            self.state.to_json().as_bytes(),
+            Secrecy::Public,
+            Replace::Yes,
+        )
+        .map_err(|e| WitnessError::StateFile {
+            path: self.path.clone(),
+            reason: e.to_string(),
         })
     }
 }

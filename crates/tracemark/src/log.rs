@@ -17,10 +17,11 @@ use tracemark_core::{
 use tracemark_ledger::{
     AddCheckpoint, Appended, Cosigner, GenerationRecord, Hash, Ledger, LedgerError, LogKey,
     LogStore, Lookup, PostgresStore, Receipt, SignedCheckpoint, SqliteStore, TextSketch,
-    TrustPolicy, VerifiedReceipt, WitnessState,
+    TrustPolicy, VerifiedReceipt,
     cosignature::CosignatureVerifier,
     merkle,
     note::{NoteVerifier, NoteVerify},
+    witness::WitnessStateFile,
 };
 
 use crate::{
@@ -591,12 +592,12 @@ pub fn cosign(
 ) -> Result<CosignReport> {
     let cosigner = witness_cosigner(key)?;
     let state_path = witness_state_path(key, state);
-    let mut witness = if state_path.exists() {
-        WitnessState::parse(&keyfile::read_file(&state_path, Secrecy::Public)?)
-            .map_err(|e| ledger_error(LedgerError::from(e)))?
-    } else {
-        WitnessState::default()
-    };
+    // The state is read, checked against and written under an exclusive lock, held until
+    // this returns: another run at the same time would otherwise read the same state and
+    // one of the two cosignatures would be lost from it (weakening rollback protection).
+    let mut state_file =
+        WitnessStateFile::lock(&state_path).map_err(|e| ledger_error(LedgerError::from(e)))?;
+    let witness = state_file.state_mut();
     let (checkpoint, proof, mut ledger, vkey) = match target {
         CosignTarget::LogDir(dir) => {
             let site = LogSite::in_dir(&dir)?;
@@ -652,12 +653,9 @@ pub fn cosign(
             timestamp,
         )
         .map_err(|e| ledger_error(LedgerError::from(e)))?;
-    keyfile::write_file(
-        &state_path,
-        witness.to_json().as_bytes(),
-        Secrecy::Public,
-        Replace::Yes,
-    )?;
+    state_file
+        .save()
+        .map_err(|e| ledger_error(LedgerError::from(e)))?;
     let stored_in_log = match ledger.as_mut() {
         Some(ledger) => {
             ledger
