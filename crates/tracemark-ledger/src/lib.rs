@@ -16,12 +16,14 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod database_url;
 pub use tracemark_core::jcs;
 pub mod key;
 pub mod ledger;
 pub mod merkle;
 pub mod note;
 pub mod postgres_store;
+pub mod postgres_tls;
 pub mod receipt;
 pub mod record;
 pub mod runs;
@@ -34,6 +36,7 @@ pub use checkpoint::{
     Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy, VerifiedCheckpoint,
 };
 pub use cosignature::{CosignatureVerifier, Cosigner};
+pub use database_url::mask_password;
 pub use key::{LogKey, NoteKey, NoteKeyError, ServiceKey};
 pub use ledger::{Appended, Ledger, LedgerError, SimilarEntry, VerifyReport};
 pub use merkle::{Hash, ProofError};

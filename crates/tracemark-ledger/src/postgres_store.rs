@@ -16,10 +16,11 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, Transaction};
 
 use crate::{
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
+    postgres_tls::Target,
     record::{MAX_ENTRY_BYTES, TextSketch},
     store::{
         KeyRow, LogStore, Lookup, NewEntry, Run, StoreError, key_rows, lookup_key, lsh_buckets,
@@ -93,10 +94,11 @@ impl From<postgres::Error> for StoreError {
         let corrupt = e.code().is_some_and(|c| {
             c.code().starts_with("XX") || *c == postgres::error::SqlState::DATA_CORRUPTED
         });
+        let text = crate::postgres_tls::error_text(&e);
         if corrupt {
-            StoreError::Corrupt(e.to_string())
+            StoreError::Corrupt(text)
         } else {
-            StoreError::Backend(e.to_string())
+            StoreError::Backend(text)
         }
     }
 }
@@ -115,6 +117,9 @@ fn to_hash(bytes: &[u8], level: u8, index: u64) -> Result<Hash, StoreError> {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host/db`) and creates the schema.
+    /// TLS follows the URL's `sslmode` and `sslrootcert` with libpq's meanings (default
+    /// `prefer`; see [`crate::postgres_tls`]); errors show the URL with its password
+    /// masked and say which TLS check failed.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_in_schema(url, None)
     }
@@ -123,7 +128,11 @@ impl PostgresStore {
     /// database hold several logs, and tests run in isolation. The name must be
     /// lower-case ASCII letters, digits and `_`.
     pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let mut client = Client::connect(url, NoTls)?;
+        let target = Target::parse(url)?;
+        let mut client = target
+            .config
+            .connect(target.connector()?)
+            .map_err(|e| target.explain(&e))?;
         client.batch_execute("SET synchronous_commit = on")?;
         if let Some(schema) = schema {
             let valid = !schema.is_empty()

@@ -59,6 +59,19 @@ pub enum StoreError {
     EntryTooLarge { index: u64, size: usize },
     #[error(transparent)]
     Proof(#[from] ProofError),
+    /// A database URL that cannot be used as given (shown with its password masked).
+    #[error("the database URL {url}: {reason}")]
+    Url { url: String, reason: String },
+    /// A TLS check failed (or TLS was refused) while connecting.
+    #[error("cannot connect to {url} with sslmode={mode}: {reason}")]
+    Tls {
+        url: String,
+        mode: &'static str,
+        reason: String,
+    },
+    /// The database server could not be reached or refused the connection.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
 }
 
 impl Diagnose for StoreError {
@@ -66,6 +79,7 @@ impl Diagnose for StoreError {
         match self {
             StoreError::Backend(_) => Fault::Internal,
             StoreError::Proof(e) => e.fault(),
+            StoreError::Url { .. } => Fault::Usage,
             _ => Fault::Input,
         }
     }
@@ -78,6 +92,21 @@ impl Diagnose for StoreError {
             ),
             StoreError::Schema { .. } => Some(
                 "open it with the Tracemark version that wrote it (this build upgrades version 1 logs in place when it opens them)"
+                    .into(),
+            ),
+            StoreError::Url { .. } => Some(
+                "TLS is set in the URL's query: sslmode=disable|prefer|require|verify-ca|verify-full and sslrootcert=CA.pem"
+                    .into(),
+            ),
+            StoreError::Tls { .. } => Some(
+                "sslrootcert must name the CA that issued the server's certificate; verify-full also needs the URL's host to be a name in that certificate (verify-ca does not check it)"
+                    .into(),
+            ),
+            StoreError::Connect { reason, .. } if reason.contains("no encryption") => Some(
+                "the server accepts only TLS connections from here: use sslmode=prefer or stronger".into(),
+            ),
+            StoreError::Connect { .. } => Some(
+                "check the URL's host, port, user, password and database, and that the server accepts connections from this client (pg_hba.conf)"
                     .into(),
             ),
             _ => None,

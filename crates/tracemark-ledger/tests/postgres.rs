@@ -2,8 +2,8 @@
 //!
 //! Needs a server: `TRACEMARK_TEST_POSTGRES=postgres://user:password@host/db` (each test
 //! works in a fresh schema of that database). Without it the tests are skipped with a
-//! message, unless `TRACEMARK_REQUIRE_POSTGRES=1`, in which case they fail: CI sets it so
-//! that a missing server cannot pass silently.
+//! message (`tracemark_testkit::env_or_skip`), which fails instead under `CI=true`, so
+//! that a missing server cannot pass CI silently.
 
 #[macro_use]
 mod common;
@@ -13,14 +13,12 @@ use tracemark_ledger::{Ledger, LogStore, Lookup, PostgresStore};
 
 struct Postgres;
 
+/// The server's URL, or `None` after a skip.
 fn url() -> Option<String> {
-    std::env::var("TRACEMARK_TEST_POSTGRES")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
-fn required() -> bool {
-    std::env::var("TRACEMARK_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+    tracemark_testkit::env_or_skip(
+        "TRACEMARK_TEST_POSTGRES",
+        "a PostgreSQL URL (postgres://user:password@host/db) to run the PostgreSQL tests",
+    )
 }
 
 fn fresh_store() -> PostgresStore {
@@ -35,16 +33,7 @@ impl common::suite::Backend for Postgres {
     type Store = PostgresStore;
 
     fn available() -> bool {
-        match url() {
-            Some(_) => true,
-            None if required() => {
-                panic!("TRACEMARK_REQUIRE_POSTGRES=1 but TRACEMARK_TEST_POSTGRES is not set")
-            }
-            None => {
-                eprintln!("skipped: set TRACEMARK_TEST_POSTGRES to run the PostgreSQL tests");
-                false
-            }
-        }
+        url().is_some()
     }
 
     fn make() -> PostgresStore {
