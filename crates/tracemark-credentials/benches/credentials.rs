@@ -63,13 +63,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| sign_sidecar(black_box(text.as_bytes()), &key, &spec, &opts).unwrap())
     });
     c.bench_function("text 1KB sidecar verify", |b| {
-        b.iter(|| verifier.verify_sidecar(black_box(text.as_bytes()), &store, "text/plain"))
+        b.iter(|| {
+            verifier
+                .verify_sidecar(black_box(text.as_bytes()), &store, "text/plain")
+                .unwrap()
+        })
     });
     c.bench_function("text 1KB embedded sign", |b| {
         b.iter(|| sign_text_embedded(black_box(&text), &key, &spec, &opts).unwrap())
     });
     c.bench_function("text 1KB embedded verify", |b| {
-        b.iter(|| verifier.verify_text(black_box(&embedded.text)))
+        b.iter(|| verifier.verify_text(black_box(&embedded.text)).unwrap())
     });
 
     let jpeg =
@@ -82,7 +86,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| sign_media(black_box(&jpeg), MediaFormat::Jpeg, &key, &spec, &opts).unwrap())
     });
     group.bench_function("verify", |b| {
-        b.iter(|| verifier.verify_media(MediaFormat::Jpeg, black_box(&signed.bytes)))
+        b.iter(|| {
+            verifier
+                .verify_media(MediaFormat::Jpeg, black_box(&signed.bytes))
+                .unwrap()
+        })
     });
     group.finish();
 }

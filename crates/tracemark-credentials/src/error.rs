@@ -1,7 +1,9 @@
 //! The errors of this crate. Verification never fails with an error for a bad credential:
 //! a tampered or unreadable manifest is a verdict ([`crate::VerificationReport`]). Errors
 //! are for requests that cannot be carried out (a key that does not match its
-//! certificate, an unsupported format, an unreadable file).
+//! certificate, an unsupported format, an unreadable file), and for content the verifier
+//! did not examine ([`CredentialError::NotExamined`]: no verdict, neither a credential
+//! nor its absence).
 
 use std::path::PathBuf;
 
@@ -40,6 +42,10 @@ pub enum CredentialError {
     NotUtf8 { valid_up_to: usize },
     #[error("the text already carries {count} embedded C2PA manifest(s)")]
     AlreadyEmbedded { count: usize },
+    /// The content was not examined for a credential (it is over the verifier's size
+    /// limit): nothing is known about its credential, which is not "none".
+    #[error("{what} was not examined for a content credential: {reason}")]
+    NotExamined { what: String, reason: String },
     #[error("time-stamp authority `{url}`: {reason}")]
     TimeStamp { url: String, reason: String },
     #[error("the option `{option}` is invalid: {reason}")]
@@ -74,6 +80,11 @@ impl CredentialError {
     pub(crate) fn c2pa(e: c2pa::Error) -> Self {
         CredentialError::C2pa(e.to_string())
     }
+
+    /// Whether this is [`CredentialError::NotExamined`]: the content got no verdict.
+    pub fn is_not_examined(&self) -> bool {
+        matches!(self, CredentialError::NotExamined { .. })
+    }
 }
 
 impl Diagnose for CredentialError {
@@ -92,7 +103,7 @@ impl Diagnose for CredentialError {
             UnsupportedFormat(_) | ReadOnlyFormat(_) | BadOption { .. } | OutputIsInput(_) => {
                 Fault::Usage
             }
-            TimeStamp { .. } | Io { .. } | Input(_) => Fault::Input,
+            NotExamined { .. } | TimeStamp { .. } | Io { .. } | Input(_) => Fault::Input,
             C2pa(_) => Fault::Internal,
             KeyFile(e) => e.fault(),
         }
@@ -119,6 +130,9 @@ impl Diagnose for CredentialError {
                 "verify it first; strip the old wrapper with `strip_wrappers` before signing again".into(),
             ),
             UnsupportedFormat(_) => Some("sign text with a sidecar manifest instead".into()),
+            NotExamined { .. } => Some(
+                "no verdict was reached (this is not \"no credential\"): verify a smaller copy, or raise the verifier's size limit".into(),
+            ),
             TimeStamp { .. } => Some("check the TSA URL, or sign without a time stamp".into()),
             KeyFile(e) => e.hint(),
             _ => None,

@@ -172,7 +172,7 @@ pub fn sign_media(
     let source_bytes = with_xmp.as_deref().unwrap_or(bytes);
     let context = manifest::context_with(manifest::base_settings())?;
     let mut builder = spec.builder(context, parent_manifest)?;
-    let signer = key.c2pa_signer(options.tsa_url.as_deref());
+    let signer = key.c2pa_signer(options);
     let mut source = Cursor::new(source_bytes);
     let mut dest = Cursor::new(Vec::with_capacity(source_bytes.len() + 8192));
     let manifest = builder
@@ -181,7 +181,9 @@ pub fn sign_media(
             c2pa::Error::UnsupportedType => {
                 CredentialError::UnsupportedFormat(format.mime().into())
             }
-            other => CredentialError::Input(format!("{}: {other}", format.mime())),
+            other => signer
+                .take_time_stamp_error()
+                .unwrap_or_else(|| CredentialError::Input(format!("{}: {other}", format.mime()))),
         })?;
     Ok(SignedMediaBytes {
         bytes: dest.into_inner(),

@@ -5,7 +5,7 @@
 //! now, and certify the private key (a probe signature is made and verified against the
 //! leaf's public key). The secret has no `Debug` or `Display` form that shows it.
 
-use std::{fmt, path::Path};
+use std::{fmt, path::Path, sync::Mutex};
 
 use c2pa::{
     SigningAlg,
@@ -20,7 +20,7 @@ use tracemark_core::{
 };
 use x509_parser::{certificate::X509Certificate, oid_registry, pem::Pem, prelude::FromDer};
 
-use crate::{CredentialError, SigningAlgorithm, SigningIdentity, tsa};
+use crate::{CredentialError, SignOptions, SigningAlgorithm, SigningIdentity, tsa};
 
 /// A private key and its certificate chain (leaf first, then intermediates; never the root).
 pub struct SigningKey {
@@ -276,18 +276,32 @@ impl SigningKey {
         if time_stamp { base + 6 * 1024 } else { base }
     }
 
-    pub(crate) fn c2pa_signer(&self, tsa_url: Option<&str>) -> C2paSigner<'_> {
+    pub(crate) fn c2pa_signer<'a>(&'a self, options: &'a SignOptions) -> C2paSigner<'a> {
         C2paSigner {
             key: self,
-            tsa_url: tsa_url.map(str::to_owned),
+            options,
+            time_stamp_error: Mutex::new(None),
         }
     }
 }
 
-/// The adapter that hands our key to the c2pa crate.
+/// The adapter that hands our key (and the time-stamp authority to ask) to the c2pa crate.
 pub(crate) struct C2paSigner<'a> {
     key: &'a SigningKey,
-    tsa_url: Option<String>,
+    options: &'a SignOptions,
+    /// Why the time-stamp request failed, if it did: the c2pa crate passes on only the
+    /// text of an error, inside its own.
+    time_stamp_error: Mutex<Option<CredentialError>>,
+}
+
+impl C2paSigner<'_> {
+    /// The time-stamp failure behind a failed signing, if that is what failed.
+    pub(crate) fn take_time_stamp_error(&self) -> Option<CredentialError> {
+        self.time_stamp_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 impl c2pa::Signer for C2paSigner<'_> {
@@ -304,16 +318,25 @@ impl c2pa::Signer for C2paSigner<'_> {
     }
 
     fn reserve_size(&self) -> usize {
-        self.key.reserve_size(self.tsa_url.is_some())
+        self.key.reserve_size(self.options.tsa_url.is_some())
     }
 
     fn time_authority_url(&self) -> Option<String> {
-        self.tsa_url.clone()
+        self.options.tsa_url.clone()
     }
 
     fn send_timestamp_request(&self, message: &[u8]) -> Option<c2pa::Result<Vec<u8>>> {
-        let url = self.tsa_url.as_deref()?;
-        Some(tsa::request(url, message).map_err(|e| c2pa::Error::OtherError(Box::new(e))))
+        let url = self.options.tsa_url.as_deref()?;
+        Some(
+            tsa::request(url, self.options.tsa_roots.as_ref(), message).map_err(|e| {
+                let text = e.to_string();
+                *self
+                    .time_stamp_error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                c2pa::Error::OtherError(text.into())
+            }),
+        )
     }
 }
 

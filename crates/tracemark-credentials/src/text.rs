@@ -20,15 +20,18 @@ use c2pa::{
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::{CredentialError, CredentialSpec, SigningKey, manifest, wrapper};
+use crate::{CredentialError, CredentialSpec, SigningKey, manifest, signer::C2paSigner, wrapper};
 
 /// Options for signing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignOptions {
-    /// An RFC 3161 time-stamp authority (`http://` only in this build). When set, the
+    /// An RFC 3161 time-stamp authority (`http://` or `https://`). When set, the
     /// signature carries a token from it (`sigTst2`), and signing fails if it cannot be
     /// had. Unset: no time stamp (the claimed time is in the SB 942 assertion).
     pub tsa_url: Option<String>,
+    /// The TLS trust roots for an `https://` authority, instead of Mozilla's (the
+    /// `webpki-roots` bundle): for an authority whose certificate a private CA issued.
+    pub tsa_roots: Option<crate::TrustAnchors>,
 }
 
 /// A text with its manifest embedded.
@@ -65,25 +68,18 @@ pub fn sign_sidecar(
     builder
         .add_assertion(labels::DATA_HASH, &dh)
         .map_err(CredentialError::c2pa)?;
-    let signer = key.c2pa_signer(options.tsa_url.as_deref());
+    let signer = key.c2pa_signer(options);
     builder
         .sign_data_hashed_embeddable(&signer, &dh, "application/c2pa")
-        .map_err(|e| signing_error(e, options))
+        .map_err(|e| signing_error(e, &signer))
 }
 
-fn signing_error(e: c2pa::Error, options: &SignOptions) -> CredentialError {
-    // A time-stamp failure comes back wrapped in the SDK's error; unwrap it so the
-    // caller sees which authority failed and why.
-    if let (c2pa::Error::OtherError(inner), Some(_)) = (&e, &options.tsa_url)
-        && let Some(CredentialError::TimeStamp { url, reason }) =
-            inner.downcast_ref::<CredentialError>()
-    {
-        return CredentialError::TimeStamp {
-            url: url.clone(),
-            reason: reason.clone(),
-        };
-    }
-    CredentialError::c2pa(e)
+/// A time-stamp failure is reported as such (which authority, and why); anything else
+/// as the c2pa crate's error.
+fn signing_error(e: c2pa::Error, signer: &C2paSigner<'_>) -> CredentialError {
+    signer
+        .take_time_stamp_error()
+        .unwrap_or_else(|| CredentialError::c2pa(e))
 }
 
 /// Signs `text` with an embedded manifest: returns the NFC-normalised text followed by
@@ -112,7 +108,7 @@ pub fn sign_text_embedded(
     builder
         .add_assertion(labels::DATA_HASH, &placeholder)
         .map_err(CredentialError::c2pa)?;
-    let signer = key.c2pa_signer(options.tsa_url.as_deref());
+    let signer = key.c2pa_signer(options);
     let reserve = c2pa::Signer::reserve_size(&signer);
     let manifest_len = builder
         .data_hashed_placeholder(reserve, "application/c2pa")
@@ -126,7 +122,7 @@ pub fn sign_text_embedded(
     );
     let manifest = builder
         .sign_data_hashed_embeddable(&signer, &dh, "application/c2pa")
-        .map_err(|e| signing_error(e, options))?;
+        .map_err(|e| signing_error(e, &signer))?;
     if manifest.len() != manifest_len {
         return Err(CredentialError::C2pa(format!(
             "the signed manifest is {} bytes, not the {manifest_len} reserved",

@@ -1,158 +1,218 @@
-//! RFC 3161 time stamps over plain HTTP.
+//! RFC 3161 time stamps over HTTP or HTTPS.
 //!
-//! This build of the c2pa crate has no HTTP client (no default features), so the
-//! time-stamp request goes through a small HTTP/1.1 client of our own, handed to the
-//! c2pa crate as its resolver; the c2pa crate builds the request, checks the token
-//! against the signature it stamps, and stores it as the COSE `sigTst2` header. Most
-//! public time-stamp authorities serve plain `http://`; `https://` is refused with a
-//! clear error (there is no TLS stack in this build).
+//! The c2pa crate builds the request (the SHA-256 imprint of the COSE signature, a random
+//! nonce, `certReq`), checks the answer (HTTP 200 with `application/timestamp-reply`, the
+//! nonce reflected, the token's signature and its imprint over the signature it stamps)
+//! and stores the token as the COSE `sigTst2` header. This module is the transport it is
+//! handed, on `ureq` (HTTP/1.1; TLS by rustls with the ring provider, against Mozilla's
+//! roots or the ones the caller gives): the query is sent as
+//! `application/timestamp-query`; the answer must be HTTP 200 with the content type
+//! `application/timestamp-reply` and at most [`MAX_RESPONSE`] bytes, whatever its
+//! `Content-Length` or chunking says (a longer one is refused, not cut); connecting and
+//! the whole exchange have timeouts; redirects are not followed.
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::{TcpStream, ToSocketAddrs},
-    time::Duration,
+use std::{io::Read, time::Duration};
+
+use c2pa::{
+    crypto::time_stamp::TimeStampError,
+    http::{HttpResolverError, SyncHttpResolver, http},
 };
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
-use c2pa::http::{HttpResolverError, SyncHttpResolver, http};
+use crate::{CredentialError, TrustAnchors, signer::pem_certificates};
 
-use crate::CredentialError;
+/// Connecting (name resolution included) must take no longer than this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole exchange, from connecting to the last byte of the answer.
+const TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer accepted. A time-stamp response is a few kilobytes (the token and
+/// the authority's certificates); the signature box reserves 6 KiB for it.
+pub(crate) const MAX_RESPONSE: u64 = 64 * 1024;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-const MAX_RESPONSE: u64 = 1 << 20;
+const QUERY_TYPE: &str = "application/timestamp-query";
+const REPLY_TYPE: &str = "application/timestamp-reply";
 
 /// Asks the time-stamp authority at `url` for a token over `message` (the COSE
 /// signature), returning the DER `TimeStampResp` after the c2pa crate checked it.
-pub(crate) fn request(url: &str, message: &[u8]) -> Result<Vec<u8>, CredentialError> {
+/// `roots` replaces Mozilla's roots as the TLS trust for an `https://` authority.
+pub(crate) fn request(
+    url: &str,
+    roots: Option<&TrustAnchors>,
+    message: &[u8],
+) -> Result<Vec<u8>, CredentialError> {
     let fail = |reason: String| CredentialError::TimeStamp {
         url: url.to_owned(),
         reason,
     };
+    check_url(url).map_err(fail)?;
+    let resolver = Transport::new(roots).map_err(fail)?;
     let body = c2pa::crypto::time_stamp::default_rfc3161_message(message)
         .map_err(|e| fail(e.to_string()))?;
-    let context = c2pa::Context::new().with_resolver(PlainHttp);
+    let context = c2pa::Context::new().with_resolver(resolver);
     c2pa::crypto::time_stamp::default_rfc3161_request(url, None, &body, message, &context)
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| fail(describe(e)))
 }
 
-/// Splits `http://host[:port]/path` into its parts.
-pub(crate) fn parse_http_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        if url.starts_with("https://") {
-            "https time-stamp authorities are not supported by this build; use the authority's http:// URL".to_owned()
-        } else {
-            "not an http:// URL".to_owned()
+/// An `http://` or `https://` URL with a host.
+fn check_url(url: &str) -> Result<(), String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("not a URL ({e}); give http://HOST/PATH or https://HOST/PATH"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(format!(
+                "`{other}:` URLs are not supported; use http or https"
+            ));
         }
-    })?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() {
+        None => {
+            return Err("the URL has no scheme; give http://HOST/PATH or https://HOST/PATH".into());
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
     }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-            let port = p.parse().map_err(|_| format!("bad port `{p}`"))?;
-            (h.to_owned(), port)
+    Ok(())
+}
+
+/// What went wrong, in words: the c2pa crate's errors are terse, and ours come back
+/// wrapped in them.
+fn describe(e: TimeStampError) -> String {
+    match e {
+        TimeStampError::HttpResolverError(HttpResolverError::Other(inner)) => inner.to_string(),
+        TimeStampError::DecodeError(why) => {
+            format!("the answer is not a usable RFC 3161 time-stamp response ({why})")
         }
-        _ => (authority.to_owned(), 80),
-    };
-    Ok((host, port, path.to_owned()))
+        TimeStampError::NonceMismatch => {
+            "the answer's nonce is not the request's: it answers another request".into()
+        }
+        TimeStampError::InvalidData => {
+            "the token does not cover the signature it was asked to stamp".into()
+        }
+        other => other.to_string(),
+    }
 }
 
+fn other(message: impl Into<String>) -> HttpResolverError {
+    HttpResolverError::Other(message.into().into())
+}
+
+/// The HTTP client handed to the c2pa crate.
 #[derive(Debug)]
-struct PlainHttp;
-
-fn other(e: impl std::fmt::Display) -> HttpResolverError {
-    HttpResolverError::Other(e.to_string().into())
+struct Transport {
+    agent: ureq::Agent,
 }
 
-impl SyncHttpResolver for PlainHttp {
+impl Transport {
+    fn new(roots: Option<&TrustAnchors>) -> Result<Self, String> {
+        let root_certs = match roots {
+            Some(anchors) => {
+                let ders = pem_certificates(anchors.pem().as_bytes())
+                    .map_err(|e| format!("the TLS trust roots: {e}"))?;
+                let certs: Vec<Certificate<'static>> = ders
+                    .iter()
+                    .map(|der| Certificate::from_der(der).to_owned())
+                    .collect();
+                RootCerts::new_with_certs(&certs)
+            }
+            None => RootCerts::WebPki,
+        };
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(root_certs)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(TOTAL_TIMEOUT))
+            // Statuses are ours to judge, and a redirect is reported, not followed (a
+            // POST turned into a GET would not be a time-stamp query any more).
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .max_response_header_size(16 * 1024)
+            .user_agent(format!("tracemark/{}", env!("CARGO_PKG_VERSION")))
+            .accept(REPLY_TYPE)
+            .build();
+        Ok(Self {
+            agent: config.new_agent(),
+        })
+    }
+}
+
+impl SyncHttpResolver for Transport {
     fn http_resolve(
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Box<dyn Read>>, HttpResolverError> {
-        let url = request.uri().to_string();
-        let (host, port, path) = parse_http_url(&url).map_err(other)?;
-        let addr = (host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(other)?
-            .next()
-            .ok_or_else(|| other(format!("cannot resolve {host}")))?;
-        let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(other)?;
-        stream.set_read_timeout(Some(TIMEOUT)).map_err(other)?;
-        stream.set_write_timeout(Some(TIMEOUT)).map_err(other)?;
-        let mut head = format!(
-            "{} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            request.method(),
-            request.body().len()
-        );
-        for (name, value) in request.headers() {
-            if let Ok(v) = value.to_str() {
-                head.push_str(&format!("{name}: {v}\r\n"));
-            }
+        let sent_type = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if sent_type != Some(QUERY_TYPE) {
+            return Err(other(format!(
+                "the query would go out as {sent_type:?}, not {QUERY_TYPE}"
+            )));
         }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).map_err(other)?;
-        stream.write_all(request.body()).map_err(other)?;
-
-        let mut reader = BufReader::new(stream.take(MAX_RESPONSE));
-        let mut status_line = String::new();
-        reader.read_line(&mut status_line).map_err(other)?;
-        let status: u16 = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| other(format!("not an HTTP response: {status_line:?}")))?;
-        let mut builder = http::Response::builder().status(status);
-        let mut content_length = None;
-        let mut chunked = false;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).map_err(other)? == 0 {
-                break;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                let value = value.trim();
-                if name.eq_ignore_ascii_case("content-length") {
-                    content_length = value.parse::<u64>().ok();
-                }
-                if name.eq_ignore_ascii_case("transfer-encoding")
-                    && value.eq_ignore_ascii_case("chunked")
-                {
-                    chunked = true;
-                }
-                builder = builder.header(name, value);
-            }
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| other(format!("the request to the authority failed: {e}")))?;
+        let status = response.status();
+        if status != http::StatusCode::OK {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|l| format!(" (redirects to {l}; give that URL)"))
+                .unwrap_or_default();
+            return Err(other(format!(
+                "the authority answered HTTP {status}{location}"
+            )));
         }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                let mut size_line = String::new();
-                reader.read_line(&mut size_line).map_err(other)?;
-                let size =
-                    usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
-                        .map_err(|_| other("bad chunk size"))?;
-                if size == 0 {
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                reader.read_exact(&mut body[start..]).map_err(other)?;
-                let mut crlf = [0u8; 2];
-                reader.read_exact(&mut crlf).map_err(other)?;
-            }
-        } else if let Some(n) = content_length {
-            body.resize(usize::try_from(n.min(MAX_RESPONSE)).unwrap_or(0), 0);
-            reader.read_exact(&mut body).map_err(other)?;
-        } else {
-            reader.read_to_end(&mut body).map_err(other)?;
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mime = content_type
+            .as_deref()
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        if mime.as_deref() != Some(REPLY_TYPE) {
+            return Err(other(format!(
+                "the authority answered with content type {}, not {REPLY_TYPE}: not a time-stamp response",
+                content_type.map_or("(none)".to_owned(), |t| format!("`{t}`"))
+            )));
         }
-        builder
+        let too_long = || {
+            other(format!(
+                "the answer is longer than {MAX_RESPONSE} bytes, far more than a time-stamp response; refused"
+            ))
+        };
+        if response
+            .body()
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE)
+        {
+            return Err(too_long());
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => too_long(),
+                e => other(format!("reading the answer: {e}")),
+            })?;
+        if body.is_empty() {
+            return Err(other("the authority's answer is empty"));
+        }
+        // Handed on with the bare content type the c2pa crate compares against.
+        http::Response::builder()
+            .status(http::StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, REPLY_TYPE)
+            .header(http::header::CONTENT_LENGTH, body.len())
             .body(Box::new(std::io::Cursor::new(body)) as Box<dyn Read>)
             .map_err(HttpResolverError::Http)
     }
@@ -161,45 +221,23 @@ impl SyncHttpResolver for PlainHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
 
     #[test]
-    fn parses_http_urls_and_refuses_https() {
-        assert_eq!(
-            parse_http_url("http://timestamp.example/tsa").unwrap(),
-            ("timestamp.example".into(), 80, "/tsa".into())
-        );
-        assert_eq!(
-            parse_http_url("http://127.0.0.1:8080").unwrap(),
-            ("127.0.0.1".into(), 8080, "/".into())
-        );
-        assert!(parse_http_url("https://x/").unwrap_err().contains("https"));
-        assert!(parse_http_url("ftp://x/").is_err());
-        assert!(parse_http_url("http://").is_err());
+    fn takes_http_and_https_urls_only() {
+        assert!(check_url("http://timestamp.example/tsa").is_ok());
+        assert!(check_url("https://127.0.0.1:8080").is_ok());
+        assert!(check_url("ftp://x/").unwrap_err().contains("ftp"));
+        assert!(check_url("timestamp.example/tsa").is_err());
+        assert!(check_url("http://").is_err());
+        assert!(check_url("").is_err());
     }
 
     #[test]
-    fn a_failing_authority_is_a_clear_error() {
-        // A local server that answers every request with an HTTP error.
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            if let Ok((mut s, _)) = listener.accept() {
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                let _ = s.write_all(
-                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nnope",
-                );
-            }
-        });
-        let url = format!("http://127.0.0.1:{port}/tsa");
-        let err = request(&url, b"signature bytes").unwrap_err();
-        assert!(matches!(err, CredentialError::TimeStamp { .. }), "{err}");
-        server.join().unwrap();
-        // Nobody listening.
-        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = closed.local_addr().unwrap().port();
-        drop(closed);
-        assert!(request(&format!("http://127.0.0.1:{port}/"), b"x").is_err());
+    fn a_bad_url_is_a_clear_error_before_any_request() {
+        let err = request("ftp://timestamp.example/", None, b"signature").unwrap_err();
+        assert!(
+            matches!(&err, CredentialError::TimeStamp { reason, .. } if reason.contains("not supported")),
+            "{err}"
+        );
     }
 }

@@ -12,9 +12,13 @@
 //!   names each (`assertion.dataHash.mismatch`, `claimSignature.mismatch`,
 //!   `signingCredential.expired`, `manifest.unreadable`, `text.wrapper.multiple`, ...);
 //! - `None`: no credential.
+//!
+//! Content that was not examined (over [`Verifier::max_bytes`]) has none of these: it is
+//! [`CredentialError::NotExamined`].
 
 use std::{
-    io::Cursor,
+    fs::File,
+    io::{Cursor, Read},
     path::{Path, PathBuf},
 };
 
@@ -67,6 +71,11 @@ impl TrustAnchors {
     pub fn from_file(path: &Path) -> Result<Self, CredentialError> {
         let pem = std::fs::read(path).map_err(|e| CredentialError::io(path, e))?;
         Self::from_pem(&pem)
+    }
+
+    /// The PEM bundle as given.
+    pub(crate) fn pem(&self) -> &str {
+        &self.pem
     }
 
     /// How many certificates the bundle holds.
@@ -260,14 +269,29 @@ fn base_label(label: &str) -> &str {
 }
 
 /// Verifies content credentials against an optional set of trust anchors.
-#[derive(Debug, Clone, Default)]
+///
+/// Content over the size limit ([`DEFAULT_MAX_BYTES`] unless
+/// [`Verifier::with_max_bytes`] says otherwise) is not examined: every `verify_*` call
+/// gives [`CredentialError::NotExamined`] for it, never a report (whose `none` would
+/// claim that no credential is there). A file is never read past the limit.
+#[derive(Debug, Clone)]
 pub struct Verifier {
     anchors: Option<TrustAnchors>,
+    max_bytes: u64,
 }
 
-/// Text larger than this is not searched for an embedded manifest in memory twice; the
-/// limit only bounds [`Verifier::verify_file`]'s reading of a text file.
-const MAX_TEXT_FILE: u64 = 1 << 30;
+/// The most bytes of one input (the content, or a sidecar's manifest store) a verifier
+/// examines by default: 1 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self {
+            anchors: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
 
 impl Verifier {
     pub fn new() -> Self {
@@ -277,7 +301,19 @@ impl Verifier {
     pub fn with_trust_anchors(anchors: TrustAnchors) -> Self {
         Self {
             anchors: Some(anchors),
+            ..Self::default()
         }
+    }
+
+    /// The same verifier with another size limit: inputs longer than `max_bytes` are
+    /// not examined.
+    pub fn with_max_bytes(self, max_bytes: u64) -> Self {
+        Self { max_bytes, ..self }
+    }
+
+    /// The size limit: inputs longer than this are not examined.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     fn context(&self) -> Result<c2pa::Context, CredentialError> {
@@ -292,8 +328,64 @@ impl Verifier {
         Ok(Reader::from_context(self.context()?))
     }
 
+    /// `NotExamined` for `what` when `len` bytes are over the limit.
+    fn check_len(&self, what: impl FnOnce() -> String, len: usize) -> Result<(), CredentialError> {
+        let len = len as u64; // usize is at most 64 bits wide
+        if len <= self.max_bytes {
+            Ok(())
+        } else {
+            Err(self.too_large(what(), Some(len)))
+        }
+    }
+
+    fn too_large(&self, what: String, len: Option<u64>) -> CredentialError {
+        let size = match len {
+            Some(len) => format!("{len} bytes"),
+            None => format!("more than {} bytes", self.max_bytes),
+        };
+        CredentialError::NotExamined {
+            what,
+            reason: format!(
+                "it is {size}, over the verifier's limit of {} bytes",
+                self.max_bytes
+            ),
+        }
+    }
+
+    /// Reads a file, never more than the limit + 1 bytes: a regular file over the limit
+    /// is refused by its size before any read, and anything else (a device, a pipe, a
+    /// file that grows) by the bounded read.
+    fn read_bounded(&self, path: &Path) -> Result<Vec<u8>, CredentialError> {
+        let file = File::open(path).map_err(|e| CredentialError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| CredentialError::io(path, e))?;
+        if meta.is_file() && meta.len() > self.max_bytes {
+            return Err(self.too_large(path.display().to_string(), Some(meta.len())));
+        }
+        let expected = if meta.is_file() { meta.len() } else { 0 };
+        let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        file.take(self.max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| CredentialError::io(path, e))?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(self.too_large(path.display().to_string(), None));
+        }
+        Ok(bytes)
+    }
+
     /// Verifies a sidecar manifest store against the content it binds (raw bytes).
+    /// Errs only when either is over the size limit.
     pub fn verify_sidecar(
+        &self,
+        content: &[u8],
+        manifest_store: &[u8],
+        format: &str,
+    ) -> Result<VerificationReport, CredentialError> {
+        self.check_len(|| "the content".into(), content.len())?;
+        self.check_len(|| "the manifest store".into(), manifest_store.len())?;
+        Ok(self.sidecar_report(content, manifest_store, format))
+    }
+
+    fn sidecar_report(
         &self,
         content: &[u8],
         manifest_store: &[u8],
@@ -312,8 +404,14 @@ impl Verifier {
         }
     }
 
-    /// Verifies text that may carry an embedded (A.8) manifest.
-    pub fn verify_text(&self, text: &str) -> VerificationReport {
+    /// Verifies text that may carry an embedded (A.8) manifest. Errs only when the text
+    /// is over the size limit.
+    pub fn verify_text(&self, text: &str) -> Result<VerificationReport, CredentialError> {
+        self.check_len(|| "the text".into(), text.len())?;
+        Ok(self.text_report(text))
+    }
+
+    fn text_report(&self, text: &str) -> VerificationReport {
         let found = wrapper::scan(text);
         let mut failures: Vec<Failure> = found
             .broken
@@ -371,16 +469,57 @@ impl Verifier {
     }
 
     /// Verifies bytes that should be UTF-8 text; bytes that are not cannot carry an
-    /// A.8 manifest.
-    pub fn verify_text_bytes(&self, bytes: &[u8]) -> VerificationReport {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.verify_text(text),
-            Err(_) => VerificationReport::none(),
-        }
+    /// A.8 manifest. Errs only when they are over the size limit.
+    pub fn verify_text_bytes(&self, bytes: &[u8]) -> Result<VerificationReport, CredentialError> {
+        self.check_len(|| "the text".into(), bytes.len())?;
+        Ok(self.text_bytes_report(bytes))
     }
 
-    /// Verifies a media file (JPEG, PNG, WebP, MP4, WAV; PDF read-only) in memory.
-    pub fn verify_media(&self, format: MediaFormat, bytes: &[u8]) -> VerificationReport {
+    fn text_bytes_report(&self, bytes: &[u8]) -> VerificationReport {
+        let error = match std::str::from_utf8(bytes) {
+            Ok(text) => return self.text_report(text),
+            Err(e) => e,
+        };
+        // Bytes that are not UTF-8 are binary content, which cannot carry an A.8
+        // manifest, unless a wrapper starts in them: then it is text that was cut inside
+        // a character or altered, which is tampered, never "none".
+        let start = format!(
+            "{}{}",
+            wrapper::MARKER,
+            wrapper::selector(wrapper::MAGIC[0])
+        );
+        if !bytes.windows(start.len()).any(|w| w == start.as_bytes()) {
+            return VerificationReport::none();
+        }
+        let mut report = self.text_report(&String::from_utf8_lossy(bytes));
+        if report.state == CredentialState::None {
+            return report;
+        }
+        report.state = CredentialState::Tampered;
+        let how = if error.error_len().is_none() {
+            "the text ends inside a character: it was cut"
+        } else {
+            "the text was altered"
+        };
+        report.failures.push(Failure::new(
+            "text.encoding.invalid",
+            format!("byte {} is not UTF-8; {how}", error.valid_up_to()),
+        ));
+        report
+    }
+
+    /// Verifies a media file (JPEG, PNG, WebP, MP4, WAV; PDF read-only) in memory. Errs
+    /// only when it is over the size limit.
+    pub fn verify_media(
+        &self,
+        format: MediaFormat,
+        bytes: &[u8],
+    ) -> Result<VerificationReport, CredentialError> {
+        self.check_len(|| format!("the {} content", format.mime()), bytes.len())?;
+        Ok(self.media_report(format, bytes))
+    }
+
+    fn media_report(&self, format: MediaFormat, bytes: &[u8]) -> VerificationReport {
         match self.reader() {
             Ok(reader) => {
                 let result = reader.with_stream(format.mime(), Cursor::new(bytes));
@@ -392,25 +531,22 @@ impl Verifier {
 
     /// Verifies a file: with its sidecar (`FILE.c2pa`, or `FILE` with its extension
     /// replaced by `.c2pa`) when there is one; otherwise as media by its extension or
-    /// content; otherwise as text. Errors only when the file cannot be read.
+    /// content; otherwise as text. Errs when the file (or its sidecar) cannot be read, or
+    /// is over the size limit ([`CredentialError::NotExamined`]: neither is read past
+    /// the limit).
     pub fn verify_file(&self, path: &Path) -> Result<VerificationReport, CredentialError> {
-        let meta = std::fs::metadata(path).map_err(|e| CredentialError::io(path, e))?;
+        let content = self.read_bounded(path)?;
         if let Some(sidecar) = sidecar_for(path) {
-            let content = std::fs::read(path).map_err(|e| CredentialError::io(path, e))?;
-            let store = std::fs::read(&sidecar).map_err(|e| CredentialError::io(&sidecar, e))?;
+            let store = self.read_bounded(&sidecar)?;
             let format = media::MediaFormat::detect(path, &content)
                 .map(|f| f.mime())
                 .unwrap_or("text/plain");
-            return Ok(self.verify_sidecar(&content, &store, format));
+            return Ok(self.sidecar_report(&content, &store, format));
         }
-        let content = std::fs::read(path).map_err(|e| CredentialError::io(path, e))?;
         if let Some(format) = media::MediaFormat::detect(path, &content) {
-            return Ok(self.verify_media(format, &content));
+            return Ok(self.media_report(format, &content));
         }
-        if meta.len() > MAX_TEXT_FILE {
-            return Ok(VerificationReport::none());
-        }
-        Ok(self.verify_text_bytes(&content))
+        Ok(self.text_bytes_report(&content))
     }
 
     fn report(
@@ -697,11 +833,16 @@ mod tests {
         let anchors = TrustAnchors::from_pem(root.as_bytes()).unwrap();
         let verifier = Verifier::with_trust_anchors(anchors);
         assert_eq!(
-            verifier.verify_sidecar(b"text", &store, "text/plain").state,
+            verifier
+                .verify_sidecar(b"text", &store, "text/plain")
+                .unwrap()
+                .state,
             CredentialState::Trusted
         );
         std::thread::sleep(std::time::Duration::from_millis(3200));
-        let r = verifier.verify_sidecar(b"text", &store, "text/plain");
+        let r = verifier
+            .verify_sidecar(b"text", &store, "text/plain")
+            .unwrap();
         assert_eq!(r.state, CredentialState::Tampered, "{r:#?}");
         assert!(
             r.failures.iter().any(|f| f.code.contains("expired")),
@@ -722,7 +863,9 @@ mod tests {
         // certificate produce, bypassing the check that refuses them at load time.
         b.chain_der = a.chain_der.clone();
         let store = sign_sidecar(b"text", &b, &spec(), &SignOptions::default()).unwrap();
-        let r = Verifier::new().verify_sidecar(b"text", &store, "text/plain");
+        let r = Verifier::new()
+            .verify_sidecar(b"text", &store, "text/plain")
+            .unwrap();
         assert_eq!(r.state, CredentialState::Tampered, "{r:#?}");
         assert!(
             r.failures

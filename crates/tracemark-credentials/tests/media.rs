@@ -56,7 +56,10 @@ fn each_format_signs_and_verifies_with_the_four_outcomes() {
         );
 
         assert_eq!(
-            Verifier::new().verify_media(format, &original).state,
+            Verifier::new()
+                .verify_media(format, &original)
+                .unwrap()
+                .state,
             CredentialState::None,
             "{name}"
         );
@@ -70,7 +73,7 @@ fn each_format_signs_and_verifies_with_the_four_outcomes() {
             .unwrap_or(pos)
             + 4;
         bad[pos] ^= 0x01;
-        let r = Verifier::new().verify_media(format, &bad);
+        let r = Verifier::new().verify_media(format, &bad).unwrap();
         assert_eq!(r.state, CredentialState::Tampered, "{name}: {r:#?}");
         assert!(!r.failures.is_empty());
     }
@@ -88,8 +91,9 @@ fn es256_signs_media_too() {
         &SignOptions::default(),
     )
     .unwrap();
-    let r =
-        Verifier::with_trust_anchors(id.anchors()).verify_media(MediaFormat::Png, &signed.bytes);
+    let r = Verifier::with_trust_anchors(id.anchors())
+        .verify_media(MediaFormat::Png, &signed.bytes)
+        .unwrap();
     assert_eq!(r.state, CredentialState::Trusted, "{r:#?}");
     assert_eq!(r.signer.unwrap().algorithm.as_deref(), Some("es256"));
 }
@@ -117,7 +121,8 @@ fn a_second_manifest_keeps_the_first_as_parent() {
     .unwrap();
     assert!(twice.parent_manifest);
     let r = Verifier::with_trust_anchors(second.anchors())
-        .verify_media(MediaFormat::Jpeg, &twice.bytes);
+        .verify_media(MediaFormat::Jpeg, &twice.bytes)
+        .unwrap();
     assert_eq!(r.state, CredentialState::Trusted, "{r:#?}");
     assert_eq!(r.ingredients.len(), 1, "{:#?}", r.ingredients);
     assert!(
@@ -144,7 +149,9 @@ fn truncated_and_corrupt_media_get_a_verdict_or_an_error() {
             signed.bytes.len() / 2,
             signed.bytes.len() - 3,
         ] {
-            let r = Verifier::new().verify_media(format, &signed.bytes[..cut]);
+            let r = Verifier::new()
+                .verify_media(format, &signed.bytes[..cut])
+                .unwrap();
             assert_ne!(r.state, CredentialState::Trusted, "{name} cut at {cut}");
             assert_ne!(r.state, CredentialState::Untrusted, "{name} cut at {cut}");
             // Signing a broken file fails with an error, never a panic.
@@ -162,7 +169,7 @@ fn truncated_and_corrupt_media_get_a_verdict_or_an_error() {
                 *b = b.wrapping_mul(31).wrapping_add(7);
             }
         }
-        let r = Verifier::new().verify_media(format, &noise);
+        let r = Verifier::new().verify_media(format, &noise).unwrap();
         assert_ne!(r.state, CredentialState::Trusted, "{name}");
         assert_ne!(r.state, CredentialState::Untrusted, "{name}");
     }
@@ -183,7 +190,9 @@ fn pdf_is_read_only() {
     assert!(matches!(err, CredentialError::ReadOnlyFormat(_)));
     let r = Verifier::new().verify_file(&fixture("tiny.pdf")).unwrap();
     assert_eq!(r.state, CredentialState::None, "{r:#?}");
-    let r = Verifier::new().verify_media(MediaFormat::Pdf, &pdf[..pdf.len() / 2]);
+    let r = Verifier::new()
+        .verify_media(MediaFormat::Pdf, &pdf[..pdf.len() / 2])
+        .unwrap();
     assert!(matches!(
         r.state,
         CredentialState::None | CredentialState::Tampered

@@ -25,7 +25,9 @@ fn sidecar_round_trip_has_the_four_outcomes() {
         )
         .unwrap();
 
-        let untrusted = Verifier::new().verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain");
+        let untrusted = Verifier::new()
+            .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain")
+            .unwrap();
         assert_eq!(
             untrusted.state,
             CredentialState::Untrusted,
@@ -33,26 +35,20 @@ fn sidecar_round_trip_has_the_four_outcomes() {
         );
         assert!(untrusted.failures.is_empty());
 
-        let trusted = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
-            TEXT_1K.as_bytes(),
-            &store,
-            "text/plain",
-        );
+        let trusted = Verifier::with_trust_anchors(id.anchors())
+            .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain")
+            .unwrap();
         assert_eq!(trusted.state, CredentialState::Trusted, "{trusted:#?}");
 
-        let wrong_anchor = Verifier::with_trust_anchors(other.anchors()).verify_sidecar(
-            TEXT_1K.as_bytes(),
-            &store,
-            "text/plain",
-        );
+        let wrong_anchor = Verifier::with_trust_anchors(other.anchors())
+            .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain")
+            .unwrap();
         assert_eq!(wrong_anchor.state, CredentialState::Untrusted);
 
         let edited = TEXT_1K.replace("Tuesday", "Thursday");
-        let tampered = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
-            edited.as_bytes(),
-            &store,
-            "text/plain",
-        );
+        let tampered = Verifier::with_trust_anchors(id.anchors())
+            .verify_sidecar(edited.as_bytes(), &store, "text/plain")
+            .unwrap();
         assert_eq!(tampered.state, CredentialState::Tampered);
         assert!(
             tampered
@@ -75,11 +71,9 @@ fn the_report_lists_every_assertion_and_the_finding_follows() {
         &SignOptions::default(),
     )
     .unwrap();
-    let report = Verifier::with_trust_anchors(id.anchors()).verify_sidecar(
-        TEXT_1K.as_bytes(),
-        &store,
-        "text/plain",
-    );
+    let report = Verifier::with_trust_anchors(id.anchors())
+        .verify_sidecar(TEXT_1K.as_bytes(), &store, "text/plain")
+        .unwrap();
     let labels: Vec<&str> = report.assertions.iter().map(|a| a.label.as_str()).collect();
     for want in [
         "c2pa.actions.v2",
@@ -156,7 +150,9 @@ fn training_mining_is_extracted() {
     );
     spec.training_mining = Some(tm.clone());
     let store = sign_sidecar(b"x", &id.key, &spec, &SignOptions::default()).unwrap();
-    let report = Verifier::new().verify_sidecar(b"x", &store, "text/plain");
+    let report = Verifier::new()
+        .verify_sidecar(b"x", &store, "text/plain")
+        .unwrap();
     assert_eq!(report.training_mining, Some(tm.clone()));
     assert_eq!(report.to_finding().training_mining, Some(tm));
 }
@@ -178,17 +174,20 @@ fn embedded_round_trip_survives_renormalisation_and_detects_edits() {
         );
 
         let verifier = Verifier::with_trust_anchors(id.anchors());
-        let ok = verifier.verify_text(&signed.text);
+        let ok = verifier.verify_text(&signed.text).unwrap();
         assert_eq!(ok.state, CredentialState::Trusted, "{ok:#?}");
         assert_eq!(ok.manifest_bytes, Some(signed.manifest_len));
 
         // An editor that decomposes "Café" changes the bytes, not the NFC text.
         let nfd: String = signed.text.nfd().collect();
         assert_ne!(nfd, signed.text);
-        assert_eq!(verifier.verify_text(&nfd).state, CredentialState::Trusted);
+        assert_eq!(
+            verifier.verify_text(&nfd).unwrap().state,
+            CredentialState::Trusted
+        );
 
         let edited = signed.text.replacen("Tuesday", "Thursday", 1);
-        let r = verifier.verify_text(&edited);
+        let r = verifier.verify_text(&edited).unwrap();
         assert_eq!(r.state, CredentialState::Tampered);
         assert!(
             r.failures
@@ -200,12 +199,12 @@ fn embedded_round_trip_survives_renormalisation_and_detects_edits() {
         // Text appended after the wrapper is outside the signed text too.
         let appended = format!("{} P.S.", signed.text);
         assert_eq!(
-            verifier.verify_text(&appended).state,
+            verifier.verify_text(&appended).unwrap().state,
             CredentialState::Tampered
         );
 
         assert_eq!(
-            Verifier::new().verify_text(TEXT_1K).state,
+            Verifier::new().verify_text(TEXT_1K).unwrap().state,
             CredentialState::None
         );
     }
@@ -236,7 +235,7 @@ fn doubled_broken_and_resigned_wrappers() {
         signed.text,
         &signed.text[TEXT_1K.nfc().collect::<String>().len()..]
     );
-    let r = verifier.verify_text(&doubled);
+    let r = verifier.verify_text(&doubled).unwrap();
     assert_eq!(r.state, CredentialState::Tampered);
     assert!(r.failures.iter().any(|f| f.code == "text.wrapper.multiple"));
 
@@ -245,7 +244,7 @@ fn doubled_broken_and_resigned_wrappers() {
         .chars()
         .take(TEXT_1K.chars().count() + 400)
         .collect();
-    let r = verifier.verify_text(&cut);
+    let r = verifier.verify_text(&cut).unwrap();
     assert_eq!(r.state, CredentialState::Tampered);
     assert!(
         r.failures
@@ -264,7 +263,7 @@ fn doubled_broken_and_resigned_wrappers() {
     )
     .unwrap();
     assert_eq!(
-        verifier.verify_text(&again.text).state,
+        verifier.verify_text(&again.text).unwrap().state,
         CredentialState::Untrusted
     );
 }
@@ -286,7 +285,9 @@ fn corrupt_manifests_are_tampered_never_a_panic() {
     for pos in (0..store.len()).step_by(37) {
         let mut bad = store.clone();
         bad[pos] ^= 0x5a;
-        let r = verifier.verify_sidecar(TEXT_1K.as_bytes(), &bad, "text/plain");
+        let r = verifier
+            .verify_sidecar(TEXT_1K.as_bytes(), &bad, "text/plain")
+            .unwrap();
         match r.state {
             CredentialState::Tampered => {
                 assert!(!r.failures.is_empty());
@@ -298,15 +299,20 @@ fn corrupt_manifests_are_tampered_never_a_panic() {
     }
     assert!(tampered > 0);
     // The signature itself: the last bytes before the padding of the signature box.
-    let r = verifier.verify_sidecar(TEXT_1K.as_bytes(), &store[..store.len() / 2], "text/plain");
+    let r = verifier
+        .verify_sidecar(TEXT_1K.as_bytes(), &store[..store.len() / 2], "text/plain")
+        .unwrap();
     assert_eq!(r.state, CredentialState::Tampered);
     assert_eq!(
         verifier
             .verify_sidecar(TEXT_1K.as_bytes(), b"", "text/plain")
+            .unwrap()
             .state,
         CredentialState::Tampered
     );
-    let r = verifier.verify_sidecar(TEXT_1K.as_bytes(), b"\0\0\0\x10jumbgarbage!", "text/plain");
+    let r = verifier
+        .verify_sidecar(TEXT_1K.as_bytes(), b"\0\0\0\x10jumbgarbage!", "text/plain")
+        .unwrap();
     assert_eq!(r.state, CredentialState::Tampered);
 }
 
@@ -316,7 +322,7 @@ fn a_wrapper_inside_a_huge_text_is_found() {
     let signed = sign_text_embedded(TEXT_1K, &id.key, &spec(), &SignOptions::default()).unwrap();
     let filler = "lorem ipsum dolor sit amet ".repeat(400_000); // ~10.8 MB
     let huge = format!("{filler}{}{filler}", signed.text);
-    let r = Verifier::new().verify_text(&huge);
+    let r = Verifier::new().verify_text(&huge).unwrap();
     // Found, and the binding fails because the visible text changed.
     assert_eq!(r.state, CredentialState::Tampered);
     assert!(
@@ -325,7 +331,7 @@ fn a_wrapper_inside_a_huge_text_is_found() {
             .any(|f| f.code == "assertion.dataHash.mismatch")
     );
     assert_eq!(
-        Verifier::new().verify_text(&filler).state,
+        Verifier::new().verify_text(&filler).unwrap().state,
         CredentialState::None
     );
 }

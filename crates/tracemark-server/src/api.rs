@@ -167,6 +167,10 @@ struct CredentialCheck {
 }
 
 /// `POST /v1/verify`: the content's C2PA credential, checked against the trust anchors.
+/// The answer's `credential` is a `credential` fact (trusted, untrusted, tampered or
+/// none), or an `unestablished` one saying why there is no verdict: content the verifier
+/// did not examine (over its size limit) or trust anchors that cannot be read. Either
+/// way it is signed; an unestablished fact is never to be read as "none".
 pub async fn verify(
     State(service): State<Arc<Service>>,
     json: Result<Json<Content>, JsonRejection>,

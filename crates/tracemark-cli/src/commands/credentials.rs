@@ -11,7 +11,7 @@ use tracemark::{
     core::{KeyId, Payload, fact::CredentialState},
     credentials::{
         CredentialSpec, Generator, SignOptions, SigningKey, TextCarrier, TrustAnchors, Verifier,
-        WatermarkDeclaration, sign_file,
+        WatermarkDeclaration, sign_file, verify::DEFAULT_MAX_BYTES,
     },
 };
 
@@ -49,9 +49,14 @@ pub struct SignArgs {
     /// The watermark payload, hex.
     #[arg(long, requires = "watermark_scheme")]
     payload: Option<String>,
-    /// An RFC 3161 time-stamp authority (http://) to countersign the signature.
+    /// An RFC 3161 time-stamp authority (http:// or https://) to countersign the
+    /// signature.
     #[arg(long)]
     tsa_url: Option<String>,
+    /// The TLS trust roots (PEM CA certificates) for an https:// --tsa-url, instead of
+    /// Mozilla's.
+    #[arg(long, value_name = "CA_PEM", requires = "tsa_url")]
+    tsa_ca: Option<PathBuf>,
     input: PathBuf,
     output: PathBuf,
 }
@@ -61,6 +66,10 @@ pub struct VerifyArgs {
     /// Trust anchors (PEM certificates); signers that chain to one are `trusted`.
     #[arg(long, value_name = "ANCHORS_PEM")]
     trust: Option<PathBuf>,
+    /// Files (and sidecars) larger than this many bytes are not examined: no verdict,
+    /// exit status 3 (bad input), never "none".
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    max_bytes: u64,
     file: PathBuf,
 }
 
@@ -107,6 +116,11 @@ pub fn sign(args: SignArgs, config: Option<&Path>) -> Result<Output> {
     }
     let options = SignOptions {
         tsa_url: args.tsa_url.clone(),
+        tsa_roots: args
+            .tsa_ca
+            .as_deref()
+            .map(TrustAnchors::from_file)
+            .transpose()?,
     };
     let carrier = if args.sidecar {
         TextCarrier::Sidecar
@@ -136,8 +150,23 @@ pub fn verify(args: VerifyArgs) -> Result<Output> {
     let verifier = match &args.trust {
         Some(path) => Verifier::with_trust_anchors(TrustAnchors::from_file(path)?),
         None => Verifier::new(),
+    }
+    .with_max_bytes(args.max_bytes);
+    // A file that was not examined has no verdict: not "none" (exit 1), but bad input
+    // (exit 3), with the message saying why and the hint how to examine it.
+    let report = match verifier.verify_file(&args.file) {
+        Ok(report) => report,
+        Err(e) if e.is_not_examined() => {
+            return Err(Error::input(
+                e.to_string(),
+                Some(format!(
+                    "no verdict was reached (this is not \"no credential\"): raise the limit with --max-bytes (now {}), or verify a smaller copy",
+                    args.max_bytes
+                )),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     };
-    let report = verifier.verify_file(&args.file)?;
     let mut human = format!("{}: {}", args.file.display(), json_name(&report.state));
     if let Some(signer) = &report.signer {
         let name = signer.common_name.as_deref().unwrap_or("unnamed");
