@@ -9,7 +9,9 @@
 # `make_seeds`. Stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z flags.
 # Environment: FUZZ_TARGET_DIR (default /var/cache/tracemark/fuzz-target; one sub-folder
 # per crate), SANITIZER (default address; `none` to build without), FUZZ_TIMEOUT
-# (seconds a single input may take, default 120), FUZZ_RSS_MB (default 4096).
+# (seconds a single input may take, default 120), FUZZ_RSS_MB (default 4096),
+# FUZZ_MALLOC_MB (the largest single allocation an input may make, default 1024: more
+# from inputs of a few KB is a memory-amplification bug, reported as an OOM crash).
 set -euo pipefail
 
 seconds=600
@@ -36,6 +38,7 @@ target_base="${FUZZ_TARGET_DIR:-/var/cache/tracemark/fuzz-target}"
 sanitizer="${SANITIZER:-address}"
 timeout_s="${FUZZ_TIMEOUT:-120}"
 rss_mb="${FUZZ_RSS_MB:-4096}"
+malloc_mb="${FUZZ_MALLOC_MB:-1024}"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="$here/out/$stamp"
 summary="${summary:-$out/summary.md}"
@@ -78,26 +81,29 @@ run_one() {
     log="$out/$t.log"
     mkdir -p "$corpus" "$artifacts" "$out/tmp-$t"
     local -a args=(-max_total_time="$seconds" -print_final_stats=1 -timeout="$timeout_s"
-                   -rss_limit_mb="$rss_mb" -artifact_prefix="$artifacts/")
+                   -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" -artifact_prefix="$artifacts/")
     dict="${dict_of[$t]:-}"
     [[ -n "$dict" ]] && args+=(-dict="$here/dicts/$dict")
     local -a dirs=("$corpus")
     [[ -d "$seeds" ]] && dirs+=("$seeds")
+    # crash-, oom-, timeout- and leak- files; libFuzzer's slow-unit- files are not crashes.
+    count() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' -o -name 'leak-*' \) | wc -l; }
     local before
-    before="$(find "$artifacts" -type f | wc -l)"
+    before="$(count)"
     start="$(date +%s)"
     echo "$(date -u +%H:%M:%S) start $t"
     TRACEMARK_FUZZ_TMP="$out/tmp-$t" nice -n 19 "$bin" "${args[@]}" "${dirs[@]}" >"$log" 2>&1 || true
     end="$(date +%s)"
     rm -rf "$out/tmp-$t"
-    local execs rate crashes files
+    local execs rate rss crashes files
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
-    crashes=$(( $(find "$artifacts" -type f | wc -l) - before ))
+    rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)"
+    crashes=$(( $(count) - before ))
     files="$(find "$corpus" -type f | wc -l)"
     echo "$(date -u +%H:%M:%S) done  $t: ${execs:-?} execs, ${rate:-?}/s, $crashes crashes"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$crate" "$((end - start))" \
-        "${execs:-?}" "${rate:-?}" "$files" "$crashes" >"$out/$t.row"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$crate" "$((end - start))" \
+        "${execs:-?}" "${rate:-?}" "$files" "${rss:-?}" "$crashes" >"$out/$t.row"
 }
 
 echo "== running ${#targets[@]} targets, ${seconds}s each, $parallel at a time; logs in $out"
@@ -113,10 +119,10 @@ done
 wait
 
 {
-    echo "Fuzz run $stamp: ${seconds}s a target, $parallel at a time, sanitizer $sanitizer, commit $(git -C "$root" rev-parse --short HEAD)."
+    echo "Fuzz run $stamp: ${seconds}s a target, $parallel at a time, sanitizer $sanitizer, malloc limit ${malloc_mb} MB, commit $(git -C "$root" rev-parse --short HEAD)."
     echo
-    echo "| target | crate | seconds | executions | exec/s | corpus files | crashes |"
-    echo "|---|---|---:|---:|---:|---:|---:|"
-    for t in "${targets[@]}"; do cat "$out/$t.row" 2>/dev/null || echo "| $t | ${crate_of[$t]} | - | - | - | - | did not run |"; done
+    echo "| target | crate | seconds | executions | exec/s | corpus files | peak RSS MB | crashes |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    for t in "${targets[@]}"; do cat "$out/$t.row" 2>/dev/null || echo "| $t | ${crate_of[$t]} | - | - | - | - | - | did not run |"; done
 } | tee "$summary"
 echo "summary: $summary"
