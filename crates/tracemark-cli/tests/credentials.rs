@@ -19,7 +19,9 @@ fn a_file_over_the_size_limit_is_not_examined() {
         .assert()
         .code(3)
         .stdout("")
-        .stderr(contains("big.txt was not examined for a content credential"))
+        .stderr(contains(
+            "big.txt was not examined for a content credential",
+        ))
         .stderr(contains("1073741825 bytes"))
         .stderr(contains("fix: no verdict was reached"))
         .stderr(contains("--max-bytes"));
@@ -28,13 +30,13 @@ fn a_file_over_the_size_limit_is_not_examined() {
     let error = &out["error"];
     assert_eq!(error["fault"], "input", "{out}");
     assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("not examined"),
+        error["message"].as_str().unwrap().contains("not examined"),
         "{out}"
     );
-    assert!(error["hint"].as_str().unwrap().contains("--max-bytes"), "{out}");
+    assert!(
+        error["hint"].as_str().unwrap().contains("--max-bytes"),
+        "{out}"
+    );
     assert!(out.get("state").is_none(), "{out}");
 
     // The same limit, lowered, on a small file; at its size, it is examined: none.
