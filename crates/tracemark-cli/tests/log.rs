@@ -337,15 +337,10 @@ fn bad_records_are_refused_and_append_nothing() {
 
 #[test]
 fn a_postgres_log_behaves_the_same_and_never_shows_its_password() {
-    let Some(url) = std::env::var("TRACEMARK_TEST_POSTGRES")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var("TRACEMARK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "TRACEMARK_REQUIRE_POSTGRES=1 but TRACEMARK_TEST_POSTGRES is not set"
-        );
-        eprintln!("skipped: set TRACEMARK_TEST_POSTGRES to run the PostgreSQL tests");
+    let Some(url) = tracemark_testkit::env_or_skip(
+        "TRACEMARK_TEST_POSTGRES",
+        "a PostgreSQL database URL to run the PostgreSQL tests",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -194,10 +194,6 @@ pub fn argmax(logits: &[f32]) -> Option<TokenId> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::path::PathBuf;
-
-    /// `../shared/models/tinystories-260k` from the project root.
-    pub fn model_dir() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/tinystories-260k")
-    }
+    /// `models/tinystories-260k`, committed with the repository.
+    pub use tracemark_testkit::model_dir;
 }

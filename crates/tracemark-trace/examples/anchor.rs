@@ -1,6 +1,7 @@
 //! Side-by-side measurement with infini-gram on the same token file
-//! (`../shared/tools/infinigram_anchor.py` makes the corpus; `scripts/anchor.sh` runs
-//! the whole comparison, `scripts/infinigram_side.py` the infini-gram half).
+//! (`infinigram_anchor.py`, a script of the comparison tools that is not part of this
+//! repository, makes the corpus; `scripts/anchor.sh` runs the whole comparison,
+//! `scripts/infinigram_side.py` the infini-gram half). No test needs it.
 //!
 //! ```text
 //! anchor build TOKENS.u16 OUT_DIR            build; JSON: seconds, phases, bytes per token, peak RSS

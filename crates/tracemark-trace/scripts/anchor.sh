@@ -4,9 +4,11 @@
 #
 #   scripts/anchor.sh WORK_DIR [--ig-indexer]
 #
-# Needs: WORK_DIR/corpus/corpus.u16 (made by ../shared/tools/infinigram_anchor.py
-# make-corpus), WORK_DIR/q.jsonl (its sample-queries: 1,000 present + 1,000 mutated
-# n-grams), and a venv at WORK_DIR/venv with `pip install infini-gram==2.6.0 numpy`.
+# Needs: WORK_DIR/corpus/corpus.u16 (made by `infinigram_anchor.py make-corpus`, a script
+# of the side-by-side comparison tools that is not part of this repository), WORK_DIR/q.jsonl
+# (its sample-queries: 1,000 present + 1,000 mutated n-grams), and a venv at
+# WORK_DIR/venv with `pip install infini-gram==2.6.0 numpy`. No test or build needs any
+# of this.
 # WORK_DIR's path must not contain tokenized/table/offset/metadata/metaoff/unigram
 # (infini-gram's engine classifies files by substrings of their full path).
 #

@@ -49,7 +49,7 @@ impl ModelSource {
             None => Err(Error::usage(
                 "no model given and no corpus index configured",
                 Some(
-                    "pass --model (e.g. ../shared/models/tinystories-260k), or set [model] path \
+                    "pass --model (e.g. models/tinystories-260k), or set [model] path \
                      or [index] paths in tracemark.toml (`tracemark demo` writes one)"
                         .into(),
                 ),
