@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod identity;
+mod jumbf_guard;
 pub mod manifest;
 pub mod media;
 pub mod signer;

@@ -161,6 +161,12 @@ pub fn sign_media(
     if !format.can_sign() {
         return Err(CredentialError::ReadOnlyFormat(format.mime().into()));
     }
+    if let Err(e) = crate::jumbf_guard::check_media(format.mime(), bytes) {
+        return Err(CredentialError::Input(format!(
+            "{}: its manifest store was not read: {e}",
+            format.mime()
+        )));
+    }
     let parent_manifest = has_manifest(bytes, format);
     let xmp = xmp_packet(spec);
     let with_xmp = if parent_manifest {

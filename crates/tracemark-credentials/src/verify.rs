@@ -33,7 +33,7 @@ use tracemark_core::{
 use unicode_normalization::UnicodeNormalization;
 
 use crate::{
-    CredentialError,
+    CredentialError, jumbf_guard,
     manifest::{
         self, AIGC_LABEL, DISCLOSURE_LABEL, LOG_LABEL, SOFT_BINDING_LABEL, TRAINING_MINING_LABEL,
     },
@@ -391,6 +391,9 @@ impl Verifier {
         manifest_store: &[u8],
         format: &str,
     ) -> VerificationReport {
+        if let Err(e) = jumbf_guard::check_store(manifest_store) {
+            return refused(Carrier::Sidecar, e, Some(manifest_store.len()));
+        }
         match self.reader() {
             Ok(reader) => {
                 let result = reader.with_manifest_data_and_stream(
@@ -450,8 +453,12 @@ impl Verifier {
         let visible: String = wrapper::remove_ranges(text, &ranges).nfc().collect();
         let mut stream = visible.into_bytes();
         stream.extend_from_slice(text[only.range.clone()].as_bytes());
-        let mut report = match self.reader() {
-            Ok(reader) => {
+        let reader = jumbf_guard::check_store(&only.manifest)
+            .map_err(|e| refused(Carrier::Embedded, e, Some(only.manifest.len())))
+            .map(|()| self.reader());
+        let mut report = match reader {
+            Err(refusal) => refusal,
+            Ok(Ok(reader)) => {
                 let result = reader.with_manifest_data_and_stream(
                     &only.manifest,
                     "text/plain",
@@ -459,7 +466,7 @@ impl Verifier {
                 );
                 self.report(result, Carrier::Embedded, Some(only.manifest.len()))
             }
-            Err(e) => internal_failure(Carrier::Embedded, e),
+            Ok(Err(e)) => internal_failure(Carrier::Embedded, e),
         };
         if !failures.is_empty() {
             report.state = CredentialState::Tampered;
@@ -520,6 +527,9 @@ impl Verifier {
     }
 
     fn media_report(&self, format: MediaFormat, bytes: &[u8]) -> VerificationReport {
+        if let Err(e) = jumbf_guard::check_media(format.mime(), bytes) {
+            return refused(Carrier::Embedded, e, None);
+        }
         match self.reader() {
             Ok(reader) => {
                 let result = reader.with_stream(format.mime(), Cursor::new(bytes));
@@ -785,6 +795,24 @@ fn training_mining(label: &str, v: &Value) -> TrainingMining {
         label: label.to_owned(),
         entries,
     }
+}
+
+/// A manifest store the guard refused before c2pa read it: a credential that does not
+/// verify, never "none".
+fn refused(
+    carrier: Carrier,
+    e: jumbf_guard::Malformed,
+    manifest_bytes: Option<usize>,
+) -> VerificationReport {
+    let mut r = VerificationReport::tampered(
+        carrier,
+        vec![Failure::new(
+            "manifest.unreadable",
+            format!("the manifest store was not read: {e}"),
+        )],
+    );
+    r.manifest_bytes = manifest_bytes;
+    r
 }
 
 fn internal_failure(carrier: Carrier, e: CredentialError) -> VerificationReport {
