@@ -301,6 +301,15 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
     let dir = tempfile::tempdir().unwrap();
     let demo = json(tracemark(dir.path()).args(["demo", "--out", "work"]), 0);
     assert_eq!(demo["keys"].as_array().unwrap().len(), 4);
+    // The demo corpus comes out of the binary into the work folder, and is what it indexed.
+    let corpus = Path::new(demo["corpus"].as_str().unwrap());
+    assert!(corpus.ends_with("work/corpus/texts"), "{corpus:?}");
+    assert!(corpus.join("marrow-lane-press/dear-mr-aske.txt").is_file());
+    assert!(
+        corpus
+            .join("../signals/marrow-lane-press/robots.txt")
+            .is_file()
+    );
     let config = demo["config"].as_str().unwrap();
     let check = json(
         tracemark(dir.path()).args(["--config", config, "config", "check"]),

@@ -1,5 +1,5 @@
-//! End to end: generate marked text with the real tinystories model, detect it, and see
-//! that unmarked text and a wrong key are not detected.
+//! End to end: generate marked text with the real tinystories model (committed under
+//! `models/`), detect it, and see that unmarked text and a wrong key are not detected.
 
 use std::{fs, path::Path, path::PathBuf};
 
@@ -10,7 +10,22 @@ mod common;
 use common::{json, tracemark};
 
 fn model() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/tinystories-260k")
+    tracemark_testkit::model_dir()
+}
+
+/// A watermark key committed in `tests/data` (see its README), copied into `dir` as a
+/// key file must be: readable by its owner only, which git does not keep. The tests that
+/// assert a verdict use these, so the verdict is the one checked when they were made,
+/// every run: a fresh key would fail now and then by design.
+fn committed_key(dir: &Path, name: &str) -> String {
+    let from = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let to = dir.join(name);
+    fs::copy(&from, &to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    #[cfg(unix)]
+    fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    name.to_owned()
 }
 
 fn keygen(dir: &Path, scheme: &str, out: &str) {
@@ -38,8 +53,8 @@ fn generate(dir: &Path, key: Option<&str>, seed: &str) -> Value {
         "--prompt",
         "Once upon a time",
     ]);
-    // 400 tokens: SelfHash misses about 1 in 50 fresh keys' 200-token texts at 1e-3 on
-    // this model (EVAL.md); at 400 the verdict no longer depends on the key drawn.
+    // 400 tokens: SelfHash misses about 1 in 50 keys' 200-token texts at 1e-3 on this
+    // model (EVAL.md), so the committed keys were checked at 400, with room to spare.
     cmd.args(["--max-tokens", "400", "--seed", seed]);
     match key {
         Some(key) => cmd.args(["--key", key]),
@@ -68,9 +83,8 @@ fn marked_text_is_detected_and_unmarked_or_wrong_key_is_not() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for scheme in ["kgw-selfhash-v1", "gumbel-v1"] {
-        let (key, other) = (format!("{scheme}.json"), format!("{scheme}-other.json"));
-        keygen(d, scheme, &key);
-        keygen(d, scheme, &other);
+        let key = committed_key(d, &format!("{scheme}.key.json"));
+        let other = committed_key(d, &format!("{scheme}-other.key.json"));
         let marked = generate(d, Some(&key), "1");
         assert_eq!(marked["scheme"], scheme);
         assert!(marked["tokens"].as_array().unwrap().len() > 100, "{marked}");
@@ -78,16 +92,29 @@ fn marked_text_is_detected_and_unmarked_or_wrong_key_is_not() {
 
         let found = detect(d, &key, "marked.txt", 0);
         assert_eq!(found["detected"], true, "{scheme}: {found}");
-        assert!(found["p_value"].as_f64().unwrap() < 1e-3);
+        // Far below the 1e-3 threshold with these keys: a verdict with room to spare.
+        assert!(
+            found["p_value"].as_f64().unwrap() < 1e-8,
+            "{scheme}: {found}"
+        );
         assert!(found["scored_tokens"].as_u64().unwrap() > 50);
         assert!(found["segments"].is_array());
 
         let wrong = detect(d, &other, "marked.txt", 1);
         assert_eq!(wrong["detected"], false, "{scheme} wrong key: {wrong}");
+        assert!(
+            wrong["p_value"].as_f64().unwrap() > 1e-2,
+            "{scheme}: {wrong}"
+        );
 
         let plain = generate(d, None, "1");
         fs::write(d.join("plain.txt"), plain["text"].as_str().unwrap()).unwrap();
-        assert_eq!(detect(d, &key, "plain.txt", 1)["detected"], false);
+        let unmarked = detect(d, &key, "plain.txt", 1);
+        assert_eq!(unmarked["detected"], false, "{scheme}: {unmarked}");
+        assert!(
+            unmarked["p_value"].as_f64().unwrap() > 1e-2,
+            "{scheme}: {unmarked}"
+        );
 
         // Token ids work without a tokenizer when the key is bound to one.
         let ids: Vec<String> = marked["tokens"]
@@ -365,7 +392,9 @@ fn bad_transformers_imports_are_clear_errors() {
 /// `eval watermark` on the real model, small: every scheme is measured, marked text is
 /// detected and unmarked text is not, and the payload matrix is complete. (Unigram is
 /// left out of the power check: its distinct-token test is weak on this model; the eval
-/// exists to show such things.)
+/// exists to show such things.) The eval draws its keys from `--seed` (default 1), so
+/// these rates are the same every run; the bounds below are far from the rates this seed
+/// gives, which the full eval's own rates back.
 #[test]
 fn eval_watermark_measures_every_scheme() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,6 @@
 //! `tracemark eval watermark`: every scheme measured on a real model.
 //!
-//! For each scheme a fresh key marks `samples` generations; the same prompts and seeds
+//! For each scheme a fresh key (drawn from the run's seed) marks `samples` generations; the same prompts and seeds
 //! without a watermark give the unmarked texts. The table reports:
 //!
 //! - **detection** (true-positive rate at false-positive rates 1e-2 and 1e-3) at 50, 100
@@ -41,7 +41,10 @@ use tracemark_watermark::{
     watermarker::{Decision, DetectOptions, Unmarked, WatermarkSampler, Watermarker},
 };
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    keygen::SeededKeyRng,
+};
 
 /// The false-positive rates every rate is reported at.
 pub const FPRS: [f64; 2] = [1e-2, 1e-3];
@@ -79,7 +82,8 @@ pub struct EvalOptions {
     pub samples: usize,
     /// Fresh keys pooled for the false-positive calibration.
     pub keys: usize,
-    /// Seeds the attacks and positions (generation seeds are the sample numbers).
+    /// Seeds the keys, the attacks and the positions (generation seeds are the sample
+    /// numbers): one seed, one table, but for the timings.
     pub seed: u64,
     /// The schemes to measure (empty: all of them).
     pub schemes: Vec<SchemeId>,
@@ -178,6 +182,15 @@ pub struct WatermarkEval {
     pub seconds: f64,
 }
 
+/// The keys of one measurement: drawn from the run's seed, apart for each scheme and
+/// purpose, so that a cell's keys do not depend on which other schemes are measured.
+fn key_rng(options: &EvalOptions, scheme: SchemeId, purpose: &str) -> SeededKeyRng {
+    SeededKeyRng::new(
+        &format!("eval watermark: {} {purpose}", scheme.as_str()),
+        options.seed,
+    )
+}
+
 /// Runs the whole evaluation on the model at `model`.
 pub fn watermark(
     model: &Path,
@@ -202,7 +215,7 @@ pub fn watermark(
     let mut schemes = Vec::new();
     for scheme in SchemeId::ALL.into_iter().filter(|s| options.includes(*s)) {
         progress(scheme.as_str());
-        let key = WatermarkKey::generate(scheme, &mut rand_core::OsRng);
+        let key = WatermarkKey::generate(scheme, &mut key_rng(options, scheme, "marking"));
         let wm = Watermarker::new(&key, vocab)?;
         lm.reset_clocks();
         let marked: Vec<Vec<u32>> = (0..n as u64)
@@ -215,7 +228,7 @@ pub fn watermark(
             scheme,
             detection: detection_rates(&wm, &marked, vocab, &mut rng)?,
             paste: paste(&wm, &marked, &unmarked, &mut rng)?,
-            calibration: calibration(scheme, 0, options.keys, vocab, &clean)?,
+            calibration: calibration(scheme, 0, options, vocab, &clean)?,
             perplexity: lm.perplexity(&refs)?,
             distinct_4grams: lm.diversity(Some(&wm))?,
             detect_tokens_per_s: detection_speed(&wm, vocab)?,
@@ -233,7 +246,9 @@ pub fn watermark(
                     scheme.as_str(),
                     code.as_str()
                 ));
-                let key = WatermarkKey::generate_with_payload(scheme, bits, &mut rand_core::OsRng)
+                let purpose = format!("{bits}-bit payload, code {}", code.as_str());
+                let mut draws = key_rng(options, scheme, &purpose);
+                let key = WatermarkKey::generate_with_payload(scheme, bits, &mut draws)
                     .with_payload_code(code);
                 let wm = Watermarker::new(&key, vocab)?;
                 payload.extend(payload_recovery(&mut lm, &wm, code, n, &mut rng)?);
@@ -241,7 +256,7 @@ pub fn watermark(
         }
         // The default code's p-values; an uncoded key's test is the same union bound.
         for bits in PAYLOAD_BITS {
-            let calibrated = calibration(scheme, bits, options.keys, vocab, &clean)?;
+            let calibrated = calibration(scheme, bits, options, vocab, &clean)?;
             if let Some(entry) = schemes.iter_mut().find(|s| s.scheme == scheme) {
                 entry.calibration.extend(calibrated);
             }
@@ -573,18 +588,20 @@ fn paste(
     })
 }
 
-/// The false-positive rate on unmarked texts, pooled over `keys` fresh keys.
+/// The false-positive rate on unmarked texts, pooled over `options.keys` fresh keys.
 fn calibration(
     scheme: SchemeId,
     bits: u8,
-    keys: usize,
+    options: &EvalOptions,
     vocab: usize,
     unmarked: &[&[u32]],
 ) -> Result<Vec<Calibration>> {
     let mut whole = [0usize; 2];
     let mut windowed = [0usize; 2];
+    let keys = options.keys;
+    let mut draws = key_rng(options, scheme, &format!("{bits}-bit calibration"));
     for _ in 0..keys {
-        let key = WatermarkKey::generate_with_payload(scheme, bits, &mut rand_core::OsRng);
+        let key = WatermarkKey::generate_with_payload(scheme, bits, &mut draws);
         let wm = Watermarker::new(&key, vocab)?;
         for text in unmarked {
             for (k, &alpha) in FPRS.iter().enumerate() {

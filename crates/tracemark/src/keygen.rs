@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tracemark_core::{
     KeyId, KeyKind, KeyStore,
     keyfile::{self, Replace},
@@ -82,6 +84,17 @@ pub fn generate(
     destination: &Destination,
     replace: Replace,
 ) -> Result<GeneratedKey> {
+    generate_with_rng(spec, destination, replace, &mut rand_core::OsRng)
+}
+
+/// [`generate`], with a watermark key's secret drawn from `rng` (a [`SeededKeyRng`] for
+/// a reproducible run). Signing, log and service keys draw their own from the system.
+pub fn generate_with_rng(
+    spec: &KeySpec,
+    destination: &Destination,
+    replace: Replace,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<GeneratedKey> {
     let path = match destination {
         Destination::Path(path) => path.clone(),
         Destination::Store { store, name } => store.path_of(spec.kind(), name)?,
@@ -106,8 +119,7 @@ pub fn generate(
                     Some("use kgw-selfhash-v1 or gumbel-v1 for a payload".into()),
                 ));
             }
-            let mut key =
-                WatermarkKey::generate_with_payload(*scheme, *payload_bits, &mut rand_core::OsRng);
+            let mut key = WatermarkKey::generate_with_payload(*scheme, *payload_bits, rng);
             key.tokenizer = tokenizer.clone();
             write_watermark_key(&key, &path, replace)?;
             let details = serde_json::json!({
@@ -174,6 +186,80 @@ pub fn generate(
         }
     })
 }
+
+/// The randomness of a reproducible run's keys (`tracemark demo --seed`, `tracemark eval
+/// watermark --seed`): SHA-256 in counter mode over a purpose and a seed. What it draws
+/// is as secret as the seed, so not at all once the seed is told: keys for
+/// demonstrations, measurements and tests, never for marking what is published.
+#[derive(Clone)]
+pub struct SeededKeyRng {
+    state: [u8; 32],
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl SeededKeyRng {
+    /// The generator for `purpose` (a label that keeps one use's draws apart from
+    /// another's) and `seed`.
+    pub fn new(purpose: &str, seed: u64) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"tracemark.seeded-key-rng/v1\0");
+        h.update((purpose.len() as u64).to_be_bytes());
+        h.update(purpose.as_bytes());
+        h.update(seed.to_be_bytes());
+        Self {
+            state: h.finalize().into(),
+            counter: 0,
+            block: [0; 32],
+            used: 32,
+        }
+    }
+}
+
+impl std::fmt::Debug for SeededKeyRng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Its state is the keys it will make.
+        f.debug_struct("SeededKeyRng").finish_non_exhaustive()
+    }
+}
+
+impl RngCore for SeededKeyRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut bytes = [0; 4];
+        self.fill_bytes(&mut bytes);
+        u32::from_le_bytes(bytes)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut bytes = [0; 8];
+        self.fill_bytes(&mut bytes);
+        u64::from_le_bytes(bytes)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for byte in dest {
+            if self.used == self.block.len() {
+                let mut h = Sha256::new();
+                h.update(self.state);
+                h.update(self.counter.to_be_bytes());
+                self.block = h.finalize().into();
+                self.counter += 1;
+                self.used = 0;
+            }
+            *byte = self.block[self.used];
+            self.used += 1;
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> std::result::Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// SHA-256 of a secret state and a counter: as unpredictable as the seed behind it.
+impl CryptoRng for SeededKeyRng {}
 
 /// Writes a watermark key file, creating its folder (private) if need be, after proving
 /// that the detector accepts the key for the tokenizer it is bound to.
@@ -315,6 +401,28 @@ mod tests {
                 name: "attribution.example".into(),
             },
         ]
+    }
+
+    #[test]
+    fn a_seeded_key_is_the_same_for_a_seed_and_differs_across_seeds_and_purposes() {
+        let key = |purpose: &str, seed| {
+            let mut rng = SeededKeyRng::new(purpose, seed);
+            WatermarkKey::generate_with_payload(SchemeId::KgwSelfHash, 16, &mut rng).key_id
+        };
+        assert_eq!(key("demo", 1), key("demo", 1));
+        assert_ne!(key("demo", 1), key("demo", 2));
+        assert_ne!(key("demo", 1), key("eval", 1));
+        // Draws do not depend on how they are cut into calls.
+        let (mut a, mut b) = (SeededKeyRng::new("x", 3), SeededKeyRng::new("x", 3));
+        let mut whole = [0u8; 80];
+        a.fill_bytes(&mut whole);
+        let mut parts = [0u8; 80];
+        let (first, rest) = parts.split_at_mut(5);
+        b.fill_bytes(first);
+        rest[..8].copy_from_slice(&b.next_u64().to_le_bytes());
+        b.fill_bytes(&mut rest[8..]);
+        assert_eq!(whole, parts);
+        assert!(!format!("{a:?}").contains(&format!("{:?}", a.state)));
     }
 
     #[test]

@@ -175,7 +175,20 @@ impl Marker {
         sampling: SamplingParams,
         on_token: &mut dyn FnMut(u32),
     ) -> Result<MarkedText> {
-        let generation_id = generation_id();
+        self.mark_as(generation_id(), loaded, prompt, sampling, on_token)
+    }
+
+    /// [`Marker::mark`] under a generation id given rather than drawn. The payload comes
+    /// from the id, so a run that gives the same ids (`tracemark demo --seed`) writes the
+    /// same texts; ids must still be unique in the log.
+    pub fn mark_as(
+        &mut self,
+        generation_id: String,
+        loaded: &mut LoadedModel,
+        prompt: &str,
+        sampling: SamplingParams,
+        on_token: &mut dyn FnMut(u32),
+    ) -> Result<MarkedText> {
         let payload = payload_for(&generation_id, self.bits);
         let payload_hex = payload.map(|p| p.to_string());
         let generated = text::generate_streaming(
@@ -261,8 +274,19 @@ pub fn mark(
     loaded: &mut LoadedModel,
     request: &MarkRequest<'_>,
 ) -> Result<Marked> {
+    mark_as(generation_id(), config, loaded, request)
+}
+
+/// [`mark`] under a generation id given rather than drawn (see [`Marker::mark_as`]).
+pub fn mark_as(
+    generation_id: String,
+    config: &Config,
+    loaded: &mut LoadedModel,
+    request: &MarkRequest<'_>,
+) -> Result<Marked> {
     let mut marker = Marker::open(config, loaded)?;
-    let marked = marker.mark(
+    let marked = marker.mark_as(
+        generation_id,
         loaded,
         request.prompt,
         request.sampling.clone(),

@@ -21,7 +21,7 @@ pub enum EvalCommand {
 
 #[derive(Debug, Args)]
 pub struct WatermarkArgs {
-    /// The model to generate with (e.g. ../shared/models/tinystories-260k).
+    /// The model to generate with (e.g. models/tinystories-260k).
     #[arg(long)]
     model: PathBuf,
     /// Generations per measurement.
@@ -30,7 +30,8 @@ pub struct WatermarkArgs {
     /// Fresh keys pooled for the false-positive calibration.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     keys: u32,
-    /// Seed of the edits and paste positions.
+    /// Seed of the keys, edits and paste positions: one seed, one table (but for the
+    /// timings).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Measure only this scheme (repeatable; default: every scheme). The payload

@@ -33,13 +33,19 @@ pub enum Command {
         /// The work folder.
         #[arg(long, default_value = "tracemark-demo")]
         out: PathBuf,
-        /// A model to generate with (e.g. ../shared/models/tinystories-260k) [default:
-        /// the configuration's model, else the corpus model of the demo corpus].
+        /// A model to generate with (e.g. models/tinystories-260k) [default: the
+        /// configuration's model, else the corpus model of the demo corpus].
         #[arg(long)]
         model: Option<PathBuf>,
-        /// The corpus to index [default: corpus/demo/texts of this checkout].
+        /// A folder of texts to index instead of the demo corpus [default: the demo
+        /// corpus, built into this binary and written to OUT/corpus].
         #[arg(long)]
         corpus: Option<PathBuf>,
+        /// Make the watermark key and the marked generations from this seed, so that a
+        /// fresh work folder gets the same texts and verdicts every time. The key is then
+        /// known to anyone with the seed: for demonstrations, never for real marking.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Serve the HTTP API and the web page (the OpenAPI document is at /openapi.json).
     /// With no configuration, sets up and serves the demo's work folder.
@@ -296,13 +302,22 @@ pub enum ConfigCommand {
 
 pub fn run(cli: Cli) -> Result<Output> {
     match cli.command {
-        Command::Demo { out, model, corpus } => {
+        Command::Demo {
+            out,
+            model,
+            corpus,
+            seed,
+        } => {
             let model = match model {
                 Some(m) => Some(m),
                 None => Config::locate(cli.config.as_deref())?.0.model.path,
             };
-            let corpus = corpus.unwrap_or_else(tracemark::demo::default_corpus);
-            demo(&out, model.as_deref(), &corpus)
+            let options = tracemark::demo::Options {
+                model,
+                corpus,
+                seed,
+            };
+            demo(&out, &options)
         }
         Command::Serve { addr, demo_dir } => serve::serve(addr, cli.config.as_deref(), &demo_dir),
         Command::Generate(args) => generate(args, cli.config.as_deref()),
@@ -325,9 +340,9 @@ pub fn run(cli: Cli) -> Result<Output> {
             format.as_deref(),
         ),
         Command::Sign(args) => credentials::sign(args, cli.config.as_deref()),
-        Command::Verify(args) => credentials::verify(args),
+        Command::Verify(args) => credentials::verify(args, cli.config.as_deref()),
         Command::Attribute(args) => attribute::attribute(args, cli.config.as_deref()),
-        Command::Report(cmd) => attribute::report(cmd),
+        Command::Report(cmd) => attribute::report(cmd, cli.config.as_deref()),
         Command::Index(cmd) => corpus::index(cmd),
         Command::Count(args) => corpus::count(args),
         Command::Trace(args) => corpus::trace(args),
@@ -337,8 +352,8 @@ pub fn run(cli: Cli) -> Result<Output> {
     }
 }
 
-fn demo(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Output> {
-    let summary = tracemark::demo::run(out, model, corpus)?;
+fn demo(out: &Path, options: &tracemark::demo::Options) -> Result<Output> {
+    let summary = tracemark::demo::run(out, options)?;
     let mut human = format!("Demo work folder: {}\n", summary.out.display());
     for key in &summary.keys {
         let state = if key.reused { "reused" } else { "new" };
@@ -351,6 +366,7 @@ fn demo(out: &Path, model: Option<&Path>, corpus: &Path) -> Result<Output> {
         );
     }
     let _ = writeln!(human, "  config        {}", summary.config.display());
+    let _ = writeln!(human, "  corpus        {}", summary.corpus.display());
     let _ = writeln!(human, "  corpus index  {}", summary.index.display());
     let _ = writeln!(human, "  log (SQLite)  {}", summary.log.display());
     let _ = writeln!(human, "  model         {}", summary.model);

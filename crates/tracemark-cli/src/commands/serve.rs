@@ -20,7 +20,7 @@ fn configuration(config: Option<&Path>, demo_dir: &Path) -> Result<(Config, Stri
         | ConfigSource::KeyStore(path) => return Ok((config, path.display().to_string())),
         ConfigSource::Defaults => {}
     }
-    let workspace = tracemark::demo::prepare(demo_dir, None, &tracemark::demo::default_corpus())?;
+    let workspace = tracemark::demo::prepare(demo_dir, &Default::default())?;
     let mut config = workspace.config;
     if config.server.tokens_file.is_none() {
         let tokens = workspace.out.join(DEMO_TOKENS);

@@ -1,6 +1,6 @@
-//! A real service for the tests: the demo's work folder (the committed demo corpus, its
-//! corpus model, fresh keys, a SQLite log), served on a free loopback port by the same
-//! code `tracemark serve` runs.
+//! A real service for the tests: the demo's work folder (the demo corpus, its corpus
+//! model, a watermark key from a fixed seed and fresh keys of the other kinds, a SQLite
+//! log), served on a free loopback port by the same code `tracemark serve` runs.
 
 #![allow(dead_code)]
 
@@ -19,14 +19,21 @@ use tracemark::{
 /// The API token the test services accept.
 pub const TOKEN: &str = "test-token-6b1f0e2a9c4d4f0fa1c3";
 
+/// The seed of the demo's watermark key. A marked completion's payload still comes from
+/// a random generation id, so the tests that detect one were checked against every
+/// payload with this key: see `a_completion_is_marked_signed_logged_and_then_found_by_every_check`.
+pub const KEY_SEED: u64 = 1;
+
 /// The demo work folder, set up once per test binary.
 pub fn workspace() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
-        let ws =
-            tracemark::demo::prepare(&dir.join("demo"), None, &tracemark::demo::default_corpus())
-                .unwrap();
+        let options = tracemark::demo::Options {
+            seed: Some(KEY_SEED),
+            ..Default::default()
+        };
+        let ws = tracemark::demo::prepare(&dir.join("demo"), &options).unwrap();
         keyfile::write_file(
             &ws.out.join("tokens"),
             format!("# test\n{TOKEN}\n").as_bytes(),
@@ -115,18 +122,10 @@ pub fn completion(base: &str, prompt: &str, tokens: usize, seed: u64) -> Value {
     body
 }
 
-/// The Python with the client libraries (openai, selenium), when the machine has it.
-/// With `TRACEMARK_REQUIRE_WEB_PYTHON=1` (CI) its absence fails the test.
+/// The Python with the client libraries (openai, selenium), when the machine has it;
+/// otherwise the test skips (and fails under `CI=true`).
+#[track_caller]
 pub fn web_python() -> Option<PathBuf> {
-    match std::env::var_os("TRACEMARK_WEB_PYTHON") {
-        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ => {
-            assert!(
-                std::env::var("TRACEMARK_REQUIRE_WEB_PYTHON").as_deref() != Ok("1"),
-                "TRACEMARK_REQUIRE_WEB_PYTHON=1 but TRACEMARK_WEB_PYTHON is not set"
-            );
-            eprintln!("skipped: set TRACEMARK_WEB_PYTHON to a Python with openai and selenium");
-            None
-        }
-    }
+    tracemark_testkit::env_or_skip("TRACEMARK_WEB_PYTHON", "a Python with openai and selenium")
+        .map(PathBuf::from)
 }
