@@ -43,11 +43,7 @@ impl std::fmt::Display for Malformed {
 /// (the reader then finds none).
 pub(crate) fn check_media(hint: &str, bytes: &[u8]) -> Result<(), Malformed> {
     let detected = container_from_magic(bytes);
-    let mut formats = vec![hint];
-    if let Some(d) = detected.filter(|d| *d != hint) {
-        formats.push(d);
-    }
-    for format in formats {
+    for format in std::iter::once(hint).chain(detected.iter().copied()) {
         if let Ok(store) = c2pa::jumbf_io::load_jumbf_from_stream(format, &mut Cursor::new(bytes)) {
             check_store(&store)?;
         }
@@ -56,34 +52,36 @@ pub(crate) fn check_media(hint: &str, bytes: &[u8]) -> Result<(), Malformed> {
 }
 
 /// The container c2pa detects from leading bytes (`jumbf_io::container_from_stream`,
-/// which is private), as a format its loaders accept.
-fn container_from_magic(b: &[u8]) -> Option<&'static str> {
+/// which is private), as formats its loaders accept.
+fn container_from_magic(b: &[u8]) -> &'static [&'static str] {
     let starts = |m: &[u8]| b.starts_with(m);
     if starts(&[0xff, 0xd8, 0xff]) {
-        Some("jpg")
+        &["jpg"]
     } else if starts(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
-        Some("png")
+        &["png"]
     } else if starts(b"GIF87a") || starts(b"GIF89a") {
-        Some("gif")
+        &["gif"]
     } else if starts(b"II*\0") || starts(b"MM\0*") || starts(b"II+\0") || starts(b"MM\0+") {
-        Some("tif")
+        &["tif"]
     } else if starts(&[
         0, 0, 0, 0x0c, b'J', b'X', b'L', b' ', 0x0d, 0x0a, 0x87, 0x0a,
     ]) {
-        Some("jxl")
+        &["jxl"]
     } else if starts(b"RIFF") {
-        Some("avi")
+        &["avi"]
     } else if b.len() >= 8 && &b[4..8] == b"ftyp" {
-        Some("avif")
+        &["avif"]
     } else if starts(b"fLaC") {
-        Some("flac")
-    } else if starts(b"ID3") || (b.len() >= 2 && b[0] == 0xff && b[1] & 0xe0 == 0xe0) {
-        // An ID3 tag may precede FLAC as well as MP3: check both loaders' stores.
-        Some("mp3")
+        &["flac"]
+    } else if starts(b"ID3") {
+        // An ID3 tag may precede FLAC as well as MP3: both loaders' stores are checked.
+        &["mp3", "flac"]
+    } else if b.len() >= 2 && b[0] == 0xff && b[1] & 0xe0 == 0xe0 {
+        &["mp3"]
     } else if starts(b"%PDF") {
-        Some("pdf")
+        &["pdf"]
     } else {
-        None
+        &[]
     }
 }
 
