@@ -40,8 +40,19 @@ fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
     let ok = json(tracemark(dir).arg("verify").args(trust).arg("out.txt"), 0);
     assert_eq!(ok["state"], "trusted", "{ok}");
     assert!(ok["assertions"].as_array().unwrap().len() >= 2);
-    let untrusted = json(tracemark(dir).args(["verify", "out.txt"]), 0);
+    // Intact, but its signer chains to no anchor the reader trusts: exit 1, and it says
+    // so first.
+    let untrusted = json(tracemark(dir).args(["verify", "out.txt"]), 1);
     assert_eq!(untrusted["state"], "untrusted");
+    // The configuration's anchors are trusted ones.
+    std::fs::write(
+        dir.join("tracemark.toml"),
+        "[keys]\ntrust = [\"id/root.pem\"]\n",
+    )
+    .unwrap();
+    let configured = json(tracemark(dir).args(["verify", "out.txt"]), 0);
+    assert_eq!(configured["state"], "trusted", "{configured}");
+    std::fs::remove_file(dir.join("tracemark.toml")).unwrap();
 
     // One word changed in the visible text: tampered, with the failing check named.
     let text = std::fs::read_to_string(dir.join("out.txt")).unwrap();

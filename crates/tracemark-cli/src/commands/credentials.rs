@@ -15,7 +15,7 @@ use tracemark::{
     },
 };
 
-use super::json_name;
+use super::{json_name, read_input};
 use crate::Output;
 
 #[derive(Debug, Args)]
@@ -63,9 +63,11 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Trust anchors (PEM certificates); signers that chain to one are `trusted`.
+    /// Trust anchors (PEM certificates; repeatable, beside the configuration's `[keys]
+    /// trust`): signers that chain to one are `trusted` (exit 0); any other intact
+    /// credential is `untrusted` (exit 1).
     #[arg(long, value_name = "ANCHORS_PEM")]
-    trust: Option<PathBuf>,
+    trust: Vec<PathBuf>,
     /// Files (and sidecars) larger than this many bytes are not examined: no verdict,
     /// exit status 3 (bad input), never "none".
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
@@ -146,10 +148,18 @@ pub fn sign(args: SignArgs, config: Option<&Path>) -> Result<Output> {
     Ok(Output::new(json, human))
 }
 
-pub fn verify(args: VerifyArgs) -> Result<Output> {
-    let verifier = match &args.trust {
-        Some(path) => Verifier::with_trust_anchors(TrustAnchors::from_file(path)?),
-        None => Verifier::new(),
+pub fn verify(args: VerifyArgs, config: Option<&Path>) -> Result<Output> {
+    // The trust rule of every verifier: the anchors given and the configuration's.
+    let (config, _) = Config::locate(config)?;
+    let mut pem = Vec::new();
+    for path in args.trust.iter().chain(&config.keys.trust) {
+        pem.extend_from_slice(&read_input(path)?);
+        pem.push(b'\n');
+    }
+    let verifier = if pem.is_empty() {
+        Verifier::new()
+    } else {
+        Verifier::with_trust_anchors(TrustAnchors::from_pem(&pem)?)
     }
     .with_max_bytes(args.max_bytes);
     // A file that was not examined has no verdict: not "none" (exit 1), but bad input
@@ -186,11 +196,9 @@ pub fn verify(args: VerifyArgs) -> Result<Output> {
         let why = f.explanation.as_deref().unwrap_or("");
         let _ = write!(human, "\n  FAILED     {} {why}", f.code);
     }
-    let negative = matches!(
-        report.state,
-        CredentialState::Tampered | CredentialState::None
-    );
+    // Only a signer that chains to a trusted anchor is a positive answer: an intact
+    // credential by anyone else is `untrusted`, and says so.
     let mut output = Output::new(&report, human);
-    output.status = u8::from(negative);
+    output.status = u8::from(report.state != CredentialState::Trusted);
     Ok(output)
 }
