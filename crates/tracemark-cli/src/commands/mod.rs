@@ -340,7 +340,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             format.as_deref(),
         ),
         Command::Sign(args) => credentials::sign(args, cli.config.as_deref()),
-        Command::Verify(args) => credentials::verify(args),
+        Command::Verify(args) => credentials::verify(args, cli.config.as_deref()),
         Command::Attribute(args) => attribute::attribute(args, cli.config.as_deref()),
         Command::Report(cmd) => attribute::report(cmd, cli.config.as_deref()),
         Command::Index(cmd) => corpus::index(cmd),
