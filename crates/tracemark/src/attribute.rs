@@ -793,5 +793,4 @@ mod tests {
             report.rules
         );
     }
-
 }
