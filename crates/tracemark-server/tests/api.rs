@@ -38,7 +38,11 @@ fn trusted() -> TrustedKeys {
 #[test]
 fn a_completion_is_marked_signed_logged_and_then_found_by_every_check() {
     let base = base();
-    let response = completion(base, PROMPT, 160, 7);
+    // The key is fixed (common::KEY_SEED) but the payload comes from the generation's
+    // random id, so the text differs from run to run. At 600 tokens, 200 payloads spread
+    // over the 16-bit space all tested at p < 1e-31 (mean 1e-50, sd 7 in log10) against
+    // the threshold of 1e-3, every payload decoded; at 160 tokens, 1 in 20 was missed.
+    let response = completion(base, PROMPT, 600, 7);
     assert_eq!(response["object"], "text_completion");
     let text = response["choices"][0]["text"].as_str().unwrap();
     let provenance = &response["tracemark"];

@@ -19,9 +19,10 @@ use tracemark::{
 /// The API token the test services accept.
 pub const TOKEN: &str = "test-token-6b1f0e2a9c4d4f0fa1c3";
 
-/// The seed of the demo's watermark key. A marked completion's payload still comes from
-/// a random generation id, so the tests that detect one were checked against every
-/// payload with this key: see `a_completion_is_marked_signed_logged_and_then_found_by_every_check`.
+/// The seed of the demo's watermark key, fixed so that a test's verdict does not depend
+/// on the key drawn. A marked completion's payload still comes from its random
+/// generation id: the tests that detect one were checked across payloads with this key
+/// (see `a_completion_is_marked_signed_logged_and_then_found_by_every_check`).
 pub const KEY_SEED: u64 = 1;
 
 /// The demo work folder, set up once per test binary.
