@@ -121,79 +121,13 @@ fn number(n: &Number) -> Result<String, JcsError> {
     format_double(f).ok_or_else(|| JcsError::NotFinite(n.to_string()))
 }
 
-/// ECMAScript `Number::toString(x)` for a finite double (ECMA-262 §6.1.6.1.20), built on
-/// Rust's shortest round-trip digits (`{:e}`), which are the digits ECMAScript requires.
+/// ECMAScript `Number::toString(x)` for a finite double (ECMA-262 §6.1.6.1.20), which
+/// RFC 8785 §3.2.2.3 prescribes: `ryu-js` writes the shortest digits that round-trip
+/// (ties to even, as ECMAScript requires) in ECMAScript's layout (`1e+21`, `1e-7`,
+/// `0.000001`, `-0` as `0`). `None` for NaN and the infinities, which JSON cannot hold.
 pub fn format_double(x: f64) -> Option<String> {
-    if !x.is_finite() {
-        return None;
-    }
-    if x == 0.0 {
-        return Some("0".into()); // also -0
-    }
-    let (digits, exp) = shortest_digits(x.abs())?;
-    let k = digits.len() as i32;
-    let n = exp + 1; // position of the decimal point relative to the digits
-    let mut out = String::new();
-    if x < 0.0 {
-        out.push('-');
-    }
-    if k <= n && n <= 21 {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (n - k) as usize));
-    } else if 0 < n && n <= 21 {
-        out.push_str(&digits[..n as usize]);
-        out.push('.');
-        out.push_str(&digits[n as usize..]);
-    } else if -6 < n && n <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-n) as usize));
-        out.push_str(&digits);
-    } else {
-        out.push_str(&digits[..1]);
-        if k > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if n > 0 { '+' } else { '-' });
-        out.push_str(&(n - 1).abs().to_string());
-    }
-    Some(out)
-}
-
-/// Splits `{:e}` output into its digits and decimal exponent.
-fn split_sci(sci: &str) -> Option<(String, i32)> {
-    let (mantissa, exp) = sci.split_once('e')?;
-    Some((
-        mantissa.chars().filter(|c| *c != '.').collect(),
-        exp.parse().ok()?,
-    ))
-}
-
-/// The shortest digits that round-trip to `x` (positive, finite), and the exponent of
-/// the first digit. When two shortest candidates are equally close to `x`, ECMAScript
-/// takes the even one; Rust's formatter may take the other, so ties are checked against
-/// the exact decimal expansion (which `{:.N$e}` prints for large N).
-fn shortest_digits(x: f64) -> Option<(String, i32)> {
-    let (digits, exp) = split_sci(&format!("{x:e}"))?;
-    let k = digits.len();
-    let (exact, exact_exp) = split_sci(&format!("{x:.1100e}"))?;
-    if exact_exp != exp || exact.len() <= k {
-        return Some((digits, exp));
-    }
-    let (prefix, tail) = exact.split_at(k);
-    let tie = tail.starts_with('5') && tail[1..].bytes().all(|b| b == b'0');
-    let even = prefix
-        .bytes()
-        .last()
-        .is_some_and(|d| (d - b'0').is_multiple_of(2));
-    if tie && even && prefix != digits {
-        let candidate = format!("{}.{}e{exp}", &prefix[..1], &prefix[1..]);
-        if candidate.parse::<f64>().ok() == Some(x) {
-            return Some((prefix.to_owned(), exp));
-        }
-    }
-    Some((digits, exp))
+    x.is_finite()
+        .then(|| ryu_js::Buffer::new().format_finite(x).to_owned())
 }
 
 #[cfg(test)]
@@ -285,6 +219,76 @@ mod tests {
             );
         }
         assert_eq!(format_double(f64::NAN), None);
+    }
+
+    /// RFC 8785 §3.2.2.3's examples and the ECMAScript layout's boundaries: integers up
+    /// to 21 digits in full, `e` notation from 1e21 and below 1e-6, `-0` as `0`.
+    #[test]
+    fn ecmascript_number_layout() {
+        let cases: [(f64, &str); 16] = [
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (123456789012345680000.0, "123456789012345680000"),
+            (1e-7, "1e-7"),
+            (0.000001, "0.000001"),
+            (0.0000012345, "0.0000012345"),
+            (-0.0, "0"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (-1.5, "-1.5"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (4.5, "4.5"),
+            (2e-3, "0.002"),
+            (1e30, "1e+30"),
+            (123e-20, "1.23e-18"),
+            (9007199254740992.0, "9007199254740992"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(format_double(x).unwrap(), want, "{x:e}");
+        }
+        // Numbers parsed from JSON text go the same way.
+        assert_eq!(
+            canon("[1E21, 1e-7, -0.0, 5E-324, 0.000001, 123456789012345680000, 1.0e2]"),
+            "[1e+21,1e-7,0,5e-324,0.000001,123456789012345680000,100]"
+        );
+    }
+
+    /// Whatever the double, its text reads back as the same double.
+    #[test]
+    fn every_written_number_reads_back_exactly() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let x = f64::from_bits(state);
+            if !x.is_finite() {
+                continue;
+            }
+            let text = format_double(x).unwrap();
+            let back: f64 = text.parse().unwrap();
+            assert!(back == x, "{x:e} wrote {text}");
+        }
+    }
+
+    /// NaN and the infinities have no JSON form: `format_double` refuses them, and no
+    /// `serde_json::Number` can hold one.
+    ///
+    /// Note: `serde_json::to_value` (what [`to_canonical_bytes`] starts from) already
+    /// writes a non-finite `f64` field as `null`, before this module sees it; a caller
+    /// that must refuse those checks its floats first.
+    #[test]
+    fn non_finite_numbers_are_refused() {
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -f64::NAN] {
+            assert_eq!(format_double(x), None);
+        }
+        assert!(Number::from_f64(f64::INFINITY).is_none());
+        assert!(Number::from_f64(f64::NAN).is_none());
+        assert_eq!(
+            to_canonical_bytes(&[f64::NAN]).unwrap(),
+            b"[null]",
+            "serde_json's mapping, documented above"
+        );
     }
 
     #[test]
