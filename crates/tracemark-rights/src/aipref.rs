@@ -1,17 +1,18 @@
 //! IETF AIPREF usage preferences (`draft-ietf-aipref-vocab`, exemplary format) and
 //! Cloudflare Content Signals, mapped to [`AiUse`] permissions.
 //!
-//! AIPREF preferences are a Structured-Field Dictionary whose values are the Tokens `y`
-//! and `n`; anything else (absent, another type, another token, a parse failure, an
-//! upper-case key) is *unknown*. Older drafts used other, hierarchical labels; they are
+//! AIPREF preferences are a Structured-Field Dictionary (RFC 9651 §3.2, parsed by the
+//! `sfv` crate) whose values are the Tokens `y` and `n`; anything else (absent, another
+//! type, another token, a parse failure, an upper-case key) is *unknown*. The parse is
+//! strict: one syntax error anywhere makes the whole field fail, and so every preference
+//! in it unknown; a repeated key keeps its last value; parameters are ignored. Older drafts used other, hierarchical labels; they are
 //! read too, so that historical crawls can be judged by the vocabulary of their day.
 
 use tracemark_core::rights::{AiUse, Permission};
 
-use crate::{
-    sfv::{self, Value},
-    signal::{Provenance, Signal, SignalKind},
-};
+use sfv::{Dictionary, ListEntry, Parser};
+
+use crate::signal::{Provenance, Signal, SignalKind};
 
 /// For each use, the labels that speak to it, most specific first. The current
 /// vocabulary (-05 to -08) has only `train-ai` and `search`; `train-genai`, `ai-use`,
@@ -70,16 +71,19 @@ impl Preferences {
 
 /// Reads an AIPREF usage-preference expression (processing as bytes, vocab §6.5).
 pub fn parse_usage_pref(bytes: &[u8]) -> Preferences {
-    let Some(dict) = sfv::parse_dictionary(bytes) else {
+    let Ok(dict) = Parser::new(bytes).parse::<Dictionary>() else {
         return Preferences::default();
     };
     let mut stated = Vec::new();
     for (usage, labels) in LABELS {
         for label in labels {
-            let value = dict.iter().find(|(k, _)| k == label).map(|(_, v)| v);
-            let permission = match value {
-                Some(Value::Token(t)) if t == "y" => Permission::Allowed,
-                Some(Value::Token(t)) if t == "n" => Permission::Disallowed,
+            let token = match dict.get(*label) {
+                Some(ListEntry::Item(item)) => item.bare_item.as_token().map(|t| t.as_str()),
+                _ => None,
+            };
+            let permission = match token {
+                Some("y") => Permission::Allowed,
+                Some("n") => Permission::Disallowed,
                 _ => continue,
             };
             stated.push((usage, permission, (*label).to_owned()));
@@ -153,6 +157,75 @@ mod tests {
             Preferences::default()
         );
         assert_eq!(parse_usage_pref(b"train-ai=maybe, x=y").stated, vec![]);
+    }
+
+    /// Every RFC 9651 item type is valid syntax, but only a Token is a preference.
+    #[test]
+    fn other_items_are_valid_syntax_but_no_preference() {
+        let p = parse_usage_pref(
+            br#"a=1, b=-1.5, c=:aGk=:, d=?1, e=@1700000000, f=%"x%c3%a9", g=(x "y");p, h, train-ai=n"#,
+        );
+        assert_eq!(p.get(AiUse::AiTrain), Permission::Disallowed);
+        for value in [
+            "1", "1.5", ":bg==:", "?1", "@1", "%\"n\"", "\"n\"", "(n)", "n;x=(1)",
+        ] {
+            let expr = format!("search=y, train-ai={value}");
+            let p = parse_usage_pref(expr.as_bytes());
+            // `n;x=(1)` is no valid parameter (a parameter's value is a bare item).
+            let valid = !value.contains(";x=(");
+            assert_eq!(
+                p.get(AiUse::Search),
+                if valid {
+                    Permission::Allowed
+                } else {
+                    Permission::Unknown
+                },
+                "{expr}"
+            );
+            assert_eq!(p.get(AiUse::AiTrain), Permission::Unknown, "{expr}");
+        }
+        // White space: SP around the field, OWS (SP or HTAB) around commas.
+        assert_eq!(
+            parse_usage_pref(b"  train-ai=n\t,\t search=y  ").get(AiUse::Search),
+            Permission::Allowed
+        );
+        assert_eq!(parse_usage_pref(b"  "), Preferences::default());
+    }
+
+    /// A syntax error anywhere makes the whole field fail (RFC 9651 §4.2: "fail
+    /// parsing"), so a preference stated beside it is unknown too.
+    #[test]
+    fn any_syntax_error_fails_the_whole_field() {
+        for bad in [
+            &b"train-ai=n,"[..],
+            b"train-ai=n search=y",
+            b"train-ai=n, a=\"unterminated",
+            b"train-ai=n, a=(b",
+            b"train-ai=n, =y",
+            b"train-ai=n, a=1234567890123456",
+            b"train-ai=n, a=1234567890123.5",
+            b"train-ai=n, a=1.2345",
+            b"train-ai=n, a=1.",
+            b"train-ai=n, a=\xff",
+            b"train-ai=n, a=\"\xc3\xa9\"",
+            b"train-ai=n, a=%\"%C3%A9\"",
+            b"train-ai=n, a=@1.5",
+            b"train-ai=n, a=?2",
+            b"train-ai=n, a=(x)y",
+            b"\ttrain-ai=n",
+            // Stricter than the hand parser that this crate had before `sfv`: RFC 9651
+            // §4.2.7 fails a Byte Sequence that is not base64, and §4.2.10 a Display
+            // String whose octets are not UTF-8.
+            b"train-ai=n, a=:a:",
+            b"train-ai=n, a=%\"%ff\"",
+        ] {
+            assert_eq!(
+                parse_usage_pref(bad),
+                Preferences::default(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

@@ -49,7 +49,6 @@ pub mod http;
 pub mod pattern;
 pub mod robots;
 pub mod rsl;
-mod sfv;
 mod signal;
 pub mod tdmrep;
 
