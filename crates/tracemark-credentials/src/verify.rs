@@ -539,24 +539,40 @@ impl Verifier {
         }
     }
 
+    /// Verifies content given as bytes: against `sidecar` (a `.c2pa` manifest store)
+    /// when one is given; otherwise as media by its bytes or, failing that, the extension
+    /// of `name`; otherwise as text. Errs only when the content or the sidecar is over
+    /// the size limit ([`CredentialError::NotExamined`]).
+    pub fn verify_content(
+        &self,
+        content: &[u8],
+        name: Option<&str>,
+        sidecar: Option<&[u8]>,
+    ) -> Result<VerificationReport, CredentialError> {
+        self.check_len(|| "the content".into(), content.len())?;
+        let format = media::MediaFormat::detect(Path::new(name.unwrap_or_default()), content);
+        if let Some(store) = sidecar {
+            self.check_len(|| "the manifest store".into(), store.len())?;
+            let mime = format.map_or("text/plain", media::MediaFormat::mime);
+            return Ok(self.sidecar_report(content, store, mime));
+        }
+        Ok(match format {
+            Some(format) => self.media_report(format, content),
+            None => self.text_bytes_report(content),
+        })
+    }
+
     /// Verifies a file: with its sidecar (`FILE.c2pa`, or `FILE` with its extension
-    /// replaced by `.c2pa`) when there is one; otherwise as media by its extension or
-    /// content; otherwise as text. Errs when the file (or its sidecar) cannot be read, or
-    /// is over the size limit ([`CredentialError::NotExamined`]: neither is read past
-    /// the limit).
+    /// replaced by `.c2pa`) when there is one; otherwise as [`Self::verify_content`].
+    /// Errs when the file (or its sidecar) cannot be read, or is over the size limit
+    /// ([`CredentialError::NotExamined`]: neither is read past the limit).
     pub fn verify_file(&self, path: &Path) -> Result<VerificationReport, CredentialError> {
         let content = self.read_bounded(path)?;
-        if let Some(sidecar) = sidecar_for(path) {
-            let store = self.read_bounded(&sidecar)?;
-            let format = media::MediaFormat::detect(path, &content)
-                .map(|f| f.mime())
-                .unwrap_or("text/plain");
-            return Ok(self.sidecar_report(&content, &store, format));
-        }
-        if let Some(format) = media::MediaFormat::detect(path, &content) {
-            return Ok(self.media_report(format, &content));
-        }
-        Ok(self.text_bytes_report(&content))
+        let sidecar = sidecar_for(path)
+            .map(|s| self.read_bounded(&s))
+            .transpose()?;
+        let name = path.file_name().and_then(|n| n.to_str());
+        self.verify_content(&content, name, sidecar.as_deref())
     }
 
     fn report(

@@ -5,7 +5,7 @@
 //! report's own seal), so a platform can keep a detection as evidence and anyone can
 //! check it later with the service's public key.
 
-use std::{path::Path, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Extension, Json,
@@ -16,16 +16,17 @@ use axum::{
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tracemark::{
-    attribute::{self, Request as AttributeRequest, SignedResult, WATERMARK_FPR, sign_result},
+    attribute::{self, Content as Examined, Request as AttributeRequest, SignedResult, WATERMARK_FPR, sign_result},
     core::{ContentHash, Fact, Timestamp},
     credentials::strip_wrappers,
     log::AnyLedger,
     policy::{Date, EvidenceReport, Jurisdiction, render_html},
-    text::{self, DetectInput, DetectReport},
+    text::DetectReport,
 };
 
 use crate::{
-    error::{ApiError, blocking},
+    blocking::blocking,
+    error::ApiError,
     guard::Caller,
     service::Service,
 };
@@ -124,7 +125,7 @@ pub async fn detect(
         return Err(ApiError::bad_request("fpr must be between 0 and 1"));
     }
     let text = text_of(&request.text)?;
-    if service.detectors.is_empty() {
+    if service.attributor.watermarks.detectors().next().is_none() {
         return Err(ApiError::unavailable(
             "this service has no watermark key to detect with",
         ));
@@ -132,25 +133,14 @@ pub async fn detect(
     // On a blocking thread: a text near the body limit is a million tokens, which must
     // not hold up the connections that share an async worker.
     blocking(move || {
-        let Some(tokenizer) = service.tokenizer.as_deref() else {
-            return Err(ApiError::unavailable(
-                "this service has no tokenizer to detect with",
-            ));
-        };
-        // Each key is a separate test: split the rate so the whole search keeps it.
-        let per_key = fpr / service.detectors.len() as f64;
+        // Every key loaded (the service does not start otherwise), so every test ran.
         let detections = service
-            .detectors
-            .iter()
-            .map(|d| {
-                text::detect(
-                    &d.key,
-                    DetectInput::Text(&text, tokenizer),
-                    d.vocab_size,
-                    per_key,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+            .attributor
+            .watermarks
+            .detect(&text, fpr)?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|why| ApiError::internal("a detection key", &why))?;
         let findings = Detections {
             detected: detections.iter().any(|d| d.detected),
             false_positive_rate: fpr,
@@ -179,8 +169,9 @@ pub async fn verify(
     let bytes = content.bytes()?;
     let name = content.name.clone();
     blocking(move || {
-        let upload = Upload::new(&bytes, name.as_deref())?;
-        let credential = attribute::verify_credential(&service.config, &bytes, upload.path());
+        let credential = service
+            .attributor
+            .verify_credential(&Examined::new(&bytes, name.as_deref()));
         Ok(Json(signed(&service, &bytes, CredentialCheck { credential })?).into_response())
     })
     .await
@@ -199,7 +190,7 @@ pub async fn trace(
 ) -> Result<Response, ApiError> {
     let text = text_of(&body(json)?.text)?;
     blocking(move || {
-        let facts = attribute::trace(&service.config, &text);
+        let facts = service.attributor.trace(&text);
         Ok(Json(signed(&service, text.as_bytes(), Sources { facts })?).into_response())
     })
     .await
@@ -251,21 +242,18 @@ pub async fn attribute(
     }
     let log = request.log.unwrap_or(true) && caller.has_token();
     blocking(move || {
-        let upload = Upload::new(&bytes, content.name.as_deref())?;
         let as_of = request.as_of.unwrap_or_else(Date::today);
         let jurisdictions = request
             .jurisdictions
             .unwrap_or_else(|| service.config.policy.jurisdictions.clone());
         let attribute_request = AttributeRequest {
-            content: &bytes,
-            path: upload.path(),
-            name: content.name.clone(),
+            content: Examined::new(&bytes, content.name.as_deref()),
             as_of,
             jurisdictions,
             ai_generated: request.ai_generated,
             command: format!("POST /v1/attribute (as of {as_of})"),
         };
-        let mut report = attribute::attribute(&service.config, &attribute_request)?;
+        let mut report = service.attributor.attribute(&attribute_request);
         attribute::seal_with(&mut report, service.signer.as_ref());
         if log {
             attribute::record_report(&mut report, &mut *lock_log(&service)?)?;
@@ -274,56 +262,6 @@ pub async fn attribute(
         Ok(Json(Attribution { report, html }).into_response())
     })
     .await
-}
-
-/// An uploaded file that is not text, written to a private temporary folder under its
-/// own (sanitised) name, where the media verifier can read it. Text needs no file.
-struct Upload {
-    _dir: Option<tempfile::TempDir>,
-    path: Option<std::path::PathBuf>,
-}
-
-impl Upload {
-    fn new(bytes: &[u8], name: Option<&str>) -> Result<Self, ApiError> {
-        if std::str::from_utf8(bytes).is_ok() {
-            return Ok(Self {
-                _dir: None,
-                path: None,
-            });
-        }
-        let name = sanitize_name(name.unwrap_or("upload.bin"));
-        let dir = tempfile::tempdir().map_err(|e| ApiError::internal("an upload folder", &e))?;
-        let path = dir.path().join(name);
-        std::fs::write(&path, bytes).map_err(|e| ApiError::internal("writing an upload", &e))?;
-        Ok(Self {
-            _dir: Some(dir),
-            path: Some(path),
-        })
-    }
-
-    fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-}
-
-/// A file name that cannot leave its folder: its last component, in safe characters.
-fn sanitize_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    match clean.trim_start_matches('.') {
-        "" => "upload.bin".into(),
-        rest => rest.to_owned(),
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -342,7 +280,7 @@ pub async fn health(State(service): State<Arc<Service>>) -> Json<impl Serialize>
         status: "ok",
         version: tracemark::VERSION,
         model: service.model_name.clone(),
-        detection_keys: service.detectors.len(),
+        detection_keys: service.attributor.watermarks.detectors().count(),
         log: service.log.is_some(),
         signed_results: service.signer.is_some(),
     })
@@ -369,13 +307,16 @@ fn lock_log(service: &Service) -> Result<std::sync::MutexGuard<'_, AnyLedger>, A
     Ok(log.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint),
-/// signing a new one when the log has grown.
+/// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint), as
+/// the appending side signed it: a read never signs.
 pub async fn checkpoint(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
     blocking(move || {
-        let checkpoint = lock_log(&service)?
-            .checkpoint()
-            .map_err(|e| ApiError::internal("signing a checkpoint", &e))?;
+        let checkpoint = service
+            .attributor
+            .log
+            .latest_checkpoint()
+            .map_err(|e| ApiError::unavailable(format!("the log: {e}")))?
+            .ok_or_else(|| ApiError::not_found("the log has no signed checkpoint yet"))?;
         Ok((
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -396,7 +337,9 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     blocking(move || {
         let resource = format!("tile/{path}");
-        let bytes = lock_log(&service)?
+        let bytes = service
+            .attributor
+            .log
             .tile(&resource)
             .map_err(|e| ApiError::not_found(format!("{resource}: {e}")))?;
         let cache = if path.contains(".p/") {
@@ -419,16 +362,6 @@ pub async fn tile(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn upload_names_stay_in_their_folder() {
-        assert_eq!(sanitize_name("../../etc/passwd"), "passwd");
-        assert_eq!(sanitize_name("C:\\x\\photo one.jpg"), "photo_one.jpg");
-        assert_eq!(sanitize_name(".."), "upload.bin");
-        assert_eq!(sanitize_name(""), "upload.bin");
-        assert_eq!(sanitize_name(".hidden.png"), "hidden.png");
-        assert_eq!(sanitize_name(&"a".repeat(500)).len(), 100);
-    }
 
     #[test]
     fn content_is_text_or_base64_never_both() {

@@ -110,12 +110,3 @@ impl IntoResponse for ApiError {
         response
     }
 }
-
-/// Runs blocking work (models, SQLite, PostgreSQL's client) off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::internal("a worker", &e))?
-}

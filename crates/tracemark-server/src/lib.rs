@@ -7,6 +7,7 @@
 //! of one PostgreSQL log.
 
 pub mod api;
+pub mod blocking;
 pub mod error;
 pub mod guard;
 pub mod openai;

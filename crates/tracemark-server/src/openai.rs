@@ -31,7 +31,8 @@ use tracemark::{
 };
 
 use crate::{
-    error::{ApiError, blocking},
+    blocking::blocking,
+    error::ApiError,
     service::Service,
 };
 
@@ -418,7 +419,7 @@ fn generate(
 fn stream(service: &Service, job: &Job, model: &str, tx: &mpsc::Sender<Value>) {
     let created = tracemark::core::Timestamp::now().unix_seconds();
     let id = response_id(job.kind);
-    let Some(tokenizer) = service.tokenizer.as_deref() else {
+    let Ok(tokenizer) = service.attributor.watermarks.tokenizer() else {
         let _ = tx.blocking_send(
             json!({ "error": { "code": "not_configured", "message": "no tokenizer" } }),
         );

@@ -1,6 +1,8 @@
-//! What a running server holds: the configuration, the detection keys and tokenizer
-//! (loaded once; they never leave the server), the generator, the service key that signs
-//! results, the API tokens and the log.
+//! What a running server holds, loaded once at start: what attribution reads (the
+//! detection keys and their tokenizer, which never leave the server, the trust anchors,
+//! the corpus indexes, read handles to the log), the generator, the service key that
+//! signs results, the API tokens, and the log's writer, which only authenticated
+//! requests use.
 
 use std::{
     collections::HashSet,
@@ -12,15 +14,13 @@ use std::{
 use sha2::{Digest, Sha256};
 use tracemark::{
     Config, Error, Result,
-    attribute::service_signer,
+    attribute::{Attributor, service_signer},
     core::keyfile::{self, Replace, Secrecy},
     ledger::note::NoteSigner,
-    lm::{LoadedModel, Tokenizer},
+    lm::LoadedModel,
     log::{AnyLedger, LogSite},
     mark::Marker,
     model::ModelSource,
-    text,
-    watermark::WatermarkKey,
 };
 
 use crate::guard::{Metrics, RateLimiter};
@@ -50,19 +50,16 @@ impl Limits {
     }
 }
 
-/// A watermark key the service detects with, and the vocabulary it assumes.
-#[derive(Debug)]
-pub struct Detector {
-    pub key: WatermarkKey,
-    pub vocab_size: usize,
-}
-
 /// The model and the marking station, used by one generation at a time.
 #[derive(Debug)]
 pub struct Generator {
     pub loaded: LoadedModel,
     pub marker: Marker,
 }
+
+/// The shortest API token accepted: a token is a bearer secret, and a short one can be
+/// guessed.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// The SHA-256 of the API tokens: a token is checked by its hash, so the server never
 /// needs to keep (or could leak) the tokens themselves.
@@ -76,7 +73,15 @@ impl ApiTokens {
         let bytes = keyfile::read_file(path, Secrecy::Secret)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::input(format!("{} is not UTF-8 text", path.display()), None))?;
-        let tokens = Self::parse(&text);
+        let tokens = Self::parse(&text).map_err(|line| {
+            Error::input(
+                format!(
+                    "{}: the token on line {line} is shorter than {MIN_TOKEN_CHARS} characters",
+                    path.display()
+                ),
+                Some("use long random tokens (`openssl rand -hex 32` makes one)".into()),
+            )
+        })?;
         if tokens.0.is_empty() {
             return Err(Error::input(
                 format!("{} holds no API token", path.display()),
@@ -102,14 +107,20 @@ impl ApiTokens {
         Ok(())
     }
 
-    fn parse(text: &str) -> Self {
-        Self(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|t| Sha256::digest(t.as_bytes()).into())
-                .collect(),
-        )
+    /// The tokens of a tokens file, or the line of the first that is too short.
+    fn parse(text: &str) -> std::result::Result<Self, usize> {
+        let mut hashes = HashSet::new();
+        for (i, line) in text.lines().enumerate() {
+            let token = line.trim();
+            if token.is_empty() || token.starts_with('#') {
+                continue;
+            }
+            if token.chars().count() < MIN_TOKEN_CHARS {
+                return Err(i + 1);
+            }
+            hashes.insert(Sha256::digest(token.as_bytes()).into());
+        }
+        Ok(Self(hashes))
     }
 
     /// The token's public name (the first 8 hex digits of its hash) when it is valid.
@@ -127,9 +138,8 @@ impl ApiTokens {
 /// behind mutexes and used on blocking threads.
 pub struct Service {
     pub config: Config,
-    pub detectors: Vec<Detector>,
-    /// The tokenizer the watermark keys were made for (the model's).
-    pub tokenizer: Option<Box<dyn Tokenizer + Send + Sync>>,
+    /// What the checking endpoints read: loaded once, only ever read.
+    pub attributor: Attributor,
     pub generator: Option<Mutex<Generator>>,
     /// The model's name as `/v1/models` lists it.
     pub model_name: Option<String>,
@@ -137,7 +147,8 @@ pub struct Service {
     pub provider: Option<String>,
     pub signer: Option<NoteSigner>,
     pub tokens: ApiTokens,
-    /// The log, for its tiles and checkpoint and for logging reports.
+    /// The log's writer, for logging the reports of callers with a token (reads go
+    /// through the attributor's read handles).
     pub log: Option<Mutex<AnyLedger>>,
     pub limits: Limits,
     pub metrics: Metrics,
@@ -147,7 +158,7 @@ pub struct Service {
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
-            .field("detectors", &self.detectors.len())
+            .field("attributor", &self.attributor)
             .field("model", &self.model_name)
             .field("log", &self.log.is_some())
             .field("limits", &self.limits)
@@ -158,7 +169,8 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// Loads everything the configuration names. What is not configured is simply not
     /// offered (a service without a model does not generate); what is configured but
-    /// broken is an error now, not at the first request.
+    /// broken (a key, the trust anchors, an index, the log) is an error now, not at the
+    /// first request.
     pub fn open(config: Config) -> Result<Arc<Self>> {
         let limits = Limits::of(&config);
         let tokens = match &config.server.tokens_file {
@@ -171,15 +183,14 @@ impl Service {
             .as_deref()
             .map(service_signer)
             .transpose()?;
-        let source = ModelSource::choose(None, &config).ok();
-        let tokenizer = source.as_ref().map(ModelSource::tokenizer).transpose()?;
-        let mut detectors = Vec::new();
-        for path in &config.keys.watermark {
-            let key = text::load_key(path, tokenizer.as_deref().map(|t| t as &dyn Tokenizer))?;
-            let vocab_size =
-                text::vocab_size(&key, tokenizer.as_deref().map(|t| t as &dyn Tokenizer))?;
-            detectors.push(Detector { key, vocab_size });
+        let attributor = Attributor::load(&config);
+        if let [first, ..] = attributor.problems() {
+            return Err(Error::usage(
+                format!("cannot serve: {}", attributor.problems().join("; ")),
+                Some(format!("fix the configuration, or remove what it names ({first})")),
+            ));
         }
+        let source = ModelSource::choose(None, &config).ok();
         let log = match config.keys.log {
             Some(_) => Some(Mutex::new(LogSite::configured(&config)?.open()?)),
             None => None,
@@ -199,8 +210,7 @@ impl Service {
             rates: RateLimiter::new(limits.token_rate, limits.anonymous_rate),
             metrics: Metrics::default(),
             config,
-            detectors,
-            tokenizer,
+            attributor,
             generator,
             model_name,
             provider,
@@ -218,13 +228,28 @@ mod tests {
 
     #[test]
     fn tokens_are_checked_by_hash_and_named_without_revealing_them() {
-        let tokens = ApiTokens::parse("# deploy tokens\n\n  first-token-abcdefgh  \nsecond\n");
+        let tokens =
+            ApiTokens::parse("# deploy tokens\n\n  first-token-abcdefgh  \nsecond-token-0123456\n")
+                .unwrap();
         let name = tokens.check("first-token-abcdefgh").unwrap();
         assert_eq!(name.len(), 8);
         assert!(!"first-token-abcdefgh".contains(&name));
-        assert!(tokens.check("second").is_some());
+        assert!(tokens.check("second-token-0123456").is_some());
         assert!(tokens.check("# deploy tokens").is_none());
         assert!(tokens.check("first-token-abcdefg").is_none());
         assert!(tokens.check("").is_none());
+    }
+
+    /// A short token can be guessed: the file is refused, naming the line.
+    #[test]
+    fn short_tokens_are_refused() {
+        assert_eq!(
+            ApiTokens::parse("# tokens\nlong-enough-token-123\nshort\n").err(),
+            Some(3)
+        );
+        assert_eq!(
+            ApiTokens::parse("exactly-16-chars").map(|t| t.is_empty()),
+            Ok(false)
+        );
     }
 }

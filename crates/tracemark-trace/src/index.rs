@@ -522,6 +522,18 @@ impl Index {
         Ok(self.count_ids(&self.tokenizer.encode_ids(text)?))
     }
 
+    /// Reads the withdrawals again (`withdrawn.jsonl`), so that a long-running reader
+    /// applies an `index withdraw` made since it opened the index.
+    pub fn reload_withdrawn(&mut self) -> Result<(), TraceError> {
+        self.tombstones = read_tombstones(&self.dir)?;
+        Ok(())
+    }
+
+    /// The file of withdrawals: a reader that holds the index watches it for changes.
+    pub fn withdrawn_file(&self) -> PathBuf {
+        self.dir.join(WITHDRAWN_FILE)
+    }
+
     /// The tombstone of a document id, if it was withdrawn.
     pub fn tombstone(&self, id: &str) -> Option<&Tombstone> {
         self.tombstones.get(id)
@@ -639,8 +651,11 @@ impl Index {
     }
 }
 
+/// The withdrawals of an index: one JSON tombstone a line, appended by [`withdraw`].
+const WITHDRAWN_FILE: &str = "withdrawn.jsonl";
+
 fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError> {
-    let path = dir.join("withdrawn.jsonl");
+    let path = dir.join(WITHDRAWN_FILE);
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
@@ -670,7 +685,7 @@ pub fn withdraw(dir: &Path, tombstone: &Tombstone) -> Result<(), TraceError> {
             path: dir.to_owned(),
         });
     }
-    let path = dir.join("withdrawn.jsonl");
+    let path = dir.join(WITHDRAWN_FILE);
     let mut f = fs::OpenOptions::new()
         .create(true)
         .append(true)

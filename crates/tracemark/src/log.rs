@@ -179,6 +179,42 @@ impl LogSite {
     }
 }
 
+/// A read handle to a log (TEMPORARY: the writer, until the ledger's read-only handle).
+pub type LogReader = AnyLedger;
+
+impl LogSite {
+    /// Opens a handle that only reads.
+    pub fn open_reader(&self) -> Result<LogReader> {
+        self.open()
+    }
+}
+
+/// TEMPORARY shim: a receipt against the latest kept checkpoint, without signing.
+pub trait ProveLatest {
+    fn prove_latest(&self, index: u64) -> Result<Receipt>;
+}
+
+impl ProveLatest for AnyLedger {
+    fn prove_latest(&self, index: u64) -> Result<Receipt> {
+        let checkpoint = self
+            .latest_checkpoint()?
+            .ok_or_else(|| Error::input("the log has no signed checkpoint yet", None))?;
+        let size = checkpoint.checkpoint_unverified().size;
+        if index >= size {
+            return Err(Error::input(
+                format!("entry {index} is not yet in a signed checkpoint ({size} entries)"),
+                None,
+            ));
+        }
+        Ok(Receipt {
+            extra: Some(self.entry(index)?),
+            index,
+            proof: self.inclusion_proof(index, size)?,
+            checkpoint,
+        })
+    }
+}
+
 fn ledger_error(e: impl Into<tracemark_ledger::LedgerError>) -> Error {
     Error::Ledger(e.into())
 }

@@ -383,15 +383,13 @@ mod tests {
         let mut config = Config::default();
         config.index.paths = vec!["/no/such/index".into()];
         let request = Request {
-            content: text,
-            path: None,
-            name: Some("input".into()),
+            content: attribute::Content::new(text, Some("input")),
             as_of: "2026-12-15".parse().unwrap(),
             jurisdictions: vec![Jurisdiction::Eu],
             ai_generated: None,
             command: "tracemark attribute input".into(),
         };
-        attribute::attribute(&config, &request).unwrap()
+        attribute::Attributor::load(&config).attribute(&request)
     }
 
     /// `party` seals, signs and logs a report.

@@ -9,7 +9,8 @@ use std::{
 use clap::{Args, Subcommand};
 use tracemark::{
     Config, Result,
-    attribute::{self, Request},
+    attribute::{self, Attributor, Content, Request},
+    credentials::verify::sidecar_for,
     log::LogSite,
     policy::{Date, EvidenceReport, Jurisdiction},
     trust::{Role, Trust, TrustedKeys},
@@ -82,16 +83,27 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         command.push_str(" --ai-generated");
     }
     let _ = write!(command, " {}", args.file.display());
+    // A credential may travel beside the file, in its `.c2pa` sidecar.
+    let sidecar = match (args.file.as_os_str() != "-")
+        .then(|| sidecar_for(&args.file))
+        .flatten()
+    {
+        Some(path) => Some(read_input(&path)?),
+        None => None,
+    };
+    let name = args.file.display().to_string();
     let request = Request {
-        content: &content,
-        path: (args.file.as_os_str() != "-").then_some(args.file.as_path()),
-        name: Some(args.file.display().to_string()),
+        content: Content {
+            bytes: &content,
+            name: Some(&name),
+            sidecar: sidecar.as_deref(),
+        },
         as_of,
         jurisdictions,
         ai_generated: args.ai_generated.then_some(true),
         command,
     };
-    let mut report = attribute::attribute(&config, &request)?;
+    let mut report = Attributor::load(&config).attribute(&request);
     attribute::seal(&mut report, config.keys.service.as_deref())?;
     if !args.no_log && config.keys.log.is_some() {
         let mut ledger = LogSite::configured(&config)?.open()?;

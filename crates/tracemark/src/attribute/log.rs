@@ -1,0 +1,193 @@
+//! The log look-up of attribution: the content's generation record found by the payload
+//! its watermark carries, by its hash, or by similarity, and proved against the log's
+//! latest signed checkpoint. A look-up only reads: it never signs a checkpoint, never
+//! appends and never takes the log's write lock.
+
+use std::sync::Mutex;
+
+use tracemark_core::{
+    ContentHash, Fact, KeyId, Payload,
+    fact::{Claim, LogFinding, Topic},
+};
+use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint, TextSketch};
+
+use super::{LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
+use crate::{
+    Config, Result,
+    log::{LogReader, LogSite, ProveLatest},
+};
+
+/// The configured log, read through a pool of read-only handles (one per concurrent
+/// query; a handle is not shared between threads).
+#[derive(Debug)]
+pub struct LogLookup(std::result::Result<Readers, String>);
+
+struct Readers {
+    site: LogSite,
+    origin: String,
+    idle: Mutex<Vec<LogReader>>,
+}
+
+/// What is looked up: the text, its hashes, and the payloads its watermarks decoded.
+pub(super) struct Query<'a> {
+    pub text: &'a str,
+    pub hashes: &'a [ContentHash],
+    pub payloads: &'a [(Payload, KeyId)],
+}
+
+impl LogLookup {
+    /// Opens one read handle to the configured log now, so that a log that cannot be
+    /// read is known at once.
+    pub fn load(config: &Config) -> Self {
+        let open = || -> Result<Readers> {
+            let site = LogSite::configured(config)?;
+            let reader = site.open_reader()?;
+            Ok(Readers {
+                origin: reader.origin().to_owned(),
+                idle: Mutex::new(vec![reader]),
+                site,
+            })
+        };
+        Self(open().map_err(|e| format!("cannot read the log: {e}")))
+    }
+
+    /// Why the log cannot be read, if it cannot.
+    pub fn problem(&self) -> Option<&str> {
+        self.0.as_ref().err().map(String::as_str)
+    }
+
+    /// The generation record of the content, with a checked proof, or that the log holds
+    /// none, or why it could not be searched.
+    pub(super) fn facts(&self, query: &Query<'_>) -> Vec<Fact> {
+        let readers = match &self.0 {
+            Ok(r) => r,
+            Err(why) => return vec![unestablished(Topic::Log, why)],
+        };
+        match readers.with(|reader| find(reader, query)) {
+            Ok(Some(f)) => vec![f],
+            Ok(None) => vec![searched(Topic::Log, readers.origin.clone(), 0)],
+            Err(e) => vec![unestablished(Topic::Log, format!("log look-up failed: {e}"))],
+        }
+    }
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogLookup {
+    fn readers(&self) -> Result<&Readers> {
+        self.0
+            .as_ref()
+            .map_err(|why| crate::Error::usage(why.clone(), None))
+    }
+
+    /// The log's latest signed checkpoint (`None` before the first), as kept: a read
+    /// never signs one.
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        self.readers()?.with(|r| Ok(r.latest_checkpoint()?))
+    }
+
+    /// A C2SP tlog-tiles resource (`tile/...`) of the latest checkpoint's tree.
+    pub fn tile(&self, path: &str) -> Result<Vec<u8>> {
+        self.readers()?.with(|r| Ok(r.tile(path)?))
+    }
+}
+
+impl Readers {
+    /// Runs `work` on an idle handle (opening another when all are busy), then returns
+    /// the handle to the pool.
+    fn with<T>(&self, work: impl FnOnce(&LogReader) -> Result<T>) -> Result<T> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let reader = match idle {
+            Some(r) => r,
+            None => self.site.open_reader()?,
+        };
+        let out = work(&reader);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reader);
+        out
+    }
+}
+
+fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
+    // The payload survives edits and stripped metadata; the hash only exact copies; the
+    // sketch, edited ones. A short payload names a share of a provider's generations,
+    // not one (and a misdecoded digit names others): the sketch must agree with it.
+    let sketch = TextSketch::of_text(query.text);
+    let mut found = None;
+    for (payload, key_id) in query.payloads {
+        let hits = reader.lookup(&Lookup::Payload {
+            payload: *payload,
+            key_id: Some(key_id.clone()),
+        })?;
+        if let Some((similarity, i)) = closest(reader, &sketch, &hits)?
+            && similarity >= PAYLOAD_SIMILARITY
+        {
+            found = Some((i, "payload"));
+            break;
+        }
+    }
+    for hash in query.hashes {
+        if found.is_none() {
+            found = reader
+                .lookup(&Lookup::ContentHash(*hash))?
+                .last()
+                .map(|&i| (i, "content-hash"));
+        }
+    }
+    if found.is_none() {
+        found = reader
+            .similar(&sketch, LOG_SIMILARITY, 1)?
+            .first()
+            .map(|e| (e.index, "minhash-similarity"));
+    }
+    let Some((index, how)) = found else {
+        return Ok(None);
+    };
+    let receipt = reader.prove_latest(index)?;
+    let verified = receipt.verify(&reader.policy(), None)?;
+    let record: GenerationRecord = verified
+        .record()
+        .expect("the receipt carries its entry")
+        .map_err(tracemark_ledger::LedgerError::from)?;
+    let head = &verified.checkpoint.checkpoint;
+    Ok(Some(fact(
+        Claim::LogEntry(LogFinding {
+            origin: head.origin.clone(),
+            index,
+            tree_size: head.size,
+            leaf_hash: verified.leaf_hash.to_hex(),
+            provider: Some(record.provider),
+            model: Some(format!("{} {}", record.model.id, record.model.version)),
+            generation_id: Some(record.generation_id),
+            inclusion_verified: true,
+            logged_at: Some(record.time),
+        }),
+        "rfc6962-inclusion",
+        serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
+    )))
+}
+
+/// Of several records, the one whose sketch is closest to the text's (the latest on a
+/// tie), with its estimated similarity.
+fn closest(
+    reader: &LogReader,
+    sketch: &TextSketch,
+    indexes: &[u64],
+) -> Result<Option<(f64, u64)>> {
+    let mut best: Option<(f64, u64)> = None;
+    for &i in indexes.iter().rev().take(crate::log::MAX_FOUND) {
+        let similarity = reader.record(i)?.sketch.similarity(sketch);
+        if best.is_none_or(|(s, _)| similarity > s) {
+            best = Some((similarity, i));
+        }
+    }
+    Ok(best)
+}

@@ -1,0 +1,380 @@
+//! `tracemark attribute`: every capability asked about one piece of content, the rules
+//! applied to what they found, and the evidence report.
+//!
+//! Each capability contributes facts or says why it could not: a watermark test per
+//! configured key ([`watermark`]), the content credential ([`credential`]), the log
+//! look-up by the payload a watermark carries, by content hash, then by similarity, with
+//! its inclusion proof checked against the latest signed checkpoint ([`log`]), and a
+//! trace into each configured index with the rights of every source ([`trace`]). A
+//! capability that is not configured or fails is an `Unestablished` fact, never a
+//! silent pass. The report is then sealed, signed and logged ([`seal`]).
+//!
+//! What the capabilities read (keys, tokenizer, trust anchors, indexes, the log) is
+//! loaded once into an [`Attributor`]; attributing content only reads. Content comes as
+//! bytes with an optional name: files belong to the front end.
+
+mod credential;
+mod files;
+mod log;
+mod seal;
+mod trace;
+mod watermark;
+
+use std::path::Path;
+
+use tracemark_core::{
+    ContentHash, Fact, Timestamp,
+    fact::{Claim, Method, SearchFinding, Topic},
+};
+use tracemark_policy::{
+    Context, Date, EvidenceReport, Input, Jurisdiction, ReportRequest, Subject, Tool,
+};
+
+pub use self::{
+    credential::Credentials,
+    files::write_report,
+    log::LogLookup,
+    seal::{
+        REPORT_RECORD_V1, ReportRecord, SIGNED_RESULT_V1, SignedResult, record_report, seal,
+        seal_with, service_signer, sign_result,
+    },
+    trace::Indexes,
+    watermark::{Detector, Watermarks},
+};
+pub(crate) use seal::seal_note;
+use crate::{Config, config::ProviderConfig};
+
+/// The false-positive rate of each watermark test (Bonferroni-corrected over the keys).
+pub const WATERMARK_FPR: f64 = 1e-3;
+
+/// Similarity above which a logged record counts as the content's (estimated Jaccard of
+/// word 5-shingles): an edited copy keeps most shingles, unrelated text almost none.
+pub const LOG_SIMILARITY: f64 = 0.3;
+
+/// The lower similarity a record found by its payload needs: the payload has already
+/// narrowed the records to a few, and unrelated texts share almost no 5-word shingle.
+pub const PAYLOAD_SIMILARITY: f64 = 0.05;
+
+/// The content examined: its bytes, the name it was given (kept in the report; its
+/// extension tells media apart when the bytes do not), and a sidecar manifest store
+/// when the credential travels beside the content.
+#[derive(Debug, Clone, Copy)]
+pub struct Content<'a> {
+    pub bytes: &'a [u8],
+    pub name: Option<&'a str>,
+    pub sidecar: Option<&'a [u8]>,
+}
+
+impl<'a> Content<'a> {
+    pub fn new(bytes: &'a [u8], name: Option<&'a str>) -> Self {
+        Self {
+            bytes,
+            name,
+            sidecar: None,
+        }
+    }
+}
+
+/// What to attribute, and under which law.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub content: Content<'a>,
+    pub as_of: Date,
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// What the requester states about AI origin (a provider auditing its own output
+    /// states it; facts that show AI origin count whatever is stated).
+    pub ai_generated: Option<bool>,
+    /// The command that reproduces the report.
+    pub command: String,
+}
+
+/// Everything attribution reads, loaded once: the watermark keys and their tokenizer,
+/// the credential verifier and its trust anchors, a pool of read handles to the log, and
+/// the corpus indexes. Shared by every request of a server; what could not be loaded is
+/// the reason its facts are unestablished.
+#[derive(Debug)]
+pub struct Attributor {
+    provider: ProviderConfig,
+    pub watermarks: Watermarks,
+    pub credentials: Credentials,
+    pub log: LogLookup,
+    pub indexes: Indexes,
+    /// What is configured but could not be loaded.
+    problems: Vec<String>,
+}
+
+impl Attributor {
+    /// Loads what the configuration names. Never fails: a capability that cannot be
+    /// loaded is reported by [`Self::problems`] and as unestablished facts.
+    pub fn load(config: &Config) -> Self {
+        let watermarks = Watermarks::load(config);
+        let credentials = Credentials::load(config);
+        let log = LogLookup::load(config);
+        let indexes = Indexes::load(config);
+        let mut problems: Vec<String> = watermarks.problems().into_iter().map(Into::into).collect();
+        problems.extend(credentials.problem().map(Into::into));
+        // The log counts as configured when it is named: the key store's default log is
+        // tried, and its absence is no misconfiguration.
+        if config.keys.log.is_some() {
+            problems.extend(log.problem().map(Into::into));
+        }
+        problems.extend(indexes.problems().into_iter().map(Into::into));
+        Self {
+            provider: config.provider.clone(),
+            watermarks,
+            credentials,
+            log,
+            indexes,
+            problems,
+        }
+    }
+
+    /// What is configured but could not be loaded (a server refuses to start on these).
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Runs every capability on the content and builds the (unsealed) report.
+    pub fn attribute(&self, request: &Request<'_>) -> EvidenceReport {
+        let content = &request.content;
+        let hash = ContentHash::of_bytes(content.bytes);
+        let raw_text = std::str::from_utf8(content.bytes).ok();
+        // An embedded credential is invisible characters; the other capabilities read
+        // the text without it.
+        let stripped = raw_text.map(tracemark_credentials::strip_wrappers);
+        let media_type = if stripped.is_some() {
+            "text/plain"
+        } else {
+            "application/octet-stream"
+        };
+        let mut facts = vec![fact(
+            Claim::Content {
+                hash,
+                bytes: content.bytes.len() as u64,
+                media_type: media_type.into(),
+            },
+            "sha256",
+            serde_json::Value::Null,
+        )];
+        let mut inputs = vec![Input::of_bytes(
+            "content",
+            content.name.unwrap_or("content"),
+            content.bytes,
+        )];
+        facts.push(self.credentials.fact(content, &mut inputs));
+        let mut tokens = None;
+        match stripped.as_deref() {
+            Some(text) => {
+                let (watermarks, counted) = self.watermarks.facts(text, &mut inputs);
+                tokens = counted;
+                let payloads: Vec<_> = watermarks
+                    .iter()
+                    .filter_map(|f| match &f.claim {
+                        Claim::Watermark(w) if w.verdict.detected => {
+                            w.payload.map(|p| (p, w.key_id.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                facts.extend(watermarks);
+                // A record names the text as published, without its embedded credential.
+                let mut hashes = vec![hash];
+                if text.len() != content.bytes.len() {
+                    hashes.push(ContentHash::of_bytes(text.as_bytes()));
+                }
+                facts.extend(self.log.facts(&log::Query {
+                    text,
+                    hashes: &hashes,
+                    payloads: &payloads,
+                }));
+                facts.extend(self.indexes.facts(text, &mut inputs));
+            }
+            None => {
+                let reason = "the content is not UTF-8 text; only text is tested for \
+                              watermarks, logged and traced";
+                for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+                    facts.push(unestablished(topic, reason));
+                }
+            }
+        }
+        let mut context = Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
+        if let Some(n) = tokens {
+            context = context.with_tokens(n);
+        }
+        if let Some(yes) = request.ai_generated {
+            context = context.with_ai_generated(yes);
+        }
+        if let Some(date) = self.own_market_date(&facts, request.ai_generated == Some(true)) {
+            context = context.with_placed_on_market(date);
+        }
+        EvidenceReport::build(ReportRequest {
+            subject: Subject {
+                name: content.name.map(str::to_owned),
+                hash,
+                bytes: content.bytes.len() as u64,
+                media_type: media_type.into(),
+                text: raw_text.map(str::to_owned),
+            },
+            facts,
+            context,
+            inputs,
+            tool: Tool {
+                name: "tracemark".into(),
+                version: crate::VERSION.into(),
+                commit: None,
+            },
+            command: request.command.clone(),
+            generated_at: Timestamp::now(),
+        })
+    }
+
+    /// The credential check alone (the service's `/v1/verify`): a `Credential` fact, or
+    /// why none could be established.
+    pub fn verify_credential(&self, content: &Content<'_>) -> Fact {
+        self.credentials.fact(content, &mut Vec::new())
+    }
+
+    /// The trace alone (the service's `/v1/trace`): the sources found in every
+    /// configured index, with their rights, or why none could be searched.
+    pub fn trace(&self, text: &str) -> Vec<Fact> {
+        self.indexes.facts(text, &mut Vec::new())
+    }
+
+    /// When the configured provider's system was placed on the market, if the content
+    /// is that provider's (its log names it, or the requester states the content is AI
+    /// output, which a provider does of its own): a provider states the date for its own
+    /// output only.
+    fn own_market_date(&self, facts: &[Fact], stated_ai: bool) -> Option<Date> {
+        let date = self.provider.placed_on_market?;
+        let name = self.provider.name.as_deref()?;
+        let logged = facts.iter().any(
+            |f| matches!(&f.claim, Claim::LogEntry(e) if e.provider.as_deref() == Some(name)),
+        );
+        (logged || stated_ai).then_some(date)
+    }
+}
+
+/// A configured file as reports and responses name it: its file name, never its path
+/// (reports and a server's answers leave the machine).
+fn label(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "(unnamed)".into(), |n| n.to_string_lossy().into_owned())
+}
+
+fn fact(claim: Claim, method: &str, parameters: serde_json::Value) -> Fact {
+    Fact {
+        claim,
+        method: Method {
+            name: method.into(),
+            version: crate::VERSION.into(),
+            parameters,
+        },
+        established_at: Timestamp::now(),
+    }
+}
+
+fn unestablished(topic: Topic, reason: impl Into<String>) -> Fact {
+    fact(
+        Claim::Unestablished {
+            topic,
+            reason: reason.into(),
+        },
+        "tracemark-attribute",
+        serde_json::Value::Null,
+    )
+}
+
+fn searched(topic: Topic, scope: String, found: u64) -> Fact {
+    fact(
+        Claim::Search(SearchFinding {
+            topic,
+            scope,
+            found,
+        }),
+        "tracemark-attribute",
+        serde_json::Value::Null,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracemark_core::keyfile::Replace;
+    use tracemark_policy::Outcome;
+
+    use crate::keygen::{self, Destination, KeySpec};
+
+    fn request(content: &[u8]) -> Request<'_> {
+        Request {
+            content: Content::new(content, Some("input")),
+            as_of: "2026-12-15".parse().unwrap(),
+            jurisdictions: vec![Jurisdiction::Eu],
+            ai_generated: None,
+            command: "tracemark attribute input".into(),
+        }
+    }
+
+    fn unestablished_topics(report: &EvidenceReport) -> Vec<Topic> {
+        report
+            .facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::Unestablished { topic, reason } => {
+                    assert!(!reason.is_empty());
+                    Some(*topic)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn outcome(report: &EvidenceReport, rule: &str) -> Outcome {
+        report.rules.iter().find(|r| r.id == rule).unwrap().outcome
+    }
+
+    /// Missing indexes, a missing log and no tokenizer for the key: every capability says
+    /// why it found nothing, and the rules resting on them are undetermined.
+    #[test]
+    fn what_cannot_be_established_is_said_and_never_satisfies_a_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("wm.json");
+        let spec = KeySpec::Watermark {
+            scheme: tracemark_watermark::SchemeId::KgwSelfHash,
+            tokenizer: None,
+            payload_bits: 0,
+        };
+        keygen::generate(&spec, &Destination::Path(key.clone()), Replace::No).unwrap();
+        let mut config = Config::default();
+        config.keys.watermark = vec![key];
+        config.keys.log = Some(dir.path().join("no-such-log"));
+        config.log.sqlite = Some(dir.path().join("ledger.db"));
+        config.index.paths = vec![dir.path().join("no-such-index")];
+
+        let report = Attributor::load(&config).attribute(&request(b"A short text, from nowhere."));
+        let topics = unestablished_topics(&report);
+        for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+            assert!(topics.contains(&topic), "{topic:?} in {topics:?}");
+        }
+        assert_eq!(outcome(&report, "EU-AIA-50-2"), Outcome::Undetermined);
+        assert_eq!(outcome(&report, "EU-DSM-4-3"), Outcome::Undetermined);
+        assert!(!report.limitations.is_empty());
+    }
+
+    /// Bytes that are not text: only the content and its credential can be examined.
+    #[test]
+    fn content_no_crate_can_read_is_reported_as_such() {
+        let config = Config::default();
+        let bytes = [0xFF, 0xD8, 0x00, 0x9F, 0x80, 0x01];
+        let report = Attributor::load(&config).attribute(&request(&bytes));
+        assert_eq!(report.subject.media_type, "application/octet-stream");
+        let topics = unestablished_topics(&report);
+        for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
+            assert!(topics.contains(&topic), "{topic:?} in {topics:?}");
+        }
+        assert!(
+            report.rules.iter().all(|r| r.outcome != Outcome::Compliant),
+            "{:?}",
+            report.rules
+        );
+    }
+}
