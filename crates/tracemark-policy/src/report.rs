@@ -641,24 +641,46 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
             }
         }
     }
-    // Paint byte positions by precedence, then merge runs.
-    let mut owner: Vec<Option<usize>> = vec![None; total];
-    for (ci, c) in claims.iter().enumerate() {
-        for slot in &mut owner[c.range.start()..c.range.end()] {
-            if slot.is_none() {
-                *slot = Some(ci);
-            }
-        }
-    }
+    // Each stretch between two claim boundaries belongs to the first claim (in order of
+    // precedence) covering it: a sweep over the boundaries with the covering claims in an
+    // ordered set, so memory grows with the claims, never with the content's length.
+    let mut events: Vec<(usize, bool, usize)> = claims
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.range.is_empty())
+        // At one position a claim that ends goes before one that starts: ranges are
+        // half-open.
+        .flat_map(|(ci, c)| [(c.range.start(), true, ci), (c.range.end(), false, ci)])
+        .collect();
+    events.sort_unstable();
+    let mut covering = std::collections::BTreeSet::new();
     let mut out: Vec<AttributedSegment> = Vec::new();
     let mut start = 0;
+    // The claim of the last segment pushed, so that stretches of one claim merge.
+    let mut last_who = None;
+    let mut events = events.into_iter().peekable();
     while start < total {
-        let who = owner[start];
-        let mut end = start + 1;
-        while end < total && owner[end] == who {
-            end += 1;
+        while let Some(&(at, opens, ci)) = events.peek()
+            && at <= start
+        {
+            if opens {
+                covering.insert(ci);
+            } else {
+                covering.remove(&ci);
+            }
+            events.next();
         }
+        let end = events.peek().map_or(total, |&(at, ..)| at.min(total));
+        let who = covering.first().copied();
         let range = ByteRange::new(start, end).expect("start < end");
+        start = end;
+        if let Some(last) = out.last_mut()
+            && last_who == Some(who)
+        {
+            last.range = ByteRange::new(last.range.start(), range.end()).expect("ordered");
+            continue;
+        }
+        last_who = Some(who);
         out.push(match who {
             Some(ci) => AttributedSegment {
                 range,
@@ -674,7 +696,6 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
                 facts: Vec::new(),
             },
         });
-        start = end;
     }
     out
 }

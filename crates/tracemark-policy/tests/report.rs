@@ -491,3 +491,57 @@ fn html_reads_in_order_verdict_rules_evidence_methods() {
         }
     }
 }
+
+/// Segments follow precedence (a source span over a watermarked passage), merge the
+/// stretches of one claim, and cost memory by the claims, not the content's length: a
+/// terabyte-long subject with three claims is cut without allocating per byte.
+#[test]
+fn segments_follow_precedence_and_do_not_grow_with_the_content() {
+    let detected = Verdict::decide(
+        PValue::from_log10(-12.0),
+        1e-6,
+        "kgw-selfhash-v1",
+        serde_json::Value::Null,
+        40,
+    );
+    let marked = |start, end| Segment {
+        range: ByteRange::new(start, end).unwrap(),
+        verdict: detected.clone(),
+    };
+    let facts = vec![
+        fact(
+            Claim::Watermark(WatermarkFinding {
+                scheme: "kgw-selfhash-v1".into(),
+                key_id: key(1),
+                verdict: detected.clone(),
+                payload: None,
+                segments: vec![marked(100, 400), marked(400, 500), marked(900, 1000)],
+            }),
+            "kgw-selfhash-v1",
+        ),
+        span(200, 300, doc("poem-17", Some("A. Poet"), None, None)),
+        // An empty span claims nothing.
+        span(600, 600, doc("empty", None, None, None)),
+    ];
+    let total = 1u64 << 40;
+    let cut: Vec<(usize, usize, Origin, Option<String>)> =
+        tracemark_policy::report::segments(&facts, total, None)
+            .into_iter()
+            .map(|s| (s.range.start(), s.range.end(), s.origin, s.document_id))
+            .collect();
+    let poem = Some("poem-17".to_owned());
+    assert_eq!(
+        cut,
+        vec![
+            (0, 100, Origin::Unattributed, None),
+            (100, 200, Origin::Ai, None),
+            (200, 300, Origin::Source, poem),
+            (300, 400, Origin::Ai, None),
+            // Two adjacent passages of one watermark are two claims: kept apart.
+            (400, 500, Origin::Ai, None),
+            (500, 900, Origin::Unattributed, None),
+            (900, 1000, Origin::Ai, None),
+            (1000, total as usize, Origin::Unattributed, None),
+        ]
+    );
+}
