@@ -3,7 +3,8 @@
 //! Every capability of Tracemark (watermarks, credentials, the transparency log, tracing,
 //! the legal engine) speaks about the same things: the content it examined, the keys it
 //! used, the payload a watermark carries, the statistical verdicts it reached, the byte
-//! ranges a user sees, and the facts the legal engine reads. They are defined here, once,
+//! ranges a user sees, the facts the legal engine reads, and the MinHash sketch that
+//! tells how similar two texts are ([`minhash`]). They are defined here, once,
 //! so that the crates fit together without knowing each other.
 //!
 //! This crate depends on nothing of Tracemark's and does no IO except in [`keyfile`],
@@ -14,6 +15,7 @@ pub mod fact;
 pub mod hash;
 pub mod jcs;
 pub mod keyfile;
+pub mod minhash;
 pub mod payload;
 pub mod range;
 pub mod rights;

@@ -4,28 +4,18 @@
 //! The log entry of a record is its RFC 8785 canonical JSON ([`crate::jcs`]); the leaf is
 //! `SHA-256(0x00 ‖ those bytes)`.
 //!
-//! # The sketch (`minhash-sha256-w5x128-v1`), exactly
+//! # The sketch
 //!
-//! 1. Words: the text split on Unicode white space (`char::is_whitespace`), each word
-//!    lower-cased with Unicode `to_lowercase`. No other normalisation.
-//! 2. Shingles: every run of 5 consecutive words joined by one space (U+0020), as UTF-8.
-//!    A text of 1 to 4 words has one shingle (all its words); a text with no words has
-//!    none, and its sketch is 128 × `0xffffffff`.
-//! 3. Base hash of a shingle: `x` = the first 8 bytes of `SHA-256(shingle)` as a
-//!    big-endian u64, reduced modulo the Mersenne prime `p = 2^61 − 1`.
-//! 4. For `i` in 0..128: `d = SHA-256("tracemark.minhash/v1" ‖ u32_be(i))`;
-//!    `a_i = (u64_be(d[0..8]) mod (p − 1)) + 1`, `b_i = u64_be(d[8..16]) mod p`;
-//!    `h_i(x) = ((a_i · x + b_i) mod p) mod 2^32` (128-bit arithmetic).
-//! 5. `sketch[i]` = the minimum of `h_i` over all shingles.
-//!
-//! The estimated Jaccard similarity of two sketches is the fraction of the 128 positions
-//! where they are equal (standard error ≈ 0.044 at J = 0.5).
+//! A record's `sketch` is a [`TextSketch`] (`tracemark_core::minhash::Sketch`, defined
+//! exactly there): `{"scheme": "<id>", "values": "<base64>"}`. New records carry the
+//! current scheme, `minhash-sha256-w5x128-v2`; records written before it carry
+//! `minhash-sha256-w5x128-v1` and still read, with the same canonical bytes (so the same
+//! leaf hash) and the same look-up keys. A sketch is compared only with sketches of its
+//! own scheme: to compare a text with a record, sketch the text in the record's scheme
+//! ([`TextSketch::similarity_to_text`]); to search the log by text, use
+//! [`crate::store::LogStore::similar_to_text`], which sketches it in every scheme.
 
-use std::sync::OnceLock;
-
-use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 use tracemark_core::{ContentHash, Diagnose, Fault, KeyId, Payload, Timestamp};
 
 use crate::{
@@ -33,19 +23,13 @@ use crate::{
     merkle::{Hash, leaf_hash},
 };
 
+pub use tracemark_core::minhash::{Scheme as SketchScheme, Sketch as TextSketch};
+
 /// The `format` of a version 1 generation record.
 pub const GENERATION_RECORD_V1: &str = "tracemark.generation-record/v1";
 
-/// The sketch scheme id.
-pub const MINHASH_SCHEME: &str = "minhash-sha256-w5x128-v1";
-
-/// The number of hash functions in a sketch.
-pub const SKETCH_LEN: usize = 128;
-
-/// Words per shingle.
-pub const SHINGLE_WORDS: usize = 5;
-
-const MERSENNE_61: u64 = (1 << 61) - 1;
+/// The scheme id of the sketches new records carry.
+pub const MINHASH_SCHEME: &str = SketchScheme::CURRENT.id();
 
 /// The model that generated the text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,132 +113,6 @@ impl GenerationRecord {
     }
 }
 
-/// A MinHash sketch of a text, serialised as `{"scheme": "...", "values": base64 of the
-/// 128 values as big-endian u32}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextSketch {
-    pub values: [u32; SKETCH_LEN],
-}
-
-impl TextSketch {
-    /// The sketch of `text` (see the module documentation for the exact hashing).
-    pub fn of_text(text: &str) -> Self {
-        let mut values = [u32::MAX; SKETCH_LEN];
-        let params = params();
-        for shingle in shingles(text) {
-            let x = base_hash(&shingle);
-            for (v, &(a, b)) in values.iter_mut().zip(params.iter()) {
-                let h = ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(MERSENNE_61))
-                    as u32;
-                *v = (*v).min(h);
-            }
-        }
-        Self { values }
-    }
-
-    /// The estimated Jaccard similarity: the share of equal positions.
-    pub fn similarity(&self, other: &TextSketch) -> f64 {
-        let same = self
-            .values
-            .iter()
-            .zip(other.values.iter())
-            .filter(|(a, b)| a == b)
-            .count();
-        same as f64 / SKETCH_LEN as f64
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.values.iter().flat_map(|v| v.to_be_bytes()).collect()
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != SKETCH_LEN * 4 {
-            return None;
-        }
-        let mut values = [0u32; SKETCH_LEN];
-        for (v, chunk) in values.iter_mut().zip(bytes.chunks_exact(4)) {
-            *v = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
-        Some(Self { values })
-    }
-}
-
-fn shingles(text: &str) -> Vec<String> {
-    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    if words.len() < SHINGLE_WORDS {
-        return vec![words.join(" ")];
-    }
-    words.windows(SHINGLE_WORDS).map(|w| w.join(" ")).collect()
-}
-
-fn base_hash(shingle: &str) -> u64 {
-    let d = Sha256::digest(shingle.as_bytes());
-    u64_be(&d[..8]) % MERSENNE_61
-}
-
-fn u64_be(bytes: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&bytes[..8]);
-    u64::from_be_bytes(b)
-}
-
-/// The (a_i, b_i) pairs, derived once.
-fn params() -> &'static [(u64, u64); SKETCH_LEN] {
-    static PARAMS: OnceLock<[(u64, u64); SKETCH_LEN]> = OnceLock::new();
-    PARAMS.get_or_init(|| {
-        let mut out = [(0, 0); SKETCH_LEN];
-        for (i, p) in out.iter_mut().enumerate() {
-            let d = Sha256::new()
-                .chain_update(b"tracemark.minhash/v1")
-                .chain_update((i as u32).to_be_bytes())
-                .finalize();
-            *p = (
-                u64_be(&d[..8]) % (MERSENNE_61 - 1) + 1,
-                u64_be(&d[8..16]) % MERSENNE_61,
-            );
-        }
-        out
-    })
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SketchJson {
-    scheme: String,
-    values: String,
-}
-
-impl Serialize for TextSketch {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        SketchJson {
-            scheme: MINHASH_SCHEME.into(),
-            values: BASE64.encode(self.to_bytes()),
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for TextSketch {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let json = SketchJson::deserialize(d)?;
-        if json.scheme != MINHASH_SCHEME {
-            return Err(D::Error::custom(format!(
-                "unknown sketch scheme `{}` (expected {MINHASH_SCHEME})",
-                json.scheme
-            )));
-        }
-        let bytes = BASE64
-            .decode(&json.values)
-            .map_err(|_| D::Error::custom("the sketch values are not base64"))?;
-        Self::from_bytes(&bytes)
-            .ok_or_else(|| D::Error::custom("a sketch has 128 values of 4 bytes"))
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -331,24 +189,34 @@ pub(crate) mod tests {
         assert!((0.45..0.95).contains(&s), "{s}");
         let other: String = (0..200).map(|i| format!("z{i} ")).collect();
         assert!(a.similarity(&TextSketch::of_text(&other)) < 0.1);
-        assert_eq!(TextSketch::of_text("").values, [u32::MAX; SKETCH_LEN]);
-        assert_ne!(
-            TextSketch::of_text("two words").values,
-            [u32::MAX; SKETCH_LEN]
-        );
+        assert!(TextSketch::of_text("").is_empty());
+        assert!(!TextSketch::of_text("two words").is_empty());
     }
 
-    /// Pins the exact hashing (module documentation) so that a change cannot pass
-    /// unnoticed: another implementation must produce these values for this text.
+    /// A record written before the current sketch scheme (a committed fixture, made by
+    /// the code of the time) still reads, keeps its canonical bytes and leaf hash, and
+    /// its sketch compares with a text sketched in its scheme, never with one of another.
     #[test]
-    fn sketch_values_are_pinned() {
-        let s = TextSketch::of_text("The quick brown fox jumps over the lazy dog");
-        assert_eq!(s.values[..4], [178667061, 203883604, 52116765, 2087238447]);
-        let x = base_hash("the quick brown fox jumps");
-        let (a, b) = params()[0];
-        let h0 = ((u128::from(a) * u128::from(x) + u128::from(b)) % u128::from(MERSENNE_61)) as u32;
-        assert!(s.values[0] <= h0);
-        assert_eq!(shingles("A b  c\td e F").len(), 2);
-        assert_eq!(shingles("A b")[0], "a b");
+    fn a_record_with_a_v1_sketch_still_reads() {
+        let bytes = include_bytes!("../tests/fixtures/record-minhash-v1.json");
+        let r = GenerationRecord::from_json(bytes).unwrap();
+        assert_eq!(r.sketch.scheme(), SketchScheme::LedgerV1);
+        assert_eq!(r.canonical_bytes().unwrap(), bytes);
+        let text = "Once upon a time, a little fox called Pip found a shiny red ball in \
+            the tall grass near the river. Pip rolled the ball to his friend the owl, and \
+            they played until the sun went down.";
+        assert_eq!(r.content_hash, ContentHash::of_bytes(text.as_bytes()));
+        assert_eq!(r.sketch, SketchScheme::LedgerV1.sketch(text));
+        assert_eq!(r.sketch.similarity_to_text(text), 1.0);
+        assert_eq!(r.sketch.similarity(&TextSketch::of_text(text)), 0.0);
+        // A record made now carries the current scheme.
+        let now = record(text, "g");
+        assert_eq!(now.sketch.scheme(), SketchScheme::CURRENT);
+        let json = String::from_utf8(now.canonical_bytes().unwrap()).unwrap();
+        assert!(
+            json.contains("\"scheme\":\"minhash-sha256-w5x128-v2\""),
+            "{json}"
+        );
+        assert_eq!(GenerationRecord::from_json(json.as_bytes()).unwrap(), now);
     }
 }

@@ -8,7 +8,7 @@ use tracemark_core::{ContentHash, Diagnose, Fault, KeyId, Payload};
 
 use crate::{
     merkle::{Hash, ProofError},
-    record::TextSketch,
+    record::{SketchScheme, TextSketch},
 };
 
 /// The lookup columns of an entry (absent for entries that are not generation records).
@@ -137,6 +137,34 @@ pub trait LogStore {
     fn similar_candidates(&self, sketch: &TextSketch)
     -> Result<Vec<(u64, TextSketch)>, StoreError>;
 
+    /// Entries whose sketches overlap `text` by at least `min_similarity` (estimated
+    /// Jaccard), best first (then in log order), at most `limit`: `text` is sketched in
+    /// every scheme this build reads, so records written with an older sketch scheme
+    /// are found too (a sketch is compared only with sketches of its own scheme).
+    fn similar_to_text(
+        &self,
+        text: &str,
+        min_similarity: f64,
+        limit: usize,
+    ) -> Result<Vec<(u64, f64)>, StoreError> {
+        let mut found: Vec<(u64, f64)> = Vec::new();
+        for scheme in SketchScheme::ALL {
+            let query = scheme.sketch(text);
+            for (index, stored) in self.similar_candidates(&query)? {
+                let similarity = query.similarity(&stored);
+                if similarity >= min_similarity {
+                    found.push((index, similarity));
+                }
+            }
+        }
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // An entry has one sketch, so one scheme finds it; keep the first all the same.
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|(index, _)| seen.insert(*index));
+        found.truncate(limit);
+        Ok(found)
+    }
+
     /// Keeps a signed checkpoint of `size` entries, unless one of that size is kept
     /// already: then the kept note stays as it is, with the witness cosignatures added to
     /// it since, whatever `note` is.
@@ -231,24 +259,17 @@ impl<S: LogStore + ?Sized> LogStore for Box<S> {
     }
 }
 
-/// LSH bands over the 128 sketch values: 32 bands of 4 values. Two texts with estimated
-/// Jaccard J become candidates with probability 1 − (1 − J⁴)³², about 0.87 at J = 0.5
-/// and 0.9999 at J = 0.8.
-pub const LSH_BANDS: usize = 32;
-const LSH_ROWS: usize = 4;
+/// LSH bands over the 128 sketch values: 32 bands of 4 values
+/// ([`tracemark_core::minhash`]). Two texts with estimated Jaccard J become candidates
+/// with probability 1 − (1 − J⁴)³², about 0.87 at J = 0.5 and 0.9999 at J = 0.8.
+pub const LSH_BANDS: usize = tracemark_core::minhash::BANDS;
 
-/// The bucket of each band of a sketch (a 64-bit mix of the band's four values).
+/// The bucket of each band of a sketch: its band key in the sketch's scheme
+/// ([`TextSketch::band_keys`]), as the look-up index's signed 64-bit key. Sketches of
+/// different schemes do not share buckets, but for a chance collision, which the
+/// comparison of the sketches (0 across schemes) then drops.
 pub fn lsh_buckets(sketch: &TextSketch) -> [i64; LSH_BANDS] {
-    let mut out = [0i64; LSH_BANDS];
-    for (band, bucket) in out.iter_mut().enumerate() {
-        let v = &sketch.values[band * LSH_ROWS..(band + 1) * LSH_ROWS];
-        let a = (u64::from(v[0]) << 32) | u64::from(v[1]);
-        let b = (u64::from(v[2]) << 32) | u64::from(v[3]);
-        let mixed = (a ^ b.rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        *bucket = mixed as i64;
-    }
-    out
+    sketch.band_keys().map(|k| k as i64)
 }
 
 // The look-up index (both backends; where the runs live differs).

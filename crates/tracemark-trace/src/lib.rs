@@ -12,7 +12,7 @@
 //!   n-gram, the ∞-gram next-token distribution;
 //! - [`trace`]: OLMoTrace's maximal spans with each source's owner, licence and opt-out
 //!   status at its fetch time, reported as byte ranges of the output; MinHash-LSH
-//!   near-duplicates ([`minhash`]);
+//!   near-duplicates ([`minhash`], the one definition in `tracemark_core`, re-exported);
 //! - [`ngram`]: the corpus as an interpolated Kneser-Ney language model (behind
 //!   `tracemark_lm::LanguageModel` with the `lm` feature), with its mean entropy.
 //!
@@ -33,12 +33,13 @@ pub mod corpus;
 mod error;
 pub mod index;
 pub mod infinigram;
-pub mod minhash;
 mod mmap;
 pub mod ngram;
 pub mod shard;
 pub mod tokenizer;
 pub mod trace;
+
+pub use tracemark_core::minhash;
 
 pub use error::TraceError;
 pub use index::{

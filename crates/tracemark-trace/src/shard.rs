@@ -8,8 +8,8 @@
 //! | `table.sa` | the suffix array of `tokens.u16` (token positions, in token order), bit-packed at `sa_bits` bits per entry, LSB first, then 8 zero bytes |
 //! | `docs.u64` | the token position of every document's separator, u64 LE |
 //! | `meta.jsonl` / `meta.idx` | one [`DocMeta`] JSON line per document; u64 LE byte offsets of the lines (documents + 1 entries) |
-//! | `minhash.u64` | every document's MinHash signature, u64 LE |
-//! | `manifest.json` | [`Manifest`]: format, tokenizer, sizes, unigram counts, SHA-256 of every file |
+//! | `minhash.u64` | every document's MinHash values (128 u64 LE), in the manifest's `minhash_scheme` |
+//! | `manifest.json` | [`Manifest`]: format, tokenizer, sizes, unigram counts, MinHash scheme, SHA-256 of every file |
 //!
 //! The suffix array width is the fewest bits that address the shard (`ceil(log2 n)`), so
 //! a 100M-token shard takes 27 bits = 3.4 bytes per entry and 5.4 bytes per token with
@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     TraceError,
     corpus::DocMeta,
-    minhash::{self, NUM_HASHES, Signature},
+    minhash::{NUM_HASHES, Scheme, Signature, Sketch},
     mmap::Mapped,
     tokenizer::{IndexTokenizer, SEP},
 };
@@ -43,6 +43,9 @@ compile_error!(
 
 /// The shard format this build writes and reads.
 pub const SHARD_FORMAT: &str = "tracemark.trace-shard/v1";
+
+/// The MinHash schemes this build reads in a shard.
+const READ_MINHASH_SCHEMES: &str = "format tracemark.trace-shard/v1 with MinHash scheme minhash-sha256-w5x128-v2 or minhash-sha256-w5x128-v1";
 
 /// The largest shard: positions must fit libsais' 32-bit output.
 pub const MAX_SHARD_TOKENS: usize = i32::MAX as usize;
@@ -74,7 +77,18 @@ pub struct Manifest {
     /// `(token, count)` for every token id that occurs (separators excluded).
     pub unigram: Vec<(u16, u64)>,
     pub minhash_hashes: usize,
+    /// The MinHash scheme of `minhash.u64` ([`crate::minhash::Scheme`]'s id). Shards
+    /// written before scheme ids existed have none: their values were made by the
+    /// definition now called `minhash-sha256-w5x128-v2` (it moved to `tracemark_core`
+    /// unchanged), so that is what its absence means.
+    #[serde(default = "unversioned_minhash_scheme")]
+    pub minhash_scheme: String,
     pub files: BTreeMap<String, FileSum>,
+}
+
+/// The MinHash scheme of a shard whose manifest names none.
+fn unversioned_minhash_scheme() -> String {
+    Scheme::V2.id().to_owned()
 }
 
 /// The fewest bits that hold every position `0..n`.
@@ -150,17 +164,21 @@ impl ShardData {
         &self.tokens[begin..end]
     }
 
-    /// Every document's MinHash signature (in parallel), as `minhash.u64`'s words.
+    /// Every document's MinHash values in the current scheme (in parallel), as
+    /// `minhash.u64`'s words.
     fn signatures(&self, tokenizer: &dyn IndexTokenizer) -> Vec<u64> {
         use rayon::prelude::*;
+        let scheme = Scheme::CURRENT;
         let sigs: Vec<Signature> = (0..self.metas.len())
             .into_par_iter()
             .with_min_len(8)
             .map(|doc| match &self.sign[doc] {
-                SignSource::Text(t) => minhash::signature(t),
+                SignSource::Text(t) => *scheme.sketch(t).values(),
                 SignSource::Tokens => tokenizer
                     .decode(self.doc_tokens(doc))
-                    .map_or([u64::MAX; NUM_HASHES], |t| minhash::signature(&t)),
+                    .map_or([scheme.empty_value(); NUM_HASHES], |t| {
+                        *scheme.sketch(&t).values()
+                    }),
             })
             .collect();
         sigs.iter().flatten().copied().collect()
@@ -306,6 +324,7 @@ pub(crate) fn write_shard(
         sa_bits: bits,
         unigram: unigram(&data.tokens),
         minhash_hashes: NUM_HASHES,
+        minhash_scheme: Scheme::CURRENT.id().to_owned(),
         files,
     };
     let json =
@@ -339,6 +358,7 @@ pub struct Shard {
     meta: Mapped,
     meta_idx: Mapped,
     minhash: Mapped,
+    minhash_scheme: Scheme,
 }
 
 /// The files every shard has, with the size each must have given the manifest.
@@ -372,6 +392,16 @@ impl Shard {
                 expected: SHARD_FORMAT,
             });
         }
+        let Some(minhash_scheme) = Scheme::from_id(&manifest.minhash_scheme) else {
+            return Err(TraceError::ShardVersion {
+                path: dir.to_owned(),
+                found: format!(
+                    "{} with MinHash scheme `{}`",
+                    manifest.format, manifest.minhash_scheme
+                ),
+                expected: READ_MINHASH_SCHEMES,
+            });
+        };
         if manifest.sa_bits != sa_bits_for(manifest.tokens as usize)
             || manifest.minhash_hashes != NUM_HASHES
         {
@@ -403,6 +433,7 @@ impl Shard {
             meta: map("meta.jsonl")?,
             meta_idx: map("meta.idx")?,
             minhash: map("minhash.u64")?,
+            minhash_scheme,
             manifest,
         };
         shard.check_documents()?;
@@ -544,14 +575,22 @@ impl Shard {
             .map_err(|e| TraceError::corrupt(&self.dir, format!("metadata of document {doc}: {e}")))
     }
 
-    /// The MinHash signature of document `doc`.
-    pub fn signature(&self, doc: usize) -> Signature {
+    /// The MinHash scheme of this shard's signatures.
+    pub fn minhash_scheme(&self) -> Scheme {
+        self.minhash_scheme
+    }
+
+    /// The MinHash sketch of document `doc`, in the shard's scheme (empty, matching
+    /// nothing, when its values are out of the scheme's range: a damaged file, which
+    /// [`Shard::verify`] reports).
+    pub fn signature(&self, doc: usize) -> Sketch {
         let all: &[u64] = bytemuck::try_cast_slice(&self.minhash).unwrap_or(&[]);
-        let mut sig = [u64::MAX; NUM_HASHES];
+        let scheme = self.minhash_scheme;
+        let mut values = [scheme.empty_value(); NUM_HASHES];
         if let Some(s) = all.get(doc * NUM_HASHES..(doc + 1) * NUM_HASHES) {
-            sig.copy_from_slice(s);
+            values.copy_from_slice(s);
         }
-        sig
+        Sketch::new(scheme, values).unwrap_or_else(|| scheme.sketch(""))
     }
 
     /// Compares the first `q.len()` tokens of the suffix at `pos` with `q` (a suffix
@@ -640,6 +679,14 @@ impl Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_refusal_names_every_scheme_a_shard_may_have() {
+        for scheme in Scheme::ALL {
+            assert!(READ_MINHASH_SCHEMES.contains(scheme.id()), "{scheme}");
+        }
+        assert_eq!(unversioned_minhash_scheme(), "minhash-sha256-w5x128-v2");
+    }
 
     #[test]
     fn sa_width_is_the_fewest_bits_that_address_every_position() {

@@ -2,6 +2,8 @@
 //! that occur verbatim, the rarest kept, their documents with each source's rights; and
 //! MinHash near-duplicates for overlap that is not verbatim.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use tracemark_core::{
     ByteRange, Timestamp,
@@ -14,7 +16,7 @@ use crate::{
     TraceError,
     corpus::DocMeta,
     index::{DocHit, Index, Tombstone},
-    minhash,
+    minhash::{Scheme, Sketch},
 };
 
 /// Parameters of a trace (defaults follow OLMoTrace where it has one).
@@ -388,20 +390,33 @@ impl NearDuplicate {
 }
 
 /// Documents that are LSH candidates of `text` with estimated Jaccard ≥ `min_jaccard`,
-/// most similar first (see [`crate::minhash`] for the exact hashing).
+/// most similar first (see [`crate::minhash`] for the exact hashing). `text` is
+/// sketched in the MinHash scheme of each shard it is compared with.
 pub fn near_duplicates(
     index: &Index,
     text: &str,
     min_jaccard: f64,
 ) -> Result<Vec<NearDuplicate>, TraceError> {
-    let sig = minhash::signature(text);
+    // The text's sketch in each shard's scheme, made once per scheme.
+    let mut by_scheme: BTreeMap<Scheme, Sketch> = BTreeMap::new();
+    let per_shard: Vec<Sketch> = index
+        .shards()
+        .iter()
+        .map(|s| {
+            by_scheme
+                .entry(s.minhash_scheme())
+                .or_insert_with_key(|scheme| scheme.sketch(text))
+                .clone()
+        })
+        .collect();
     let mut out = Vec::new();
     for address in index.addresses() {
+        let sig = &per_shard[address.shard];
         let other = index.shards()[address.shard].signature(address.doc);
-        if !minhash::lsh_candidate(&sig, &other) {
+        if !sig.lsh_candidate(&other) {
             continue;
         }
-        let j = minhash::estimated_jaccard(&sig, &other);
+        let j = sig.similarity(&other);
         if j >= min_jaccard {
             let meta: DocMeta = index.doc_meta(address)?;
             out.push(NearDuplicate {

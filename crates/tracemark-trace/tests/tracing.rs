@@ -214,7 +214,7 @@ fn near_duplicates_find_a_paraphrase_that_exact_spans_miss() {
     let found = near_duplicates(&index, &edited, 0.5).unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].document.id, "ledger");
-    let exact = tracemark_trace::minhash::exact_jaccard(LEDGER, &edited);
+    let exact = tracemark_trace::minhash::Scheme::CURRENT.exact_jaccard(LEDGER, &edited);
     assert!(
         (found[0].jaccard - exact).abs() < 0.15,
         "{} vs {exact}",
