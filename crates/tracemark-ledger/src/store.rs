@@ -150,7 +150,14 @@ pub trait LogStore {
         let mut found: Vec<(u64, f64)> = Vec::new();
         for scheme in SketchScheme::ALL {
             let query = scheme.sketch(text);
+            if query.is_empty() {
+                continue; // no shingles in this scheme: nothing is similar
+            }
             for (index, stored) in self.similar_candidates(&query)? {
+                // A bucket shared by chance with a sketch of another scheme is no match.
+                if stored.scheme() != scheme {
+                    continue;
+                }
                 let similarity = query.similarity(&stored);
                 if similarity >= min_similarity {
                     found.push((index, similarity));
