@@ -1,7 +1,9 @@
-//! The log itself: appends records, signs checkpoints, hands out receipts and
-//! consistency proofs, answers look-ups, serves tiles, and checks its own storage.
+//! The log itself: the writer ([`Ledger`], with the log's secret key) appends records
+//! and signs checkpoints; the read side ([`LogReader`], with only the verifier key)
+//! hands out receipts and consistency proofs, answers look-ups, serves tiles, and
+//! checks the storage. A writer reads through its own `LogReader`.
 
-use std::path::Path;
+use std::{ops::Deref, path::Path};
 
 use tracemark_core::{Diagnose, Fault};
 
@@ -9,10 +11,11 @@ use crate::{
     checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, TrustPolicy},
     cosignature::CosignatureVerifier,
     merkle::{self, Hash, HashReader, MemoryTree, ProofError, leaf_hash},
-    note::{NoteError, NoteSigner},
+    note::{NoteError, NoteSigner, NoteVerifier},
     postgres_store::PostgresStore,
     receipt::Receipt,
     record::{GenerationRecord, RecordError, TextSketch},
+    registry::{LogRecord, LogRecordError},
     sqlite::SqliteStore,
     store::{EntryKeys, LogStore, Lookup, NewEntry, StoreError},
     tiles::{Tile, TileError},
@@ -48,6 +51,14 @@ pub enum LedgerError {
     NoCosignature,
     #[error("no checkpoint with {required} witness cosignatures includes entry {index}")]
     NotCosigned { index: u64, required: usize },
+    /// The entry exists, but the latest signed checkpoint (of `checkpoint_size` entries,
+    /// 0 if none) was signed before it was appended.
+    #[error(
+        "entry {index} is not in the latest signed checkpoint yet (it covers {checkpoint_size} entries)"
+    )]
+    NotYetCheckpointed { index: u64, checkpoint_size: u64 },
+    #[error(transparent)]
+    LogRecord(#[from] LogRecordError),
 }
 
 impl Diagnose for LedgerError {
@@ -60,7 +71,9 @@ impl Diagnose for LedgerError {
             LedgerError::Note(e) => e.fault(),
             LedgerError::Tile(e) => e.fault(),
             LedgerError::Witness(e) => e.fault(),
+            LedgerError::LogRecord(e) => e.fault(),
             LedgerError::NoSuchEntry { .. }
+            | LedgerError::NotYetCheckpointed { .. }
             | LedgerError::Inconsistent(_)
             | LedgerError::NoSuchCheckpoint { .. }
             | LedgerError::NotOurCheckpoint { .. }
@@ -79,6 +92,10 @@ impl Diagnose for LedgerError {
             }
             LedgerError::NotCosigned { .. } => Some(
                 "have a witness cosign the latest checkpoint (`tracemark log cosign`), then prove again"
+                    .into(),
+            ),
+            LedgerError::NotYetCheckpointed { .. } => Some(
+                "the log's writer signs a checkpoint after each batch of appends or on a timer; ask again shortly"
                     .into(),
             ),
             LedgerError::NoCosignature => {
@@ -103,7 +120,7 @@ pub struct SimilarEntry {
     pub similarity: f64,
 }
 
-/// What [`Ledger::verify`] checked.
+/// What [`LogReader::verify`] checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
     pub size: u64,
@@ -112,11 +129,34 @@ pub struct VerifyReport {
     pub checkpoint_size: Option<u64>,
 }
 
-/// A transparency log over a storage backend, signing with the log key.
+/// The read side of a log: its size, entries and records, look-ups, proofs against the
+/// checkpoints kept in the store, tiles, and the audit of its storage. It needs the
+/// log's verifier key (`key.pub`), never its secret key, and never writes: over a store
+/// opened read-only ([`SqliteStore::open_read_only`],
+/// [`PostgresStore::connect_read_only`]) it is what anonymous queries use, while the
+/// writer ([`Ledger`]) appends and signs checkpoints. [`Ledger`] reads through one of
+/// these (it dereferences to it), so both answer with the same code.
+#[derive(Debug)]
+pub struct LogReader<S: LogStore> {
+    store: S,
+    verifier: NoteVerifier,
+}
+
+/// A transparency log over a storage backend, signing with the log key: the writer.
+/// Every read operation is its [`LogReader`]'s, reached through `Deref`
+/// (`ledger.lookup(..)`, `ledger.prove_latest(..)`).
 #[derive(Debug)]
 pub struct Ledger<S: LogStore> {
-    store: S,
+    reader: LogReader<S>,
     signer: NoteSigner,
+}
+
+impl<S: LogStore> Deref for Ledger<S> {
+    type Target = LogReader<S>;
+
+    fn deref(&self) -> &LogReader<S> {
+        &self.reader
+    }
 }
 
 /// Reads stored hashes through a store, for the proof functions.
@@ -144,27 +184,40 @@ impl Ledger<PostgresStore> {
     }
 }
 
+impl LogReader<SqliteStore> {
+    /// Opens an SQLite log for reading only ([`SqliteStore::open_read_only`]).
+    pub fn open_sqlite(path: &Path, verifier: NoteVerifier) -> Result<Self, LedgerError> {
+        Ok(Self::new(SqliteStore::open_read_only(path)?, verifier))
+    }
+}
+
+impl LogReader<PostgresStore> {
+    /// Connects to a PostgreSQL log for reading only
+    /// ([`PostgresStore::connect_read_only_in_schema`]).
+    pub fn open_postgres(
+        url: &str,
+        schema: Option<&str>,
+        verifier: NoteVerifier,
+    ) -> Result<Self, LedgerError> {
+        Ok(Self::new(
+            PostgresStore::connect_read_only_in_schema(url, schema)?,
+            verifier,
+        ))
+    }
+}
+
 impl<S: LogStore> Ledger<S> {
     /// A log whose origin is the signer's key name.
     pub fn new(store: S, signer: NoteSigner) -> Self {
-        Self { store, signer }
+        Self {
+            reader: LogReader::new(store, signer.verifier().clone()),
+            signer,
+        }
     }
 
-    pub fn origin(&self) -> &str {
-        self.signer.verifier().name()
-    }
-
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// The trust policy of this log alone (its own key).
-    pub fn policy(&self) -> TrustPolicy {
-        TrustPolicy::log_only(self.signer.verifier().clone())
-    }
-
-    pub fn size(&self) -> Result<u64, LedgerError> {
-        Ok(self.store.size()?)
+    /// The read side (also reached through `Deref`).
+    pub fn reader(&self) -> &LogReader<S> {
+        &self.reader
     }
 
     /// Appends records in one durable transaction; returns their indexes and leaf hashes.
@@ -181,7 +234,7 @@ impl<S: LogStore> Ledger<S> {
 
     /// Appends raw entries (with their look-up keys) in one durable transaction.
     pub fn append_entries(&mut self, entries: &[NewEntry]) -> Result<Vec<Appended>, LedgerError> {
-        let first = self.store.append(entries)?;
+        let first = self.reader.store.append(entries)?;
         Ok(entries
             .iter()
             .enumerate()
@@ -192,22 +245,13 @@ impl<S: LogStore> Ledger<S> {
             .collect())
     }
 
-    /// The root hash of the first `size` entries.
-    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
-        let current = self.size()?;
-        if size > current {
-            return Err(ProofError::TreeTooLarge {
-                requested: size,
-                size: current,
-            }
-            .into());
-        }
-        Ok(merkle::root_hash(&Reader(&self.store), size)?)
-    }
-
-    /// Signs a checkpoint of the whole log and keeps it. Refuses to sign a tree that is
-    /// not an extension of the latest kept checkpoint: a log must never sign two
-    /// inconsistent checkpoints.
+    /// Signs a checkpoint of the whole log and keeps it, if the log grew since the latest
+    /// kept checkpoint; otherwise returns that one as it is kept (with its cosignatures),
+    /// signing and writing nothing. So a writer calls it after each batch, or on a timer,
+    /// and readers prove against what it kept ([`LogReader::prove_latest`]).
+    ///
+    /// Refuses to sign a tree that is not an extension of the latest kept checkpoint: a
+    /// log must never sign two inconsistent checkpoints.
     pub fn checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
         // The kept checkpoint is read before the size: another writer may append and sign
         // in between, and the size read after it is then larger, never smaller (read in
@@ -234,11 +278,12 @@ impl<S: LogStore> Ledger<S> {
             extensions: Vec::new(),
         }
         .sign(&self.signer)?;
-        self.store.save_checkpoint(size, &signed.to_text())?;
+        let store = &mut self.reader.store;
+        store.save_checkpoint(size, &signed.to_text())?;
         // Another writer may have kept a checkpoint of this size first, and a witness may
         // have cosigned it since: the kept note is the log's checkpoint of this size (the
         // store never replaces it, so cosignatures are never dropped).
-        let text = self.store.checkpoint_at(size)?.ok_or_else(|| {
+        let text = store.checkpoint_at(size)?.ok_or_else(|| {
             StoreError::Corrupt(format!("the checkpoint of {size} entries was not kept"))
         })?;
         let kept = SignedCheckpoint::parse(text.as_bytes())
@@ -251,58 +296,13 @@ impl<S: LogStore> Ledger<S> {
         Ok(kept)
     }
 
-    /// The latest kept checkpoint, unverified.
-    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LedgerError> {
-        match self.store.latest_checkpoint()? {
-            None => Ok(None),
-            Some(text) => Ok(Some(
-                SignedCheckpoint::parse(text.as_bytes())
-                    .map_err(|e| StoreError::Corrupt(format!("the kept checkpoint: {e}")))?,
-            )),
-        }
-    }
-
-    /// The bytes of entry `index`.
-    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
-        let size = self.size()?;
-        self.store
-            .entries(index, index.saturating_add(1))?
-            .pop()
-            .ok_or(LedgerError::NoSuchEntry { index, size })
-    }
-
-    /// The record at `index`.
-    pub fn record(&self, index: u64) -> Result<GenerationRecord, LedgerError> {
-        Ok(GenerationRecord::from_json(&self.entry(index)?)?)
-    }
-
-    /// A receipt (C2SP tlog-proof) for entry `index` against a fresh checkpoint of the
-    /// whole log, carrying the entry bytes as its `extra` data.
+    /// A receipt (C2SP tlog-proof) for entry `index` against a checkpoint of the whole
+    /// log, signed now if the log grew ([`Ledger::checkpoint`]), carrying the entry bytes
+    /// as its `extra` data. A writer's call: it may sign and store a checkpoint. A
+    /// reader proves against the latest kept one instead ([`LogReader::prove_latest`]).
     pub fn prove(&mut self, index: u64) -> Result<Receipt, LedgerError> {
         let checkpoint = self.checkpoint()?;
-        self.prove_against(index, checkpoint)
-    }
-
-    /// A receipt for entry `index` against the largest kept checkpoint that carries at
-    /// least `min_cosignatures` witness cosignatures (which a verifier requiring those
-    /// witnesses accepts); an error if that checkpoint does not include the entry yet.
-    pub fn prove_cosigned(
-        &mut self,
-        index: u64,
-        min_cosignatures: usize,
-    ) -> Result<Receipt, LedgerError> {
-        let required = min_cosignatures.max(1);
-        let not_cosigned = LedgerError::NotCosigned { index, required };
-        let Some(text) = self.store.latest_cosigned_checkpoint(required)? else {
-            return Err(not_cosigned);
-        };
-        let checkpoint = SignedCheckpoint::parse(text.as_bytes())
-            .map_err(|e| StoreError::Corrupt(format!("a kept checkpoint: {e}")))?;
-        let size = checkpoint.verify(&self.policy())?.checkpoint.size;
-        if index >= size {
-            return Err(not_cosigned);
-        }
-        self.prove_against(index, checkpoint)
+        self.reader.prove_against(index, checkpoint)
     }
 
     /// Adds the cosignatures that `cosigned` (the log's checkpoint with witness lines)
@@ -316,8 +316,9 @@ impl<S: LogStore> Ledger<S> {
         witnesses: &[CosignatureVerifier],
     ) -> Result<usize, LedgerError> {
         let size = cosigned.checkpoint_unverified().size;
+        let log = self.signer.verifier();
         let policy = TrustPolicy {
-            log: self.signer.verifier().clone(),
+            log: log.clone(),
             witnesses: witnesses.to_vec(),
             required_cosignatures: 0,
         };
@@ -325,9 +326,10 @@ impl<S: LogStore> Ledger<S> {
         if verified.cosignatures.is_empty() {
             return Err(LedgerError::NoCosignature);
         }
+        let store = &mut self.reader.store;
         // A few attempts, in case another witness's cosignature is being added at once.
         for _ in 0..8 {
-            let Some(text) = self.store.checkpoint_at(size)? else {
+            let Some(text) = store.checkpoint_at(size)? else {
                 return Err(LedgerError::NoSuchCheckpoint { size });
             };
             let mut kept = SignedCheckpoint::parse(text.as_bytes())
@@ -352,7 +354,6 @@ impl<S: LogStore> Ledger<S> {
                     kept.add_cosignature(&sig.to_line())?;
                 }
             }
-            let log = self.signer.verifier();
             let mut cosigners: Vec<(&str, u32)> = kept
                 .note()
                 .signatures()
@@ -364,15 +365,138 @@ impl<S: LogStore> Ledger<S> {
             cosigners.dedup();
             let count = cosigners.len();
             let new = kept.to_text();
-            if new == text || self.store.replace_checkpoint(size, &text, &new, count)? {
+            if new == text || store.replace_checkpoint(size, &text, &new, count)? {
                 return Ok(count);
             }
         }
         Err(StoreError::Backend("the kept checkpoint kept changing; try again".into()).into())
     }
+}
+
+impl<S: LogStore> LogReader<S> {
+    /// A reader of the log whose checkpoints `verifier` (the log key's public half)
+    /// signs; its origin is the key's name.
+    pub fn new(store: S, verifier: NoteVerifier) -> Self {
+        Self { store, verifier }
+    }
+
+    pub fn origin(&self) -> &str {
+        self.verifier.name()
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    /// The trust policy of this log alone (its own key).
+    pub fn policy(&self) -> TrustPolicy {
+        TrustPolicy::log_only(self.verifier.clone())
+    }
+
+    pub fn size(&self) -> Result<u64, LedgerError> {
+        Ok(self.store.size()?)
+    }
+
+    /// The root hash of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+        let current = self.size()?;
+        if size > current {
+            return Err(ProofError::TreeTooLarge {
+                requested: size,
+                size: current,
+            }
+            .into());
+        }
+        Ok(merkle::root_hash(&Reader(&self.store), size)?)
+    }
+
+    /// The latest kept checkpoint, unverified.
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LedgerError> {
+        match self.store.latest_checkpoint()? {
+            None => Ok(None),
+            Some(text) => Ok(Some(
+                SignedCheckpoint::parse(text.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(format!("the kept checkpoint: {e}")))?,
+            )),
+        }
+    }
+
+    /// The bytes of entry `index`.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
+        let size = self.size()?;
+        self.store
+            .entries(index, index.saturating_add(1))?
+            .pop()
+            .ok_or(LedgerError::NoSuchEntry { index, size })
+    }
+
+    /// The generation record at `index` (an error if the entry is another kind of
+    /// record: [`LogReader::log_record`] reads any known kind).
+    pub fn record(&self, index: u64) -> Result<GenerationRecord, LedgerError> {
+        Ok(GenerationRecord::from_json(&self.entry(index)?)?)
+    }
+
+    /// The record at `index`, of whichever kind the registry knows
+    /// ([`crate::registry`]).
+    pub fn log_record(&self, index: u64) -> Result<LogRecord, LedgerError> {
+        Ok(LogRecord::parse(&self.entry(index)?)?)
+    }
+
+    /// A receipt for entry `index` against the latest kept checkpoint, which the
+    /// writer signed ([`Ledger::checkpoint`]); signs nothing and writes nothing, so it
+    /// is what a reader hands out. [`LedgerError::NotYetCheckpointed`] if that
+    /// checkpoint does not include the entry yet (it was appended since), and
+    /// [`LedgerError::NoSuchEntry`] if the log has no such entry at all.
+    pub fn prove_latest(&self, index: u64) -> Result<Receipt, LedgerError> {
+        let checkpoint = self.latest_checkpoint()?;
+        let checkpoint_size = match &checkpoint {
+            Some(c) => c.verify(&self.policy())?.checkpoint.size,
+            None => 0,
+        };
+        match checkpoint {
+            Some(checkpoint) if index < checkpoint_size => self.prove_against(index, checkpoint),
+            _ => {
+                let size = self.size()?;
+                if index >= size {
+                    return Err(LedgerError::NoSuchEntry { index, size });
+                }
+                Err(LedgerError::NotYetCheckpointed {
+                    index,
+                    checkpoint_size,
+                })
+            }
+        }
+    }
+
+    /// A receipt for entry `index` against the largest kept checkpoint that carries at
+    /// least `min_cosignatures` witness cosignatures (which a verifier requiring those
+    /// witnesses accepts); an error if that checkpoint does not include the entry yet.
+    pub fn prove_cosigned(
+        &self,
+        index: u64,
+        min_cosignatures: usize,
+    ) -> Result<Receipt, LedgerError> {
+        let required = min_cosignatures.max(1);
+        let not_cosigned = LedgerError::NotCosigned { index, required };
+        let Some(text) = self.store.latest_cosigned_checkpoint(required)? else {
+            return Err(not_cosigned);
+        };
+        let checkpoint = SignedCheckpoint::parse(text.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("a kept checkpoint: {e}")))?;
+        let size = checkpoint.verify(&self.policy())?.checkpoint.size;
+        if index >= size {
+            return Err(not_cosigned);
+        }
+        self.prove_against(index, checkpoint)
+    }
 
     fn prove_against(
-        &mut self,
+        &self,
         index: u64,
         checkpoint: SignedCheckpoint,
     ) -> Result<Receipt, LedgerError> {

@@ -10,6 +10,14 @@
 //! (`synchronous_commit` is forced `on` for the session), so an acknowledged append is
 //! durable. Look-ups are single statements, so each reads one snapshot even while runs
 //! are being merged.
+//!
+//! A reader ([`PostgresStore::connect_read_only`]) runs no DDL and no upgrade, takes
+//! neither the advisory lock nor any row lock (its reads are plain `SELECT`s, which take
+//! only the `ACCESS SHARE` table lock that every query takes and that only DDL waits
+//! for), and sets its session's `default_transaction_read_only = on`, so that the
+//! server refuses any write on that connection; the store also refuses appends and
+//! checkpoint saves itself ([`StoreError::ReadOnly`]). The database user of a reader
+//! needs only `SELECT` on the log's tables (and `USAGE` on its schema).
 
 use std::{
     collections::HashMap,
@@ -19,6 +27,7 @@ use std::{
 use postgres::{Client, Transaction};
 
 use crate::{
+    database_url::mask_password,
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
     postgres_tls::Target,
     record::{MAX_ENTRY_BYTES, TextSketch},
@@ -32,8 +41,9 @@ use crate::{
 /// tables included (SQLite moved its runs to files in version 3).
 pub const SCHEMA_VERSION: &str = "2";
 
-/// The advisory lock key that serialises appends (ASCII "tmledger").
-const APPEND_LOCK: i64 = 0x746d_6c65_6467_6572;
+/// The advisory lock key that serialises appends and merges (ASCII "tmledger"); a
+/// reader never takes it.
+pub const APPEND_LOCK: i64 = 0x746d_6c65_6467_6572;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,6 +90,7 @@ const MIGRATE_CHUNK: i64 = 16_384;
 /// A log in a PostgreSQL database (optionally in one schema of it).
 pub struct PostgresStore {
     client: Mutex<Client>,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -128,26 +139,8 @@ impl PostgresStore {
     /// database hold several logs, and tests run in isolation. The name must be
     /// lower-case ASCII letters, digits and `_`.
     pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let target = Target::parse(url)?;
-        let mut client = target
-            .config
-            .connect(target.connector()?)
-            .map_err(|e| target.explain(&e))?;
+        let mut client = open_client(url, schema, true)?;
         client.batch_execute("SET synchronous_commit = on")?;
-        if let Some(schema) = schema {
-            let valid = !schema.is_empty()
-                && schema
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !valid {
-                return Err(StoreError::Backend(format!(
-                    "`{schema}` is not a valid schema name"
-                )));
-            }
-            client.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-            ))?;
-        }
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
         let has_meta: bool = tx
@@ -180,9 +173,89 @@ impl PostgresStore {
         tx.commit()?;
         let store = Self {
             client: Mutex::new(client),
+            read_only: false,
         };
         store.compact()?;
         Ok(store)
+    }
+
+    /// Connects to the log at `url` for reading only; see
+    /// [`PostgresStore::connect_read_only_in_schema`].
+    pub fn connect_read_only(url: &str) -> Result<Self, StoreError> {
+        Self::connect_read_only_in_schema(url, None)
+    }
+
+    /// Connects to the log in `schema` (or on the default `search_path`) for reading
+    /// only: no DDL (the schema and tables must exist: [`StoreError::NoLog`] otherwise),
+    /// no upgrade (an older schema version is [`StoreError::NeedsWriter`], a newer one
+    /// [`StoreError::Schema`]), no merge, no lock, and the session set
+    /// `default_transaction_read_only = on`. Appends and checkpoint saves are refused
+    /// with [`StoreError::ReadOnly`]. TLS as in [`PostgresStore::connect`].
+    pub fn connect_read_only_in_schema(
+        url: &str,
+        schema: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut client = open_client(url, schema, false)?;
+        client.batch_execute("SET default_transaction_read_only = on")?;
+        let place = || match schema {
+            Some(schema) => format!("{} (schema {schema})", mask_password(url)),
+            None => mask_password(url),
+        };
+        let has_meta: bool = client
+            .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])?
+            .get(0);
+        let version: Option<String> = if has_meta {
+            client
+                .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+                .map(|r| r.get(0))
+        } else {
+            None
+        };
+        match version.as_deref() {
+            Some(SCHEMA_VERSION) => {}
+            None => {
+                return Err(StoreError::NoLog(format!(
+                    "{} holds no log tables",
+                    place()
+                )));
+            }
+            Some(old @ "1") => {
+                return Err(StoreError::NeedsWriter(format!(
+                    "{} has schema version {old}, and this build reads version {SCHEMA_VERSION}",
+                    place()
+                )));
+            }
+            Some(found) => {
+                return Err(StoreError::Schema {
+                    found: found.to_owned(),
+                    expected: SCHEMA_VERSION.into(),
+                });
+            }
+        }
+        Ok(Self {
+            client: Mutex::new(client),
+            read_only: true,
+        })
+    }
+
+    /// Whether this store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Whether the server treats this connection's transactions as read-only (`SHOW
+    /// transaction_read_only`): true for a reader, whatever the store itself checks.
+    pub fn session_read_only(&self) -> Result<bool, StoreError> {
+        let row = self.client().query_one("SHOW transaction_read_only", &[])?;
+        Ok(row.get::<_, String>(0) == "on")
+    }
+
+    /// Refuses a write through a read-only store.
+    fn writable(&self, what: &'static str) -> Result<(), StoreError> {
+        match self.read_only {
+            true => Err(StoreError::ReadOnly(what)),
+            false => Ok(()),
+        }
     }
 
     /// The runs of the look-up index (for tests and diagnostics).
@@ -229,6 +302,32 @@ impl PostgresStore {
         // that matters: every operation is its own statement or transaction.
         self.client.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Connects to `url` and sets the `search_path` to `schema` (which a writer creates if
+/// absent, `create`); the name must be lower-case ASCII letters, digits and `_`.
+fn open_client(url: &str, schema: Option<&str>, create: bool) -> Result<Client, StoreError> {
+    let target = Target::parse(url)?;
+    let mut client = target
+        .config
+        .connect(target.connector()?)
+        .map_err(|e| target.explain(&e))?;
+    if let Some(schema) = schema {
+        let valid = !schema.is_empty()
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(StoreError::Backend(format!(
+                "`{schema}` is not a valid schema name"
+            )));
+        }
+        if create {
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
+        }
+        client.batch_execute(&format!("SET search_path TO {schema}"))?;
+    }
+    Ok(client)
 }
 
 /// The rows one append writes, gathered in memory so that each table gets one
@@ -440,6 +539,7 @@ impl LogStore for PostgresStore {
     }
 
     fn append(&mut self, entries: &[NewEntry]) -> Result<u64, StoreError> {
+        self.writable("append entries")?;
         let mut client = self.client();
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
@@ -537,6 +637,7 @@ impl LogStore for PostgresStore {
     }
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        self.writable("save a checkpoint")?;
         self.client().execute(
             // A checkpoint of this size already kept stays as it is, with its
             // cosignatures (see `LogStore::save_checkpoint`).
@@ -574,6 +675,7 @@ impl LogStore for PostgresStore {
         new: &str,
         cosignatures: usize,
     ) -> Result<bool, StoreError> {
+        self.writable("replace a checkpoint")?;
         let changed = self.client().execute(
             "UPDATE checkpoints SET note = $3, cosignatures = $4 WHERE size = $1 AND note = $2",
             &[&sql_index(size)?, &old, &new, &(cosignatures as i32)],

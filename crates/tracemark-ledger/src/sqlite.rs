@@ -36,10 +36,46 @@
 //! Versions 1 (random-key indexes on `entries` and an `lsh(band, bucket, idx)` table) and
 //! 2 (the runs in a `lookup_keys` table) are upgraded in place when opened: one
 //! transaction replaces the old index by runs built from the entries' key columns.
+//!
+//! # Readers
+//!
+//! [`SqliteStore::open_read_only`] opens a log for reading only, for the anonymous
+//! queries of a server: the connection is opened `SQLITE_OPEN_READONLY` (and
+//! `query_only`), and opening runs no upgrade, no recovery, no merge and deletes no run
+//! file; appends and checkpoint saves through it are refused
+//! ([`StoreError::ReadOnly`]). It reads in WAL snapshots, so it takes no lock that an
+//! appender waits for, and sees each append once it has committed. What it may still
+//! write is SQLite's, not the log's:
+//!
+//! - the `-shm` file (the WAL index, shared memory): every WAL reader records its read
+//!   mark there. It holds no log data and SQLite rebuilds it from the WAL;
+//! - when no writer has the log open (it closed cleanly, so the `-wal` and `-shm`
+//!   files were deleted), opening a reader creates an empty `-wal` and a `-shm` beside
+//!   the database, and leaves them (a read-only connection never checkpoints, so never
+//!   deletes them). The database file, the WAL's contents and the run files are never
+//!   written. In a directory the reader cannot write to, such a log cannot be opened
+//!   (SQLite: "attempt to write a readonly database"): open it with a writer first (a
+//!   server keeps its writer open, so the files exist), or make the directory
+//!   writable. SQLite's `immutable` mode would avoid the files, but it assumes nobody
+//!   writes the database, so it is not used: a writer may append at any time.
+//!
+//! A reader cannot repair a damaged run file. A look-up that finds one (a block that
+//! fails its checksum, a missing file) first reads again in a new snapshot, since a run
+//! whose file is gone has usually been merged away by the writer after the reader's
+//! snapshot began (the new snapshot lists the merged run instead). A run still listed
+//! is opened afresh (the writer may have rebuilt it) and read whole; if it is still
+//! damaged, that look-up reads the run's entries' key columns (the source of truth)
+//! instead, which gives the same answer more slowly, and the reader says so once on
+//! standard error. The writer rebuilds the file when it next opens the log, or when a
+//! look-up or merge of its own reads it.
 
-use std::{collections::HashMap, path::Path};
+use std::{
+    cell::{Cell, RefCell},
+    collections::{BTreeSet, HashMap, HashSet},
+    path::Path,
+};
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::{
     merkle::{Hash, ProofError, completed_subtrees, leaf_hash},
@@ -98,11 +134,41 @@ const BUILD_CHUNK: i64 = 16_384;
 /// How many times a look-up repairs a damaged (or vanished) run file and reads again.
 const REPAIR_ATTEMPTS: usize = 3;
 
+/// How many times a reader's look-up takes a new snapshot because a run file could not
+/// be read (merged away meanwhile) before it reads that run from the entries.
+const READ_ATTEMPTS: usize = 8;
+
 /// A log in one SQLite file (and its directory of look-up runs).
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
     runs: RunFiles,
+    /// `Some` for a store opened read-only.
+    reader: Option<Reader>,
+}
+
+/// What a read-only store keeps between look-ups.
+#[derive(Debug, Default)]
+struct Reader {
+    /// The runs whose files this reader has opened, so that it closes those the writer
+    /// has merged away (their disk space is freed only when no process holds them).
+    opened: RefCell<BTreeSet<i64>>,
+    /// The damaged runs already reported on standard error.
+    reported: RefCell<BTreeSet<i64>>,
+    /// The run directory, when it did not exist at open (every run then reads as
+    /// damaged, from the entries).
+    missing_dir: Option<std::path::PathBuf>,
+    stats: Cell<ReadStats>,
+}
+
+/// How often a read-only store's look-ups could not use a run file (diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Look-ups read again in a new snapshot, because a run file listed in theirs was
+    /// gone or damaged (a merge by the writer, usually).
+    pub snapshots_retried: u64,
+    /// Runs read from the entries' key columns, because their file stayed damaged.
+    pub runs_read_from_entries: u64,
 }
 
 /// A row of `lookup_runs`.
@@ -163,6 +229,98 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory()?, RunFiles::in_memory())
     }
 
+    /// Opens the log at `path` for reading only (see the module documentation, under
+    /// *Readers*): `SQLITE_OPEN_READONLY`, no upgrade, recovery or merge, no run file
+    /// deleted; appends and checkpoint saves are refused with [`StoreError::ReadOnly`].
+    /// A missing database is [`StoreError::NoLog`]; one of an older schema version is
+    /// [`StoreError::NeedsWriter`] (a writer upgrades it when it opens it), a newer one
+    /// [`StoreError::Schema`].
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NoLog(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA query_only=ON; PRAGMA cache_size=-16384;")?;
+        match Self::stored_version(&conn)?.as_deref() {
+            Some(SCHEMA_VERSION) => {}
+            None => {
+                return Err(StoreError::NoLog(format!(
+                    "{} holds no log tables",
+                    path.display()
+                )));
+            }
+            Some(old @ ("1" | "2")) => {
+                return Err(StoreError::NeedsWriter(format!(
+                    "{} has schema version {old}, and this build reads version {SCHEMA_VERSION}",
+                    path.display()
+                )));
+            }
+            Some(found) => {
+                return Err(StoreError::Schema {
+                    found: found.to_owned(),
+                    expected: SCHEMA_VERSION.into(),
+                });
+            }
+        }
+        // Every writer puts the log in WAL mode, where readers never block appends.
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NeedsWriter(format!(
+                "{} is in journal mode `{mode}`, not WAL",
+                path.display()
+            )));
+        }
+        // The run directory is never created here (that would be a write); with none,
+        // every run reads as missing, and look-ups read the entries instead.
+        let mut name = path.file_name().unwrap_or_default().to_owned();
+        name.push("-runs");
+        let dir = path.with_file_name(name);
+        let (runs, missing_dir) = if dir.is_dir() {
+            // On an existing directory this only checks that it is one.
+            (RunFiles::beside(path).map_err(io_error)?, None)
+        } else {
+            (RunFiles::in_memory(), Some(dir))
+        };
+        Ok(Self {
+            conn,
+            runs,
+            reader: Some(Reader {
+                missing_dir,
+                ..Reader::default()
+            }),
+        })
+    }
+
+    /// Whether this store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.reader.is_some()
+    }
+
+    /// How often this read-only store's look-ups could not use a run file (zero for a
+    /// writer, whose look-ups repair such files instead).
+    pub fn read_stats(&self) -> ReadStats {
+        self.reader
+            .as_ref()
+            .map_or_else(ReadStats::default, |r| r.stats.get())
+    }
+
+    /// Refuses a write through a read-only store.
+    fn writable(&self, what: &'static str) -> Result<(), StoreError> {
+        match self.reader {
+            Some(_) => Err(StoreError::ReadOnly(what)),
+            None => Ok(()),
+        }
+    }
+
     fn init(conn: Connection, runs: RunFiles) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // journal_mode returns a row; query it rather than execute.
@@ -177,7 +335,11 @@ impl SqliteStore {
             "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;
              PRAGMA wal_autocheckpoint=10000;",
         )?;
-        let mut store = Self { conn, runs };
+        let mut store = Self {
+            conn,
+            runs,
+            reader: None,
+        };
         store.upgrade()?;
         store.recover()?;
         store.compact()?;
@@ -290,6 +452,9 @@ impl SqliteStore {
         keys: &[(i16, i64)],
         check: impl Fn(&Connection, Vec<i64>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if let Some(reader) = &self.reader {
+            return self.find_then_reading(reader, keys, check);
+        }
         let mut attempt = 0;
         loop {
             let tx = self.conn.unchecked_transaction()?;
@@ -311,6 +476,97 @@ impl SqliteStore {
                     attempt += 1;
                 }
             }
+        }
+    }
+
+    /// [`Self::find_then`] for a read-only store, which cannot repair a run: a run it
+    /// cannot read is read again in a new snapshot (it was merged away meanwhile, most
+    /// likely), then, if still listed, opened afresh and read whole (the writer may have
+    /// rebuilt it), and, if still damaged, read from its entries' key columns.
+    fn find_then_reading<T>(
+        &self,
+        reader: &Reader,
+        keys: &[(i16, i64)],
+        check: impl Fn(&Connection, Vec<i64>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // The run that the previous snapshot could not read.
+        let mut suspect = None;
+        for attempt in 0..=READ_ATTEMPTS {
+            let tx = self.conn.unchecked_transaction()?;
+            let runs = read_runs(&tx)?;
+            self.forget_merged(reader, &runs);
+            let mut ids = Vec::new();
+            let mut unreadable = None;
+            for r in &runs {
+                let run = r.run.run;
+                reader.opened.borrow_mut().insert(run);
+                let found = if suspect == Some(run) {
+                    self.runs.verify(run, r.file)
+                } else {
+                    self.runs.load(run, r.file)
+                }
+                .and_then(|()| {
+                    keys.iter()
+                        .try_for_each(|&(kind, key)| self.runs.find(run, kind, key, &mut ids))
+                });
+                match found {
+                    Ok(()) => {}
+                    Err(RunError::Damaged(mut why))
+                        if suspect == Some(run) || attempt == READ_ATTEMPTS =>
+                    {
+                        if let Some(dir) = &reader.missing_dir {
+                            why = format!("the directory {} is missing", dir.display());
+                        }
+                        if reader.reported.borrow_mut().insert(run) {
+                            eprintln!(
+                                "tracemark-ledger: look-up run {run} (entries {}..{}) is \
+                                 damaged: {why}; this reader reads those entries' keys \
+                                 instead until the log's writer rebuilds it (when it next \
+                                 opens the log, or reads that run itself)",
+                                r.first, r.end
+                            );
+                        }
+                        find_in_entries(&tx, r, keys, &mut ids)?;
+                        update(&reader.stats, |s| s.runs_read_from_entries += 1);
+                    }
+                    Err(RunError::Damaged(_)) => {
+                        unreadable = Some(run);
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if unreadable.is_some() {
+                tx.finish()?;
+                suspect = unreadable;
+                update(&reader.stats, |s| s.snapshots_retried += 1);
+                continue;
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            let out = check(&tx, ids)?;
+            tx.finish()?;
+            return Ok(out);
+        }
+        unreachable!("the last attempt reads damaged runs from the entries")
+    }
+
+    /// Closes the files of runs this reader opened that `live` no longer lists (merged
+    /// away by the writer, which deleted their files). [`RunFiles`] forgets a run without
+    /// deleting its file only in `verify`, which first drops the run and then opens it
+    /// again; given a description no run file matches (no rows; every run has some), it
+    /// finds the file gone or not matching and keeps nothing open.
+    fn forget_merged(&self, reader: &Reader, live: &[LiveRun]) {
+        let live: BTreeSet<i64> = live.iter().map(|r| r.run.run).collect();
+        let mut opened = reader.opened.borrow_mut();
+        let gone: Vec<i64> = opened.difference(&live).copied().collect();
+        for run in gone {
+            let none = RunInfo {
+                rows: 0,
+                checksum: 0,
+            };
+            let _ = self.runs.verify(run, none);
+            opened.remove(&run);
         }
     }
 
@@ -522,6 +778,34 @@ fn build_run(
     Ok(Some(LiveRun::new(run, records, first, end, file)))
 }
 
+/// Appends the entries of run `r` with one of `keys`, read from their key columns (the
+/// source of truth the run is built from) rather than from its file.
+fn find_in_entries(
+    conn: &Connection,
+    r: &LiveRun,
+    keys: &[(i16, i64)],
+    out: &mut Vec<i64>,
+) -> Result<(), StoreError> {
+    let wanted: HashSet<(i16, i64)> = keys.iter().copied().collect();
+    let mut rows = Vec::new();
+    for start in (r.first..r.end).step_by(BUILD_CHUNK as usize) {
+        rows.clear();
+        read_key_rows(conn, start, (start + BUILD_CHUNK).min(r.end), &mut rows)?;
+        out.extend(
+            rows.iter()
+                .filter(|&&(kind, key, _)| wanted.contains(&(kind, key)))
+                .map(|&(_, _, idx)| idx),
+        );
+    }
+    Ok(())
+}
+
+fn update(stats: &Cell<ReadStats>, change: impl FnOnce(&mut ReadStats)) {
+    let mut s = stats.get();
+    change(&mut s);
+    stats.set(s);
+}
+
 /// Indexes every entry as one run (a version upgrade); later appends add smaller runs.
 fn index_all_entries(tx: &Connection, files: &RunFiles) -> Result<(), StoreError> {
     let end: i64 = tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries", [], |r| {
@@ -646,6 +930,7 @@ impl LogStore for SqliteStore {
     }
 
     fn append(&mut self, entries: &[NewEntry]) -> Result<u64, StoreError> {
+        self.writable("append entries")?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -761,6 +1046,7 @@ impl LogStore for SqliteStore {
     }
 
     fn save_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        self.writable("save a checkpoint")?;
         // A checkpoint of this size already kept stays as it is, with its cosignatures
         // (see `LogStore::save_checkpoint`).
         self.conn.execute(
@@ -800,6 +1086,7 @@ impl LogStore for SqliteStore {
         new: &str,
         cosignatures: usize,
     ) -> Result<bool, StoreError> {
+        self.writable("replace a checkpoint")?;
         let changed = self.conn.execute(
             "UPDATE checkpoints SET note = ?3, cosignatures = ?4 WHERE size = ?1 AND note = ?2",
             params![sql_index(size)?, old, new, cosignatures as i64],

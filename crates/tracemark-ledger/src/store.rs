@@ -72,6 +72,17 @@ pub enum StoreError {
     /// The database server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
+    /// A write through a store opened read-only (`SqliteStore::open_read_only`,
+    /// `PostgresStore::connect_read_only`): only the log's writer appends and signs.
+    #[error("the log is open read-only: cannot {0}")]
+    ReadOnly(&'static str),
+    /// A reader found no log where it was told to look (a reader never creates one).
+    #[error("there is no log to read: {0}")]
+    NoLog(String),
+    /// A reader found a log that only a writer can bring up to date (an older schema
+    /// version, which a writer upgrades in place when it opens the log).
+    #[error("the log cannot be read before a writer opens it: {0}")]
+    NeedsWriter(String),
 }
 
 impl Diagnose for StoreError {
@@ -79,7 +90,11 @@ impl Diagnose for StoreError {
         match self {
             StoreError::Backend(_) => Fault::Internal,
             StoreError::Proof(e) => e.fault(),
-            StoreError::Url { .. } => Fault::Usage,
+            StoreError::Url { .. } | StoreError::NoLog(_) | StoreError::NeedsWriter(_) => {
+                Fault::Usage
+            }
+            // A front end that writes through a reader has a bug.
+            StoreError::ReadOnly(_) => Fault::Internal,
             _ => Fault::Input,
         }
     }
@@ -108,6 +123,15 @@ impl Diagnose for StoreError {
             StoreError::Connect { .. } => Some(
                 "check the URL's host, port, user, password and database, and that the server accepts connections from this client (pg_hba.conf)"
                     .into(),
+            ),
+            StoreError::ReadOnly(_) => Some(
+                "append and sign through the log's writer (a Ledger, opened with the log key), not through a reader".into(),
+            ),
+            StoreError::NoLog(_) => Some(
+                "check the path or URL (and schema); a reader never creates a log: make one with `tracemark log init`, or open it once with a writer".into(),
+            ),
+            StoreError::NeedsWriter(_) => Some(
+                "open the log once with a writer (a command that appends, or `tracemark serve` with the log key), which upgrades it in place; then readers can open it".into(),
             ),
             _ => None,
         }

@@ -1,0 +1,352 @@
+//! The registry of log record types: every kind of entry a Tracemark log holds, named
+//! by its versioned `format` field, in one place.
+//!
+//! An entry is the RFC 8785 canonical JSON ([`crate::jcs`]) of one record, and every
+//! record says what it is in its `format` field (`tracemark.<kind>-record/v<N>`). A new
+//! kind of record, or a new version of one, is added here: its format constant in
+//! [`RECORD_FORMATS`], a [`RecordKind`] and a [`LogRecord`] variant, so that whatever
+//! reads entries back (`log verify`, receipts, look-ups) can say what each one is, and
+//! refuses, naming it, a format this build does not know.
+//!
+//! | format | type | look-up keys |
+//! |---|---|---|
+//! | `tracemark.generation-record/v1` | [`GenerationRecord`] (in [`crate::record`]) | content hash, payload and key, generation id, MinHash sketch |
+//! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
+
+use serde::{Deserialize, Serialize};
+use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
+
+pub use crate::record::GENERATION_RECORD_V1;
+use crate::{
+    ledger::record_entry,
+    record::{GenerationRecord, MAX_ENTRY_BYTES, RecordError},
+    store::{EntryKeys, NewEntry},
+};
+
+/// The `format` of the log entry that records a sealed evidence report (its chain of
+/// custody).
+pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
+
+/// Every record format this build reads and writes.
+pub const RECORD_FORMATS: &[&str] = &[GENERATION_RECORD_V1, REPORT_RECORD_V1];
+
+/// A kind of log record, one per format of [`RECORD_FORMATS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// `tracemark.generation-record/v1`: what a provider logs about one generation.
+    Generation,
+    /// `tracemark.report-record/v1`: that a sealed evidence report existed, unaltered.
+    Report,
+}
+
+impl RecordKind {
+    /// Every kind, in the order of [`RECORD_FORMATS`].
+    pub const ALL: [RecordKind; 2] = [RecordKind::Generation, RecordKind::Report];
+
+    /// The `format` its records carry.
+    pub const fn format(self) -> &'static str {
+        match self {
+            RecordKind::Generation => GENERATION_RECORD_V1,
+            RecordKind::Report => REPORT_RECORD_V1,
+        }
+    }
+
+    /// The kind of a `format`, if this build knows it.
+    pub fn of_format(format: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.format() == format)
+    }
+
+    /// What a person calls it ("generation record").
+    pub const fn name(self) -> &'static str {
+        match self {
+            RecordKind::Generation => "generation record",
+            RecordKind::Report => "evidence-report record",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the log records of a sealed evidence report: enough to show it existed,
+/// unaltered, by then. Its entry has no look-up keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRecord {
+    /// Always [`REPORT_RECORD_V1`].
+    pub format: String,
+    /// The seal's hash of the report.
+    pub report_hash: String,
+    /// The content the report is about.
+    pub subject_hash: ContentHash,
+    pub generated_at: Timestamp,
+}
+
+impl ReportRecord {
+    /// The record of the report whose seal hash is `report_hash`.
+    pub fn new(report_hash: impl Into<String>, subject_hash: ContentHash, at: Timestamp) -> Self {
+        Self {
+            format: REPORT_RECORD_V1.into(),
+            report_hash: report_hash.into(),
+            subject_hash,
+            generated_at: at,
+        }
+    }
+
+    /// Reads a record from JSON, checking its format.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, LogRecordError> {
+        let record: Self = serde_json::from_slice(bytes).map_err(|e| LogRecordError::Invalid {
+            format: REPORT_RECORD_V1,
+            reason: e.to_string(),
+        })?;
+        check_format(REPORT_RECORD_V1, &record.format)?;
+        Ok(record)
+    }
+
+    /// The RFC 8785 canonical JSON: the log entry.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
+        check_format(REPORT_RECORD_V1, &self.format)?;
+        let bytes =
+            jcs::to_canonical_bytes(self).map_err(|e| LogRecordError::Canonical(e.to_string()))?;
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(LogRecordError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// The entry to append (no look-up keys).
+    pub fn entry(&self) -> Result<NewEntry, LogRecordError> {
+        Ok(NewEntry {
+            data: self.canonical_bytes()?,
+            keys: EntryKeys::default(),
+        })
+    }
+}
+
+/// A log entry read as the record its `format` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LogRecord {
+    Generation(GenerationRecord),
+    Report(ReportRecord),
+}
+
+impl LogRecord {
+    /// Reads an entry (or any record's JSON) by its `format` field; a format this build
+    /// does not know is [`LogRecordError::UnknownFormat`], naming it.
+    pub fn parse(entry: &[u8]) -> Result<Self, LogRecordError> {
+        #[derive(Deserialize)]
+        struct Head {
+            format: String,
+        }
+        let head: Head =
+            serde_json::from_slice(entry).map_err(|e| LogRecordError::NotARecord(e.to_string()))?;
+        match RecordKind::of_format(&head.format) {
+            Some(RecordKind::Generation) => Ok(LogRecord::Generation(
+                GenerationRecord::from_json(entry).map_err(generation_error)?,
+            )),
+            Some(RecordKind::Report) => Ok(LogRecord::Report(ReportRecord::from_json(entry)?)),
+            None => Err(LogRecordError::UnknownFormat(head.format)),
+        }
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            LogRecord::Generation(_) => RecordKind::Generation,
+            LogRecord::Report(_) => RecordKind::Report,
+        }
+    }
+
+    /// The `format` of its kind.
+    pub fn format(&self) -> &'static str {
+        self.kind().format()
+    }
+
+    /// The RFC 8785 canonical JSON: the log entry.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
+        match self {
+            LogRecord::Generation(r) => r.canonical_bytes().map_err(generation_error),
+            LogRecord::Report(r) => r.canonical_bytes(),
+        }
+    }
+
+    /// The entry to append, with the look-up keys of its kind.
+    pub fn entry(&self) -> Result<NewEntry, LogRecordError> {
+        match self {
+            LogRecord::Generation(r) => record_entry(r).map_err(generation_error),
+            LogRecord::Report(r) => r.entry(),
+        }
+    }
+}
+
+impl From<GenerationRecord> for LogRecord {
+    fn from(r: GenerationRecord) -> Self {
+        LogRecord::Generation(r)
+    }
+}
+
+impl From<ReportRecord> for LogRecord {
+    fn from(r: ReportRecord) -> Self {
+        LogRecord::Report(r)
+    }
+}
+
+/// A log entry that is not a record this build reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogRecordError {
+    /// Not a JSON object with a string `format`.
+    #[error("the log entry is not a record (a JSON object with a `format`): {0}")]
+    NotARecord(String),
+    #[error("unknown log record format `{0}` (this build reads {known})", known = RECORD_FORMATS.join(", "))]
+    UnknownFormat(String),
+    /// A known format whose fields do not fit it.
+    #[error("not a valid {format} record: {reason}")]
+    Invalid {
+        format: &'static str,
+        reason: String,
+    },
+    /// A record of one type that carries another type's `format`.
+    #[error("a {expected} record carries the format `{found}`")]
+    WrongFormat {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("the record has no canonical form: {0}")]
+    Canonical(String),
+    #[error("the record's canonical form is {0} bytes; a log entry holds at most 65535")]
+    TooLarge(usize),
+}
+
+impl Diagnose for LogRecordError {
+    fn fault(&self) -> Fault {
+        Fault::Input
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            LogRecordError::UnknownFormat(_) => Some(
+                "the entry was written by another (newer?) Tracemark version, or by another program sharing the log"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn check_format(expected: &'static str, found: &str) -> Result<(), LogRecordError> {
+    match found == expected {
+        true => Ok(()),
+        false => Err(LogRecordError::WrongFormat {
+            expected,
+            found: found.to_owned(),
+        }),
+    }
+}
+
+fn generation_error(e: RecordError) -> LogRecordError {
+    match e {
+        RecordError::Json(e) => LogRecordError::Invalid {
+            format: GENERATION_RECORD_V1,
+            reason: e.to_string(),
+        },
+        RecordError::Format(found) => LogRecordError::WrongFormat {
+            expected: GENERATION_RECORD_V1,
+            found,
+        },
+        RecordError::Canonical(e) => LogRecordError::Canonical(e.to_string()),
+        RecordError::TooLarge(n) => LogRecordError::TooLarge(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ReportRecord {
+        ReportRecord::new(
+            "sha256:00ff",
+            ContentHash::of_bytes(b"subject"),
+            "2026-11-29T12:00:00Z".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn every_format_has_one_kind() {
+        let formats: Vec<&str> = RecordKind::ALL.iter().map(|k| k.format()).collect();
+        assert_eq!(formats, RECORD_FORMATS);
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::of_format(k.format()), Some(k));
+            assert!(k.format().starts_with("tracemark.") && k.format().contains("-record/v"));
+        }
+    }
+
+    #[test]
+    fn a_report_record_keeps_its_json_and_canonical_bytes() {
+        let r = report();
+        let bytes = r.canonical_bytes().unwrap();
+        // The facade's struct (same fields, same order of declaration) gave these bytes:
+        // RFC 8785 sorts the keys.
+        let expected = format!(
+            r#"{{"format":"tracemark.report-record/v1","generated_at":"2026-11-29T12:00:00Z","report_hash":"sha256:00ff","subject_hash":"{}"}}"#,
+            serde_json::to_value(ContentHash::of_bytes(b"subject"))
+                .unwrap()
+                .as_str()
+                .unwrap()
+        );
+        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
+        assert_eq!(ReportRecord::from_json(&bytes).unwrap(), r);
+        let parsed = LogRecord::parse(&bytes).unwrap();
+        assert_eq!(parsed, LogRecord::Report(r.clone()));
+        assert_eq!(parsed.kind(), RecordKind::Report);
+        assert_eq!(parsed.canonical_bytes().unwrap(), bytes);
+        assert_eq!(parsed.entry().unwrap().keys, EntryKeys::default());
+        // Serialised untagged, a log record is its record's JSON.
+        assert_eq!(jcs::to_canonical_bytes(&parsed).unwrap(), bytes);
+    }
+
+    #[test]
+    fn unknown_and_malformed_entries_are_named() {
+        let err = LogRecord::parse(br#"{"format":"tracemark.collection-record/v1"}"#).unwrap_err();
+        assert_eq!(
+            err,
+            LogRecordError::UnknownFormat("tracemark.collection-record/v1".into())
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("tracemark.collection-record/v1")
+                && text.contains(GENERATION_RECORD_V1)
+                && text.contains(REPORT_RECORD_V1),
+            "{text}"
+        );
+        assert!(matches!(
+            LogRecord::parse(b"\x00\x01 raw bytes"),
+            Err(LogRecordError::NotARecord(_))
+        ));
+        assert!(matches!(
+            LogRecord::parse(br#"{"no_format":1}"#),
+            Err(LogRecordError::NotARecord(_))
+        ));
+        assert!(matches!(
+            LogRecord::parse(br#"{"format":"tracemark.report-record/v1","report_hash":"x"}"#),
+            Err(LogRecordError::Invalid {
+                format: REPORT_RECORD_V1,
+                ..
+            })
+        ));
+        let mut extra = serde_json::to_value(report()).unwrap();
+        extra["note"] = "unexpected".into();
+        assert!(matches!(
+            LogRecord::parse(extra.to_string().as_bytes()),
+            Err(LogRecordError::Invalid { .. })
+        ));
+        let mut wrong = report();
+        wrong.format = GENERATION_RECORD_V1.into();
+        assert!(matches!(
+            wrong.canonical_bytes(),
+            Err(LogRecordError::WrongFormat { .. })
+        ));
+    }
+}
