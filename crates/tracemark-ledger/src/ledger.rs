@@ -571,6 +571,23 @@ impl<S: LogStore> LogReader<S> {
         Ok(found)
     }
 
+    /// Records whose text resembles `text` by at least `min_similarity` (estimated
+    /// Jaccard), best first: the text is sketched in every scheme this build reads, so
+    /// records sketched under an older scheme are found too.
+    pub fn similar_to_text(
+        &self,
+        text: &str,
+        min_similarity: f64,
+        limit: usize,
+    ) -> Result<Vec<SimilarEntry>, LedgerError> {
+        Ok(self
+            .store
+            .similar_to_text(text, min_similarity, limit)?
+            .into_iter()
+            .map(|(index, similarity)| SimilarEntry { index, similarity })
+            .collect())
+    }
+
     /// A tlog-tiles resource (`tile/...`), for the tree of the latest checkpoint.
     pub fn tile(&self, path: &str) -> Result<Vec<u8>, LedgerError> {
         let tile = Tile::parse(path)?;

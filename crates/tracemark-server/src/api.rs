@@ -16,7 +16,10 @@ use axum::{
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tracemark::{
-    attribute::{self, Content as Examined, Request as AttributeRequest, SignedResult, WATERMARK_FPR, sign_result},
+    attribute::{
+        self, Content as Examined, Request as AttributeRequest, SignedResult, WATERMARK_FPR,
+        sign_result,
+    },
     core::{ContentHash, Fact, Timestamp},
     credentials::strip_wrappers,
     log::AnyLedger,
@@ -24,12 +27,7 @@ use tracemark::{
     text::DetectReport,
 };
 
-use crate::{
-    blocking::blocking,
-    error::ApiError,
-    guard::Caller,
-    service::Service,
-};
+use crate::{blocking::blocking, error::ApiError, guard::Caller, service::Service};
 
 /// The content a checking endpoint reads: pasted text, or a file's bytes in base64.
 #[derive(Debug, Deserialize)]
@@ -133,14 +131,7 @@ pub async fn detect(
     // On a blocking thread: a text near the body limit is a million tokens, which must
     // not hold up the connections that share an async worker.
     blocking(move || {
-        // Every key loaded (the service does not start otherwise), so every test ran.
-        let detections = service
-            .attributor
-            .watermarks
-            .detect(&text, fpr)?
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|why| ApiError::internal("a detection key", &why))?;
+        let detections = service.attributor.watermarks.detect(&text, fpr)?;
         let findings = Detections {
             detected: detections.iter().any(|d| d.detected),
             false_positive_rate: fpr,

@@ -17,7 +17,7 @@ use std::{
 
 use axum::{
     extract::{ConnectInfo, MatchedPath, Request, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -165,6 +165,31 @@ fn bearer(request: &Request) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// The client of a request: the peer, unless the peer is a proxy the deployment trusts;
+/// then the nearest address of `X-Forwarded-For` (read from the right, where each proxy
+/// appends the address it saw) that is not a trusted proxy. An entry that is not an
+/// address ends the walk: what lies left of it was written by an untrusted party.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 /// The middleware in front of every route: identifies the caller, refuses what it may
 /// not do or do so often, and counts the answer.
 pub async fn guard(
@@ -203,7 +228,11 @@ fn admit(
                 return Err(ApiError::unauthorized("the API token is not valid"));
             }
         },
-        None => Caller::Anonymous(addr.ip()),
+        None => Caller::Anonymous(client_address(
+            addr.ip(),
+            request.headers(),
+            &service.config.server.trusted_proxies,
+        )),
     };
     if needs_token(route) && !caller.has_token() {
         service.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
@@ -251,6 +280,40 @@ mod tests {
             assert!(limiter.admit(&token, t0).is_ok());
         }
         assert!(limiter.admit(&token, t0).is_err());
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwards_it() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let headers = |values: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            h
+        };
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let forwarded = headers(&["203.0.113.9, 10.0.0.2"]);
+        // An untrusted peer's header is ignored: anyone can send one.
+        assert_eq!(
+            client_address(ip("198.51.100.7"), &forwarded, &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_address(proxy, &forwarded, &[]), proxy);
+        // Through two trusted proxies, the client is the address the outer one saw.
+        assert_eq!(
+            client_address(proxy, &forwarded, &trusted),
+            ip("203.0.113.9")
+        );
+        // A client cannot pick its address by prepending one: the right-most untrusted
+        // entry counts, over headers split across lines too.
+        let spoofed = headers(&["1.2.3.4", "203.0.113.9"]);
+        assert_eq!(client_address(proxy, &spoofed, &trusted), ip("203.0.113.9"));
+        // Garbage ends the walk at the last trusted hop; no header leaves the proxy.
+        let garbage = headers(&["not-an-address, 10.0.0.2"]);
+        assert_eq!(client_address(proxy, &garbage, &trusted), ip("10.0.0.2"));
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
     }
 
     #[test]

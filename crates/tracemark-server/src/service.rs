@@ -187,7 +187,9 @@ impl Service {
         if let [first, ..] = attributor.problems() {
             return Err(Error::usage(
                 format!("cannot serve: {}", attributor.problems().join("; ")),
-                Some(format!("fix the configuration, or remove what it names ({first})")),
+                Some(format!(
+                    "fix the configuration, or remove what it names ({first})"
+                )),
             ));
         }
         let source = ModelSource::choose(None, &config).ok();

@@ -218,6 +218,12 @@ pub struct ServerConfig {
     pub max_body_bytes: Option<usize>,
     /// Seconds a request may take (reading it included) before it is refused.
     pub request_timeout_secs: Option<u64>,
+    /// Addresses of the reverse proxies in front of the service: for a request from one
+    /// of them, the client is the last address of `X-Forwarded-For` that is not a
+    /// trusted proxy (rate limits apply per client). Without them the header is ignored,
+    /// since any client can send it.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Where the configuration in force came from.

@@ -16,7 +16,7 @@ use tracemark_core::{
 };
 use tracemark_ledger::{
     AddCheckpoint, Appended, Cosigner, GenerationRecord, Hash, Ledger, LedgerError, LogKey,
-    LogStore, Lookup, PostgresStore, Receipt, SignedCheckpoint, SqliteStore, TextSketch,
+    LogRecord, LogStore, Lookup, PostgresStore, Receipt, SignedCheckpoint, SqliteStore,
     TrustPolicy, VerifiedReceipt,
     cosignature::CosignatureVerifier,
     merkle,
@@ -26,7 +26,6 @@ use tracemark_ledger::{
 
 use crate::{
     Config, Error, Result,
-    attribute::{REPORT_RECORD_V1, ReportRecord},
     config::{DatabaseUrl, LogLocation},
 };
 
@@ -179,38 +178,46 @@ impl LogSite {
     }
 }
 
-/// A read handle to a log (TEMPORARY: the writer, until the ledger's read-only handle).
-pub type LogReader = AnyLedger;
+/// A handle that only reads a log: it holds the log's verifier key, never its secret,
+/// and its store refuses every write (SQLite opened read-only, PostgreSQL sessions
+/// read-only), so a query through it never takes the log's write lock.
+pub type LogReader = tracemark_ledger::LogReader<Box<dyn LogStore + Send>>;
 
 impl LogSite {
-    /// Opens a handle that only reads.
+    /// Opens a read-only handle: the log must exist (a reader never creates it).
     pub fn open_reader(&self) -> Result<LogReader> {
-        self.open()
+        let verifier = self.verifier()?;
+        let store: Box<dyn LogStore + Send> = match &self.storage {
+            Storage::Sqlite(path) => {
+                Box::new(SqliteStore::open_read_only(path).map_err(ledger_error)?)
+            }
+            Storage::Postgres { url, schema } => Box::new(
+                PostgresStore::connect_read_only_in_schema(url.expose(), schema.as_deref())
+                    .map_err(ledger_error)?,
+            ),
+        };
+        Ok(LogReader::new(store, verifier))
     }
-}
 
-/// TEMPORARY shim: a receipt against the latest kept checkpoint, without signing.
-pub trait ProveLatest {
-    fn prove_latest(&self, index: u64) -> Result<Receipt>;
-}
-
-impl ProveLatest for AnyLedger {
-    fn prove_latest(&self, index: u64) -> Result<Receipt> {
-        let checkpoint = self
-            .latest_checkpoint()?
-            .ok_or_else(|| Error::input("the log has no signed checkpoint yet", None))?;
-        let size = checkpoint.checkpoint_unverified().size;
-        if index >= size {
-            return Err(Error::input(
-                format!("entry {index} is not yet in a signed checkpoint ({size} entries)"),
-                None,
-            ));
-        }
-        Ok(Receipt {
-            extra: Some(self.entry(index)?),
-            index,
-            proof: self.inclusion_proof(index, size)?,
-            checkpoint,
+    /// The log's verifier key (`key.pub` beside its key file).
+    fn verifier(&self) -> Result<NoteVerifier> {
+        let dir = if self.key.is_dir() {
+            self.key.as_path()
+        } else {
+            self.key.parent().unwrap_or(Path::new("."))
+        };
+        let path = dir.join(LogKey::PUBLIC_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        NoteVerifier::parse(text.trim()).map_err(|e| {
+            keyfile::KeyFileError::Malformed {
+                path,
+                reason: e.to_string(),
+            }
+            .into()
         })
     }
 }
@@ -347,34 +354,13 @@ pub struct Found {
     /// Estimated Jaccard similarity, for similarity look-ups.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
-    pub record: LoggedRecord,
-}
-
-/// What a log entry holds: a generation's record, or the record of an evidence report
-/// that was logged (its `format` field tells them apart in JSON).
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum LoggedRecord {
-    Generation(Box<GenerationRecord>),
-    Report(ReportRecord),
-}
-
-impl LoggedRecord {
-    fn from_entry(entry: &[u8]) -> Result<Self> {
-        match GenerationRecord::from_json(entry) {
-            Ok(record) => Ok(Self::Generation(Box::new(record))),
-            Err(not_generation) => match serde_json::from_slice::<ReportRecord>(entry) {
-                Ok(report) if report.format == REPORT_RECORD_V1 => Ok(Self::Report(report)),
-                _ => Err(ledger_error(not_generation)),
-            },
-        }
-    }
+    pub record: LogRecord,
 }
 
 /// Look-ups return at most this many records.
 pub const MAX_FOUND: usize = 100;
 
-pub fn get(ledger: &AnyLedger, query: &Query) -> Result<Vec<Found>> {
+pub fn get(ledger: &LogReader, query: &Query) -> Result<Vec<Found>> {
     let hits: Vec<(u64, Option<f64>)> = match query {
         Query::Index(i) => vec![(*i, None)],
         Query::ContentHash(h) => exact(ledger, &Lookup::ContentHash(*h))?,
@@ -390,7 +376,7 @@ pub fn get(ledger: &AnyLedger, query: &Query) -> Result<Vec<Found>> {
             text,
             min_similarity,
         } => ledger
-            .similar(&TextSketch::of_text(text), *min_similarity, MAX_FOUND)
+            .similar_to_text(text, *min_similarity, MAX_FOUND)
             .map_err(ledger_error)?
             .into_iter()
             .map(|e| (e.index, Some(e.similarity)))
@@ -404,13 +390,13 @@ pub fn get(ledger: &AnyLedger, query: &Query) -> Result<Vec<Found>> {
                 index,
                 leaf_hash: merkle::leaf_hash(&entry).to_hex(),
                 similarity,
-                record: LoggedRecord::from_entry(&entry)?,
+                record: LogRecord::parse(&entry).map_err(ledger_error)?,
             })
         })
         .collect()
 }
 
-fn exact(ledger: &AnyLedger, lookup: &Lookup) -> Result<Vec<(u64, Option<f64>)>> {
+fn exact(ledger: &LogReader, lookup: &Lookup) -> Result<Vec<(u64, Option<f64>)>> {
     Ok(ledger
         .lookup(lookup)
         .map_err(ledger_error)?

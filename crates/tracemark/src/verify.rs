@@ -6,14 +6,14 @@ use serde::Serialize;
 use serde_json::Value;
 use tracemark_core::ContentHash;
 use tracemark_ledger::{
-    CheckpointError, NoteError, NoteVerifier, Receipt, ReceiptError, TrustPolicy, VerifiedReceipt,
-    merkle,
+    CheckpointError, NoteError, NoteVerifier, Receipt, ReceiptError, ReportRecord, TrustPolicy,
+    VerifiedReceipt, merkle,
 };
 use tracemark_policy::{ReportError, ReportSeal, SealSignature};
 
 use crate::{
     Error, Result,
-    attribute::{REPORT_RECORD_V1, ReportRecord, SIGNED_RESULT_V1, SignedResult, seal_note},
+    attribute::{SIGNED_RESULT_V1, SignedResult, seal_note},
     policy::REPORT_FORMAT,
     trust::{Check, Conclusion, Trust, TrustedKeys},
 };
@@ -229,8 +229,8 @@ fn report_receipt_check(
     let recorded = receipt
         .extra
         .as_deref()
-        .and_then(|entry| serde_json::from_slice::<ReportRecord>(entry).ok())
-        .is_some_and(|r| r.format == REPORT_RECORD_V1 && r.report_hash == seal.report_hash);
+        .and_then(|entry| ReportRecord::from_json(entry).ok())
+        .is_some_and(|r| r.report_hash == seal.report_hash);
     if !recorded {
         let detail = "the logged entry is not a record of this report";
         return (Check::new("receipt", Trust::Tampered, detail), None);

@@ -14,12 +14,13 @@ use tracemark::{
         keyfile::{self, Replace, Secrecy},
     },
     ledger::Receipt,
-    log::{self, LogSite, LoggedRecord, Query, Since, Storage},
+    ledger::LogRecord,
+    log::{self, LogSite, Query, Since, Storage},
     trust::{Check, Role, Trust, TrustedKeys},
     verify,
 };
 
-use super::{read_input, read_text};
+use super::input::{read_input, read_text};
 use crate::Output;
 
 #[derive(Debug, Subcommand)]
@@ -229,7 +230,7 @@ pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
             });
             Ok(Output::new(json, human))
         }
-        LogCommand::Get(args) => get(args, open),
+        LogCommand::Get(args) => get(args, config),
         LogCommand::Prove {
             site,
             index,
@@ -362,7 +363,9 @@ pub fn run(cmd: LogCommand, config: Option<&Path>) -> Result<Output> {
     }
 }
 
-fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<Output> {
+/// A look-up only reads: through a read-only handle, which never creates, repairs or
+/// signs anything.
+fn get(args: GetArgs, config: Option<&Path>) -> Result<Output> {
     let usage = |e: String| Error::usage(e, None);
     let query = if let Some(i) = args.index {
         Query::Index(i)
@@ -386,14 +389,15 @@ fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<
     } else {
         unreachable!("clap requires one query");
     };
-    let found = log::get(&open(&args.site)?, &query)?;
+    let reader = LogSite::locate(args.site.dir.as_deref(), config)?.open_reader()?;
+    let found = log::get(&reader, &query)?;
     let mut human = String::new();
     if found.is_empty() {
         human.push_str("no record found");
     }
     for f in &found {
         let _ = match &f.record {
-            LoggedRecord::Generation(r) => write!(
+            LogRecord::Generation(r) => write!(
                 human,
                 "#{}  {}  {} {} {}  generation {}  payload {}  {}",
                 f.index,
@@ -405,7 +409,7 @@ fn get(args: GetArgs, open: impl Fn(&Site) -> Result<log::AnyLedger>) -> Result<
                 r.payload,
                 r.content_hash
             ),
-            LoggedRecord::Report(r) => write!(
+            LogRecord::Report(r) => write!(
                 human,
                 "#{}  {}  evidence report {}  about {}",
                 f.index, r.generated_at, r.report_hash, r.subject_hash

@@ -114,6 +114,9 @@ mod tests {
         config.keys.trust = vec!["/nowhere/secret-dir/anchors.pem".into()];
         let credentials = Credentials::load(&config);
         let why = credentials.problem().unwrap();
-        assert!(why.contains("anchors.pem") && !why.contains("secret-dir"), "{why}");
+        assert!(
+            why.contains("anchors.pem") && !why.contains("secret-dir"),
+            "{why}"
+        );
     }
 }

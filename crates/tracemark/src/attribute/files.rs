@@ -9,11 +9,7 @@ use tracemark_policy::EvidenceReport;
 use crate::{Error, Result};
 
 /// Writes `NAME.json` and `NAME.html` into `dir` (each through a temporary file).
-pub fn write_report(
-    report: &EvidenceReport,
-    dir: &Path,
-    name: &str,
-) -> Result<(PathBuf, PathBuf)> {
+pub fn write_report(report: &EvidenceReport, dir: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         action: "create",
         path: dir.to_owned(),
@@ -28,4 +24,3 @@ pub fn write_report(
     write(&html, tracemark_policy::render_html(report))?;
     Ok((json, html))
 }
-

@@ -9,12 +9,12 @@ use tracemark_core::{
     ContentHash, Fact, KeyId, Payload,
     fact::{Claim, LogFinding, Topic},
 };
-use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint, TextSketch};
+use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint};
 
 use super::{LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
 use crate::{
     Config, Result,
-    log::{LogReader, LogSite, ProveLatest},
+    log::{LogReader, LogSite},
 };
 
 /// The configured log, read through a pool of read-only handles (one per concurrent
@@ -66,7 +66,10 @@ impl LogLookup {
         match readers.with(|reader| find(reader, query)) {
             Ok(Some(f)) => vec![f],
             Ok(None) => vec![searched(Topic::Log, readers.origin.clone(), 0)],
-            Err(e) => vec![unestablished(Topic::Log, format!("log look-up failed: {e}"))],
+            Err(e) => vec![unestablished(
+                Topic::Log,
+                format!("log look-up failed: {e}"),
+            )],
         }
     }
 }
@@ -120,14 +123,13 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
     // The payload survives edits and stripped metadata; the hash only exact copies; the
     // sketch, edited ones. A short payload names a share of a provider's generations,
     // not one (and a misdecoded digit names others): the sketch must agree with it.
-    let sketch = TextSketch::of_text(query.text);
     let mut found = None;
     for (payload, key_id) in query.payloads {
         let hits = reader.lookup(&Lookup::Payload {
             payload: *payload,
             key_id: Some(key_id.clone()),
         })?;
-        if let Some((similarity, i)) = closest(reader, &sketch, &hits)?
+        if let Some((similarity, i)) = closest(reader, query.text, &hits)?
             && similarity >= PAYLOAD_SIMILARITY
         {
             found = Some((i, "payload"));
@@ -144,7 +146,7 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
     }
     if found.is_none() {
         found = reader
-            .similar(&sketch, LOG_SIMILARITY, 1)?
+            .similar_to_text(query.text, LOG_SIMILARITY, 1)?
             .first()
             .map(|e| (e.index, "minhash-similarity"));
     }
@@ -177,14 +179,11 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
 
 /// Of several records, the one whose sketch is closest to the text's (the latest on a
 /// tie), with its estimated similarity.
-fn closest(
-    reader: &LogReader,
-    sketch: &TextSketch,
-    indexes: &[u64],
-) -> Result<Option<(f64, u64)>> {
+fn closest(reader: &LogReader, text: &str, indexes: &[u64]) -> Result<Option<(f64, u64)>> {
     let mut best: Option<(f64, u64)> = None;
     for &i in indexes.iter().rev().take(crate::log::MAX_FOUND) {
-        let similarity = reader.record(i)?.sketch.similarity(sketch);
+        // In the record's own sketch scheme, so records of an older scheme compare.
+        let similarity = reader.record(i)?.sketch.similarity_to_text(text);
         if best.is_none_or(|(s, _)| similarity > s) {
             best = Some((similarity, i));
         }

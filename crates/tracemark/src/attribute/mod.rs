@@ -35,14 +35,13 @@ pub use self::{
     files::write_report,
     log::LogLookup,
     seal::{
-        REPORT_RECORD_V1, ReportRecord, SIGNED_RESULT_V1, SignedResult, record_report, seal,
-        seal_with, service_signer, sign_result,
+        SIGNED_RESULT_V1, SignedResult, record_report, seal, seal_with, service_signer, sign_result,
     },
     trace::Indexes,
     watermark::{Detector, Watermarks},
 };
-pub(crate) use seal::seal_note;
 use crate::{Config, config::ProviderConfig};
+pub(crate) use seal::seal_note;
 
 /// The false-positive rate of each watermark test (Bonferroni-corrected over the keys).
 pub const WATERMARK_FPR: f64 = 1e-3;
@@ -197,7 +196,8 @@ impl Attributor {
                 }
             }
         }
-        let mut context = Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
+        let mut context =
+            Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
         if let Some(n) = tokens {
             context = context.with_tokens(n);
         }
@@ -247,9 +247,9 @@ impl Attributor {
     fn own_market_date(&self, facts: &[Fact], stated_ai: bool) -> Option<Date> {
         let date = self.provider.placed_on_market?;
         let name = self.provider.name.as_deref()?;
-        let logged = facts.iter().any(
-            |f| matches!(&f.claim, Claim::LogEntry(e) if e.provider.as_deref() == Some(name)),
-        );
+        let logged = facts
+            .iter()
+            .any(|f| matches!(&f.claim, Claim::LogEntry(e) if e.provider.as_deref() == Some(name)));
         (logged || stated_ai).then_some(date)
     }
 }

@@ -4,12 +4,8 @@
 use std::path::Path;
 
 use serde::Serialize;
-use tracemark_core::{ContentHash, Timestamp};
-use tracemark_ledger::{
-    ServiceKey,
-    note::NoteSigner,
-    store::{EntryKeys, NewEntry},
-};
+use tracemark_core::ContentHash;
+use tracemark_ledger::{ReportRecord, ServiceKey, note::NoteSigner};
 use tracemark_policy::{EvidenceReport, REPORT_FORMAT, SealSignature};
 
 use crate::{Error, Result, log::AnyLedger};
@@ -89,42 +85,22 @@ pub fn sign_result<T: Serialize>(
     })
 }
 
-/// The format of the log entry that records a sealed report (its chain of custody).
-pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
-
-/// What the log records of a report: enough to show it existed, unaltered, by then.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct ReportRecord {
-    /// Always [`REPORT_RECORD_V1`].
-    pub format: String,
-    /// The seal's hash of the report.
-    pub report_hash: String,
-    /// The content the report is about.
-    pub subject_hash: ContentHash,
-    pub generated_at: Timestamp,
-}
-
 /// Appends the sealed report's hash to the log, and puts the log's receipt and verifier
 /// key into its seal (outside the hash, which the receipt proves).
 pub fn record_report(report: &mut EvidenceReport, ledger: &mut AnyLedger) -> Result<()> {
     let Some(seal) = report.seal.as_mut() else {
         return Err(Error::input("only a sealed report can be logged", None));
     };
-    let record = ReportRecord {
-        format: REPORT_RECORD_V1.into(),
-        report_hash: seal.report_hash.clone(),
-        subject_hash: report.subject.hash,
-        generated_at: report.generated_at,
-    };
-    let entry = NewEntry {
-        data: tracemark_core::jcs::to_canonical_bytes(&record)
-            .map_err(|e| Error::input(format!("the report record: {e}"), None))?,
-        keys: EntryKeys::default(),
-    };
+    let entry = ReportRecord::new(
+        seal.report_hash.clone(),
+        report.subject.hash,
+        report.generated_at,
+    )
+    .entry()
+    .map_err(|e| Error::input(format!("the report record: {e}"), None))?;
     let appended = ledger.append_entries(&[entry])?;
     let receipt = ledger.prove(appended[0].index)?;
     seal.receipt = Some(receipt.to_text());
     seal.log_key = Some(ledger.policy().log.to_string());
     Ok(())
 }
-

@@ -100,44 +100,43 @@ impl Watermarks {
             .collect()
     }
 
-    /// Tests `text` against every key, at `fpr` for the whole search (Bonferroni over
-    /// the keys); a key that did not load gives its reason instead of a report.
-    pub fn detect(&self, text: &str, fpr: f64) -> Result<Vec<std::result::Result<DetectReport, String>>> {
+    /// Tests `text` against every key that loaded, at `fpr` for the whole search: each
+    /// key is a separate test, so each runs at `fpr` over their number (Bonferroni).
+    pub fn detect(&self, text: &str, fpr: f64) -> Result<Vec<DetectReport>> {
         let tokenizer = self.tokenizer().map_err(|why| Error::usage(why, None))?;
-        let per_key = fpr / self.detectors.len().max(1) as f64;
-        self.detectors
-            .iter()
-            .map(|d| match d {
-                Ok(d) => d.detect(text, tokenizer, per_key).map(Ok),
-                Err(why) => Ok(Err(why.clone())),
-            })
+        let per_key = fpr / self.detectors().count().max(1) as f64;
+        self.detectors()
+            .map(|d| d.detect(text, tokenizer, per_key))
             .collect()
     }
 
-    /// One fact per configured key (or why none could be tested), the key files' inputs,
-    /// and the text's length in the generating model's tokens, which the marking rules
-    /// measure (a detector scores fewer: it skips repeated contexts).
+    /// One fact per configured key (or why it could not be tested), the key files'
+    /// inputs, and the text's length in the generating model's tokens, which the marking
+    /// rules measure (a detector scores fewer: it skips repeated contexts).
     pub(super) fn facts(&self, text: &str, inputs: &mut Vec<Input>) -> (Vec<Fact>, Option<u64>) {
         let tokenizer = match self.tokenizer() {
             Ok(t) => t,
             Err(why) => return (vec![unestablished(Topic::Watermark, why)], None),
         };
         let tokens = tokenizer.encode(text).ok().map(|e| e.len() as u64);
-        let facts = match self.detect(text, WATERMARK_FPR) {
-            Ok(reports) => reports
-                .into_iter()
-                .zip(&self.detectors)
-                .map(|(report, detector)| match (report, detector) {
-                    (Ok(report), Ok(detector)) => {
-                        inputs.push(detector.input.clone());
+        let per_key = WATERMARK_FPR / self.detectors().count().max(1) as f64;
+        let facts = self
+            .detectors
+            .iter()
+            .map(|loaded| match loaded {
+                Ok(d) => match d.detect(text, tokenizer, per_key) {
+                    Ok(report) => {
+                        inputs.push(d.input.clone());
                         watermark_fact(&report, tokenizer)
                     }
-                    (Err(why), _) => unestablished(Topic::Watermark, why),
-                    (_, Err(why)) => unestablished(Topic::Watermark, why.as_str()),
-                })
-                .collect(),
-            Err(e) => vec![unestablished(Topic::Watermark, e.to_string())],
-        };
+                    Err(e) => unestablished(
+                        Topic::Watermark,
+                        format!("watermark key {}: {e}", d.key.key_id),
+                    ),
+                },
+                Err(why) => unestablished(Topic::Watermark, why.as_str()),
+            })
+            .collect();
         (facts, tokens)
     }
 }
