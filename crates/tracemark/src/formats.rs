@@ -23,6 +23,21 @@ pub const WRITTEN: &[(&str, &str)] = &[
         crate::attribute::SIGNED_RESULT_V1,
         "signed service result (JSON)",
     ),
+    (
+        tracemark_ledger::registry::GENERATION_RECORD_V1,
+        "log record of a generation (RFC 8785 JSON)",
+    ),
+    (
+        tracemark_ledger::registry::REPORT_RECORD_V1,
+        "log record of a sealed evidence report (RFC 8785 JSON)",
+    ),
+    (
+        tracemark_core::minhash::Scheme::CURRENT.id(),
+        "MinHash sketch of log records and index shards (v1 still read)",
+    ),
+    (crate::log::LOG_DIR_FORMAT, "log directory (JSON)"),
+    (tracemark_trace::index::INDEX_FORMAT, "corpus index manifest"),
+    (tracemark_trace::shard::SHARD_FORMAT, "corpus index shard"),
     ("tracemark.toml", "configuration (TOML)"),
 ];
 
@@ -33,4 +48,19 @@ pub fn long_version() -> String {
         text.push_str(&format!("\n  {id:<30} {what}"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every record type of the log's registry is listed: a new one cannot be added
+    /// there and forgotten here.
+    #[test]
+    fn every_log_record_format_is_listed() {
+        for format in tracemark_ledger::registry::RECORD_FORMATS {
+            assert!(
+                super::WRITTEN.iter().any(|(id, _)| id == format),
+                "{format} is missing"
+            );
+        }
+    }
 }
