@@ -30,11 +30,7 @@ use tracemark::{
     mark::MarkedText,
 };
 
-use crate::{
-    blocking::blocking,
-    error::ApiError,
-    service::Service,
-};
+use crate::{blocking::blocking, error::ApiError, service::Service};
 
 /// `prompt` as OpenAI accepts it: a string or a list holding one.
 #[derive(Debug, Deserialize)]
