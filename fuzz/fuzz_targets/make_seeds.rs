@@ -453,7 +453,7 @@ fn log(root: &Path) {
 fn server(root: &Path, work: &Path) {
     // The model the demo serves, by the name `/v1/models` lists.
     let ws =
-        tracemark::demo::prepare(&work.join("demo"), &tracemark::demo::Options::default()).unwrap();
+        tracemark_demo::prepare(&work.join("demo"), &tracemark_demo::Options::default()).unwrap();
     let model = ws.loaded.name.clone();
     // The selector's low nibble is the route: detect, verify, trace, attribute,
     // completions, chat completions.

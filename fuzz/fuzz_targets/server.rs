@@ -1,6 +1,6 @@
 #![no_main]
 //! The service's HTTP request bodies, through the real axum router in-process: the demo's
-//! work folder (`tracemark::demo::prepare` in a temporary directory, as `tracemark serve`
+//! work folder (`tracemark_demo::prepare` in a temporary directory, as `tracemark serve`
 //! without a configuration and the server's own tests use), `Service::open`, and
 //! `tracemark_server::router` with its guard, body limit and timeout, built once.
 //!
@@ -52,7 +52,7 @@ fn server() -> &'static Server {
             .tempdir_in(base)
             .expect("a temporary directory")
             .keep();
-        let ws = tracemark::demo::prepare(&dir.join("demo"), &tracemark::demo::Options::default())
+        let ws = tracemark_demo::prepare(&dir.join("demo"), &tracemark_demo::Options::default())
             .expect("the demo work folder");
         let tokens = ws.out.join("tokens");
         keyfile::write_file(

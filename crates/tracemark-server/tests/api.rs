@@ -139,7 +139,7 @@ fn an_anonymous_report_is_signed_but_not_logged() {
 fn trace_finds_a_copied_passage_with_its_owner_and_opt_out() {
     let document = "marrow-lane-press/dear-mr-aske.txt";
     // The demo corpus as the work folder holds it (written there from the binary).
-    let texts = workspace().join(tracemark::demo::CORPUS_DIR).join("texts");
+    let texts = workspace().join(tracemark_demo::CORPUS_DIR).join("texts");
     let source = std::fs::read_to_string(texts.join(document)).unwrap();
     let passage: String = source.chars().skip(200).take(600).collect();
     let (status, traced) = post(

@@ -2,15 +2,15 @@
 //!
 //! The command line (`tracemark-cli`) and the service (`tracemark-server`) are thin
 //! layers over this crate: configuration ([`config`]), key generation ([`keygen`]), the
-//! demo that is the README's main job ([`demo`]), and, as the capabilities land, the
-//! `mark` and `attribute` pipelines and the evaluation and benchmark harnesses.
+//! models that generate ([`model`]), text generation and detection ([`text`]), the
+//! [`mark`] and [`attribute`] pipelines, the log ([`log`]), corpus indexes ([`corpus`]),
+//! and what verifiers trust ([`trust`], [`verify`]). The demo (`tracemark-demo`) and the
+//! evaluation harness (`tracemark-eval`) are crates of their own built on this one.
 
 pub mod attribute;
 pub mod config;
 pub mod corpus;
-pub mod demo;
 pub mod error;
-pub mod eval;
 pub mod formats;
 pub mod keygen;
 pub mod log;

@@ -14,7 +14,7 @@ use tracemark::{
     trace::{Tombstone, TraceOptions, TraceReport, withdraw},
 };
 
-use super::{json_name, read_text};
+use super::{input::read_text, print::json_name};
 use crate::Output;
 
 #[derive(Debug, Subcommand)]

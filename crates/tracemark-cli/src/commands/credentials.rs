@@ -15,7 +15,7 @@ use tracemark::{
     },
 };
 
-use super::{json_name, read_input};
+use super::{input::read_input, print::json_name};
 use crate::Output;
 
 #[derive(Debug, Args)]

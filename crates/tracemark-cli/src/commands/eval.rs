@@ -3,11 +3,8 @@
 use std::{io::Write as _, path::PathBuf};
 
 use clap::{Args, Subcommand};
-use tracemark::{
-    Result,
-    eval::{self, EvalOptions},
-    watermark::SchemeId,
-};
+use tracemark::{Result, watermark::SchemeId};
+use tracemark_eval::EvalOptions;
 
 use crate::Output;
 
@@ -48,7 +45,7 @@ pub fn run(command: EvalCommand) -> Result<Output> {
         seed: args.seed,
         schemes: args.schemes,
     };
-    let result = eval::watermark(&args.model, &options, &mut |stage| {
+    let result = tracemark_eval::watermark(&args.model, &options, &mut |stage| {
         let _ = writeln!(std::io::stderr(), "eval: {stage}");
     })?;
     let human = result.to_markdown();

@@ -1,11 +1,25 @@
 //! `tracemark serve`: the HTTP API and the web page.
 
-use std::{io::Write as _, path::Path};
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+};
 
+use clap::Args;
 use tracemark::{Config, Error, Result, config::ConfigSource};
 use tracemark_server::{Service, service::ApiTokens};
 
 use crate::Output;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: the configuration's, else 127.0.0.1:8080].
+    #[arg(long)]
+    addr: Option<String>,
+    /// The demo work folder to serve when no configuration is found.
+    #[arg(long, default_value = "tracemark-demo")]
+    demo_dir: PathBuf,
+}
 
 /// Where the demo's API tokens are kept when `serve` sets the demo up.
 const DEMO_TOKENS: &str = "api-tokens";
@@ -20,7 +34,7 @@ fn configuration(config: Option<&Path>, demo_dir: &Path) -> Result<(Config, Stri
         | ConfigSource::KeyStore(path) => return Ok((config, path.display().to_string())),
         ConfigSource::Defaults => {}
     }
-    let workspace = tracemark::demo::prepare(demo_dir, &Default::default())?;
+    let workspace = tracemark_demo::prepare(demo_dir, &Default::default())?;
     let mut config = workspace.config;
     if config.server.tokens_file.is_none() {
         let tokens = workspace.out.join(DEMO_TOKENS);
@@ -30,8 +44,9 @@ fn configuration(config: Option<&Path>, demo_dir: &Path) -> Result<(Config, Stri
     Ok((config, format!("the demo in {}", workspace.out.display())))
 }
 
-pub fn serve(addr: Option<String>, config: Option<&Path>, demo_dir: &Path) -> Result<Output> {
-    let (config, origin) = configuration(config, demo_dir)?;
+pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<Output> {
+    let ServeArgs { addr, demo_dir } = args;
+    let (config, origin) = configuration(config, &demo_dir)?;
     let addr = addr
         .or_else(|| config.server.addr.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".into());

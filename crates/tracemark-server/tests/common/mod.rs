@@ -30,11 +30,11 @@ pub fn workspace() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
-        let options = tracemark::demo::Options {
+        let options = tracemark_demo::Options {
             seed: Some(KEY_SEED),
             ..Default::default()
         };
-        let ws = tracemark::demo::prepare(&dir.join("demo"), &options).unwrap();
+        let ws = tracemark_demo::prepare(&dir.join("demo"), &options).unwrap();
         keyfile::write_file(
             &ws.out.join("tokens"),
             format!("# test\n{TOKEN}\n").as_bytes(),

@@ -1,0 +1,36 @@
+//! What a run of the demo set up and found: [`DemoSummary`], which `tracemark demo` prints.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tracemark::core::{KeyId, KeyKind};
+
+use crate::use_cases::UseCase;
+
+/// What the demo set up.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoSummary {
+    pub out: PathBuf,
+    pub config: PathBuf,
+    pub key_store: PathBuf,
+    pub log: PathBuf,
+    /// The corpus folder indexed: `corpus/texts` (the embedded demo corpus, written out),
+    /// or the one given.
+    pub corpus: PathBuf,
+    /// The index of the demo corpus.
+    pub index: PathBuf,
+    pub keys: Vec<DemoKey>,
+    /// The model that generated the demo's texts.
+    pub model: String,
+    /// The use cases, each with its sealed evidence report (in `reports/`).
+    pub use_cases: Vec<UseCase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoKey {
+    pub kind: KeyKind,
+    pub key_id: KeyId,
+    pub path: PathBuf,
+    /// Whether an earlier run made it.
+    pub reused: bool,
+}

@@ -1,0 +1,291 @@
+//! The demo's work folder: a key store with a key of every kind, the demo corpus and its
+//! index, a `tracemark.toml` that names them and an SQLite log beside them, each read
+//! back through the loaders every other command uses; reused when it is there.
+
+use std::path::{Path, PathBuf};
+
+use tracemark::{
+    Error, Result,
+    config::Config,
+    core::{
+        KeyKind, KeyStore,
+        keyfile::{self, Replace, Secrecy},
+    },
+    credentials::SigningAlgorithm,
+    keygen::{self, Destination, KeySpec, SeededKeyRng},
+    lm::LoadedModel,
+    model::ModelSource,
+    watermark::{SchemeId, TokenizerBinding},
+};
+
+use crate::{
+    corpus::{CORPUS_DIR, TEXTS, write_corpus},
+    summary::DemoKey,
+};
+
+/// The key name the demo uses in its store.
+const NAME: &str = "demo";
+
+fn specs(tokenizer: Option<TokenizerBinding>) -> [KeySpec; 4] {
+    [
+        KeySpec::Watermark {
+            scheme: SchemeId::KgwSelfHash,
+            tokenizer,
+            payload_bits: PAYLOAD_BITS,
+        },
+        KeySpec::Signing {
+            algorithm: SigningAlgorithm::Ed25519,
+            organization: PROVIDER.into(),
+        },
+        KeySpec::Log {
+            origin: "demo.tracemark.invalid/log".into(),
+        },
+        KeySpec::Service {
+            name: "demo.tracemark.invalid/service".into(),
+        },
+    ]
+}
+
+/// The demo's configuration; paths are relative to the work folder.
+fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
+    let rel = |kind| -> Result<String> {
+        let path = store.path_of(kind, NAME)?;
+        Ok(path
+            .strip_prefix(store.root().parent().unwrap_or(Path::new("")))
+            .unwrap_or(&path)
+            .display()
+            .to_string())
+    };
+    Ok(format!(
+        "# Written by `tracemark demo`. Paths are relative to this file.\n\
+         [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
+         # The demo trusts its own development root; a deployment lists real anchors.\n\
+         trust = [\"{}/root.pem\"]\n\n\
+         [log]\nsqlite = \"ledger.db\"\n\n\
+         [index]\npaths = [\"index\"]\n\n\
+         [policy]\njurisdictions = [\"EU\", \"CN\", \"US-CA\"]\n\n\
+         # The demo provider placed its system on the EU market after 2 August 2026, so\n\
+         # Art. 50(2) applies to it without the grace period for older systems.\n\
+         [provider]\nname = \"{PROVIDER}\"\nplaced_on_market = \"2026-09-01\"\n{}",
+        rel(KeyKind::Watermark)?,
+        rel(KeyKind::Signing)?,
+        rel(KeyKind::Log)?,
+        rel(KeyKind::Service)?,
+        rel(KeyKind::Signing)?,
+        match model {
+            // The model is the user's: its path as given, quoted for TOML.
+            Some(path) => format!(
+                "\n[model]\npath = {}\n",
+                toml::Value::String(path.display().to_string())
+            ),
+            None => String::new(),
+        }
+    ))
+}
+
+/// How the demo is set up: what `tracemark demo`'s flags say.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A model to generate with (a model path, or a corpus index for its corpus model);
+    /// absent, the corpus model of the demo corpus.
+    pub model: Option<PathBuf>,
+    /// A folder of texts to index instead of the embedded demo corpus. The use cases
+    /// quote two of the demo corpus's documents, so it must hold them.
+    pub corpus: Option<PathBuf>,
+    /// Draws the watermark key (when one is made) and the ids, hence the payloads, of
+    /// the marked generations from this seed instead of the system's randomness: a fresh
+    /// work folder then gets the same texts and verdicts every time (times, signatures
+    /// and the other keys still differ). Whoever knows the seed can remake the key, so
+    /// this is for demonstrations and tests, never for marking what is published.
+    pub seed: Option<u64>,
+}
+
+/// The purpose under which a seed draws the demo's watermark key.
+const KEY_PURPOSE: &str = "tracemark demo: watermark key";
+
+/// The demo provider, as its configuration names it.
+pub(crate) const PROVIDER: &str = "Tracemark demo provider";
+
+/// Payload bits of the demo's watermark key: a 16-bit generation tag, which the log
+/// resolves (with the text's sketch) to the full record.
+const PAYLOAD_BITS: u8 = 16;
+
+/// The demo's work folder, ready to use: the corpus indexed, the keys made, the
+/// configuration written and read back, and the model loaded.
+#[derive(Debug)]
+pub struct Workspace {
+    pub out: PathBuf,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub store: KeyStore,
+    pub index: PathBuf,
+    pub keys: Vec<DemoKey>,
+    pub loaded: LoadedModel,
+    /// Whether the model is the corpus's own (not one given with `--model`).
+    pub corpus_model: bool,
+    /// The corpus folder indexed: `corpus/texts` in the work folder, or `--corpus`.
+    pub corpus: PathBuf,
+}
+
+/// Sets up (or reuses) the demo's work folder in `out`: what `tracemark demo` runs its
+/// use cases in, and what `tracemark serve` serves when no configuration is given. The
+/// embedded corpus is written to `corpus/` when the index is built from it.
+pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
+    let model = options.model.as_deref();
+    KeyStore::create_private_dir(out)?;
+    let out = out.canonicalize().map_err(|source| Error::Io {
+        action: "open",
+        path: out.to_owned(),
+        source,
+    })?;
+    let corpus = match &options.corpus {
+        Some(folder) => folder.clone(),
+        None => out.join(CORPUS_DIR).join(TEXTS),
+    };
+    let index = out.join("index");
+    if !index.join(tracemark::trace::index::INDEX_FILE).exists() {
+        if options.corpus.is_none() {
+            write_corpus(&out.join(CORPUS_DIR))?;
+        }
+        let corpora = [corpus.clone()];
+        tracemark::corpus::build(
+            &index,
+            &corpora,
+            &tracemark::trace::ByteTokenizer,
+            &mut |_| {},
+        )?;
+    }
+    let source = match model {
+        Some(path) => ModelSource::at(path),
+        None => ModelSource::Corpus(index.clone()),
+    };
+    let loaded = source.load()?;
+    let corpus_model = matches!(source, ModelSource::Corpus(_));
+    let tokenizer = Some(TokenizerBinding {
+        hash: loaded.tokenizer.hash(),
+        vocab_size: loaded.tokenizer.vocab_size() as u32,
+    });
+    let store = KeyStore::at(out.join("home"));
+
+    let mut keys = Vec::new();
+    for spec in specs(tokenizer) {
+        let kind = spec.kind();
+        let path = store.path_of(kind, NAME)?;
+        let reused = path.exists();
+        let key_id = if reused {
+            keygen::check(kind, &path)?
+        } else {
+            let dest = Destination::Store {
+                store: store.clone(),
+                name: NAME.into(),
+            };
+            match options.seed {
+                Some(seed) => {
+                    let mut rng = SeededKeyRng::new(KEY_PURPOSE, seed);
+                    keygen::generate_with_rng(&spec, &dest, Replace::No, &mut rng)?.key_id
+                }
+                None => keygen::generate(&spec, &dest, Replace::No)?.key_id,
+            }
+        };
+        keys.push(DemoKey {
+            kind,
+            key_id,
+            path,
+            reused,
+        });
+    }
+
+    let config_path = out.join(tracemark::config::FILE_NAME);
+    if !config_path.exists() {
+        keyfile::write_file(
+            &config_path,
+            config_text(&store, model)?.as_bytes(),
+            Secrecy::Public,
+            Replace::No,
+        )?;
+    }
+    // Read everything back the way every other command will.
+    let config = Config::load(&config_path)?;
+    for key in &keys {
+        let configured = match key.kind {
+            KeyKind::Watermark => config.keys.watermark.first(),
+            KeyKind::Signing => config.keys.signing.as_ref(),
+            KeyKind::Log => config.keys.log.as_ref(),
+            KeyKind::Service => config.keys.service.as_ref(),
+        };
+        let path = configured.unwrap_or(&key.path);
+        keygen::check(key.kind, path)?;
+    }
+    Ok(Workspace {
+        out,
+        config_path,
+        config,
+        store,
+        index,
+        keys,
+        loaded,
+        corpus_model,
+        corpus,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{CORPUS, OPTED_OUT_DOCUMENT, read_corpus_text};
+
+    /// Every file under `dir`, as its path relative to `dir` with `/`, sorted.
+    fn files_under(dir: &Path) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    let relative = path.strip_prefix(root).unwrap().to_str().unwrap();
+                    out.push(relative.replace(std::path::MAIN_SEPARATOR, "/"));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The demo needs nothing from the source tree at run time: `prepare` writes the
+    /// corpus built into the binary to `corpus/`, file for file and byte for byte the
+    /// repository's `corpus/demo`, and indexes that copy.
+    #[test]
+    fn prepare_writes_the_embedded_corpus_byte_for_byte_and_indexes_it() {
+        let repository = tracemark_testkit::repo_root().join("corpus/demo");
+        let dir = tempfile::tempdir().unwrap();
+        let ws = prepare(&dir.path().join("demo"), &Options::default()).unwrap();
+        let written = ws.out.join(CORPUS_DIR);
+        let names = files_under(&repository);
+        assert!(names.len() > 100, "{names:?}");
+        assert_eq!(files_under(&written), names);
+        let embedded: Vec<&str> = CORPUS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(embedded, names);
+        for name in &names {
+            assert!(
+                std::fs::read(repository.join(name)).unwrap()
+                    == std::fs::read(written.join(name)).unwrap(),
+                "{name} differs from the repository's"
+            );
+        }
+        assert_eq!(ws.corpus, written.join(TEXTS));
+        let index = tracemark::corpus::open(&ws.index, None).unwrap();
+        let texts = names
+            .iter()
+            .filter(|n| n.starts_with("texts/") && !n.ends_with(".meta.json"))
+            .count();
+        assert_eq!(index.total_documents(), texts as u64);
+        let opening: String = read_corpus_text(None, OPTED_OUT_DOCUMENT)
+            .unwrap()
+            .chars()
+            .take(120)
+            .collect();
+        assert_eq!(index.count(&opening).unwrap(), 1, "{opening}");
+    }
+}
