@@ -9,14 +9,14 @@ set -euo pipefail
 DURATION=${1:-60s}
 CONNECTIONS=${2:-64}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+# The read-path load test (trace, attribute, appends on a 100 M-token index and a 1 M-record
+# log) is scripts/load-reads.sh; both share scripts/lib.sh.
+. "$ROOT/crates/tracemark-server/scripts/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
 # TRACEMARK_BIN runs a binary already built (e.g. while the tree is being edited).
-if [ -z "${TRACEMARK_BIN:-}" ]; then
-  cargo build --release -q -p tracemark-cli --manifest-path "$ROOT/Cargo.toml"
-fi
-BIN=${TRACEMARK_BIN:-$CARGO_TARGET_DIR/release/tracemark}
+BIN=$(tm_bin)
 W=$(mktemp -d)
+SERVER=
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
 
 # The demo's work folder, served with limits above the offered load.
@@ -30,11 +30,7 @@ tokens_file = "api-tokens"
 anonymous_rate = 1000000.0
 token_rate = 1000000.0
 CONF
-"$BIN" --config "$W/demo/tracemark.toml" serve --addr 127.0.0.1:0 > "$W/serve.out" &
-SERVER=$!
-for _ in $(seq 1 120); do grep -q '^listening on' "$W/serve.out" 2>/dev/null && break; sleep 0.5; done
-BASE=$(sed -n 's/^listening on //p' "$W/serve.out" | head -n 1)
-[ -n "$BASE" ] || { echo "the server did not start" >&2; cat "$W/serve.out" >&2; exit 1; }
+tm_serve "$BIN" "$W/demo/tracemark.toml" "$W/serve.out"
 
 # One marked text of 300 tokens, as the detect request's body.
 MODEL=$(curl -sf "$BASE/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
@@ -50,9 +46,9 @@ local f = io.open("$W/body.json", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-CPU0=$(awk '{print $14+$15}' /proc/$SERVER/stat)
+CPU0=$(tm_cpu_ticks "$SERVER")
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$W/detect.lua" "$BASE/v1/detect"
-CPU1=$(awk '{print $14+$15}' /proc/$SERVER/stat)
+CPU1=$(tm_cpu_ticks "$SERVER")
 echo "server CPU during the run: $(( (CPU1 - CPU0) / $(getconf CLK_TCK) )) s"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 curl -sf "$BASE/metrics" | grep -E 'detect|rate_limited'

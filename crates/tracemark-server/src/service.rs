@@ -183,6 +183,11 @@ impl Service {
             .as_deref()
             .map(service_signer)
             .transpose()?;
+        // The writer first: it creates the log that the attributor's readers open.
+        let log = match config.keys.log {
+            Some(_) => Some(Mutex::new(LogSite::configured(&config)?.open()?)),
+            None => None,
+        };
         let attributor = Attributor::load(&config);
         if let [first, ..] = attributor.problems() {
             return Err(Error::usage(
@@ -193,10 +198,6 @@ impl Service {
             ));
         }
         let source = ModelSource::choose(None, &config).ok();
-        let log = match config.keys.log {
-            Some(_) => Some(Mutex::new(LogSite::configured(&config)?.open()?)),
-            None => None,
-        };
         let (generator, model_name, provider) = match (&source, config.keys.signing.is_some()) {
             (Some(source), true) if !config.keys.watermark.is_empty() => {
                 let loaded = source.load()?;

@@ -20,11 +20,16 @@ use crate::{
 /// The configured log, read through a pool of read-only handles (one per concurrent
 /// query; a handle is not shared between threads).
 #[derive(Debug)]
-pub struct LogLookup(std::result::Result<Readers, String>);
+pub struct LogLookup {
+    /// `Err` when the configuration names no log that could be read.
+    readers: std::result::Result<Readers, String>,
+    /// Why no handle could be opened at load, if none could (a log not yet created by
+    /// its writer, say): each query tries again.
+    problem: Option<String>,
+}
 
 struct Readers {
     site: LogSite,
-    origin: String,
     idle: Mutex<Vec<LogReader>>,
 }
 
@@ -39,33 +44,44 @@ impl LogLookup {
     /// Opens one read handle to the configured log now, so that a log that cannot be
     /// read is known at once.
     pub fn load(config: &Config) -> Self {
-        let open = || -> Result<Readers> {
-            let site = LogSite::configured(config)?;
-            let reader = site.open_reader()?;
-            Ok(Readers {
-                origin: reader.origin().to_owned(),
-                idle: Mutex::new(vec![reader]),
-                site,
-            })
+        let site = match LogSite::configured(config) {
+            Ok(site) => site,
+            Err(e) => {
+                return Self {
+                    readers: Err(format!("no log: {e}")),
+                    problem: Some(format!("no log: {e}")),
+                };
+            }
         };
-        Self(open().map_err(|e| format!("cannot read the log: {e}")))
+        let (idle, problem) = match site.open_reader() {
+            Ok(reader) => (vec![reader], None),
+            Err(e) => (Vec::new(), Some(format!("cannot read the log: {e}"))),
+        };
+        Self {
+            readers: Ok(Readers {
+                site,
+                idle: Mutex::new(idle),
+            }),
+            problem,
+        }
     }
 
-    /// Why the log cannot be read, if it cannot.
+    /// Why the log could not be read when it was loaded, if it could not.
     pub fn problem(&self) -> Option<&str> {
-        self.0.as_ref().err().map(String::as_str)
+        self.problem.as_deref()
     }
 
     /// The generation record of the content, with a checked proof, or that the log holds
     /// none, or why it could not be searched.
     pub(super) fn facts(&self, query: &Query<'_>) -> Vec<Fact> {
-        let readers = match &self.0 {
+        let readers = match &self.readers {
             Ok(r) => r,
             Err(why) => return vec![unestablished(Topic::Log, why)],
         };
-        match readers.with(|reader| find(reader, query)) {
-            Ok(Some(f)) => vec![f],
-            Ok(None) => vec![searched(Topic::Log, readers.origin.clone(), 0)],
+        let found = readers.with(|reader| Ok((find(reader, query)?, reader.origin().to_owned())));
+        match found {
+            Ok((Some(f), _)) => vec![f],
+            Ok((None, origin)) => vec![searched(Topic::Log, origin, 0)],
             Err(e) => vec![unestablished(
                 Topic::Log,
                 format!("log look-up failed: {e}"),
@@ -77,14 +93,14 @@ impl LogLookup {
 impl std::fmt::Debug for Readers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Readers")
-            .field("origin", &self.origin)
+            .field("storage", &self.site.storage.to_string())
             .finish_non_exhaustive()
     }
 }
 
 impl LogLookup {
     fn readers(&self) -> Result<&Readers> {
-        self.0
+        self.readers
             .as_ref()
             .map_err(|why| crate::Error::usage(why.clone(), None))
     }
