@@ -50,9 +50,14 @@ pub fn command_or_skip(program: &str, arg: &str) -> bool {
     ok
 }
 
-/// The repository's root folder.
+/// The repository's root folder: two levels above the manifest of the crate under test,
+/// which `cargo test` names at run time (a build cached from another checkout, as a
+/// shared target folder holds, must not point the tests at that checkout), else above
+/// this crate's own manifest.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../..")
 }
 
 /// `models/tinystories-260k`: a real pretrained llama2.c model (MIT) committed with the
