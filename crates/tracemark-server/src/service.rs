@@ -14,7 +14,7 @@ use std::{
 use sha2::{Digest, Sha256};
 use tracemark::{
     Config, Error, Result,
-    attribute::{Attributor, service_signer},
+    attribute::{Attributor, Disclosure, service_signer},
     core::keyfile::{self, Replace, Secrecy},
     ledger::note::NoteSigner,
     lm::LoadedModel,
@@ -188,7 +188,9 @@ impl Service {
             Some(_) => Some(Mutex::new(LogSite::configured(&config)?.open()?)),
             None => None,
         };
-        let attributor = Attributor::load(&config);
+        // Answers leave the machine: reasons name what failed, not where (the details
+        // go to standard error).
+        let attributor = Attributor::load(&config, Disclosure::Private);
         if let [first, ..] = attributor.problems() {
             return Err(Error::usage(
                 format!("cannot serve: {}", attributor.problems().join("; ")),

@@ -87,16 +87,18 @@ fn log_files(database: &Path) -> BTreeMap<String, String> {
     files
 }
 
-/// One round of every anonymous read, each answered 200: the report of a logged text
-/// (its record found and proved), its trace, credential check and detection, and the
-/// log's checkpoint and tiles.
-fn read_everything(base: &str, text: &str) {
+/// One round of every anonymous read, each answered 200 without a path of the server's
+/// machine (`private`, the work folder, appears nowhere): the report of a logged text (its
+/// record found and proved), its trace, credential check and detection, and the log's
+/// checkpoint and tiles.
+fn read_everything(base: &str, text: &str, private: &str) {
     let (status, attributed) = post(
         &format!("{base}/v1/attribute"),
         None,
         &json!({ "text": text }),
     );
     assert_eq!(status, 200, "{attributed}");
+    assert!(!attributed.to_string().contains(private), "{attributed}");
     let facts = attributed["report"]["facts"].as_array().unwrap();
     assert!(
         facts
@@ -112,6 +114,7 @@ fn read_everything(base: &str, text: &str) {
     ] {
         let (status, answer) = post(&format!("{base}{route}"), None, &body);
         assert_eq!(status, 200, "{route}: {answer}");
+        assert!(!answer.to_string().contains(private), "{route}: {answer}");
     }
     let (status, checkpoint) = get(&format!("{base}/log/checkpoint"));
     assert_eq!(status, 200, "{checkpoint}");
@@ -135,7 +138,8 @@ fn checkpoint_size(base: &str) -> u64 {
 
 #[test]
 fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
-    let (_dir, config) = own_workspace();
+    let (dir, config) = own_workspace();
+    let private = dir.path().to_string_lossy().into_owned();
     let database = log_database(&config);
     let log = LogSite::configured(&config).unwrap();
     let base = common::start(config);
@@ -158,7 +162,7 @@ fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
     // Reads alone leave every file of the log as it was.
     let before = log_files(&database);
     for _ in 0..10 {
-        read_everything(&base, &text);
+        read_everything(&base, &text, &private);
     }
     assert_eq!(
         log_files(&database),
@@ -183,7 +187,7 @@ fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
             }
         });
         while !writer.is_finished() {
-            read_everything(&base, &text);
+            read_everything(&base, &text, &private);
         }
         writer.join().unwrap();
     });
@@ -193,7 +197,7 @@ fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
 
     let after_appends = log_files(&database);
     for _ in 0..5 {
-        read_everything(&base, &text);
+        read_everything(&base, &text, &private);
     }
     assert_eq!(
         log_files(&database),

@@ -36,7 +36,10 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "MinHash sketch of log records and index shards (v1 still read)",
     ),
     (crate::log::LOG_DIR_FORMAT, "log directory (JSON)"),
-    (tracemark_trace::index::INDEX_FORMAT, "corpus index manifest"),
+    (
+        tracemark_trace::index::INDEX_FORMAT,
+        "corpus index manifest",
+    ),
     (tracemark_trace::shard::SHARD_FORMAT, "corpus index shard"),
     ("tracemark.toml", "configuration (TOML)"),
 ];

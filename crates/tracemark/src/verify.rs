@@ -389,7 +389,7 @@ mod tests {
             ai_generated: None,
             command: "tracemark attribute input".into(),
         };
-        attribute::Attributor::load(&config).attribute(&request)
+        attribute::Attributor::load(&config, attribute::Disclosure::Full).attribute(&request)
     }
 
     /// `party` seals, signs and logs a report.

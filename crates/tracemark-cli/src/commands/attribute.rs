@@ -9,7 +9,7 @@ use std::{
 use clap::{Args, Subcommand};
 use tracemark::{
     Config, Result,
-    attribute::{self, Attributor, Content, Request},
+    attribute::{self, Attributor, Content, Disclosure, Request},
     credentials::verify::sidecar_for,
     log::LogSite,
     policy::{Date, EvidenceReport, Jurisdiction},
@@ -103,7 +103,7 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         ai_generated: args.ai_generated.then_some(true),
         command,
     };
-    let mut report = Attributor::load(&config).attribute(&request);
+    let mut report = Attributor::load(&config, Disclosure::Full).attribute(&request);
     attribute::seal(&mut report, config.keys.service.as_deref())?;
     if !args.no_log && config.keys.log.is_some() {
         let mut ledger = LogSite::configured(&config)?.open()?;

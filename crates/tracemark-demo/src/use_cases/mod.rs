@@ -165,7 +165,8 @@ impl UseCases<'_> {
                 "tracemark --config tracemark.toml attribute --as-of {as_of}{stated} {name}"
             ),
         };
-        let mut report = attribute::Attributor::load(self.config).attribute(&request);
+        let mut report = attribute::Attributor::load(self.config, attribute::Disclosure::Full)
+            .attribute(&request);
         attribute::seal(&mut report, self.config.keys.service.as_deref())?;
         let mut ledger = LogSite::configured(self.config)?.open()?;
         attribute::record_report(&mut report, &mut ledger)?;

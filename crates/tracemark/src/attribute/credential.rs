@@ -8,7 +8,7 @@ use tracemark_core::{
 use tracemark_credentials::{TrustAnchors, Verifier};
 use tracemark_policy::Input;
 
-use super::{Content, fact, label, unestablished};
+use super::{Content, Disclosure, fact, label, unestablished};
 use crate::Config;
 
 /// The verifier and the anchors it trusts (or why they could not be read).
@@ -17,11 +17,12 @@ pub struct Credentials {
     verifier: Result<Verifier, String>,
     /// The anchors' fingerprints, for the report's inputs.
     anchors: Vec<Input>,
+    disclosure: Disclosure,
 }
 
 impl Credentials {
     /// Reads `[keys] trust`: signers that chain to one of them verify as `trusted`.
-    pub fn load(config: &Config) -> Self {
+    pub fn load(config: &Config, disclosure: Disclosure) -> Self {
         let mut pem = Vec::new();
         let mut anchors = Vec::new();
         for path in &config.keys.trust {
@@ -32,9 +33,11 @@ impl Credentials {
                     pem.push(b'\n');
                 }
                 Err(e) => {
+                    let what = format!("cannot read trust anchors {}", label(path));
                     return Self {
-                        verifier: Err(format!("cannot read trust anchors {}: {e}", label(path))),
+                        verifier: Err(disclosure.reason(what, e)),
                         anchors: Vec::new(),
+                        disclosure,
                     };
                 }
             }
@@ -44,9 +47,13 @@ impl Credentials {
         } else {
             TrustAnchors::from_pem(&pem)
                 .map(Verifier::with_trust_anchors)
-                .map_err(|e| format!("trust anchors: {e}"))
+                .map_err(|e| disclosure.reason("trust anchors", e))
         };
-        Self { verifier, anchors }
+        Self {
+            verifier,
+            anchors,
+            disclosure,
+        }
     }
 
     /// Why the anchors could not be used, if they could not.
@@ -71,7 +78,10 @@ impl Credentials {
             // credential is stays open (never "none"), so the rules resting on it are
             // undetermined.
             Err(e) if e.is_not_examined() => unestablished(Topic::Credential, e.to_string()),
-            Err(e) => unestablished(Topic::Credential, format!("credential check failed: {e}")),
+            Err(e) => unestablished(
+                Topic::Credential,
+                self.disclosure.reason("the credential check failed", e),
+            ),
         }
     }
 }
@@ -89,6 +99,7 @@ mod tests {
         let credentials = Credentials {
             verifier: Ok(Verifier::new().with_max_bytes(16)),
             anchors: Vec::new(),
+            disclosure: Disclosure::Full,
         };
         let fact = credentials.fact(&Content::new(&[b'a'; 17], None), &mut Vec::new());
         match &fact.claim {
@@ -107,16 +118,25 @@ mod tests {
     }
 
     /// Anchors that cannot be read make every check unestablished, naming the file but
-    /// not where it is.
+    /// not where it is; a service also keeps the error's detail to itself.
     #[test]
     fn unreadable_anchors_are_a_reason_without_a_path() {
         let mut config = Config::default();
         config.keys.trust = vec!["/nowhere/secret-dir/anchors.pem".into()];
-        let credentials = Credentials::load(&config);
-        let why = credentials.problem().unwrap();
-        assert!(
-            why.contains("anchors.pem") && !why.contains("secret-dir"),
-            "{why}"
-        );
+        for disclosure in [Disclosure::Full, Disclosure::Private] {
+            let credentials = Credentials::load(&config, disclosure);
+            let why = credentials.problem().unwrap();
+            assert!(
+                why.contains("anchors.pem") && !why.contains("secret-dir"),
+                "{why}"
+            );
+            let fact = credentials.fact(&Content::new(b"text", None), &mut Vec::new());
+            assert!(matches!(&fact.claim, Claim::Unestablished { reason, .. } if reason == why));
+            assert_eq!(
+                why.contains("No such file"),
+                disclosure == Disclosure::Full,
+                "{why}"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use tracemark_core::{
 };
 use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint};
 
-use super::{LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
+use super::{Disclosure, LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
 use crate::{
     Config, Result,
     log::{LogReader, LogSite},
@@ -26,6 +26,7 @@ pub struct LogLookup {
     /// Why no handle could be opened at load, if none could (a log not yet created by
     /// its writer, say): each query tries again.
     problem: Option<String>,
+    disclosure: Disclosure,
 }
 
 struct Readers {
@@ -43,19 +44,24 @@ pub(super) struct Query<'a> {
 impl LogLookup {
     /// Opens one read handle to the configured log now, so that a log that cannot be
     /// read is known at once.
-    pub fn load(config: &Config) -> Self {
+    pub fn load(config: &Config, disclosure: Disclosure) -> Self {
         let site = match LogSite::configured(config) {
             Ok(site) => site,
             Err(e) => {
+                let why = disclosure.reason("no log", e);
                 return Self {
-                    readers: Err(format!("no log: {e}")),
-                    problem: Some(format!("no log: {e}")),
+                    readers: Err(why.clone()),
+                    problem: Some(why),
+                    disclosure,
                 };
             }
         };
         let (idle, problem) = match site.open_reader() {
             Ok(reader) => (vec![reader], None),
-            Err(e) => (Vec::new(), Some(format!("cannot read the log: {e}"))),
+            Err(e) => (
+                Vec::new(),
+                Some(disclosure.reason("cannot read the log", e)),
+            ),
         };
         Self {
             readers: Ok(Readers {
@@ -63,6 +69,7 @@ impl LogLookup {
                 idle: Mutex::new(idle),
             }),
             problem,
+            disclosure,
         }
     }
 
@@ -84,7 +91,7 @@ impl LogLookup {
             Ok((None, origin)) => vec![searched(Topic::Log, origin, 0)],
             Err(e) => vec![unestablished(
                 Topic::Log,
-                format!("log look-up failed: {e}"),
+                self.disclosure.reason("the log look-up failed", e),
             )],
         }
     }

@@ -104,12 +104,13 @@ pub struct Attributor {
 
 impl Attributor {
     /// Loads what the configuration names. Never fails: a capability that cannot be
-    /// loaded is reported by [`Self::problems`] and as unestablished facts.
-    pub fn load(config: &Config) -> Self {
-        let watermarks = Watermarks::load(config);
-        let credentials = Credentials::load(config);
-        let log = LogLookup::load(config);
-        let indexes = Indexes::load(config);
+    /// loaded is reported by [`Self::problems`] and as unestablished facts, whose reasons
+    /// say as much as `disclosure` allows.
+    pub fn load(config: &Config, disclosure: Disclosure) -> Self {
+        let watermarks = Watermarks::load(config, disclosure);
+        let credentials = Credentials::load(config, disclosure);
+        let log = LogLookup::load(config, disclosure);
+        let indexes = Indexes::load(config, disclosure);
         let mut problems: Vec<String> = watermarks.problems().into_iter().map(Into::into).collect();
         problems.extend(credentials.problem().map(Into::into));
         // The log counts as configured when it is named: the key store's default log is
@@ -254,6 +255,30 @@ impl Attributor {
     }
 }
 
+/// How much a reason may say about the machine it was found on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Disclosure {
+    /// Every detail: the command line, whose reports are made on the user's machine.
+    #[default]
+    Full,
+    /// What failed, without its details (paths, database errors), which go to standard
+    /// error for the operator: a service's answers leave its machine.
+    Private,
+}
+
+impl Disclosure {
+    /// The reason `what` failed with `detail`, as much of it as may be told.
+    fn reason(self, what: impl std::fmt::Display, detail: impl std::fmt::Display) -> String {
+        match self {
+            Disclosure::Full => format!("{what}: {detail}"),
+            Disclosure::Private => {
+                eprintln!("tracemark: {what}: {detail}");
+                format!("{what} (the details are in the service's log)")
+            }
+        }
+    }
+}
+
 /// A configured file as reports and responses name it: its file name, never its path
 /// (reports and a server's answers leave the machine).
 fn label(path: &Path) -> String {
@@ -350,7 +375,8 @@ mod tests {
         config.log.sqlite = Some(dir.path().join("ledger.db"));
         config.index.paths = vec![dir.path().join("no-such-index")];
 
-        let report = Attributor::load(&config).attribute(&request(b"A short text, from nowhere."));
+        let report = Attributor::load(&config, Disclosure::Full)
+            .attribute(&request(b"A short text, from nowhere."));
         let topics = unestablished_topics(&report);
         for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
             assert!(topics.contains(&topic), "{topic:?} in {topics:?}");
@@ -365,7 +391,7 @@ mod tests {
     fn content_no_crate_can_read_is_reported_as_such() {
         let config = Config::default();
         let bytes = [0xFF, 0xD8, 0x00, 0x9F, 0x80, 0x01];
-        let report = Attributor::load(&config).attribute(&request(&bytes));
+        let report = Attributor::load(&config, Disclosure::Full).attribute(&request(&bytes));
         assert_eq!(report.subject.media_type, "application/octet-stream");
         let topics = unestablished_topics(&report);
         for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {

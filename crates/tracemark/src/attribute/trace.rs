@@ -16,12 +16,15 @@ use tracemark_core::{
 use tracemark_policy::Input;
 use tracemark_trace::{Index, TraceOptions};
 
-use super::{fact, label, searched, unestablished};
+use super::{Disclosure, fact, label, searched, unestablished};
 use crate::{Config, Result};
 
 /// The configured indexes, each opened or with the reason it could not be.
 #[derive(Debug)]
-pub struct Indexes(Vec<Configured>);
+pub struct Indexes {
+    configured: Vec<Configured>,
+    disclosure: Disclosure,
+}
 
 #[derive(Debug)]
 struct Configured {
@@ -49,23 +52,26 @@ fn stamp(path: &Path) -> Stamp {
 
 impl Indexes {
     /// Opens every index of `[index] paths`.
-    pub fn load(config: &Config) -> Self {
-        Self(
-            config
-                .index
-                .paths
-                .iter()
-                .map(|dir| Configured {
-                    label: label(dir),
-                    index: Held::open(dir).map_err(|e| format!("index {}: {e}", label(dir))),
-                })
-                .collect(),
-        )
+    pub fn load(config: &Config, disclosure: Disclosure) -> Self {
+        let configured = config
+            .index
+            .paths
+            .iter()
+            .map(|dir| Configured {
+                label: label(dir),
+                index: Held::open(dir)
+                    .map_err(|e| disclosure.reason(format!("index {}", label(dir)), e)),
+            })
+            .collect();
+        Self {
+            configured,
+            disclosure,
+        }
     }
 
     /// Why each index that did not open failed.
     pub fn problems(&self) -> Vec<&str> {
-        self.0
+        self.configured
             .iter()
             .filter_map(|c| c.index.as_ref().err().map(String::as_str))
             .collect()
@@ -74,14 +80,14 @@ impl Indexes {
     /// The sources found in every index, with their rights, or why none could be
     /// searched; the indexes' inputs go to `inputs`.
     pub fn facts(&self, text: &str, inputs: &mut Vec<Input>) -> Vec<Fact> {
-        if self.0.is_empty() {
+        if self.configured.is_empty() {
             return vec![unestablished(
                 Topic::Trace,
                 "no corpus index is configured ([index] paths)",
             )];
         }
         let mut facts = Vec::new();
-        for configured in &self.0 {
+        for configured in &self.configured {
             let held = match &configured.index {
                 Ok(held) => held,
                 Err(why) => {
@@ -99,7 +105,8 @@ impl Indexes {
                 }
                 Err(e) => facts.push(unestablished(
                     Topic::Trace,
-                    format!("index {}: {e}", configured.label),
+                    self.disclosure
+                        .reason(format!("index {}", configured.label), e),
                 )),
             }
         }

@@ -11,7 +11,7 @@ use tracemark_lm::Tokenizer;
 use tracemark_policy::Input;
 use tracemark_watermark::WatermarkKey;
 
-use super::{WATERMARK_FPR, fact, label, unestablished};
+use super::{Disclosure, WATERMARK_FPR, fact, label, unestablished};
 use crate::{
     Config, Error, Result,
     model::ModelSource,
@@ -36,6 +36,7 @@ pub struct Watermarks {
     tokenizer: std::result::Result<Box<dyn Tokenizer + Send + Sync>, String>,
     /// One per configured key, or why it could not be loaded.
     detectors: Vec<std::result::Result<Detector, String>>,
+    disclosure: Disclosure,
 }
 
 impl std::fmt::Debug for Watermarks {
@@ -50,17 +51,18 @@ impl std::fmt::Debug for Watermarks {
 impl Watermarks {
     /// Loads every key of `[keys] watermark` and the model's tokenizer (learnt from the
     /// corpus when the model is the corpus model: once, here, never per request).
-    pub fn load(config: &Config) -> Self {
+    pub fn load(config: &Config, disclosure: Disclosure) -> Self {
         if config.keys.watermark.is_empty() {
             return Self {
                 configured: false,
                 tokenizer: Err("no watermark key is configured ([keys] watermark)".into()),
                 detectors: Vec::new(),
+                disclosure,
             };
         }
         let tokenizer = ModelSource::choose(None, config)
             .and_then(|s| s.tokenizer())
-            .map_err(|e| format!("no tokenizer to test the watermark with: {e}"));
+            .map_err(|e| disclosure.reason("no tokenizer to test the watermark with", e));
         let detectors = match &tokenizer {
             Ok(t) => config
                 .keys
@@ -68,7 +70,7 @@ impl Watermarks {
                 .iter()
                 .map(|path| {
                     Detector::load(path, t.as_ref())
-                        .map_err(|e| format!("watermark key {}: {e}", label(path)))
+                        .map_err(|e| disclosure.reason(format!("watermark key {}", label(path)), e))
                 })
                 .collect(),
             Err(_) => Vec::new(),
@@ -77,6 +79,7 @@ impl Watermarks {
             configured: true,
             tokenizer,
             detectors,
+            disclosure,
         }
     }
 
@@ -131,7 +134,8 @@ impl Watermarks {
                     }
                     Err(e) => unestablished(
                         Topic::Watermark,
-                        format!("watermark key {}: {e}", d.key.key_id),
+                        self.disclosure
+                            .reason(format!("watermark key {}", d.key.key_id), e),
                     ),
                 },
                 Err(why) => unestablished(Topic::Watermark, why.as_str()),
