@@ -204,9 +204,29 @@ impl From<rusqlite::Error> for StoreError {
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
                 StoreError::Corrupt(e.to_string())
             }
+            Some(ErrorCode::DatabaseBusy) => StoreError::Busy(e.to_string()),
             _ => StoreError::Backend(e.to_string()),
         }
     }
+}
+
+/// Runs `open` again, after a growing pause, while it finds the database busy in a way
+/// the busy timeout does not cover: SQLite returns `SQLITE_BUSY` at once, without
+/// waiting, when an opening connection meets another's WAL recovery or the clean-up of
+/// the last connection to close (SQLite's WAL documentation, "Sometimes queries return
+/// SQLITE_BUSY in WAL mode"), which is for the caller to retry.
+fn busy_retries<T>(mut open: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let mut pause = std::time::Duration::from_millis(20);
+    for _ in 0..6 {
+        match open() {
+            Err(StoreError::Busy(_)) => {
+                std::thread::sleep(pause);
+                pause *= 2;
+            }
+            done => return done,
+        }
+    }
+    open()
 }
 
 /// Converts an index for SQLite, which stores signed 64-bit integers.
@@ -219,9 +239,11 @@ impl SqliteStore {
     /// `<path>-runs/`. A version 1 or 2 database is upgraded to version 3 in one
     /// transaction; a newer one is refused. Damaged run files are rebuilt.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        let runs = RunFiles::beside(path).map_err(io_error)?;
-        Self::init(conn, runs)
+        busy_retries(|| {
+            let conn = Connection::open(path)?;
+            let runs = RunFiles::beside(path).map_err(io_error)?;
+            Self::init(conn, runs)
+        })
     }
 
     /// A throwaway in-memory log (tests, benchmarks).
@@ -236,6 +258,10 @@ impl SqliteStore {
     /// [`StoreError::NeedsWriter`] (a writer upgrades it when it opens it), a newer one
     /// [`StoreError::Schema`].
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        busy_retries(|| Self::open_read_only_once(path))
+    }
+
+    fn open_read_only_once(path: &Path) -> Result<Self, StoreError> {
         if !path.is_file() {
             return Err(StoreError::NoLog(format!(
                 "{} does not exist",

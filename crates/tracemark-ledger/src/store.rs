@@ -53,6 +53,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the log database could not be used: {0}")]
     Backend(String),
+    /// Another connection held a lock longer than the wait allowed (or in a way SQLite
+    /// does not wait for: a WAL recovery or clean-up).
+    #[error("the log database is busy: {0}")]
+    Busy(String),
     #[error("the log database has schema version {found}; this build reads version {expected}")]
     Schema { found: String, expected: String },
     #[error("entry {index} is {size} bytes; a log entry holds at most 65535")]
@@ -88,7 +92,7 @@ pub enum StoreError {
 impl Diagnose for StoreError {
     fn fault(&self) -> Fault {
         match self {
-            StoreError::Backend(_) => Fault::Internal,
+            StoreError::Backend(_) | StoreError::Busy(_) => Fault::Internal,
             StoreError::Proof(e) => e.fault(),
             StoreError::Url { .. } | StoreError::NoLog(_) | StoreError::NeedsWriter(_) => {
                 Fault::Usage
@@ -101,6 +105,9 @@ impl Diagnose for StoreError {
 
     fn hint(&self) -> Option<String> {
         match self {
+            StoreError::Busy(_) => Some(
+                "another process holds the log's lock: try again in a moment".into(),
+            ),
             StoreError::Corrupt(_) => Some(
                 "restore the log database from a backup; a log that cannot prove its history cannot be repaired in place"
                     .into(),

@@ -288,14 +288,11 @@ pub async fn metrics(State(service): State<Arc<Service>>) -> impl IntoResponse {
     )
 }
 
-/// The service's log, locked (a poisoned lock is taken over: the log's own transactions
-/// keep it consistent whatever a panicking request left undone).
+/// The service's log writer, or why there is none.
 fn lock_log(service: &Service) -> Result<std::sync::MutexGuard<'_, AnyLedger>, ApiError> {
-    let log = service
-        .log
-        .as_ref()
-        .ok_or_else(|| ApiError::unavailable("this service has no log"))?;
-    Ok(log.lock().unwrap_or_else(|e| e.into_inner()))
+    service
+        .writer()
+        .ok_or_else(|| ApiError::unavailable("this service has no log"))
 }
 
 /// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint), as

@@ -18,7 +18,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Json, Router,
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, State},
     http::{HeaderValue, StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
@@ -92,11 +92,39 @@ pub fn router(service: Arc<Service>) -> Router {
         ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits.max_body_bytes,
+            refuse_declared_oversize,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
         .with_state(service)
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it: the
+/// client learns at once, and the server reads nothing it would refuse (a body without a
+/// declared length is cut off at the limit as it is read).
+async fn refuse_declared_oversize(
+    State(max): State<usize>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return error::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is over the limit of {max} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Binds `addr`, calls `on_ready` with the bound address (port 0 picks one), and serves
@@ -145,10 +173,32 @@ pub async fn serve(
     service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let signer = tokio::spawn(sign_checkpoints(service.clone()));
+    let served = axum::serve(
         listener,
         router(service).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    signer.abort();
+    served
+}
+
+/// The appending side's timer: entries another writer appended without signing (a
+/// batch cut short, an offline import) get a checkpoint within the interval, so that
+/// readers, which never sign, can prove them.
+async fn sign_checkpoints(service: Arc<Service>) {
+    if service.log.is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(service.limits.checkpoint_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let service = service.clone();
+        let signed = blocking::blocking(move || Ok(service.sign_checkpoint_if_grown())).await;
+        if let Ok(Err(e)) = signed {
+            eprintln!("tracemark serve: signing a checkpoint: {e}");
+        }
+    }
 }

@@ -34,6 +34,8 @@ pub struct Limits {
     pub anonymous_rate: f64,
     /// The most tokens one completion may ask for.
     pub max_completion_tokens: usize,
+    /// How often the log's writer checks for entries no signed checkpoint covers.
+    pub checkpoint_interval: Duration,
 }
 
 impl Limits {
@@ -46,6 +48,7 @@ impl Limits {
             token_rate: s.token_rate.unwrap_or(20.0),
             anonymous_rate: s.anonymous_rate.unwrap_or(10.0),
             max_completion_tokens: 1024,
+            checkpoint_interval: Duration::from_secs(s.checkpoint_interval_secs.unwrap_or(10)),
         }
     }
 }
@@ -167,6 +170,22 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
+    /// The log's writer, locked (a poisoned lock is taken over: the log's own
+    /// transactions keep it consistent whatever a panicking request left undone).
+    pub fn writer(&self) -> Option<std::sync::MutexGuard<'_, AnyLedger>> {
+        self.log
+            .as_ref()
+            .map(|log| log.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Signs a checkpoint if the log grew without one (nothing is written otherwise).
+    pub fn sign_checkpoint_if_grown(&self) -> Result<()> {
+        if let Some(mut writer) = self.writer() {
+            writer.checkpoint().map_err(tracemark::Error::Ledger)?;
+        }
+        Ok(())
+    }
+
     /// Loads everything the configuration names. What is not configured is simply not
     /// offered (a service without a model does not generate); what is configured but
     /// broken (a key, the trust anchors, an index, the log) is an error now, not at the

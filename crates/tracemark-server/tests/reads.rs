@@ -131,14 +131,21 @@ fn read_everything(base: &str, text: &str, private: &str) {
     assert_eq!(response.status(), 200, "tile {tile}");
 }
 
+/// The size of the log's latest signed checkpoint (0 before the first).
 fn checkpoint_size(base: &str) -> u64 {
-    let (_, checkpoint) = get(&format!("{base}/log/checkpoint"));
+    let (status, checkpoint) = get(&format!("{base}/log/checkpoint"));
+    if status == 404 {
+        return 0;
+    }
     checkpoint.lines().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]
 fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
-    let (dir, config) = own_workspace();
+    let (dir, mut config) = own_workspace();
+    // The server's own timer would sign the other writer's entry below: this test is
+    // about what reads do.
+    config.server.checkpoint_interval_secs = Some(3600);
     let private = dir.path().to_string_lossy().into_owned();
     let database = log_database(&config);
     let log = LogSite::configured(&config).unwrap();
@@ -247,4 +254,34 @@ fn a_withdrawal_applies_to_the_running_server() {
     )
     .unwrap();
     assert_eq!(sources(), Vec::<Value>::new());
+}
+
+/// An entry another writer appended without signing is covered by a checkpoint the
+/// server signs within its interval (reads never sign one), and then proved.
+#[test]
+fn entries_another_writer_left_unsigned_are_checkpointed_by_the_server() {
+    let (_dir, mut config) = own_workspace();
+    config.server.checkpoint_interval_secs = Some(1);
+    let log = LogSite::configured(&config).unwrap();
+    let base = common::start(config);
+    let mut writer = log.open().unwrap();
+    let entry = ReportRecord::new(
+        "1".repeat(64),
+        ContentHash::of_bytes(b"y"),
+        Timestamp::now(),
+    )
+    .entry()
+    .unwrap();
+    let index = writer.append_entries(&[entry]).unwrap()[0].index;
+    drop(writer);
+    let reader = log.open_reader().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while checkpoint_size(&base) <= index {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint was signed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.prove_latest(index).unwrap();
 }

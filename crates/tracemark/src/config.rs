@@ -224,6 +224,10 @@ pub struct ServerConfig {
     /// since any client can send it.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds between the server's checks that the log has grown without a signed
+    /// checkpoint (entries another writer appended): it then signs one, so that readers
+    /// can prove them. The server signs after its own appends at once.
+    pub checkpoint_interval_secs: Option<u64>,
 }
 
 /// Where the configuration in force came from.
