@@ -402,8 +402,8 @@ impl<S: LogStore> LogReader<S> {
         Ok(self.store.size()?)
     }
 
-    /// The root hash of the first `size` entries.
-    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+    /// That the log holds at least `size` entries.
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
         let current = self.size()?;
         if size > current {
             return Err(ProofError::TreeTooLarge {
@@ -412,6 +412,12 @@ impl<S: LogStore> LogReader<S> {
             }
             .into());
         }
+        Ok(())
+    }
+
+    /// The root hash of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+        self.check_size(size)?;
         Ok(merkle::root_hash(&Reader(&self.store), size)?)
     }
 
@@ -515,14 +521,7 @@ impl<S: LogStore> LogReader<S> {
 
     /// The inclusion proof of entry `index` in the tree of the first `size` entries.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
-        let current = self.size()?;
-        if size > current {
-            return Err(ProofError::TreeTooLarge {
-                requested: size,
-                size: current,
-            }
-            .into());
-        }
+        self.check_size(size)?;
         Ok(merkle::inclusion_proof(&Reader(&self.store), index, size)?)
     }
 

@@ -131,6 +131,19 @@ fn read_everything(base: &str, text: &str, private: &str) {
     assert_eq!(response.status(), 200, "tile {tile}");
 }
 
+/// Appends a report record as another writer would, without signing a checkpoint; its
+/// index.
+fn append_unsigned(log: &LogSite, digit: &str) -> u64 {
+    let entry = ReportRecord::new(
+        digit.repeat(64),
+        ContentHash::of_bytes(b"x"),
+        Timestamp::now(),
+    )
+    .entry()
+    .unwrap();
+    log.open().unwrap().append_entries(&[entry]).unwrap()[0].index
+}
+
 /// The size of the log's latest signed checkpoint (0 before the first).
 fn checkpoint_size(base: &str) -> u64 {
     let (status, checkpoint) = get(&format!("{base}/log/checkpoint"));
@@ -155,16 +168,7 @@ fn anonymous_reads_never_write_to_the_log_even_while_appends_run() {
 
     // Another writer's entry, not yet in a signed checkpoint: a read that signed
     // checkpoints (as reads once did, to prove) would sign one now.
-    let mut writer = log.open().unwrap();
-    let entry = ReportRecord::new(
-        "0".repeat(64),
-        ContentHash::of_bytes(b"x"),
-        Timestamp::now(),
-    )
-    .entry()
-    .unwrap();
-    writer.append_entries(&[entry]).unwrap();
-    drop(writer);
+    append_unsigned(&log, "0");
 
     // Reads alone leave every file of the log as it was.
     let before = log_files(&database);
@@ -264,16 +268,7 @@ fn entries_another_writer_left_unsigned_are_checkpointed_by_the_server() {
     config.server.checkpoint_interval_secs = Some(1);
     let log = LogSite::configured(&config).unwrap();
     let base = common::start(config);
-    let mut writer = log.open().unwrap();
-    let entry = ReportRecord::new(
-        "1".repeat(64),
-        ContentHash::of_bytes(b"y"),
-        Timestamp::now(),
-    )
-    .entry()
-    .unwrap();
-    let index = writer.append_entries(&[entry]).unwrap()[0].index;
-    drop(writer);
+    let index = append_unsigned(&log, "1");
     let reader = log.open_reader().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while checkpoint_size(&base) <= index {
