@@ -180,8 +180,11 @@ for name, text in (("marked", m), ("passage", p)):
     facts = post("/v1/trace", text)["result"]["facts"]
     print(f"trace({name}): {len(text)} bytes, {len(facts)} facts: {json.dumps(facts)[:300]}")
     rep = post("/v1/attribute", text)["report"]
-    log = [f for f in rep.get("facts", []) if f.get("topic") == "log"] if isinstance(rep.get("facts"), list) else []
-    print(f"attribute({name}): report keys {sorted(rep)}; log facts: {json.dumps(log)[:400]}")
+    log = [f"entry {f['index']} of {f['tree_size']}, found by {f['method']['parameters']['found_by']}"
+           if f["kind"] == "log_entry" else f"{f['kind']} ({f.get('reason') or f.get('found')})"
+           for f in rep["facts"] if f["kind"] == "log_entry" or f.get("topic") == "log"]
+    kinds = sorted({f["kind"] for f in rep["facts"]})
+    print(f"attribute({name}): facts {kinds}; log: {log}")
 PY
   for name in detect-marked trace-marked trace-passage attribute-marked attribute-passage; do
     path=$(cut -f1 "$W/$name.req" | head -n 1)
@@ -194,16 +197,20 @@ PY
 } | tee "$W/results/single.txt"
 
 # ---- 4. Reads under wrk -----------------------------------------------------------
-busy() { ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 20 {printf "%s %s%%; ", $2, $1}'; }
+# The machine's busy CPU ticks (all but idle and iowait), to tell the server's share from
+# wrk's and other processes'.
+machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 run_wrk() { # run_wrk NAME CONNECTIONS DURATION REQUESTS [RATE per thread]
   local out=$W/results/$1.txt
   tm_wrk_lua "$W/$1.lua" "$4" "${5:-}"
   {
-    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); busy: $(busy)"
-    local cpu0; cpu0=$(tm_cpu_ticks "$SERVER")
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    local cpu0 all0 cpu1 all1 hz; hz=$(getconf CLK_TCK)
+    cpu0=$(tm_cpu_ticks "$SERVER"); all0=$(machine_ticks)
     wrk -t2 -c"$2" -d"$3" --timeout 10s --latency -s "$W/$1.lua" "$BASE"
-    local cpu1; cpu1=$(tm_cpu_ticks "$SERVER")
-    echo "SERVERCPU $(( (cpu1 - cpu0) * 1000 / $(getconf CLK_TCK) )) ms"
+    cpu1=$(tm_cpu_ticks "$SERVER"); all1=$(machine_ticks)
+    echo "SERVERCPU $(( (cpu1 - cpu0) * 1000 / hz )) ms"
+    echo "machine CPU busy: $(( (all1 - all0) * 1000 / hz )) ms, of which the server $(( (cpu1 - cpu0) * 1000 / hz )) ms (the rest: wrk and other processes)"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   } > "$out" 2>&1
   python3 - "$out" <<'PY'
@@ -211,9 +218,10 @@ import json, sys
 text = open(sys.argv[1]).read()
 r = json.loads(text.split("WRK ", 1)[1].splitlines()[0])
 cpu = int(text.split("SERVERCPU ", 1)[1].split()[0])
+busy = int(text.split("machine CPU busy: ", 1)[1].split()[0])
 print(f"{sys.argv[1].rsplit('/', 1)[1][:-4]:<28} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f}  p99 {r['p99_ms']:7.1f}  max {r['max_ms']:7.1f} ms  "
       f"errors {r['connect_errors'] + r['read_errors'] + r['write_errors'] + r['timeouts']} socket, {r['non_2xx']} non-2xx  "
-      f"server CPU {cpu / max(r['requests'], 1):.2f} ms/request")
+      f"server CPU {cpu / max(r['requests'], 1):.2f} ms/request; machine {busy / r['seconds'] / 20:.0f}% busy, server {cpu / r['seconds'] / 20:.0f}%")
 PY
   sleep 2
 }
@@ -229,16 +237,22 @@ say "appends: capacity of the mixed reads (attribute of marked texts, trace of p
 run_wrk mixed-c64 64 "$DURATION" "$W/mixed.req"
 CAPACITY=$(sed -n 's/^WRK //p' "$W/results/mixed-c64.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rps"])')
 HALF_PER_THREAD=$(python3 -c "print(round($CAPACITY / 2 / 2, 2))")
-say "appends alone: $APPEND_RATE/s for $APPEND_SECONDS s"
-$TOOLS appends "$BASE" "$TOKEN" "$W/marked.jsonl" "$APPEND_RATE" "$APPEND_SECONDS" "$W/results/appends-alone.json" |
-  tee "$W/results/appends-alone.txt"
+# Each appending request is an attribute with its report logged; the control sends the
+# same requests unlogged, so the difference is the append (and the checkpoint it signs).
+appends() { # appends NAME MODE
+  $TOOLS appends "$BASE" "$TOKEN" "$W/marked.jsonl" "$APPEND_RATE" "$APPEND_SECONDS" "$W/results/$1.json" "$2" |
+    tee "$W/results/$1.txt"
+}
+say "appends alone: $APPEND_RATE/s for $APPEND_SECONDS s, then the unlogged control"
+appends appends-alone logged
+appends control-alone anonymous
 sleep 2
-say "appends under reads offered at $HALF_PER_THREAD/s on each of 2 wrk threads (half of $CAPACITY/s)"
-run_wrk mixed-half-c16 16 "$((APPEND_SECONDS + 6))s" "$W/mixed.req" "$HALF_PER_THREAD" &
+say "the same under reads offered at $HALF_PER_THREAD/s on each of 2 wrk threads (half of $CAPACITY/s)"
+run_wrk mixed-half-c16 16 "$((2 * APPEND_SECONDS + 6))s" "$W/mixed.req" "$HALF_PER_THREAD" &
 WRK_PID=$!
 sleep 3
-$TOOLS appends "$BASE" "$TOKEN" "$W/marked.jsonl" "$APPEND_RATE" "$APPEND_SECONDS" "$W/results/appends-under-reads.json" |
-  tee "$W/results/appends-under-reads.txt"
+appends appends-under-reads logged
+appends control-under-reads anonymous
 wait $WRK_PID
 curl -sf "$BASE/metrics" | grep -E '^tracemark_(requests|http)' > "$W/results/metrics.txt" || true
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
@@ -259,4 +273,4 @@ print(f"log entries {check['log_entries']} = {records} at the start + {marked} m
 PY
 echo
 $TOOLS summary "$W"/results/*-c64.txt "$W"/results/*-c8.txt "$W"/results/mixed-half-c16.txt \
-  "$W/results/appends-alone.txt" "$W/results/appends-under-reads.txt"
+  "$W"/results/appends-*.txt "$W"/results/control-*.txt

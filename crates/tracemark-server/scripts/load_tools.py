@@ -5,12 +5,14 @@
                                     tokens id = byte + 1, and `corpus.docs.tsv`), about 1,200
                                     bytes each, from the KJV and /usr/share/doc documents,
                                     one word in 40 replaced; JSON Lines {"text": ...}
-  appends BASE TOKEN TEXTS RATE SECONDS OUT
+  appends BASE TOKEN TEXTS RATE SECONDS OUT [logged|anonymous]
                                     authenticated POST /v1/attribute {"log": true} of the
                                     texts in turn, offered at RATE per second (open loop:
                                     each request is sent at its time by a pool of threads,
                                     whatever the earlier ones are doing); writes every
-                                    answer's latency, status, log index and report hash
+                                    answer's latency, status, log index and report hash.
+                                    `anonymous`: the same requests without a token and
+                                    unlogged (the control: the same work less the append)
   check LOG_DB APPENDS...           every acknowledged append of the APPENDS files is in
                                     the SQLite log at its index, with its report hash
   summary FILE...                   the `WRK {...}` and appends lines as a table
@@ -59,17 +61,19 @@ def passages(corpus_dir, n, out):
             f.write(json.dumps({"text": t}) + "\n")
 
 
-def appends(base, token, texts_file, rate, seconds, out):
+def appends(base, token, texts_file, rate, seconds, out, mode="logged"):
+    logged = mode == "logged"
     texts = [json.loads(line)["text"] for line in open(texts_file)]
     rate, seconds = float(rate), float(seconds)
     total = int(rate * seconds)
     results, lock = [], threading.Lock()
 
     def one(k, due):
-        body = json.dumps({"text": texts[k % len(texts)], "log": True}).encode()
-        request = urllib.request.Request(
-            f"{base}/v1/attribute", data=body, method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        body = json.dumps({"text": texts[k % len(texts)], "log": logged}).encode()
+        headers = {"Content-Type": "application/json"}
+        if logged:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(f"{base}/v1/attribute", data=body, method="POST", headers=headers)
         wait = due - time.monotonic()
         if wait > 0:
             time.sleep(wait)
@@ -103,7 +107,7 @@ def appends(base, token, texts_file, rate, seconds, out):
             pool.submit(one, k, due)
     wall = time.monotonic() - t0
     results.sort(key=lambda r: r["k"])
-    ok = [r for r in results if r["status"] == 200 and r.get("index") is not None]
+    ok = [r for r in results if r["status"] == 200 and (r.get("index") is not None or not logged)]
     ms = sorted(r["ms"] for r in ok) or [0.0]
     pick = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]
     summary = {
@@ -115,7 +119,7 @@ def appends(base, token, texts_file, rate, seconds, out):
     }
     with open(out, "w") as f:
         json.dump({"summary": summary, "requests": results}, f)
-    print("APPENDS " + json.dumps(summary))
+    print(("APPENDS " if logged else "CONTROL ") + json.dumps(summary))
 
 
 def check(db, *files):
@@ -146,8 +150,8 @@ def summary(*files):
                 errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non_2xx"]
                 print(f"| {name:<34} | {r['rps']:>8.1f} | {r['p50_ms']:>7.1f} | {r['p90_ms']:>7.1f} | "
                       f"{r['p99_ms']:>7.1f} | {r['max_ms']:>7.1f} | {errors:>6} |")
-            elif line.startswith("APPENDS "):
-                r = json.loads(line[8:])
+            elif line.startswith("APPENDS ") or line.startswith("CONTROL "):
+                r = json.loads(line.split(" ", 1)[1])
                 print(f"| {name:<34} | {r['achieved_rps']:>8.1f} | {r['p50_ms']:>7.1f} | {r['p90_ms']:>7.1f} | "
                       f"{r['p99_ms']:>7.1f} | {r['max_ms']:>7.1f} | {r['failed']:>6} |")
 
