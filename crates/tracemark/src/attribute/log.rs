@@ -9,7 +9,7 @@ use tracemark_core::{
     ContentHash, Fact, KeyId, Payload,
     fact::{Claim, LogFinding, Topic},
 };
-use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint};
+use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint, TextSketch};
 
 use super::{Disclosure, LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
 use crate::{
@@ -201,12 +201,21 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
 }
 
 /// Of several records, the one whose sketch is closest to the text's (the latest on a
-/// tie), with its estimated similarity.
+/// tie), with its estimated similarity. The text is sketched once per scheme the records
+/// use (records of an older scheme compare in their own), never once per record.
 fn closest(reader: &LogReader, text: &str, indexes: &[u64]) -> Result<Option<(f64, u64)>> {
+    let mut sketches: Vec<TextSketch> = Vec::new();
     let mut best: Option<(f64, u64)> = None;
     for &i in indexes.iter().rev().take(crate::log::MAX_FOUND) {
-        // In the record's own sketch scheme, so records of an older scheme compare.
-        let similarity = reader.record(i)?.sketch.similarity_to_text(text);
+        let stored = reader.record(i)?.sketch;
+        let query = match sketches.iter().find(|s| s.scheme() == stored.scheme()) {
+            Some(query) => query,
+            None => {
+                sketches.push(stored.scheme().sketch(text));
+                sketches.last().expect("just pushed")
+            }
+        };
+        let similarity = query.similarity(&stored);
         if best.is_none_or(|(s, _)| similarity > s) {
             best = Some((similarity, i));
         }
