@@ -32,6 +32,12 @@ pub enum WatermarkError {
     TransformersConfig(String),
     #[error("invalid detection option: {0}")]
     InvalidOption(String),
+    /// A serving stack's watermark configuration (vLLM, SGLang) that cannot be read.
+    #[error("cannot read the {stack} watermark configuration: {message}")]
+    DeployedConfig {
+        stack: &'static str,
+        message: String,
+    },
     #[error("{got} byte ranges were given for {expected} tokens")]
     OffsetsLength { expected: usize, got: usize },
 }
@@ -74,6 +80,14 @@ impl Diagnose for WatermarkError {
                 }
                 WatermarkError::InvalidOption(_) => "the false-positive rate must lie in (0, 1)",
                 WatermarkError::OffsetsLength { .. } => "give one byte range per token",
+                WatermarkError::DeployedConfig { stack: "vLLM", .. } => {
+                    "give the JSON passed to vLLM's `--watermark-config`, for example \
+                     {\"algorithm\": \"gumbel\", \"key\": 42}"
+                }
+                WatermarkError::DeployedConfig { .. } => {
+                    "give the JSON of SGLang's `--watermark-config`, for example \
+                     {\"key\": \"0123456789abcdef\", \"context_window\": 4}"
+                }
             }
             .to_owned(),
         )

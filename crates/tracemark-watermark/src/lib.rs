@@ -13,7 +13,9 @@
 //! * [`prf`] specifies the keyed PRF (`tracemark-prf-v1`) precisely enough to reimplement.
 //! * [`synthid`] is bit-compatible with Google DeepMind's SynthID-Text reference;
 //!   [`transformers`] imports the SynthID configurations of HF transformers.
+//! * [`deployed`] detects (and marks) the watermarks vLLM and SGLang make natively.
 
+pub mod deployed;
 pub mod detect;
 pub mod error;
 pub mod gumbel;
