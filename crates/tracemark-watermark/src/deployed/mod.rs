@@ -9,6 +9,8 @@
 
 pub mod murmur3;
 pub mod philox;
+pub mod sglang;
 pub mod vllm;
 
+pub use sglang::SglangConfig;
 pub use vllm::VllmConfig;
