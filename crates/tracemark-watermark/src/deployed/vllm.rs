@@ -749,6 +749,39 @@ pub fn detect(
     })
 }
 
+/// Detects under both mappings (the version string does not tell them apart) and keeps
+/// the smaller p-value, Bonferroni-corrected for the two tests; the verdict names the
+/// mapping that won and its parameters record `"mappings_tried": 2`.
+pub fn detect_either_mapping(
+    config: &VllmConfig,
+    tokens: &[u32],
+    options: &DetectOptions,
+) -> Result<(Mapping, VllmDetection), WatermarkError> {
+    let mut best: Option<(Mapping, VllmDetection)> = None;
+    for mapping in Mapping::ALL {
+        let d = detect(config, mapping, tokens, options)?;
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| d.verdict.p_value.ln() < b.verdict.p_value.ln())
+        {
+            best = Some((mapping, d));
+        }
+    }
+    let (mapping, mut d) = best.ok_or(WatermarkError::Empty {
+        prompt_len: options.prompt_len,
+    })?;
+    let mut parameters = d.verdict.parameters.clone();
+    parameters["mappings_tried"] = json!(Mapping::ALL.len());
+    d.verdict = Verdict::decide(
+        d.verdict.p_value.bonferroni(Mapping::ALL.len() as u64),
+        options.false_positive_rate,
+        d.verdict.method.clone(),
+        parameters,
+        d.verdict.scored,
+    );
+    Ok((mapping, d))
+}
+
 /// One generated token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
@@ -929,6 +962,23 @@ mod tests {
                 format!("vllm-gumbel/philox4x32-10-{}", mapping.as_str())
             );
             assert!(!d.verdict.parameters.to_string().contains("42"));
+        }
+    }
+
+    #[test]
+    fn either_mapping_finds_the_right_one_at_twice_its_p_value() {
+        let options = DetectOptions::default();
+        for (vector, mapping) in [(&V1B_VECTOR, Mapping::V1b), (&V1A_VECTOR, Mapping::V1a)] {
+            let (found, d) =
+                detect_either_mapping(&VllmConfig::gumbel(42), vector, &options).unwrap();
+            let single = detect_default(vector, mapping);
+            assert_eq!(found, mapping);
+            assert!(close(
+                d.verdict.p_value.ln(),
+                single.verdict.p_value.ln() + 2f64.ln(),
+                1e-12
+            ));
+            assert_eq!(d.verdict.parameters["mappings_tried"], 2);
         }
     }
 
