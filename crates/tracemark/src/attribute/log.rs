@@ -29,6 +29,9 @@ pub struct LogLookup {
     disclosure: Disclosure,
 }
 
+/// Read handles kept open between queries.
+const MAX_IDLE_READERS: usize = 16;
+
 struct Readers {
     site: LogSite,
     idle: Mutex<Vec<LogReader>>,
@@ -134,10 +137,11 @@ impl Readers {
             None => self.site.open_reader()?,
         };
         let out = work(&reader);
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(reader);
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // A burst may open many handles; keep a few (each holds a page cache).
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(reader);
+        }
         out
     }
 }
