@@ -14,3 +14,28 @@ pub mod vllm;
 
 pub use sglang::SglangConfig;
 pub use vllm::VllmConfig;
+
+/// A deterministic xorshift generator for the tests of both stacks.
+#[cfg(test)]
+#[derive(Debug)]
+struct TestRng(u64);
+
+#[cfg(test)]
+impl rand_core::RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        rand_core::impls::fill_bytes_via_next(self, dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
