@@ -67,6 +67,28 @@ fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     Ok(json?.0)
 }
 
+/// Runs a query's blocking work: a caller with a token at once, an anonymous one when a
+/// read slot is free (twice as many as the machine has cores), so that anonymous load
+/// waits in line in front of the blocking pool instead of crowding out the work of
+/// callers with a token (their appends above all) on the cores.
+async fn query<T: Send + 'static>(
+    service: &Service,
+    caller: &Caller,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _slot = match caller {
+        Caller::Token(_) => None,
+        Caller::Anonymous(_) => Some(
+            service
+                .read_slots
+                .acquire()
+                .await
+                .map_err(|e| ApiError::internal("a read slot", &e))?,
+        ),
+    };
+    blocking(work).await
+}
+
 /// The fields every signed result starts with.
 #[derive(Debug, Serialize)]
 struct Checked<T: Serialize> {
@@ -115,6 +137,7 @@ struct Detections {
 /// `POST /v1/detect`: the text tested against every detection key of the service.
 pub async fn detect(
     State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
     json: Result<Json<DetectBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let request = body(json)?;
@@ -130,7 +153,7 @@ pub async fn detect(
     }
     // On a blocking thread: a text near the body limit is a million tokens, which must
     // not hold up the connections that share an async worker.
-    blocking(move || {
+    query(&service.clone(), &caller, move || {
         let detections = service.attributor.watermarks.detect(&text, fpr)?;
         let findings = Detections {
             detected: detections.iter().any(|d| d.detected),
@@ -154,12 +177,13 @@ struct CredentialCheck {
 /// way it is signed; an unestablished fact is never to be read as "none".
 pub async fn verify(
     State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
     json: Result<Json<Content>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let content = body(json)?;
     let bytes = content.bytes()?;
     let name = content.name.clone();
-    blocking(move || {
+    query(&service.clone(), &caller, move || {
         let credential = service
             .attributor
             .verify_credential(&Examined::new(&bytes, name.as_deref()));
@@ -177,10 +201,11 @@ struct Sources {
 /// source's owner, licence and opt-out.
 pub async fn trace(
     State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
     json: Result<Json<TextBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let text = text_of(&body(json)?.text)?;
-    blocking(move || {
+    query(&service.clone(), &caller, move || {
         let facts = service.attributor.trace(&text);
         Ok(Json(signed(&service, text.as_bytes(), Sources { facts })?).into_response())
     })
@@ -232,7 +257,7 @@ pub async fn attribute(
         ));
     }
     let log = request.log.unwrap_or(true) && caller.has_token();
-    blocking(move || {
+    query(&service.clone(), &caller, move || {
         let as_of = request.as_of.unwrap_or_else(Date::today);
         let jurisdictions = request
             .jurisdictions
@@ -297,8 +322,11 @@ fn lock_log(service: &Service) -> Result<std::sync::MutexGuard<'_, AnyLedger>, A
 
 /// `GET /log/checkpoint`: the log's latest signed checkpoint (C2SP tlog-checkpoint), as
 /// the appending side signed it: a read never signs.
-pub async fn checkpoint(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
-    blocking(move || {
+pub async fn checkpoint(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    query(&service.clone(), &caller, move || {
         let checkpoint = service
             .attributor
             .log
@@ -321,9 +349,10 @@ pub async fn checkpoint(State(service): State<Arc<Service>>) -> Result<Response,
 /// tiles never change, so they may be cached for good; partial ones grow.
 pub async fn tile(
     State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
     UrlPath(path): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    blocking(move || {
+    query(&service.clone(), &caller, move || {
         let resource = format!("tile/{path}");
         let bytes = service
             .attributor

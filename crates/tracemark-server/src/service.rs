@@ -156,6 +156,8 @@ pub struct Service {
     pub limits: Limits,
     pub metrics: Metrics,
     pub rates: RateLimiter,
+    /// Anonymous queries running at once (see `api::query`).
+    pub read_slots: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Service {
@@ -232,6 +234,9 @@ impl Service {
         };
         Ok(Arc::new(Self {
             rates: RateLimiter::new(limits.token_rate, limits.anonymous_rate),
+            read_slots: tokio::sync::Semaphore::new(
+                2 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
             metrics: Metrics::default(),
             config,
             attributor,
