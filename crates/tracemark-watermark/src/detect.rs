@@ -38,13 +38,21 @@ pub enum Null {
     Binomial { p: f64, trials: u32 },
     /// The score is Exp(1).
     Exponential,
+    /// The score is vLLM's dual-key `(1−α)·E_A + α·E_B` of two independent Exp(1)
+    /// scores: mean 1, variance `v = (1−α)² + α²`. A sum of `count` is tested as vLLM's
+    /// detector tests it, against Gamma(count/v, scale v)
+    /// ([`crate::deployed::vllm::ln_p_dual`]): the law matched on its two moments, exact
+    /// for α ∈ {0, ½, 1}. Otherwise the true tail decays at rate `1/max(α, 1−α)`,
+    /// slower than the Gamma's `1/v`, so far in the tail (short windows, tiny levels)
+    /// the p-value is somewhat too small, as vLLM's own is.
+    DualKeyExponential { alpha: f64 },
 }
 
 impl Null {
     fn mean(self) -> f64 {
         match self {
             Null::Binomial { p, trials } => p * f64::from(trials),
-            Null::Exponential => 1.0,
+            Null::Exponential | Null::DualKeyExponential { .. } => 1.0,
         }
     }
 
@@ -55,6 +63,9 @@ impl Null {
                 stats::ln_binomial_sf(total.round() as u64, count * u64::from(trials), p)
             }
             Null::Exponential => stats::ln_gamma_sf(count, total),
+            Null::DualKeyExponential { alpha } => {
+                crate::deployed::vllm::ln_p_dual(total, count as usize, alpha)
+            }
         }
     }
 }

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 use tracemark_core::{KeyId, KeyKind, Timestamp, keyfile::KeyDocument};
 
 use crate::{
+    deployed::{
+        SglangConfig, VllmConfig,
+        vllm::{Algorithm, Mapping},
+    },
     payload::PayloadCode,
     scheme::{GumbelParams, KgwParams, SchemeConfig, SchemeId, SynthIdParams},
 };
@@ -74,7 +78,9 @@ impl WatermarkKey {
     }
 
     /// A fresh key whose generations carry `payload_bits` bits (KGW family and Gumbel;
-    /// ignored for SynthID, which carries none), under the convolutional code.
+    /// ignored for SynthID and the deployed schemes, which carry none), under the
+    /// convolutional code. A deployed scheme's key is a fresh 64-bit key (keys A and B
+    /// for SGLang: single key) with the stack's defaults, to be given to the stack.
     pub fn generate_with_payload(
         scheme: SchemeId,
         payload_bits: u8,
@@ -108,8 +114,18 @@ impl WatermarkKey {
                 sampling_table_seed: rng.next_u64(),
                 context_history_size: 1024,
             }),
+            SchemeId::VllmGumbel => {
+                SchemeConfig::VllmGumbel(VllmConfig::gumbel(rng.next_u64()).to_params(Mapping::V1b))
+            }
+            SchemeId::VllmDualKeyGumbel => SchemeConfig::VllmDualKeyGumbel(
+                VllmConfig::gumbel(rng.next_u64()).to_params(Mapping::V1b),
+            ),
+            SchemeId::SglangGumbel => {
+                SchemeConfig::SglangGumbel(SglangConfig::new(rng.next_u64()).to_params())
+            }
         };
-        let secret = (scheme != SchemeId::SynthId).then(|| {
+        // SynthID and the deployed schemes keep their secrets in their parameters.
+        let secret = (scheme != SchemeId::SynthId && !scheme.is_deployed()).then(|| {
             let mut bytes = [0u8; 32];
             rng.fill_bytes(&mut bytes);
             hex::encode(bytes)
@@ -159,6 +175,34 @@ impl WatermarkKey {
         })
     }
 
+    /// A key for vLLM's watermark as `config` (vLLM's `--watermark-config`, read with
+    /// [`VllmConfig::from_json`]) sets it, under the token `mapping` of the vLLM build.
+    /// Its id derives from the scheme and the key, so importing one configuration twice
+    /// gives one key id.
+    pub fn vllm(config: &VllmConfig, mapping: Mapping) -> Self {
+        let params = config.to_params(mapping);
+        Self::imported(match config.algorithm {
+            Algorithm::Gumbel => SchemeConfig::VllmGumbel(params),
+            Algorithm::DualKeyGumbel => SchemeConfig::VllmDualKeyGumbel(params),
+        })
+    }
+
+    /// A key for SGLang's watermark as `config` (SGLang's `--watermark-config`, read with
+    /// [`SglangConfig::from_json`]) sets it. Its id derives from the scheme and the keys.
+    pub fn sglang(config: &SglangConfig) -> Self {
+        Self::imported(SchemeConfig::SglangGumbel(config.to_params()))
+    }
+
+    fn imported(config: SchemeConfig) -> Self {
+        Self {
+            key_id: KeyId::derive(KeyKind::Watermark, &Self::id_material(&config, None)),
+            created: Timestamp::now(),
+            config,
+            secret: None,
+            tokenizer: None,
+        }
+    }
+
     /// The PRF secret as bytes.
     pub(crate) fn secret_bytes(&self) -> Result<[u8; 32], crate::WatermarkError> {
         let invalid =
@@ -182,6 +226,14 @@ impl WatermarkKey {
                     material.extend_from_slice(&k.to_le_bytes());
                 }
                 material.extend_from_slice(&p.sampling_table_seed.to_le_bytes());
+            }
+            (SchemeConfig::VllmGumbel(p) | SchemeConfig::VllmDualKeyGumbel(p), _) => {
+                material.extend_from_slice(&p.key.expose().to_le_bytes());
+            }
+            (SchemeConfig::SglangGumbel(p), _) => {
+                for key in std::iter::once(&p.key).chain(&p.key_b) {
+                    material.extend_from_slice(&key.expose().to_le_bytes());
+                }
             }
             (_, Some(secret)) => material.extend_from_slice(secret.as_bytes()),
             (_, None) => {}

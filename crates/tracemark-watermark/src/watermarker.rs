@@ -34,13 +34,18 @@ use tracemark_core::{KeyId, PValue, Payload, Verdict};
 
 use crate::{
     WatermarkKey,
+    deployed::{
+        SglangConfig, VllmConfig,
+        sglang::{self, SglangMarker},
+        vllm::{self, Algorithm, Dedup, Mapping, VllmMarker},
+    },
     detect::{self, Evidence, Null, Observations, TokenSegment},
     error::WatermarkError,
     gumbel::{self, Gumbel},
     kgw::{Kgw, Variant},
     payload::{Layout, MAX_CODED_BITS_PER_SLOT, PayloadCode},
     prf::{self, Prf},
-    scheme::{KgwParams, SchemeConfig, SchemeId},
+    scheme::{KgwParams, SchemeConfig, SchemeId, VllmParams},
     synthid::{MarkingState, SynthId, SynthIdScores},
 };
 
@@ -82,6 +87,12 @@ enum Engine {
     Kgw(Kgw),
     Gumbel(Gumbel),
     SynthId(SynthId),
+    /// vLLM's `gumbel` or `dual_key_gumbel` under one token mapping.
+    Vllm {
+        config: VllmConfig,
+        mapping: Mapping,
+    },
+    Sglang(SglangConfig),
 }
 
 /// A key made ready to mark and detect for one vocabulary.
@@ -234,11 +245,19 @@ impl Watermarker {
                 (Engine::Gumbel(engine), layout)
             }
             SchemeConfig::SynthId(p) => (Engine::SynthId(SynthId::new(p)?), Layout::ZERO_BIT),
+            SchemeConfig::VllmGumbel(p) => (vllm_engine(Algorithm::Gumbel, p)?, Layout::ZERO_BIT),
+            SchemeConfig::VllmDualKeyGumbel(p) => {
+                (vllm_engine(Algorithm::DualKeyGumbel, p)?, Layout::ZERO_BIT)
+            }
+            SchemeConfig::SglangGumbel(p) => (
+                Engine::Sglang(SglangConfig::from_params(p)?),
+                Layout::ZERO_BIT,
+            ),
         };
         Ok(Self {
             scheme: key.scheme(),
             key_id: key.key_id.clone(),
-            parameters: public_parameters(key),
+            parameters: public_parameters(key, &engine),
             engine,
             vocab_size,
             layout,
@@ -285,6 +304,17 @@ impl Watermarker {
             Engine::SynthId(s) => Some(s.new_marking_state()),
             _ => None,
         };
+        let deployed = match &self.engine {
+            Engine::Vllm { config, mapping } => {
+                Some(Deployed::Vllm(VllmMarker::new(config, *mapping, prompt)))
+            }
+            Engine::Sglang(config) => Some(Deployed::Sglang(SglangMarker::new(
+                config,
+                prompt,
+                sglang::MAX_CONTEXTS,
+            ))),
+            _ => None,
+        };
         Ok(Generation {
             watermarker: self,
             tokens: prompt.to_vec(),
@@ -293,6 +323,7 @@ impl Watermarker {
             seen: SeenSet::default(),
             prefix_entropy: 0.0,
             synthid,
+            deployed,
         })
     }
 
@@ -328,6 +359,10 @@ impl Watermarker {
             Engine::Kgw(k) => kgw_observations(k, self.layout, tokens, opts.prompt_len),
             Engine::Gumbel(g) => gumbel_observations(g, self.layout, tokens, opts.prompt_len),
             Engine::SynthId(s) => synthid_observations(s, tokens, opts),
+            Engine::Vllm { config, mapping } => {
+                vllm_observations(config, *mapping, tokens, opts.prompt_len)?
+            }
+            Engine::Sglang(config) => sglang_observations(config, tokens, opts.prompt_len)?,
         };
         if obs.is_empty() {
             return Err(WatermarkError::Empty {
@@ -435,8 +470,16 @@ impl Watermarker {
     }
 }
 
+/// A vLLM engine from a key's parameters.
+fn vllm_engine(algorithm: Algorithm, p: &VllmParams) -> Result<Engine, WatermarkError> {
+    Ok(Engine::Vllm {
+        config: VllmConfig::from_params(algorithm, p)?,
+        mapping: p.mapping,
+    })
+}
+
 /// The parameters a verdict shows: everything needed to repeat the test except secrets.
-fn public_parameters(key: &WatermarkKey) -> serde_json::Value {
+fn public_parameters(key: &WatermarkKey, engine: &Engine) -> serde_json::Value {
     let mut p = match &key.config {
         SchemeConfig::KgwLeftHash(k) | SchemeConfig::KgwSelfHash(k) | SchemeConfig::Unigram(k) => {
             json!({"gamma": k.gamma, "delta": k.delta, "context_width": k.context_width,
@@ -451,9 +494,83 @@ fn public_parameters(key: &WatermarkKey) -> serde_json::Value {
                    "sampling_table_size": s.sampling_table_size,
                    "context_history_size": s.context_history_size, "score": "mean, exact binomial"})
         }
+        SchemeConfig::VllmGumbel(_)
+        | SchemeConfig::VllmDualKeyGumbel(_)
+        | SchemeConfig::SglangGumbel(_) => deployed_parameters(engine),
     };
     p["key_id"] = json!(key.key_id);
     p
+}
+
+/// A deployed scheme's verdict parameters: the upstream detector's (vLLM's with its
+/// document dedup), with its method id as `upstream_method`.
+fn deployed_parameters(engine: &Engine) -> serde_json::Value {
+    match engine {
+        Engine::Vllm { config, mapping } => {
+            let mut p = config.parameters(*mapping, Dedup::Document, 0);
+            p["upstream_method"] = json!(vllm::method(config, *mapping));
+            p
+        }
+        Engine::Sglang(config) => {
+            let dual = config.key_b().is_some();
+            json!({"context_window": config.context_window, "dual_key": dual,
+                   "mixing_probability": dual.then_some(config.mixing_probability),
+                   "max_contexts": sglang::MAX_CONTEXTS, "upstream_method": sglang::METHOD})
+        }
+        // Only deployed keys make deployed engines.
+        Engine::Kgw(_) | Engine::Gumbel(_) | Engine::SynthId(_) => json!({}),
+    }
+}
+
+/// vLLM's scored tokens as its detector picks them (`Dedup::Document`: a context seen
+/// before in the text is not scored again), prompt excluded.
+fn vllm_observations(
+    config: &VllmConfig,
+    mapping: Mapping,
+    tokens: &[u32],
+    prompt_len: usize,
+) -> Result<Observations, WatermarkError> {
+    let options = vllm::DetectOptions {
+        prompt_len,
+        dedup: Dedup::Document,
+        ..vllm::DetectOptions::default()
+    };
+    let scores = vllm::score_tokens(config, mapping, tokens, &options)?;
+    let null = match config.algorithm {
+        Algorithm::Gumbel => Null::Exponential,
+        Algorithm::DualKeyGumbel => Null::DualKeyExponential {
+            alpha: config.alpha,
+        },
+    };
+    Ok(single_slot(null, scores.positions, scores.scores))
+}
+
+/// SGLang's scored tokens as its detector picks them: the first `prompt_len` tokens are
+/// the prompt ids (none: the first `context_window` tokens only give context).
+fn sglang_observations(
+    config: &SglangConfig,
+    tokens: &[u32],
+    prompt_len: usize,
+) -> Result<Observations, WatermarkError> {
+    if prompt_len > tokens.len() {
+        return Err(WatermarkError::Empty { prompt_len });
+    }
+    let (prompt, completion) = tokens.split_at(prompt_len);
+    let given = (!prompt.is_empty()).then_some(prompt);
+    let scores = sglang::score_tokens(config, given, completion, sglang::MAX_CONTEXTS)?;
+    let index = scores.positions.iter().map(|i| i + prompt_len).collect();
+    Ok(single_slot(Null::Exponential, index, scores.scores))
+}
+
+/// Zero-bit observations: one slot, one score each.
+fn single_slot(null: Null, index: Vec<usize>, scores: Vec<f64>) -> Observations {
+    Observations {
+        null,
+        radix: 1,
+        slot: vec![0; index.len()],
+        index,
+        scores,
+    }
 }
 
 fn kgw_observations(k: &Kgw, layout: Layout, tokens: &[u32], prompt_len: usize) -> Observations {
@@ -591,6 +708,73 @@ pub struct Generation<'a> {
     prefix_entropy: f64,
     /// SynthID: the reference's context history and the tournament's arrays.
     synthid: Option<MarkingState>,
+    /// vLLM and SGLang: the upstream marker's state (dedup history, context).
+    deployed: Option<Deployed>,
+}
+
+/// The state of a deployed scheme's generation.
+#[derive(Debug)]
+enum Deployed {
+    Vllm(VllmMarker),
+    Sglang(SglangMarker),
+}
+
+impl Deployed {
+    /// The upstream sampler's choice on the loop's warped `logits`, or the logits
+    /// untouched where the upstream leaves the step unmarked (vLLM: a repeated context
+    /// under `deduplicate_contexts`, the first `w` tokens under `"all"`; SGLang: the
+    /// entropy gate, a context already marked, the 4,096-context budget spent).
+    fn step(&mut self, logits: &[f32]) -> Result<Decision, WatermarkError> {
+        match self {
+            Deployed::Vllm(marker) => {
+                if !marker.next_marked() {
+                    return Ok(Decision::Logits);
+                }
+                let probs = probabilities(logits)?;
+                marker
+                    .choose(&probs, marker.keyed_route())
+                    .map(Decision::Token)
+                    .ok_or(WatermarkError::NoFiniteLogit)
+            }
+            Deployed::Sglang(marker) => {
+                let probs = probabilities(logits)?;
+                Ok(marker
+                    .marked_choice(&probs)?
+                    .map_or(Decision::Logits, Decision::Token))
+            }
+        }
+    }
+
+    fn accept(&mut self, token: u32) {
+        match self {
+            Deployed::Vllm(marker) => marker.push(token),
+            Deployed::Sglang(marker) => marker.push(token),
+        }
+    }
+}
+
+/// The distribution the loop would sample from `logits` (already through its
+/// temperature, top-k and top-p): softmax in f64 over the finite logits, as the stacks'
+/// samplers renormalise the filtered distribution before their watermark picks.
+fn probabilities(logits: &[f32]) -> Result<Vec<f64>, WatermarkError> {
+    let max = logits
+        .iter()
+        .copied()
+        .filter(|l| l.is_finite())
+        .reduce(f32::max)
+        .ok_or(WatermarkError::NoFiniteLogit)?;
+    let weights: Vec<f64> = logits
+        .iter()
+        .map(|&l| {
+            if l.is_finite() {
+                f64::from(l - max).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    Ok(weights.into_iter().map(|w| w / total).collect())
 }
 
 impl Generation<'_> {
@@ -648,6 +832,11 @@ impl WatermarkSampler for Generation<'_> {
                 s.reweight(&ctx, state.expect("start gives SynthID its state"), logits);
                 Ok(Decision::Logits)
             }
+            Engine::Vllm { .. } | Engine::Sglang(_) => self
+                .deployed
+                .as_mut()
+                .expect("start gives deployed schemes their state")
+                .step(logits),
         }
     }
 
@@ -661,6 +850,9 @@ impl WatermarkSampler for Generation<'_> {
         }
         self.tokens.push(token);
         self.generated += 1;
+        if let Some(deployed) = &mut self.deployed {
+            deployed.accept(token);
+        }
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use tracemark_core::{PValue, Verdict};
 
 use super::murmur3::hash_words;
-use crate::{Secret, error::WatermarkError, stats};
+use crate::{Secret, error::WatermarkError, scheme::SglangParams, stats};
 
 /// The method id of SGLang verdicts.
 pub const METHOD: &str = "sglang-gumbel/murmur3-x86-32";
@@ -160,7 +160,11 @@ impl SglangConfig {
                 Some(Value::String(s)) => parse_key(s)
                     .map(Some)
                     .map_err(|e| bad(format!("`{name}`: {}", strip(&e)))),
-                Some(other) => Err(bad(format!("`{name}` must be a hex string, not {other}"))),
+                // Not the value: it is the secret, or what was meant as one.
+                Some(other) => Err(bad(format!(
+                    "`{name}` must be a hex string, not a JSON {}",
+                    super::vllm::json_type(other)
+                ))),
             }
         };
         let key = key_field("key")?.ok_or_else(|| {
@@ -218,6 +222,44 @@ impl SglangConfig {
     /// Key B, for a dual-key configuration.
     pub fn key_b(&self) -> Option<&Secret<u64>> {
         self.key_b.as_ref()
+    }
+
+    /// This configuration as a key's parameters.
+    pub fn to_params(&self) -> SglangParams {
+        SglangParams {
+            key: self.key.clone(),
+            key_b: self.key_b.clone(),
+            context_window: self.context_window,
+            mixing_probability: self.mixing_probability,
+            max_probability: self.max_probability,
+            default_enabled: self.default_enabled,
+            enforce_all: self.enforce_all,
+        }
+    }
+
+    /// The configuration a key's parameters state, held to the rules of
+    /// [`SglangConfig::from_json`] (a key file may have been edited by hand).
+    pub fn from_params(params: &SglangParams) -> Result<Self, WatermarkError> {
+        let invalid = |m: &str| Err(WatermarkError::InvalidKey(m.to_owned()));
+        if !(1..=MAX_CONTEXT_WINDOW).contains(&params.context_window) {
+            return invalid("SGLang's context_window must be 1 to 64");
+        }
+        let p = params.mixing_probability;
+        if !(p > 0.0 && p < 1.0) {
+            return invalid("SGLang's mixing_probability must lie strictly between 0 and 1");
+        }
+        if params.max_probability.is_nan() {
+            return invalid("SGLang's max_probability must be a number");
+        }
+        Ok(Self {
+            key: params.key.clone(),
+            key_b: params.key_b.clone(),
+            context_window: params.context_window,
+            mixing_probability: p,
+            max_probability: params.max_probability,
+            default_enabled: params.default_enabled,
+            enforce_all: params.enforce_all,
+        })
     }
 
     /// `int(mixing_probability · 2^32)`: the coin picks key A below it.
@@ -341,9 +383,116 @@ impl Default for DetectOptions {
     }
 }
 
+/// The scored completion tokens, in order: their indices into the completion and their
+/// scores under the key that marks each one (key A; for dual key, the coin's key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub positions: Vec<usize>,
+    pub scores: Vec<f64>,
+}
+
+/// What one pass of SGLang's detector gathers.
+struct Pass {
+    routed: Scores,
+    all_a: Vec<f64>,
+    all_b: Vec<f64>,
+    part_a: Vec<f64>,
+    part_b: Vec<f64>,
+    limit_reached: bool,
+    examined: usize,
+    repeated: usize,
+    skipped: usize,
+}
+
+/// SGLang's `detect_tokens` over `completion` after `prompt` (empty: no prompt ids).
+fn pass(config: &SglangConfig, prompt: &[u32], completion: &[u32], max_contexts: usize) -> Pass {
+    let h = config.context_window;
+    let tail = &prompt[prompt.len().saturating_sub(h)..];
+    let tokens: Vec<u32> = tail.iter().chain(completion).copied().collect();
+    let start = tail.len();
+    let first = if prompt.is_empty() {
+        h.min(completion.len())
+    } else {
+        start
+    };
+    let key_a = *config.key.expose();
+    let key_b = config.key_b.as_ref().map(|k| *k.expose());
+    let mut seen: HashSet<&[u32]> = HashSet::new();
+    let mut out = Pass {
+        routed: Scores {
+            positions: vec![],
+            scores: vec![],
+        },
+        all_a: vec![],
+        all_b: vec![],
+        part_a: vec![],
+        part_b: vec![],
+        limit_reached: false,
+        examined: first - start,
+        repeated: 0,
+        skipped: first - start,
+    };
+    for position in first..tokens.len() {
+        out.examined = position - start + 1;
+        let context = &tokens[position.saturating_sub(h)..position];
+        if !seen.insert(context) {
+            out.repeated += 1;
+            continue;
+        }
+        let ctx_hash = context_hash(context);
+        let t = tokens[position];
+        let score_a = score(token_hash(key_a, ctx_hash, t));
+        out.all_a.push(score_a);
+        let routed = match key_b {
+            None => score_a,
+            Some(b) => {
+                let score_b = score(token_hash(b, ctx_hash, t));
+                out.all_b.push(score_b);
+                if u64::from(coin(key_a, b, ctx_hash)) < config.mixing_threshold() {
+                    out.part_a.push(score_a);
+                    score_a
+                } else {
+                    out.part_b.push(score_b);
+                    score_b
+                }
+            }
+        };
+        out.routed.positions.push(position - start);
+        out.routed.scores.push(routed);
+        if seen.len() == max_contexts {
+            break;
+        }
+    }
+    out.limit_reached = seen.len() == max_contexts;
+    out
+}
+
+fn check_max_contexts(max_contexts: usize) -> Result<(), WatermarkError> {
+    if (1..=MAX_CONTEXTS).contains(&max_contexts) {
+        Ok(())
+    } else {
+        Err(WatermarkError::InvalidOption(format!(
+            "max_contexts must be from 1 to {MAX_CONTEXTS}, not {max_contexts}"
+        )))
+    }
+}
+
+/// The scores [`detect`] sums into its `combined` statistic, position by position: what
+/// windowed detection scans.
+pub fn score_tokens(
+    config: &SglangConfig,
+    prompt: Option<&[u32]>,
+    completion: &[u32],
+    max_contexts: usize,
+) -> Result<Scores, WatermarkError> {
+    check_max_contexts(max_contexts)?;
+    Ok(pass(config, prompt.unwrap_or(&[]), completion, max_contexts).routed)
+}
+
 /// Detects SGLang's watermark in `completion`, after `prompt` if its ids are known (the
 /// first completion tokens' contexts reach into it; without it the first
 /// `context_window` completion tokens are skipped), as SGLang's `detect_tokens` does.
+/// The `combined` statistic sums the scores in position order.
 pub fn detect(
     config: &SglangConfig,
     prompt: Option<&[u32]>,
@@ -356,64 +505,17 @@ pub fn detect(
             "false-positive rate {fpr}"
         )));
     }
-    if !(1..=MAX_CONTEXTS).contains(&options.max_contexts) {
-        return Err(WatermarkError::InvalidOption(format!(
-            "max_contexts must be from 1 to {MAX_CONTEXTS}, not {}",
-            options.max_contexts
-        )));
-    }
-    let h = config.context_window;
+    check_max_contexts(options.max_contexts)?;
     let prompt = prompt.unwrap_or(&[]);
-    let tail = &prompt[prompt.len().saturating_sub(h)..];
-    let tokens: Vec<u32> = tail.iter().chain(completion).copied().collect();
-    let start = prompt.len().min(h);
-    let first = if prompt.is_empty() {
-        h.min(completion.len())
-    } else {
-        start
-    };
-    let key_a = *config.key.expose();
-    let key_b = config.key_b.as_ref().map(|k| *k.expose());
-    let mut seen: HashSet<&[u32]> = HashSet::new();
-    let (mut all_a, mut all_b, mut part_a, mut part_b) = (vec![], vec![], vec![], vec![]);
-    let mut repeated = 0;
-    let mut examined = first - start;
-    for position in first..tokens.len() {
-        examined = position - start + 1;
-        let context = &tokens[position.saturating_sub(h)..position];
-        if !seen.insert(context) {
-            repeated += 1;
-            continue;
-        }
-        let ctx_hash = context_hash(context);
-        let t = tokens[position];
-        let score_a = score(token_hash(key_a, ctx_hash, t));
-        all_a.push(score_a);
-        if let Some(b) = key_b {
-            let score_b = score(token_hash(b, ctx_hash, t));
-            all_b.push(score_b);
-            if u64::from(coin(key_a, b, ctx_hash)) < config.mixing_threshold() {
-                part_a.push(score_a);
-            } else {
-                part_b.push(score_b);
-            }
-        }
-        if seen.len() == options.max_contexts {
-            break;
-        }
-    }
-    let dual = key_b.is_some();
-    let combined = if dual {
-        Statistics::of(&[part_a.as_slice(), part_b.as_slice()].concat())
-    } else {
-        Statistics::of(&all_a)
-    };
+    let found = pass(config, prompt, completion, options.max_contexts);
+    let dual = config.key_b.is_some();
+    let combined = Statistics::of(&found.routed.scores);
     let verdict = Verdict::decide(
         PValue::from_ln(combined.ln_p),
         fpr,
         METHOD,
         json!({
-            "context_window": h,
+            "context_window": config.context_window,
             "dual_key": dual,
             "mixing_probability": if dual { json!(config.mixing_probability) } else { Value::Null },
             "prompt_ids": !prompt.is_empty(),
@@ -424,14 +526,14 @@ pub fn detect(
     Ok(SglangDetection {
         verdict,
         combined,
-        key_a_all_positions: Statistics::of(&all_a),
-        key_b_all_positions: dual.then(|| Statistics::of(&all_b)),
-        key_a_partition: dual.then(|| Statistics::of(&part_a)),
-        key_b_partition: dual.then(|| Statistics::of(&part_b)),
-        prefix_limit_reached: seen.len() == options.max_contexts,
-        tokens_examined: examined,
-        repeated_contexts: repeated,
-        skipped_initial_tokens: first - start,
+        key_a_all_positions: Statistics::of(&found.all_a),
+        key_b_all_positions: dual.then(|| Statistics::of(&found.all_b)),
+        key_a_partition: dual.then(|| Statistics::of(&found.part_a)),
+        key_b_partition: dual.then(|| Statistics::of(&found.part_b)),
+        prefix_limit_reached: found.limit_reached,
+        tokens_examined: found.examined,
+        repeated_contexts: found.repeated,
+        skipped_initial_tokens: found.skipped,
     })
 }
 
@@ -484,6 +586,34 @@ impl SglangMarker {
     /// The next token for the filtered, renormalised distribution `probs`; `rng` samples
     /// the rows SGLang leaves unmarked.
     pub fn step(&mut self, probs: &[f64], rng: &mut impl RngCore) -> Result<Step, WatermarkError> {
+        let (token, marked) = match self.marked_choice(probs)? {
+            Some(token) => (token, true),
+            None => {
+                let r = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                let total: f64 = probs.iter().filter(|p| **p > 0.0).sum();
+                let mut acc = 0.0;
+                let token = probs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| **p > 0.0)
+                    .find(|(_, p)| {
+                        acc += **p;
+                        r * total < acc
+                    })
+                    .or_else(|| probs.iter().enumerate().rfind(|(_, p)| **p > 0.0))
+                    .map(|(v, _)| v as u32)
+                    .ok_or(WatermarkError::NoFiniteLogit)?;
+                (token, false)
+            }
+        };
+        self.push(token);
+        Ok(Step { token, marked })
+    }
+
+    /// The token SGLang emits at this step if it marks it, the context then counting as
+    /// forced; `None` if SGLang leaves the step unmarked (the largest probability over
+    /// `max_probability`, a context already forced, the budget of contexts spent).
+    pub fn marked_choice(&mut self, probs: &[f64]) -> Result<Option<u32>, WatermarkError> {
         let h = self.config.context_window;
         let context = &self.tokens[self.tokens.len().saturating_sub(h)..];
         let ctx_hash = context_hash(context);
@@ -495,31 +625,23 @@ impl SglangMarker {
         let marked = max_p <= self.config.max_probability
             && !self.forced.contains(&ctx_hash)
             && self.forced.len() < self.budget;
-        let token = if marked {
-            self.forced.insert(ctx_hash);
-            choose(self.config.key_for(ctx_hash), ctx_hash, probs)
-        } else {
-            let r = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-            let total: f64 = probs.iter().filter(|p| **p > 0.0).sum();
-            let mut acc = 0.0;
-            probs
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| **p > 0.0)
-                .find(|(_, p)| {
-                    acc += **p;
-                    r * total < acc
-                })
-                .or_else(|| probs.iter().enumerate().rfind(|(_, p)| **p > 0.0))
-                .map(|(v, _)| v as u32)
+        if !marked {
+            return Ok(None);
         }
-        .ok_or(WatermarkError::NoFiniteLogit)?;
+        self.forced.insert(ctx_hash);
+        choose(self.config.key_for(ctx_hash), ctx_hash, probs)
+            .map(Some)
+            .ok_or(WatermarkError::NoFiniteLogit)
+    }
+
+    /// Appends the emitted token (marked or not).
+    pub fn push(&mut self, token: u32) {
+        let h = self.config.context_window;
         self.tokens.push(token);
         // Keep the context window only.
         if self.tokens.len() > 4 * h + 64 {
             self.tokens.drain(..self.tokens.len() - h);
         }
-        Ok(Step { token, marked })
     }
 }
 

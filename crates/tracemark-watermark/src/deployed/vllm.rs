@@ -44,12 +44,13 @@
 use std::collections::{HashMap, HashSet};
 
 use rand_core::RngCore;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tracemark_core::{PValue, Verdict};
 
 use super::philox::philox4x32_10;
-use crate::{Secret, error::WatermarkError, stats};
+use crate::{Secret, error::WatermarkError, scheme::VllmParams, stats};
 
 /// The PRF's version string in vLLM.
 pub const PRF_VERSION: &str = "philox4x32-10-v1";
@@ -65,16 +66,22 @@ pub const DEFAULT_CONTEXT_WIDTH: usize = 4;
 pub const DEFAULT_ALPHA: f64 = 0.1;
 /// vLLM's default `deduplicate_contexts_max_history`.
 pub const DEFAULT_MAX_HISTORY: usize = 8192;
+/// The widest context read. vLLM sets no bound (it warns above 16); contexts are held per
+/// position, so an absurd width would exhaust memory rather than mark anything.
+pub const MAX_CONTEXT_WIDTH: usize = 1024;
 /// vLLM's detector's default threshold (`p_value_threshold`).
 pub const DEFAULT_THRESHOLD: f64 = 0.01;
 
-/// The two token mappings published as `philox4x32-10-v1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The two token mappings published as `philox4x32-10-v1` (`"v1a"`, `"v1b"` in key files;
+/// v1b, the current one, by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mapping {
     /// Older builds: counter word 0 is the token, output word 0.
     V1a,
     /// Current builds (CPU PRF at 373305d, Triton kernel at 01b21056): counter word 0 is
     /// `t >> 2`, output word `t & 3`.
+    #[default]
     V1b,
 }
 
@@ -86,6 +93,17 @@ impl Mapping {
             Mapping::V1a => "v1a",
             Mapping::V1b => "v1b",
         }
+    }
+}
+
+impl std::str::FromStr for Mapping {
+    type Err = WatermarkError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mapping::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| bad(format!("unknown token mapping `{s}`; expected v1a or v1b")))
     }
 }
 
@@ -107,7 +125,8 @@ impl Algorithm {
 
 /// vLLM's `deduplicate_contexts`: which history generation searched for a repeat of the
 /// current context before marking a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DedupScope {
     /// No search: every position is marked.
     None,
@@ -162,6 +181,18 @@ const FIELDS: [&str; 8] = [
     "prf",
     "allow_target_only_watermarking",
 ];
+
+/// The name of a JSON value's type, for messages that must not show the value.
+pub(crate) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
 
 fn positive_int(object: &Map<String, Value>, name: &str) -> Result<Option<usize>, WatermarkError> {
     match object.get(name) {
@@ -240,13 +271,15 @@ impl VllmConfig {
             Some(Value::Number(n)) => match (n.as_u64(), n.as_i64()) {
                 (Some(k), _) => k,
                 (None, Some(_)) => return Err(bad("`key` must not be negative")),
-                (None, None) => {
-                    return Err(bad(format!(
-                        "`key` must be an integer from 0 to 2^64-1, not {n}"
-                    )));
-                }
+                // The value is not shown: it is the secret, or what was meant as one.
+                (None, None) => return Err(bad("`key` must be an integer from 0 to 2^64-1")),
             },
-            Some(other) => return Err(bad(format!("`key` must be an integer, not {other}"))),
+            Some(other) => {
+                return Err(bad(format!(
+                    "`key` must be an integer, not a JSON {}",
+                    json_type(other)
+                )));
+            }
         };
         let algorithm = match object.get("algorithm") {
             None | Some(Value::Null) => Algorithm::Gumbel,
@@ -278,6 +311,12 @@ impl VllmConfig {
             }
             _ => positive_int(object, "context_width")?.unwrap_or(DEFAULT_CONTEXT_WIDTH),
         };
+        if context_width > MAX_CONTEXT_WIDTH {
+            return Err(bad(format!(
+                "`context_width` {context_width} is over {MAX_CONTEXT_WIDTH}, the widest \
+                 Tracemark reads (vLLM warns above 16)"
+            )));
+        }
         let deduplicate_contexts = match object.get("deduplicate_contexts") {
             None | Some(Value::Null) => DedupScope::SingleTurn,
             Some(Value::String(s)) => match s.as_str() {
@@ -337,6 +376,44 @@ impl VllmConfig {
         &self.key
     }
 
+    /// This configuration as a key's parameters, with the token mapping of the vLLM build
+    /// (the algorithm becomes the scheme id).
+    pub fn to_params(&self, mapping: Mapping) -> VllmParams {
+        VllmParams {
+            key: self.key.clone(),
+            mapping,
+            context_width: self.context_width,
+            alpha: self.alpha,
+            deduplicate_contexts: self.deduplicate_contexts,
+            deduplicate_contexts_max_history: self.max_history,
+            allow_target_only_watermarking: self.allow_target_only_watermarking,
+        }
+    }
+
+    /// The configuration a key's parameters state, held to the rules of
+    /// [`VllmConfig::from_json`] (a key file may have been edited by hand).
+    pub fn from_params(algorithm: Algorithm, params: &VllmParams) -> Result<Self, WatermarkError> {
+        let invalid = |m: &str| Err(WatermarkError::InvalidKey(m.to_owned()));
+        if !(1..=MAX_CONTEXT_WIDTH).contains(&params.context_width) {
+            return invalid("vLLM's context_width must be 1 to 1024");
+        }
+        if !(0.0..=1.0).contains(&params.alpha) {
+            return invalid("vLLM's alpha must lie in [0, 1]");
+        }
+        if params.deduplicate_contexts_max_history == Some(0) {
+            return invalid("vLLM's deduplicate_contexts_max_history must be at least 1, or null");
+        }
+        Ok(Self {
+            key: params.key.clone(),
+            algorithm,
+            context_width: params.context_width,
+            alpha: params.alpha,
+            deduplicate_contexts: params.deduplicate_contexts,
+            max_history: params.deduplicate_contexts_max_history,
+            allow_target_only_watermarking: params.allow_target_only_watermarking,
+        })
+    }
+
     /// The PRFs that mark: the key itself for `gumbel`, keys A and B for
     /// `dual_key_gumbel`.
     pub fn prfs(&self) -> (Prf, Option<Prf>) {
@@ -351,7 +428,7 @@ impl VllmConfig {
     }
 
     /// The public parameters (no key), for a verdict.
-    fn parameters(&self, mapping: Mapping, dedup: Dedup, prompt_len: usize) -> Value {
+    pub(crate) fn parameters(&self, mapping: Mapping, dedup: Dedup, prompt_len: usize) -> Value {
         let mut p = json!({
             "algorithm": self.algorithm.as_str(),
             "prf": PRF_VERSION,
@@ -561,6 +638,11 @@ impl DedupReplay {
         self.last.get(context).is_some_and(|&j| j >= start)
     }
 
+    /// The number of generated tokens pushed so far.
+    pub fn generated_len(&self) -> usize {
+        self.generated.len()
+    }
+
     /// The context of the next generated token.
     pub fn context(&self) -> Vec<i64> {
         context_at(&self.generated, self.generated.len(), self.width)
@@ -691,21 +773,23 @@ pub fn ln_p_dual(score: f64, n: usize, alpha: f64) -> f64 {
     }
 }
 
-/// Detects vLLM's watermark in `tokens` (prompt first, if `options.prompt_len > 0`) under
-/// one mapping. The verdict's method is `vllm-<algorithm>/philox4x32-10-v1<a|b>`. No
-/// scored token gives p = 1 (as vLLM returns), not an error.
-pub fn detect(
+/// The scored tokens of one input: their indices and per-token scores, in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// Token indices (into the input, prompt included) of the scored tokens.
+    pub positions: Vec<usize>,
+    /// Each scored token's `−ln(1 − u)`, or `(1−α)·s_A + α·s_B` for `dual_key_gumbel`.
+    pub scores: Vec<f64>,
+}
+
+/// Scores `tokens` (prompt first, if `options.prompt_len > 0`) under one mapping: what
+/// [`detect`] sums, and what windowed detection scans.
+pub fn score_tokens(
     config: &VllmConfig,
     mapping: Mapping,
     tokens: &[u32],
     options: &DetectOptions,
-) -> Result<VllmDetection, WatermarkError> {
-    let fpr = options.false_positive_rate;
-    if !(fpr > 0.0 && fpr < 1.0) {
-        return Err(WatermarkError::InvalidOption(format!(
-            "false-positive rate {fpr}"
-        )));
-    }
+) -> Result<Scores, WatermarkError> {
     if options.prompt_len > tokens.len() {
         return Err(WatermarkError::Empty {
             prompt_len: options.prompt_len,
@@ -723,21 +807,51 @@ pub fn detect(
             Some(b) => (1.0 - config.alpha) * state_score(&prf_a) + config.alpha * state_score(b),
         }
     };
-    let total: f64 = positions.iter().map(|&k| term(k)).sum();
-    let n = positions.len();
-    let ln_p = match config.algorithm {
+    Ok(Scores {
+        scores: positions.iter().map(|&k| term(k)).collect(),
+        positions: positions.iter().map(|k| k + options.prompt_len).collect(),
+    })
+}
+
+/// `ln p` of `n` scores summing to `total`: vLLM's Gumbel or dual-key detector's tail.
+pub fn ln_p(config: &VllmConfig, total: f64, n: usize) -> f64 {
+    match config.algorithm {
         Algorithm::Gumbel => ln_p_gumbel(total, n),
         Algorithm::DualKeyGumbel => ln_p_dual(total, n, config.alpha),
-    };
-    let method = format!(
+    }
+}
+
+/// The method id of a verdict: `vllm-<algorithm>/philox4x32-10-v1<a|b>`.
+pub fn method(config: &VllmConfig, mapping: Mapping) -> String {
+    format!(
         "vllm-{}/{PRF_VERSION}{}",
         config.algorithm.as_str(),
         &mapping.as_str()[2..]
-    );
+    )
+}
+
+/// Detects vLLM's watermark in `tokens` (prompt first, if `options.prompt_len > 0`) under
+/// one mapping. The verdict's method is [`method`]. No scored token gives p = 1 (as vLLM
+/// returns), not an error.
+pub fn detect(
+    config: &VllmConfig,
+    mapping: Mapping,
+    tokens: &[u32],
+    options: &DetectOptions,
+) -> Result<VllmDetection, WatermarkError> {
+    let fpr = options.false_positive_rate;
+    if !(fpr > 0.0 && fpr < 1.0) {
+        return Err(WatermarkError::InvalidOption(format!(
+            "false-positive rate {fpr}"
+        )));
+    }
+    let Scores { positions, scores } = score_tokens(config, mapping, tokens, options)?;
+    let total: f64 = scores.iter().sum();
+    let n = positions.len();
     let verdict = Verdict::decide(
-        PValue::from_ln(ln_p),
+        PValue::from_ln(ln_p(config, total, n)),
         fpr,
-        method,
+        method(config, mapping),
         config.parameters(mapping, options.dedup, options.prompt_len),
         n as u64,
     );
@@ -745,7 +859,7 @@ pub fn detect(
         verdict,
         score: total,
         scored: n,
-        positions: positions.iter().map(|k| k + options.prompt_len).collect(),
+        positions,
     })
 }
 
@@ -798,8 +912,14 @@ pub struct VllmMarker {
     mapping: Mapping,
     prf_a: Prf,
     prf_b: Option<Prf>,
+    /// Dual key: the PRF of [`VllmMarker::keyed_route`].
+    route: Option<Prf>,
     replay: DedupReplay,
 }
+
+/// The domain of the key that routes Tracemark's dual-key positions (not vLLM's: vLLM
+/// routes with its sampler's generator, which no detector sees either).
+pub const ROUTE_DOMAIN: &[u8] = b"tracemark_route";
 
 fn unit(rng: &mut impl RngCore) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
@@ -827,11 +947,13 @@ impl VllmMarker {
     /// "all"`).
     pub fn new(config: &VllmConfig, mapping: Mapping, prompt: &[u32]) -> Self {
         let (prf_a, prf_b) = config.prfs();
+        let route = prf_b.map(|_| Prf::new(derive_key(*config.key.expose(), ROUTE_DOMAIN)));
         Self {
             alpha: config.alpha,
             mapping,
             prf_a,
             prf_b,
+            route,
             replay: DedupReplay::new(config, prompt),
         }
     }
@@ -839,20 +961,60 @@ impl VllmMarker {
     /// The next token for the distribution `probs` (indexed by token id). `rng` draws
     /// what vLLM draws without the key: the dual-key routing and unmarked samples.
     pub fn step(&mut self, probs: &[f64], rng: &mut impl RngCore) -> Result<Step, WatermarkError> {
-        let marked = self.replay.next_marked();
+        let marked = self.next_marked();
         let token = if marked {
-            let prf = match self.prf_b {
-                Some(b) if self.alpha >= 1.0 || (self.alpha > 0.0 && unit(rng) < self.alpha) => b,
-                _ => self.prf_a,
-            };
-            let uniforms = prf.uniforms(&self.replay.context(), probs.len(), self.mapping);
-            choose(&uniforms, probs)
+            let key_b = self.prf_b.is_some()
+                && (self.alpha >= 1.0 || (self.alpha > 0.0 && unit(rng) < self.alpha));
+            self.choose(probs, key_b)
         } else {
             sample(probs, unit(rng))
         }
         .ok_or(WatermarkError::NoFiniteLogit)?;
-        self.replay.push(token);
+        self.push(token);
         Ok(Step { token, marked })
+    }
+
+    /// Whether vLLM marks the next token (false: it samples normally, its context having
+    /// been seen within the `deduplicate_contexts` scope).
+    pub fn next_marked(&self) -> bool {
+        self.replay.next_marked()
+    }
+
+    /// The token vLLM emits at a marked step for the distribution `probs`, under key B
+    /// when `key_b` (dual key only) and key A (or the key) otherwise. `None` if no
+    /// probability is positive.
+    pub fn choose(&self, probs: &[f64], key_b: bool) -> Option<u32> {
+        let prf = match self.prf_b {
+            Some(b) if key_b => b,
+            _ => self.prf_a,
+        };
+        let uniforms = prf.uniforms(&self.replay.context(), probs.len(), self.mapping);
+        choose(&uniforms, probs)
+    }
+
+    /// Whether the next marked token takes key B, drawn without a sampler's generator:
+    /// `u < alpha`, `u` the Philox uniform of the generated position's index after its
+    /// context under `derive_key(key, "tracemark_route")` (mapping v1a). vLLM draws this
+    /// from the request's generator instead; neither detector can see the draw, and
+    /// either way each key is taken with its probability and the other key's uniforms
+    /// play no part, so the token is still an exact sample of `probs`. Deterministic, so
+    /// that a seeded generation repeats. Always false for `gumbel`.
+    pub fn keyed_route(&self) -> bool {
+        match self.route {
+            None => false,
+            Some(_) if self.alpha >= 1.0 => true,
+            Some(_) if self.alpha <= 0.0 => false,
+            Some(route) => {
+                let k = self.replay.generated_len() as u32;
+                let u = route.uniform(&self.replay.context(), k, Mapping::V1a);
+                f64::from(u) < self.alpha
+            }
+        }
+    }
+
+    /// Appends the emitted token (marked or not).
+    pub fn push(&mut self, token: u32) {
+        self.replay.push(token);
     }
 }
 
