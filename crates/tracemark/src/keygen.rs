@@ -12,7 +12,14 @@ use tracemark_core::{
 };
 use tracemark_credentials::{SigningAlgorithm, SigningIdentity};
 use tracemark_ledger::{LogKey, ServiceKey};
-use tracemark_watermark::{SchemeId, TokenizerBinding, WatermarkKey, transformers};
+use tracemark_watermark::{
+    SchemeId, TokenizerBinding, WatermarkError, WatermarkKey,
+    deployed::{
+        SglangConfig, VllmConfig,
+        vllm::{Algorithm, Mapping},
+    },
+    transformers,
+};
 
 use crate::error::Result;
 
@@ -35,6 +42,25 @@ pub enum KeySpec {
         config: PathBuf,
         tokenizer: Option<TokenizerBinding>,
     },
+    /// A watermark key for the mark vLLM makes natively, from the JSON given to vLLM's
+    /// `--watermark-config` (read by [`VllmConfig::from_json`]; `gumbel` or
+    /// `dual_key_gumbel`). `scheme`, when asked for, must be the one the configuration's
+    /// `algorithm` makes (`None`: that one). `mapping` is the Philox token mapping of the
+    /// vLLM build, which vLLM's version string does not tell (v1b for current builds).
+    WatermarkFromVllm {
+        scheme: Option<SchemeId>,
+        config: PathBuf,
+        mapping: Mapping,
+        tokenizer: Option<TokenizerBinding>,
+    },
+    /// A watermark key for SGLang's native mark, from the JSON of SGLang's
+    /// `--watermark-config` (read by [`SglangConfig::from_json`]); `scheme`, when asked
+    /// for, must be `sglang-gumbel-v1`.
+    WatermarkFromSglang {
+        scheme: Option<SchemeId>,
+        config: PathBuf,
+        tokenizer: Option<TokenizerBinding>,
+    },
     Signing {
         algorithm: SigningAlgorithm,
         organization: String,
@@ -48,9 +74,10 @@ pub enum KeySpec {
 impl KeySpec {
     pub fn kind(&self) -> KeyKind {
         match self {
-            KeySpec::Watermark { .. } | KeySpec::WatermarkFromTransformers { .. } => {
-                KeyKind::Watermark
-            }
+            KeySpec::Watermark { .. }
+            | KeySpec::WatermarkFromTransformers { .. }
+            | KeySpec::WatermarkFromVllm { .. }
+            | KeySpec::WatermarkFromSglang { .. } => KeyKind::Watermark,
             KeySpec::Signing { .. } => KeyKind::Signing,
             KeySpec::Log { .. } => KeyKind::Log,
             KeySpec::Service { .. } => KeyKind::Service,
@@ -113,9 +140,14 @@ pub fn generate_with_rng(
             tokenizer,
             payload_bits,
         } => {
-            if *payload_bits > 0 && *scheme == SchemeId::SynthId {
+            if *payload_bits > 0 && (*scheme == SchemeId::SynthId || scheme.is_deployed()) {
+                let what = match scheme {
+                    SchemeId::SynthId => "SynthID".to_owned(),
+                    // The stack's own watermark has no payload to carry one in.
+                    other => other.to_string(),
+                };
                 return Err(crate::Error::usage(
-                    "SynthID keys carry no payload",
+                    format!("{what} keys carry no payload"),
                     Some("use kgw-selfhash-v1 or gumbel-v1 for a payload".into()),
                 ));
             }
@@ -135,23 +167,27 @@ pub fn generate_with_rng(
             tokenizer,
         } => {
             let (key, facts) = import_transformers(*scheme, config)?;
-            let key = WatermarkKey {
-                tokenizer: tokenizer.clone(),
-                ..key
-            };
-            write_watermark_key(&key, &path, replace)?;
-            let mut details = serde_json::json!({
-                "scheme": scheme,
-                "tokenizer": tokenizer,
-                "payload_bits": 0,
-                "imported_from": config,
-            });
-            if let (Some(details), serde_json::Value::Object(facts)) =
-                (details.as_object_mut(), facts)
-            {
-                details.extend(facts);
-            }
-            generated(key.key_id, None, details)
+            let (key_id, details) = write_imported(key, tokenizer, config, facts, &path, replace)?;
+            generated(key_id, None, details)
+        }
+        KeySpec::WatermarkFromVllm {
+            scheme,
+            config,
+            mapping,
+            tokenizer,
+        } => {
+            let (key, facts) = import_vllm(*scheme, config, *mapping)?;
+            let (key_id, details) = write_imported(key, tokenizer, config, facts, &path, replace)?;
+            generated(key_id, None, details)
+        }
+        KeySpec::WatermarkFromSglang {
+            scheme,
+            config,
+            tokenizer,
+        } => {
+            let (key, facts) = import_sglang(*scheme, config)?;
+            let (key_id, details) = write_imported(key, tokenizer, config, facts, &path, replace)?;
+            generated(key_id, None, details)
         }
         KeySpec::Signing {
             algorithm,
@@ -277,9 +313,182 @@ fn write_watermark_key(key: &WatermarkKey, path: &Path, replace: Replace) -> Res
     Ok(())
 }
 
-/// The largest transformers configuration read: a `generation_config.json` is a few
-/// kilobytes, a bare watermarking configuration a few hundred bytes.
-const MAX_TRANSFORMERS_CONFIG: u64 = 1 << 20;
+/// Writes a key imported from `config`, bound to `tokenizer`; returns its id and its
+/// public facts (the scheme, the tokenizer, where it came from, and `facts`).
+fn write_imported(
+    key: WatermarkKey,
+    tokenizer: &Option<TokenizerBinding>,
+    config: &Path,
+    facts: serde_json::Value,
+    path: &Path,
+    replace: Replace,
+) -> Result<(KeyId, serde_json::Value)> {
+    let key = WatermarkKey {
+        tokenizer: tokenizer.clone(),
+        ..key
+    };
+    write_watermark_key(&key, path, replace)?;
+    let mut details = serde_json::json!({
+        "scheme": key.scheme(),
+        "tokenizer": tokenizer,
+        "payload_bits": 0,
+        "imported_from": config,
+    });
+    if let (Some(details), serde_json::Value::Object(facts)) = (details.as_object_mut(), facts) {
+        details.extend(facts);
+    }
+    Ok((key.key_id, details))
+}
+
+/// The largest configuration read: a `generation_config.json` is a few kilobytes, a bare
+/// watermarking configuration (transformers', vLLM's, SGLang's) a few hundred bytes.
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// Reads a configuration file of at most [`MAX_CONFIG`] bytes; `what` names what it
+/// should be, `hint` how to give one, when it is larger.
+fn read_config(config: &Path, action: &'static str, what: &str, hint: &str) -> Result<Vec<u8>> {
+    let io = |source| crate::Error::Io {
+        action,
+        path: config.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(config).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CONFIG + 1), &mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG {
+        return Err(crate::Error::input(
+            format!(
+                "{} is over {} KiB: not {what}",
+                config.display(),
+                MAX_CONFIG >> 10
+            ),
+            Some(hint.to_owned()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// One message that names the file and the problem, and (as the hint) the fix.
+fn in_file(config: &Path) -> impl Fn(WatermarkError) -> crate::Error + '_ {
+    move |e| {
+        crate::Error::input(
+            format!("{}: {e}", config.display()),
+            tracemark_core::Diagnose::hint(&e),
+        )
+    }
+}
+
+/// The scheme a stack's import makes, or a usage error naming the ones it can.
+fn imported_scheme(
+    asked: Option<SchemeId>,
+    made: SchemeId,
+    flag: &str,
+    config: &Path,
+) -> Result<SchemeId> {
+    match asked {
+        Some(asked) if asked != made => Err(crate::Error::usage(
+            format!("{} configures {made}, not {asked}", config.display()),
+            Some(format!(
+                "pass --scheme {made} with {flag}, or leave --scheme out"
+            )),
+        )),
+        _ => Ok(made),
+    }
+}
+
+/// Refuses, before reading anything, a scheme that `flag` cannot make.
+fn refuse_other_scheme(asked: Option<SchemeId>, can: &[SchemeId], flag: &str) -> Result<()> {
+    match asked {
+        Some(asked) if !can.contains(&asked) => {
+            let names: Vec<&str> = can.iter().map(|s| s.as_str()).collect();
+            Err(crate::Error::usage(
+                format!("{flag} makes {} keys, not {asked}", names.join(" or ")),
+                Some(format!(
+                    "pass --scheme {} (or leave --scheme out)",
+                    names[0]
+                )),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The text of a stack's configuration file.
+fn config_text<'a>(bytes: &'a [u8], config: &Path, stack: &'static str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        in_file(config)(WatermarkError::DeployedConfig {
+            stack,
+            message: "not UTF-8 text".into(),
+        })
+    })
+}
+
+/// Reads vLLM's `--watermark-config` JSON into a key; returns it with its public facts
+/// (never the key).
+fn import_vllm(
+    scheme: Option<SchemeId>,
+    config: &Path,
+    mapping: Mapping,
+) -> Result<(WatermarkKey, serde_json::Value)> {
+    let flag = "--from-vllm";
+    refuse_other_scheme(
+        scheme,
+        &[SchemeId::VllmGumbel, SchemeId::VllmDualKeyGumbel],
+        flag,
+    )?;
+    let bytes = read_config(
+        config,
+        "read the vLLM watermark configuration",
+        "a vLLM watermark configuration",
+        "give the JSON passed to vLLM's --watermark-config (a few hundred bytes)",
+    )?;
+    let parsed =
+        VllmConfig::from_json(config_text(&bytes, config, "vLLM")?).map_err(in_file(config))?;
+    let made = match parsed.algorithm {
+        Algorithm::Gumbel => SchemeId::VllmGumbel,
+        Algorithm::DualKeyGumbel => SchemeId::VllmDualKeyGumbel,
+    };
+    imported_scheme(scheme, made, flag, config)?;
+    let mut facts = serde_json::json!({
+        "algorithm": parsed.algorithm.as_str(),
+        "mapping": mapping.as_str(),
+        "context_width": parsed.context_width,
+        "deduplicate_contexts": parsed.deduplicate_contexts.as_str(),
+        "deduplicate_contexts_max_history": parsed.max_history,
+    });
+    if parsed.algorithm == Algorithm::DualKeyGumbel {
+        facts["alpha"] = serde_json::json!(parsed.alpha);
+    }
+    Ok((WatermarkKey::vllm(&parsed, mapping), facts))
+}
+
+/// Reads SGLang's `--watermark-config` JSON into a key; returns it with its public facts
+/// (never the keys).
+fn import_sglang(
+    scheme: Option<SchemeId>,
+    config: &Path,
+) -> Result<(WatermarkKey, serde_json::Value)> {
+    let flag = "--from-sglang";
+    refuse_other_scheme(scheme, &[SchemeId::SglangGumbel], flag)?;
+    let bytes = read_config(
+        config,
+        "read the SGLang watermark configuration",
+        "an SGLang watermark configuration",
+        "give the JSON of SGLang's --watermark-config (at most 4096 bytes)",
+    )?;
+    let parsed =
+        SglangConfig::from_json(config_text(&bytes, config, "SGLang")?).map_err(in_file(config))?;
+    imported_scheme(scheme, SchemeId::SglangGumbel, flag, config)?;
+    let dual = parsed.key_b().is_some();
+    let facts = serde_json::json!({
+        "context_window": parsed.context_window,
+        "dual_key": dual,
+        "mixing_probability": dual.then_some(parsed.mixing_probability),
+        "max_probability": parsed.max_probability,
+    });
+    Ok((WatermarkKey::sglang(&parsed), facts))
+}
 
 /// Reads a transformers watermarking configuration into a SynthID key; returns it with
 /// its public facts (never the keys or the table seed, which are the secret), among them
@@ -300,36 +509,14 @@ fn import_transformers(
             )),
         ));
     }
-    let io = |source| crate::Error::Io {
-        action: "read the transformers configuration",
-        path: config.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(config).map_err(io)?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(file, MAX_TRANSFORMERS_CONFIG + 1),
-        &mut bytes,
-    )
-    .map_err(io)?;
-    if bytes.len() as u64 > MAX_TRANSFORMERS_CONFIG {
-        return Err(crate::Error::input(
-            format!(
-                "{} is over {} KiB: not a transformers watermarking configuration",
-                config.display(),
-                MAX_TRANSFORMERS_CONFIG >> 10
-            ),
-            Some("give the JSON of a SynthIDTextWatermarkingConfig (a few hundred bytes)".into()),
-        ));
-    }
-    // One message that names the file, the problem, and (as the hint) the fix.
-    let in_file = |e: tracemark_watermark::WatermarkError| {
-        crate::Error::input(
-            format!("{}: {e}", config.display()),
-            tracemark_core::Diagnose::hint(&e),
-        )
-    };
-    let import = transformers::synthid_from_json(&bytes).map_err(in_file)?;
+    let bytes = read_config(
+        config,
+        "read the transformers configuration",
+        "a transformers watermarking configuration",
+        "give the JSON of a SynthIDTextWatermarkingConfig (a few hundred bytes)",
+    )?;
+    let in_file = in_file(config);
+    let import = transformers::synthid_from_json(&bytes).map_err(&in_file)?;
     let params = &import.params;
     // Only a field set to true changes what transformers does (and then not detection).
     let ignored: Vec<&str> = import
@@ -345,7 +532,7 @@ fn import_transformers(
         "context_history_size": params.context_history_size,
         "ignored": ignored,
     });
-    let key = WatermarkKey::synthid(import.params).map_err(in_file)?;
+    let key = WatermarkKey::synthid(import.params).map_err(&in_file)?;
     Ok((key, facts))
 }
 
@@ -619,6 +806,168 @@ mod tests {
             &Destination::Path(out.clone()),
             Replace::No,
         )
+        .unwrap_err();
+        assert!(err.to_string().contains("vocabulary size"), "{err}");
+        assert!(!out.parent().unwrap().exists(), "nothing may be written");
+    }
+
+    fn binding(vocab_size: u32) -> Option<TokenizerBinding> {
+        Some(TokenizerBinding {
+            hash: tracemark_core::ContentHash::of_bytes(b"tokenizer"),
+            vocab_size,
+        })
+    }
+
+    #[test]
+    fn vllm_and_sglang_configs_import_into_keys_with_their_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        let vllm = dir.path().join("vllm.json");
+        std::fs::write(
+            &vllm,
+            r#"{"algorithm": "dual_key_gumbel", "key": 42, "alpha": 0.2}"#,
+        )
+        .unwrap();
+        let spec = |scheme, mapping| KeySpec::WatermarkFromVllm {
+            scheme,
+            config: vllm.clone(),
+            mapping,
+            tokenizer: binding(512),
+        };
+        let out = dir.path().join("keys/vllm.json");
+        let made = generate(
+            &spec(None, Mapping::V1a),
+            &Destination::Path(out.clone()),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(made.details["scheme"], "vllm-dual-key-gumbel-v1");
+        assert_eq!(made.details["mapping"], "v1a");
+        assert_eq!(made.details["alpha"], 0.2);
+        assert!(
+            !made.details.to_string().contains("42,"),
+            "{}",
+            made.details
+        );
+        let key: WatermarkKey = keyfile::read_json(&out).unwrap();
+        assert_eq!(key.key_id, made.key_id);
+        let tracemark_watermark::SchemeConfig::VllmDualKeyGumbel(params) = &key.config else {
+            panic!("{:?}", key.config)
+        };
+        assert_eq!((*params.key.expose(), params.mapping), (42, Mapping::V1a));
+        // The scheme it makes may be named; one configuration, one key id.
+        let again = generate(
+            &spec(Some(SchemeId::VllmDualKeyGumbel), Mapping::V1b),
+            &Destination::Path(dir.path().join("again.json")),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(again.key_id, made.key_id);
+
+        let sglang = dir.path().join("sglang.json");
+        std::fs::write(&sglang, r#"{"key": "abc", "key_b": "def"}"#).unwrap();
+        let made = generate(
+            &KeySpec::WatermarkFromSglang {
+                scheme: None,
+                config: sglang,
+                tokenizer: binding(512),
+            },
+            &Destination::Path(dir.path().join("sglang.key.json")),
+            Replace::No,
+        )
+        .unwrap();
+        assert_eq!(made.details["scheme"], "sglang-gumbel-v1");
+        assert_eq!(made.details["dual_key"], true);
+        assert_eq!(made.details["mixing_probability"], 0.5);
+    }
+
+    #[test]
+    fn bad_stack_imports_are_one_clear_error_and_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new/key.json");
+        let run = |spec: &KeySpec| generate(spec, &Destination::Path(out.clone()), Replace::No);
+        // Each configuration its own file: the cases are all written before any is read.
+        let files = std::cell::Cell::new(0);
+        let file = |stack: &str| {
+            files.set(files.get() + 1);
+            dir.path().join(format!("{stack}-{}.json", files.get()))
+        };
+        let vllm = |text: &[u8], scheme| {
+            let config = file("vllm");
+            std::fs::write(&config, text).unwrap();
+            KeySpec::WatermarkFromVllm {
+                scheme,
+                config,
+                mapping: Mapping::V1b,
+                tokenizer: binding(512),
+            }
+        };
+        let sglang = |text: &[u8], scheme| {
+            let config = file("sglang");
+            std::fs::write(&config, text).unwrap();
+            KeySpec::WatermarkFromSglang {
+                scheme,
+                config,
+                tokenizer: binding(512),
+            }
+        };
+        let inputs = [
+            (vllm(b"{\"key\": 1", None), "not JSON"),
+            (
+                vllm(br#"{"key": 1, "seed": 2}"#, None),
+                "unknown field `seed`",
+            ),
+            (vllm(br#"{"key": 18446744073709551616}"#, None), "2^64-1"),
+            (vllm(br#"{"key": 1, "algorithm": "sbw"}"#, None), "`sbw`"),
+            (vllm(b"{\"key\": \"\xff\"}", None), "not UTF-8"),
+            (vllm(&vec![b' '; 2 << 20], None), "over 1024 KiB"),
+            (sglang(br#"{"key": "xyz"}"#, None), "only hex"),
+            (
+                sglang(br#"{"key": "1", "context_window": 0}"#, None),
+                "1 to 64",
+            ),
+        ];
+        for (spec, want) in &inputs {
+            let err = run(spec).unwrap_err();
+            assert_eq!(err.fault(), tracemark_core::Fault::Input, "{err}");
+            assert!(err.to_string().contains(want), "{err} lacks {want}");
+            assert!(err.hint().is_some(), "{err}");
+        }
+        let usage = [
+            (
+                vllm(br#"{"key": 1}"#, Some(SchemeId::SynthId)),
+                "vllm-gumbel-v1 or vllm-dual-key-gumbel-v1",
+            ),
+            (
+                vllm(br#"{"key": 1}"#, Some(SchemeId::VllmDualKeyGumbel)),
+                "configures vllm-gumbel-v1",
+            ),
+            (
+                sglang(br#"{"key": "1"}"#, Some(SchemeId::VllmGumbel)),
+                "sglang-gumbel-v1",
+            ),
+            (
+                KeySpec::Watermark {
+                    scheme: SchemeId::VllmGumbel,
+                    tokenizer: None,
+                    payload_bits: 8,
+                },
+                "vllm-gumbel-v1 keys carry no payload",
+            ),
+        ];
+        for (spec, want) in &usage {
+            let err = run(spec).unwrap_err();
+            assert_eq!(err.fault(), tracemark_core::Fault::Usage, "{err}");
+            assert!(err.to_string().contains(want), "{err} lacks {want}");
+        }
+        // A tokenizer the detector would refuse refuses the key.
+        let KeySpec::WatermarkFromSglang { config, .. } = sglang(br#"{"key": "1"}"#, None) else {
+            unreachable!()
+        };
+        let err = run(&KeySpec::WatermarkFromSglang {
+            scheme: None,
+            config,
+            tokenizer: binding(0),
+        })
         .unwrap_err();
         assert!(err.to_string().contains("vocabulary size"), "{err}");
         assert!(!out.parent().unwrap().exists(), "nothing may be written");

@@ -35,8 +35,9 @@ pub struct KeyOut {
 pub enum Keygen {
     /// A secret watermark key (one JSON file).
     Watermark {
-        /// The scheme id (`tracemark schemes` lists them) [default: kgw-selfhash-v1, or
-        /// synthid-v1 with --from-transformers].
+        /// The scheme id (`tracemark schemes` lists them) [default: kgw-selfhash-v1;
+        /// synthid-v1 with --from-transformers; with --from-vllm or --from-sglang, the one
+        /// the configuration makes].
         #[arg(long)]
         scheme: Option<String>,
         /// Bind the key to this model's tokenizer (detecting with another is then an error).
@@ -53,6 +54,34 @@ pub enum Keygen {
         /// text that transformers marked with it is detected (synthid-v1 only).
         #[arg(long, value_name = "CONFIG.json", conflicts_with = "payload_bits")]
         from_transformers: Option<PathBuf>,
+        /// Import vLLM's watermark configuration (the JSON given to `vllm serve
+        /// --watermark-config`, algorithm `gumbel` or `dual_key_gumbel`), so that text vLLM
+        /// marked with it is detected and Tracemark marks as vLLM does
+        /// (vllm-gumbel-v1 or vllm-dual-key-gumbel-v1; no payload).
+        #[arg(
+            long,
+            value_name = "CONFIG.json",
+            conflicts_with_all = ["payload_bits", "from_transformers"]
+        )]
+        from_vllm: Option<PathBuf>,
+        /// The Philox token mapping of the vLLM build that marks: v1b (current builds) or
+        /// v1a (older ones); both were published as `philox4x32-10-v1` [default: v1b].
+        #[arg(
+            long,
+            value_name = "v1a|v1b",
+            requires = "from_vllm",
+            value_parser = ["v1a", "v1b"]
+        )]
+        vllm_mapping: Option<String>,
+        /// Import SGLang's watermark configuration (the JSON of `--watermark-config`,
+        /// `key` and optionally `key_b` as hex) for its Aaronson-Gumbel watermark
+        /// (sglang-gumbel-v1; no payload).
+        #[arg(
+            long,
+            value_name = "CONFIG.json",
+            conflicts_with_all = ["payload_bits", "from_transformers", "from_vllm"]
+        )]
+        from_sglang: Option<PathBuf>,
         #[command(flatten)]
         out: KeyOut,
     },
@@ -98,10 +127,14 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
             model,
             payload_bits,
             from_transformers,
+            from_vllm,
+            vllm_mapping,
+            from_sglang,
             out,
         } => {
-            let scheme = match (&scheme, &from_transformers) {
-                (Some(scheme), _) => scheme.parse::<SchemeId>()?,
+            let asked = scheme.as_deref().map(str::parse::<SchemeId>).transpose()?;
+            let scheme = match (asked, &from_transformers) {
+                (Some(scheme), _) => scheme,
                 (None, Some(_)) => SchemeId::SynthId,
                 (None, None) => SchemeId::KgwSelfHash,
             };
@@ -113,13 +146,24 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
                     hash: t.hash(),
                     vocab_size: t.vocab_size() as u32,
                 });
-            let spec = match from_transformers {
-                Some(config) => KeySpec::WatermarkFromTransformers {
+            let spec = match (from_transformers, from_vllm, from_sglang) {
+                (Some(config), _, _) => KeySpec::WatermarkFromTransformers {
                     scheme,
                     config,
                     tokenizer,
                 },
-                None => KeySpec::Watermark {
+                (_, Some(config), _) => KeySpec::WatermarkFromVllm {
+                    scheme: asked,
+                    config,
+                    mapping: vllm_mapping.as_deref().unwrap_or("v1b").parse()?,
+                    tokenizer,
+                },
+                (_, _, Some(config)) => KeySpec::WatermarkFromSglang {
+                    scheme: asked,
+                    config,
+                    tokenizer,
+                },
+                (None, None, None) => KeySpec::Watermark {
                     scheme,
                     tokenizer,
                     payload_bits,
@@ -203,13 +247,21 @@ pub(super) fn list(config: Option<&Path>) -> Result<Output> {
 }
 
 pub(super) fn schemes() -> Output {
-    let list: Vec<_> = SchemeId::ALL
+    let list: Vec<_> = SchemeId::EVERY
         .iter()
         .map(|s| serde_json::json!({ "id": s.as_str(), "summary": s.summary() }))
         .collect();
-    let human = SchemeId::ALL
+    let width = SchemeId::EVERY.iter().map(|s| s.as_str().len()).max();
+    let human = SchemeId::EVERY
         .iter()
-        .map(|s| format!("{:<16} {}", s.as_str(), s.summary()))
+        .map(|s| {
+            format!(
+                "{:<width$} {}",
+                s.as_str(),
+                s.summary(),
+                width = width.unwrap_or(0)
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     Output::new(serde_json::json!({ "schemes": list }), human)
