@@ -5,7 +5,15 @@
 //! Pure like the rest of the crate: configurations come in as JSON text, token ids in,
 //! [`tracemark_core::Verdict`]s out with exact log-space tails. Each module documents the
 //! upstream files and commits it follows and which known-answer vectors its tests
-//! reproduce. Nothing here is wired into key files or the command line yet.
+//! reproduce.
+//!
+//! Key files carry these marks as the schemes `vllm-gumbel-v1`, `vllm-dual-key-gumbel-v1`
+//! and `sglang-gumbel-v1` ([`crate::scheme::VllmParams`], [`crate::scheme::SglangParams`];
+//! [`crate::WatermarkKey::vllm`] and [`crate::WatermarkKey::sglang`] make them from a
+//! configuration), and the [`crate::Watermarker`] marks and detects with them: the
+//! whole-text verdict is the upstream detector's (vLLM's [`vllm::Dedup::Document`],
+//! SGLang's combined statistic), windowed detection scans the same per-token scores, and
+//! marking follows each stack's generation on the loop's warped distribution.
 
 pub mod murmur3;
 pub mod philox;
