@@ -379,13 +379,13 @@ fn in_file(config: &Path) -> impl Fn(WatermarkError) -> crate::Error + '_ {
     }
 }
 
-/// The scheme a stack's import makes, or a usage error naming the ones it can.
-fn imported_scheme(
+/// Refuses a scheme asked for that is not the one the configuration makes.
+fn check_made_scheme(
     asked: Option<SchemeId>,
     made: SchemeId,
     flag: &str,
     config: &Path,
-) -> Result<SchemeId> {
+) -> Result<()> {
     match asked {
         Some(asked) if asked != made => Err(crate::Error::usage(
             format!("{} configures {made}, not {asked}", config.display()),
@@ -393,7 +393,7 @@ fn imported_scheme(
                 "pass --scheme {made} with {flag}, or leave --scheme out"
             )),
         )),
-        _ => Ok(made),
+        _ => Ok(()),
     }
 }
 
@@ -449,7 +449,7 @@ fn import_vllm(
         Algorithm::Gumbel => SchemeId::VllmGumbel,
         Algorithm::DualKeyGumbel => SchemeId::VllmDualKeyGumbel,
     };
-    imported_scheme(scheme, made, flag, config)?;
+    check_made_scheme(scheme, made, flag, config)?;
     let mut facts = serde_json::json!({
         "algorithm": parsed.algorithm.as_str(),
         "mapping": mapping.as_str(),
@@ -479,7 +479,7 @@ fn import_sglang(
     )?;
     let parsed =
         SglangConfig::from_json(config_text(&bytes, config, "SGLang")?).map_err(in_file(config))?;
-    imported_scheme(scheme, SchemeId::SglangGumbel, flag, config)?;
+    check_made_scheme(scheme, SchemeId::SglangGumbel, flag, config)?;
     let dual = parsed.key_b().is_some();
     let facts = serde_json::json!({
         "context_window": parsed.context_window,

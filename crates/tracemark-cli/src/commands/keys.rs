@@ -155,7 +155,10 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
                 (_, Some(config), _) => KeySpec::WatermarkFromVllm {
                     scheme: asked,
                     config,
-                    mapping: vllm_mapping.as_deref().unwrap_or("v1b").parse()?,
+                    mapping: vllm_mapping
+                        .map(|m| m.parse())
+                        .transpose()?
+                        .unwrap_or_default(),
                     tokenizer,
                 },
                 (_, _, Some(config)) => KeySpec::WatermarkFromSglang {
