@@ -247,6 +247,15 @@ mod tests {
     }
 
     #[test]
+    fn the_tokenizer_opens_from_the_folder_or_its_json_file() {
+        let (dir, _, _) = export();
+        let by_dir = crate::load_tokenizer(dir.path()).unwrap();
+        let by_file = crate::load_tokenizer(&dir.path().join(hf::TOKENIZER_FILE)).unwrap();
+        assert_eq!(by_dir.hash(), by_file.hash());
+        assert_eq!(by_file.vocab_size(), 512);
+    }
+
+    #[test]
     fn the_exported_tokenizer_encodes_like_the_original() {
         let (dir, _, tok) = export();
         let hf = HfTokenizer::load(&dir.path().join(hf::TOKENIZER_FILE)).unwrap();

@@ -73,9 +73,12 @@ pub fn load(path: &Path) -> Result<LoadedModel, LmError> {
     Ok(loaded)
 }
 
-/// Opens only the tokenizer of the model at `path` (same layouts as [`load`]): detection
-/// needs token ids, not weights.
+/// Opens only the tokenizer of the model at `path` (same layouts as [`load`], or a
+/// `tokenizer.json` file itself): detection needs token ids, not weights.
 pub fn load_tokenizer(path: &Path) -> Result<Box<dyn Tokenizer + Send + Sync>, LmError> {
+    if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+        return Ok(Box::new(HfTokenizer::load(path)?));
+    }
     if path.join(hf::CONFIG_FILE).is_file() {
         return Ok(Box::new(HfTokenizer::load(&path.join(hf::TOKENIZER_FILE))?));
     }

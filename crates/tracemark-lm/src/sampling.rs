@@ -167,6 +167,29 @@ pub fn draw(logits: &[f32], u: f64) -> Option<TokenId> {
     last
 }
 
+/// One step of the loop on the model's `logits`: the warpers, the watermark's step, then
+/// the seeded draw unless the scheme chose; the token is accepted into the watermark's
+/// state and returned. Front ends with their own model call it once per token.
+pub fn step(
+    logits: &mut [f32],
+    params: &SamplingParams,
+    rng: &mut SeededRng,
+    watermark: &mut dyn WatermarkSampler,
+) -> Result<TokenId, LmError> {
+    warp(logits, params);
+    // The generator advances every step, whoever chooses, so that the unmarked parts
+    // of a generation do not depend on what the watermark chose elsewhere.
+    let u = rng.next_f64();
+    let token = match watermark.step(logits)? {
+        Decision::Token(t) => t,
+        Decision::Logits => {
+            draw(logits, u).ok_or_else(|| LmError::Compute("every logit is NaN or -inf".into()))?
+        }
+    };
+    watermark.accept(token)?;
+    Ok(token)
+}
+
 /// Generates up to `params.max_tokens` tokens after `prompt`, calling `on_token` with each
 /// as soon as it is chosen (streaming). Returns the generated tokens (not the prompt).
 pub fn generate(
@@ -189,16 +212,7 @@ pub fn generate(
                 model.vocab_size()
             )));
         }
-        warp(&mut logits, params);
-        // The generator advances every step, whoever chooses, so that the unmarked parts
-        // of a generation do not depend on what the watermark chose elsewhere.
-        let u = rng.next_f64();
-        let token = match watermark.step(&mut logits)? {
-            Decision::Token(t) => t,
-            Decision::Logits => draw(&logits, u)
-                .ok_or_else(|| LmError::Compute("every logit is NaN or -inf".into()))?,
-        };
-        watermark.accept(token)?;
+        let token = step(&mut logits, params, &mut rng, watermark)?;
         context.push(token);
         on_token(token);
         if Some(token) == params.stop_token {

@@ -27,7 +27,7 @@
 //! # Ok::<(), WatermarkError>(())
 //! ```
 
-use std::collections::HashSet;
+use std::{collections::HashSet, ops::Deref, sync::Arc};
 
 use serde_json::json;
 use tracemark_core::{KeyId, PValue, Payload, Verdict};
@@ -316,7 +316,7 @@ impl Watermarker {
             _ => None,
         };
         Ok(Generation {
-            watermarker: self,
+            watermarker: MarkerRef::Borrowed(self),
             tokens: prompt.to_vec(),
             generated: 0,
             digits: self.layout.digits(value),
@@ -324,6 +324,20 @@ impl Watermarker {
             prefix_entropy: 0.0,
             synthid,
             deployed,
+        })
+    }
+
+    /// [`Self::start`] for a watermarker shared with the generation, which then borrows
+    /// nothing (a generation held across calls from another language, say).
+    pub fn start_shared(
+        self: &Arc<Self>,
+        prompt: &[u32],
+        payload: Option<Payload>,
+    ) -> Result<Generation<'static>, WatermarkError> {
+        let generation = self.start(prompt, payload)?;
+        Ok(Generation {
+            watermarker: MarkerRef::Shared(Arc::clone(self)),
+            ..generation
         })
     }
 
@@ -694,10 +708,28 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
+/// The watermarker a generation marks with: borrowed, or shared by reference count.
+#[derive(Debug)]
+enum MarkerRef<'a> {
+    Borrowed(&'a Watermarker),
+    Shared(Arc<Watermarker>),
+}
+
+impl Deref for MarkerRef<'_> {
+    type Target = Watermarker;
+
+    fn deref(&self) -> &Watermarker {
+        match self {
+            MarkerRef::Borrowed(w) => w,
+            MarkerRef::Shared(w) => w,
+        }
+    }
+}
+
 /// One generation being marked.
 #[derive(Debug)]
 pub struct Generation<'a> {
-    watermarker: &'a Watermarker,
+    watermarker: MarkerRef<'a>,
     /// Prompt and accepted tokens.
     tokens: Vec<u32>,
     generated: usize,
@@ -794,7 +826,7 @@ impl Generation<'_> {
 
 impl WatermarkSampler for Generation<'_> {
     fn step(&mut self, logits: &mut [f32]) -> Result<Decision, WatermarkError> {
-        let wm = self.watermarker;
+        let wm = &*self.watermarker;
         if logits.len() != wm.vocab_size {
             return Err(WatermarkError::LogitsLength {
                 expected: wm.vocab_size,

@@ -1,0 +1,93 @@
+"""Fixtures for the package's tests: the committed TinyStories model (as llama2.c and as
+an HF folder for transformers), its tokenizer, keys of every scheme, and the CLI.
+
+``tests/python.rs`` in crates/tracemark-py builds the wheel, installs it into the pinned
+environment and runs these tests with ``TRACEMARK_CLI`` naming the ``tracemark`` binary
+of the same build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import tracemark
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "tinystories-260k"
+
+#: Tracemark's own schemes, each with the keys the tests make for it.
+SCHEMES = ["kgw-lefthash-v1", "kgw-selfhash-v1", "unigram-v1", "gumbel-v1", "synthid-v1"]
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def hf_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hf") / "tinystories-260k"
+    tracemark.llama2c_to_hf(MODEL, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tokenizer(hf_dir) -> tracemark.Tokenizer:
+    return tracemark.Tokenizer(hf_dir)
+
+
+@pytest.fixture(scope="session")
+def hf_model(hf_dir):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory, tokenizer) -> dict[str, tracemark.WatermarkKey]:
+    """One key per scheme, bound to the HF tokenizer; payload keys for KGW and Gumbel."""
+    d = tmp_path_factory.mktemp("keys")
+    out = {}
+    for scheme in SCHEMES:
+        out[scheme] = tracemark.WatermarkKey.generate(
+            d / f"{scheme}.json", scheme=scheme, tokenizer=tokenizer
+        )
+    for scheme in ["kgw-selfhash-v1", "gumbel-v1"]:
+        out[scheme + "+payload"] = tracemark.WatermarkKey.generate(
+            d / f"{scheme}-payload.json", scheme=scheme, payload_bits=16, tokenizer=tokenizer
+        )
+    return out
+
+
+class Cli:
+    """The ``tracemark`` binary of the same build."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [self.path, *map(str, args)], capture_output=True, text=True, timeout=300
+        )
+        if check and done.returncode not in (0, 1):
+            raise AssertionError(f"tracemark {args} failed: {done.stderr}")
+        return done
+
+    def json(self, *args: str) -> dict:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    path = os.environ.get("TRACEMARK_CLI")
+    if not path:
+        pytest.fail("set TRACEMARK_CLI to the tracemark binary (tests/python.rs does)")
+    return Cli(path)
