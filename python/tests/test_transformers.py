@@ -106,17 +106,17 @@ def test_on_the_same_logits_the_processor_chooses_as_tracemarks_loop(scheme, key
 
 
 def sample_one_marked_step(key, warped, rows=3000, warmup=8, seed=5):
-    """Each of `rows` generations (random prompts) runs `warmup` steps, then one more on
-    `warped`; returns the tokens chosen at that step, sampled as transformers would."""
+    """Each of `rows` generations (random prompt and tokens, so that every row has its own
+    context) runs `warmup` steps on uniform scores, then one on `warped`; returns the
+    tokens transformers samples from what the processor left at that step."""
     gen = torch.Generator().manual_seed(seed)
     marker = WatermarkProcessor(key, pad_token_id=PAD)
-    ids = torch.randint(3, VOCAB, (rows, 6), generator=gen)
-    for _ in range(warmup):
-        scores = warped.repeat(rows, 1)
-        probs = torch.softmax(marker(ids, scores), dim=-1)
-        ids = torch.cat([ids, torch.multinomial(probs, 1, generator=gen)], dim=1)
+    ids = torch.randint(3, VOCAB, (rows, 6 + warmup), generator=gen)
+    for step in range(6, 6 + warmup):
+        marker(ids[:, :step], torch.zeros(rows, VOCAB))
     probs = torch.softmax(marker(ids, warped.repeat(rows, 1)), dim=-1)
-    return torch.multinomial(probs, 1, generator=gen).squeeze(1)
+    marked = (probs - torch.softmax(warped, dim=-1)).abs().amax(dim=1) > 1e-3
+    return torch.multinomial(probs, 1, generator=gen).squeeze(1), float(marked.double().mean())
 
 
 @pytest.mark.parametrize("scheme", ["gumbel-v1", "synthid-v1"])
@@ -126,7 +126,8 @@ def test_chosen_tokens_follow_the_warped_distribution(scheme, keys):
     warped = logits / 0.7
     warped[warped < torch.topk(warped, 8).values[-1]] = float("-inf")
     p = torch.softmax(warped.double(), dim=-1)
-    chosen = sample_one_marked_step(keys[scheme], warped)
+    chosen, marked = sample_one_marked_step(keys[scheme], warped)
+    assert marked > 0.9, "the step was not marked"
     kept = torch.nonzero(p > 0).squeeze(1)
     assert set(chosen.tolist()) <= set(kept.tolist()), "a token the warpers removed"
     counts = torch.bincount(chosen, minlength=VOCAB)[kept].double()
@@ -160,8 +161,8 @@ def synthid_pair(cli, tmp_path_factory):
 def test_synthid_g_values_equal_transformers(synthid_pair):
     key, theirs = synthid_pair
     tokens = np.random.default_rng(2).integers(0, VOCAB, 300)
-    expected = theirs.compute_g_values(torch.tensor([tokens]))[0].numpy()
-    ours = np.array(tracemark.synthid_g_values(key, tokens.tolist()))
+    expected = theirs.compute_g_values(torch.from_numpy(tokens[None, :]))[0].numpy()
+    ours = np.array(tracemark.synthid_g_values(key, tokens.tolist()), dtype=np.int64)
     assert ours.shape == expected.shape == (296, 30)
     assert np.array_equal(ours, expected)
 
@@ -200,7 +201,7 @@ def test_cpu_scores_are_marked_in_place(keys):
     assert out.data_ptr() == scores.data_ptr()
     assert float(scores.max()) > 0  # the green list got its bias, in the caller's tensor
     # A strided view is marked through a contiguous copy, which is returned.
-    wide = torch.zeros(VOCAB, 1).t()
+    wide = torch.zeros(VOCAB, 2).t()[:1]
     assert not wide.is_contiguous()
     assert float(proc(torch.tensor([[1, 9, 14]]), wide).max()) > 0
 
@@ -223,7 +224,7 @@ def test_bad_input_is_refused_with_the_fix(keys, tokenizer, model_dir, tmp_path)
         proc(torch.tensor([[1, 600, 6]]), torch.zeros(1, VOCAB))
     with pytest.raises(tracemark.UsageError, match="pad"):
         WatermarkProcessor(key)(torch.tensor([[1, 5], [1, 6]]), torch.zeros(2, VOCAB))
-    with pytest.raises(tracemark.UsageError, match="right"):
+    with pytest.raises(tracemark.UsageError, match="padding after its first token"):
         proc(torch.tensor([[1, 5, PAD], [1, 6, 7]]), torch.zeros(2, VOCAB))
     # Rows that stop continuing the previous step (beam search reorders them).
     proc(torch.tensor([[1, 5], [1, 6]]), torch.zeros(2, VOCAB))

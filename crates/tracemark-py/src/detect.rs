@@ -102,7 +102,7 @@ pub fn detect_many(
 /// the n-gram `tokens[p..p + ngram_len]`, one 0/1 value per tournament layer (the
 /// numbers transformers' `compute_g_values` gives on the same keys).
 #[pyfunction]
-pub fn synthid_g_values(key: &PyKey, tokens: Vec<i64>) -> PyResult<Vec<Vec<u8>>> {
+pub fn synthid_g_values(key: &PyKey, tokens: Vec<i64>) -> PyResult<Vec<Vec<u32>>> {
     let SchemeConfig::SynthId(params) = &key.key.config else {
         return Err(error::usage(
             format!("{} is not a SynthID key", key.key.scheme()),
@@ -110,5 +110,10 @@ pub fn synthid_g_values(key: &PyKey, tokens: Vec<i64>) -> PyResult<Vec<Vec<u8>>>
         ));
     };
     let synthid = SynthId::new(params).map_err(to_py)?;
-    Ok(synthid.score(&token_ids(&tokens)?, None).g_values)
+    let rows = synthid.score(&token_ids(&tokens)?, None).g_values;
+    // As lists of ints (a `Vec<u8>` would reach Python as `bytes`).
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_iter().map(u32::from).collect())
+        .collect())
 }

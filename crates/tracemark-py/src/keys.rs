@@ -218,7 +218,7 @@ impl PyKey {
 /// The scheme ids with one line each, as `tracemark schemes` lists them.
 #[pyfunction]
 pub fn schemes() -> Vec<(&'static str, &'static str)> {
-    SchemeId::ALL
+    SchemeId::EVERY
         .iter()
         .map(|s| (s.as_str(), s.summary()))
         .collect()
