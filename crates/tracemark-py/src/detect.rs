@@ -55,7 +55,9 @@ pub fn detect(
             (Some(_), None, None) => {
                 return Err(tracemark::Error::usage(
                     "detecting text needs its tokenizer",
-                    Some("pass tokenizer=Tokenizer(MODEL_DIR) (the model that generated it)".into()),
+                    Some(
+                        "pass tokenizer=Tokenizer(MODEL_DIR) (the model that generated it)".into(),
+                    ),
                 ));
             }
             _ => {

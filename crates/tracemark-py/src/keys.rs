@@ -175,7 +175,11 @@ impl PyKey {
     #[getter]
     fn payload_bits(&self) -> PyResult<u8> {
         // The width does not depend on the vocabulary: any size the key accepts will do.
-        let vocab = self.key.tokenizer.as_ref().map_or(1 << 16, |b| b.vocab_size);
+        let vocab = self
+            .key
+            .tokenizer
+            .as_ref()
+            .map_or(1 << 16, |b| b.vocab_size);
         Ok(self.watermarker(vocab as usize)?.payload_bits())
     }
 

@@ -10,17 +10,14 @@
 use std::sync::Arc;
 
 use numpy::{
-    PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray2,
-    PyUntypedArrayMethods,
+    PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray2, PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use tracemark::{
     core::Payload,
     lm::sampling::{self, SamplingParams, SeededRng},
-    watermark::{
-        Decision, WatermarkError, WatermarkSampler, Watermarker, watermarker::Generation,
-    },
+    watermark::{Decision, WatermarkError, WatermarkSampler, Watermarker, watermarker::Generation},
 };
 
 use crate::{
@@ -142,7 +139,11 @@ fn out_of_vocab(row: usize, token: i64, vocab: usize) -> PyErr {
 
 /// Marks one row of scores: the first `vocab` entries by the scheme, the model's padding
 /// columns beyond the tokenizer's vocabulary removed (no tokenizer id maps to them).
-fn mark_row(generation: &mut Generation<'_>, scores: &mut [f32], vocab: usize) -> Result<(), WatermarkError> {
+fn mark_row(
+    generation: &mut Generation<'_>,
+    scores: &mut [f32],
+    vocab: usize,
+) -> Result<(), WatermarkError> {
     let (marked, padding) = scores.split_at_mut(vocab);
     padding.fill(f32::NEG_INFINITY);
     if let Decision::Token(t) = generation.step(marked)? {
@@ -221,7 +222,10 @@ impl BatchMarker {
         let ids: Vec<&[i64]> = ids_view
             .rows()
             .into_iter()
-            .map(|r| r.to_slice().expect("rows of a C-contiguous array are slices"))
+            .map(|r| {
+                r.to_slice()
+                    .expect("rows of a C-contiguous array are slices")
+            })
             .collect();
         match self.continues(&ids) {
             Some(true) => self.accept(&ids)?,
@@ -264,9 +268,12 @@ pub struct Sampler {
 
 impl Sampler {
     fn logits(&self, logits: &PyReadonlyArray1<'_, f32>) -> PyResult<Vec<f32>> {
-        let logits = logits
-            .as_slice()
-            .map_err(|_| usage("logits are not contiguous", "pass a contiguous float32 array"))?;
+        let logits = logits.as_slice().map_err(|_| {
+            usage(
+                "logits are not contiguous",
+                "pass a contiguous float32 array",
+            )
+        })?;
         if logits.len() != self.vocab {
             return Err(usage(
                 format!("{} logits for a vocabulary of {}", logits.len(), self.vocab),

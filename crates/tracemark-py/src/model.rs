@@ -22,7 +22,10 @@ pub fn llama2c_to_hf(py: Python<'_>, model_dir: PathBuf, out_dir: PathBuf) -> Py
         })?;
         let weights = Weights::parse(&bytes).map_err(|reason| {
             usage(
-                format!("{} is not a llama2.c checkpoint: {reason}", checkpoint.display()),
+                format!(
+                    "{} is not a llama2.c checkpoint: {reason}",
+                    checkpoint.display()
+                ),
                 "pass a llama2.c model folder (model.bin and tokenizer.bin)",
             )
         })?;
