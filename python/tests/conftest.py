@@ -66,14 +66,18 @@ def keys(tokenizer) -> dict[str, tracemark.WatermarkKey]:
 
 
 class Cli:
-    """The ``tracemark`` binary of the same build."""
+    """The ``tracemark`` binary of the same build, with a key store of its own (so that
+    nothing configured on the machine adds keys or trust)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, home: Path) -> None:
         self.path = path
+        self.env = {**os.environ, "TRACEMARK_HOME": str(home)}
+        self.env.pop("TRACEMARK_CONFIG", None)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            [self.path, *map(str, args)], capture_output=True, text=True, timeout=300
+            [self.path, *map(str, args)], capture_output=True, text=True, timeout=300,
+            env=self.env,
         )
         if check and done.returncode not in (0, 1):
             raise AssertionError(f"tracemark {args} failed: {done.stderr}")
@@ -84,8 +88,8 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def cli() -> Cli:
+def cli(tmp_path_factory) -> Cli:
     path = os.environ.get("TRACEMARK_CLI")
     if not path:
         pytest.fail("set TRACEMARK_CLI to the tracemark binary (tests/python.rs does)")
-    return Cli(path)
+    return Cli(path, tmp_path_factory.mktemp("home"))

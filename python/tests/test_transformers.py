@@ -239,3 +239,33 @@ def test_bad_input_is_refused_with_the_fix(keys, tokenizer, model_dir, tmp_path)
         WatermarkProcessor(key, payload="beef")
     with pytest.raises(tracemark.TracemarkError):
         WatermarkProcessor(key, vocab_size=32000)
+
+
+#: The stacks' own configurations (vLLM's `--watermark-config`, SGLang's), imported by the CLI.
+DEPLOYED = {
+    "vllm-gumbel-v1": ("--from-vllm", {"algorithm": "gumbel", "key": 4242424242}),
+    "vllm-dual-key-gumbel-v1": (
+        "--from-vllm", {"algorithm": "dual_key_gumbel", "key": 4242424242, "alpha": 0.5}
+    ),
+    "sglang-gumbel-v1": ("--from-sglang", {"key": "0x5eed5eed5eed5eed", "context_window": 4}),
+}
+
+
+@pytest.mark.parametrize("scheme", sorted(DEPLOYED))
+def test_the_marks_of_vllm_and_sglang_are_made_in_transformers(scheme, cli, hf_dir, hf_model, tokenizer, tmp_path):
+    """A key imported from a serving stack's configuration marks inside generate() as the
+    stack does; the whole-text p-value is the stack's own detector's statistic."""
+    flag, config = DEPLOYED[scheme]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    cli.run("keygen", "watermark", flag, tmp_path / "config.json", "--model", hf_dir,
+            "--out", tmp_path / "k.json")
+    key = tracemark.WatermarkKey.load(tmp_path / "k.json", tokenizer)
+    assert key.scheme == scheme
+    ids, mask = batch(tokenizer, PROMPTS)
+    marked = generate(hf_model, ids, mask, new=300,
+                      watermarking_config=WatermarkingConfig(key, pad_token_id=PAD))
+    for row in marked:
+        found = tracemark.detect(key, tokens=row)
+        assert found.detected, (scheme, found.log10_p_value)
+    for row in generate(hf_model, ids, mask, new=300):
+        assert not tracemark.detect(key, tokens=row).detected

@@ -35,13 +35,24 @@ from ._tracemark import (
     schemes,
     synthid_g_values,
 )
+from ._provenance import (
+    Attributor,
+    CorpusIndex,
+    Log,
+    sign_credential,
+    verify_credential,
+    verify_receipt,
+)
 from ._results import Detection, Segment, error_from_json
 
 __all__ = [
+    "Attributor",
     "BatchMarker",
+    "CorpusIndex",
     "Detection",
     "InputError",
     "InternalError",
+    "Log",
     "Sampler",
     "Segment",
     "Tokenizer",
@@ -53,7 +64,10 @@ __all__ = [
     "detect_many",
     "llama2c_to_hf",
     "schemes",
+    "sign_credential",
     "synthid_g_values",
+    "verify_credential",
+    "verify_receipt",
 ]
 
 

@@ -9,6 +9,7 @@ mod error;
 mod keys;
 mod marking;
 mod model;
+mod provenance;
 
 use pyo3::prelude::*;
 
@@ -20,6 +21,12 @@ fn _tracemark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyKey>()?;
     m.add_class::<marking::BatchMarker>()?;
     m.add_class::<marking::Sampler>()?;
+    m.add_class::<provenance::PyIndex>()?;
+    m.add_class::<provenance::PyLog>()?;
+    m.add_class::<provenance::PyAttributor>()?;
+    m.add_function(wrap_pyfunction!(provenance::sign_credential, m)?)?;
+    m.add_function(wrap_pyfunction!(provenance::verify_credential, m)?)?;
+    m.add_function(wrap_pyfunction!(provenance::verify_receipt, m)?)?;
     m.add_function(wrap_pyfunction!(keys::schemes, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect_many, m)?)?;

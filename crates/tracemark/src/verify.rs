@@ -546,3 +546,81 @@ mod tests {
         assert_eq!(conclude(&unsigned).trust, Trust::Untrusted);
     }
 }
+
+/// A log receipt checked as `tracemark log verify-receipt` checks it: under the trust
+/// rule, against every trusted log key (each requiring `min_cosignatures` of
+/// `witnesses`, their verifier keys as text), and against `record` when given.
+#[derive(Debug)]
+pub struct ReceiptVerdict {
+    pub check: Check,
+    pub verified: Option<VerifiedReceipt>,
+    /// The answer as `--json` prints it: `trust`, `reason`, `verified`, and what the
+    /// receipt proves when it verified.
+    pub json: Value,
+}
+
+pub fn receipt(
+    bytes: &[u8],
+    trusted: &TrustedKeys,
+    witnesses: &[String],
+    min_cosignatures: usize,
+    record: Option<&tracemark_ledger::GenerationRecord>,
+) -> Result<ReceiptVerdict> {
+    let policies = trusted
+        .logs()
+        .iter()
+        .map(|key| crate::log::trust_policy(&key.to_string(), witnesses, min_cosignatures))
+        .collect::<Result<Vec<_>>>()?;
+    let canonical = record
+        .map(|r| r.canonical_bytes())
+        .transpose()
+        .map_err(|e| Error::input(format!("the record has no canonical form: {e}"), None))?;
+    let (check, verified) = match Receipt::parse(bytes) {
+        Ok(parsed) if parsed.extra.is_none() && canonical.is_none() => {
+            return Err(Error::usage(
+                "the receipt does not carry its entry",
+                Some("pass the record it proves with --record".into()),
+            ));
+        }
+        Ok(parsed) => receipt_check(&parsed, &policies, None, canonical.as_deref()),
+        // A receipt altered until it no longer parses is the check's negative answer.
+        Err(e) => (Check::new("receipt", Trust::Tampered, e.to_string()), None),
+    };
+    let mut json = serde_json::json!({
+        "trust": check.outcome,
+        "reason": check.detail,
+        "verified": check.outcome == Trust::Trusted,
+    });
+    if let Some(v) = &verified {
+        let head = &v.checkpoint.checkpoint;
+        let proved = v.record().and_then(|r| r.ok());
+        let cosigned_by: Vec<&str> = v
+            .checkpoint
+            .cosignatures
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        for (k, value) in [
+            ("origin", serde_json::json!(head.origin)),
+            ("index", v.index.into()),
+            ("leaf_hash", v.leaf_hash.to_hex().into()),
+            ("tree_size", head.size.into()),
+            ("root", head.root.to_base64().into()),
+            (
+                "record",
+                serde_json::to_value(&proved).expect("records serialise"),
+            ),
+            ("cosigned_by", serde_json::json!(cosigned_by)),
+        ] {
+            json[k] = value;
+        }
+        if record.is_some() {
+            json["matches_record"] = true.into();
+        }
+    }
+    Ok(ReceiptVerdict {
+        check,
+        verified,
+        json,
+    })
+}

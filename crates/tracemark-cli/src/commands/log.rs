@@ -437,11 +437,6 @@ fn verify_receipt(
         .iter()
         .map(|w| read_text(w))
         .collect::<Result<Vec<_>>>()?;
-    let policies = trusted
-        .logs()
-        .iter()
-        .map(|key| log::trust_policy(&key.to_string(), &witnesses, min_cosignatures))
-        .collect::<Result<Vec<_>>>()?;
     let record = match record {
         Some(file) => {
             let mut records = log::parse_records(&read_input(file)?, &file.display().to_string())?;
@@ -459,33 +454,18 @@ fn verify_receipt(
         }
         None => None,
     };
-    let canonical = record
-        .as_ref()
-        .map(|r| r.canonical_bytes())
-        .transpose()
-        .map_err(|e| Error::input(format!("the record has no canonical form: {e}"), None))?;
     let bytes = read_input(receipt)?;
-    let (check, verified) = match Receipt::parse(&bytes) {
-        Ok(parsed) if parsed.extra.is_none() && canonical.is_none() => {
-            return Err(Error::usage(
-                "the receipt does not carry its entry",
-                Some("pass the record it proves with --record".into()),
-            ));
-        }
-        Ok(parsed) => verify::receipt_check(&parsed, &policies, None, canonical.as_deref()),
-        // A receipt altered until it no longer parses is the check's negative answer.
-        Err(e) => (Check::new("receipt", Trust::Tampered, e.to_string()), None),
-    };
+    let checked = verify::receipt(
+        &bytes,
+        trusted,
+        &witnesses,
+        min_cosignatures,
+        record.as_ref(),
+    )?;
+    let check = &checked.check;
     let mut human = format!("{}: {}", check.outcome.code(), check.detail);
-    let mut json = serde_json::json!({
-        "trust": check.outcome,
-        "reason": check.detail,
-        "verified": check.outcome == Trust::Trusted,
-    });
-    if let Some(v) = &verified {
-        let head = &v.checkpoint.checkpoint;
-        let proved = v.record().and_then(|r| r.ok());
-        if let Some(r) = &proved {
+    if let Some(v) = &checked.verified {
+        if let Some(r) = v.record().and_then(|r| r.ok()) {
             let _ = write!(
                 human,
                 "\n  record: {} {} {}, generation {}, {}",
@@ -504,25 +484,8 @@ fn verify_receipt(
         if !cosigned_by.is_empty() {
             let _ = write!(human, "\n  cosigned by {}", cosigned_by.join(", "));
         }
-        for (k, value) in [
-            ("origin", serde_json::json!(head.origin)),
-            ("index", v.index.into()),
-            ("leaf_hash", v.leaf_hash.to_hex().into()),
-            ("tree_size", head.size.into()),
-            ("root", head.root.to_base64().into()),
-            (
-                "record",
-                serde_json::to_value(&proved).expect("records serialise"),
-            ),
-            ("cosigned_by", serde_json::json!(cosigned_by)),
-        ] {
-            json[k] = value;
-        }
-        if record.is_some() {
-            json["matches_record"] = true.into();
-        }
     }
-    let mut output = Output::new(json, human);
+    let mut output = Output::new(&checked.json, human);
     output.status = u8::from(check.outcome != Trust::Trusted);
     Ok(output)
 }
