@@ -61,8 +61,14 @@ def test_detect_many_matches_detect_and_keeps_going_past_a_bad_text(keys, tokeni
     texts = ["Tom had a red ball. He liked to play with it every day.", "", PROMPT * 3]
     many = tracemark.detect_many(key, texts, tokenizer)
     assert many[0] == tracemark.detect(key, text=texts[0], tokenizer=tokenizer)
-    assert isinstance(many[1], tracemark.TracemarkError) and "fix" in str(many[1]) or many[1].message
+    assert isinstance(many[1], tracemark.TracemarkError) and many[1].message
     assert many[2] == tracemark.detect(key, text=texts[2], tokenizer=tokenizer)
+    ids = [tokenizer.encode(t) for t in texts]
+    by_tokens = tracemark.detect_many(key, tokens=ids)
+    assert by_tokens[0] == tracemark.detect(key, tokens=ids[0])
+    assert isinstance(by_tokens[1], tracemark.TracemarkError)
+    with pytest.raises(tracemark.UsageError, match="tokenizer"):
+        tracemark.detect_many(key, texts)
 
 
 def test_errors_carry_the_clis_message_and_fix(keys, tokenizer, model_dir, tmp_path):

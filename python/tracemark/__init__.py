@@ -99,19 +99,25 @@ def detect(
 
 def detect_many(
     key: WatermarkKey,
-    texts: Sequence[str],
-    tokenizer: Tokenizer,
+    texts: Optional[Sequence[str]] = None,
+    tokenizer: Optional[Tokenizer] = None,
     *,
+    tokens: Optional[Sequence[Sequence[int]]] = None,
     false_positive_rate: float = 1e-3,
 ) -> list[Union[Detection, TracemarkError]]:
-    """:func:`detect` on many texts at once, on every core.
+    """:func:`detect` on many ``texts`` (with their ``tokenizer``) or ``tokens`` lists at
+    once, on every core.
 
-    Each item is a :class:`Detection`, or the exception (not raised) for a text that could
-    not be tested (empty, say), so that one bad text loses none of the others.
+    Each item is a :class:`Detection`, or the exception (not raised) for an item that
+    could not be tested (empty, say), so that one bad item loses none of the others.
     """
     out: list[Union[Detection, TracemarkError]] = []
     for item in _tracemark.detect_many(
-        key, list(texts), tokenizer, false_positive_rate=false_positive_rate
+        key,
+        None if texts is None else list(texts),
+        tokenizer,
+        tokens=None if tokens is None else [[int(t) for t in row] for row in tokens],
+        false_positive_rate=false_positive_rate,
     ):
         d = json.loads(item)
         error = error_from_json(d)

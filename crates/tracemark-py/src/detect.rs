@@ -72,32 +72,55 @@ pub fn detect(
     report.map(|r| report_json(&r)).map_err(to_py)
 }
 
-/// [`detect`] on many texts in parallel (all cores, the GIL released). Each item is the
-/// report's JSON, or `{"error": {...}}` for a text that could not be tested, so one bad
-/// text does not lose the others.
+/// [`detect`] on many texts (with their tokenizer) or token lists, in parallel (all
+/// cores, the GIL released). Each item is the report's JSON, or `{"error": {...}}` for an
+/// item that could not be tested, so one bad item does not lose the others.
 #[pyfunction]
-#[pyo3(signature = (key, texts, tokenizer, *, false_positive_rate = 1e-3))]
+#[pyo3(signature = (key, texts = None, tokenizer = None, *, tokens = None, false_positive_rate = 1e-3))]
 pub fn detect_many(
     py: Python<'_>,
     key: &PyKey,
-    texts: Vec<String>,
-    tokenizer: PyRef<'_, PyTokenizer>,
+    texts: Option<Vec<String>>,
+    tokenizer: Option<PyRef<'_, PyTokenizer>>,
+    tokens: Option<Vec<Vec<i64>>>,
     false_positive_rate: f64,
 ) -> PyResult<Vec<String>> {
-    let vocab = key.vocab_size(Some(&tokenizer))?;
-    let tok = tokenizer.inner.clone();
-    Ok(py.detach(|| {
-        texts
-            .par_iter()
-            .map(|t| {
-                let input = DetectInput::Text(t, &*tok as &dyn Tokenizer);
-                match text::detect(&key.key, input, vocab, false_positive_rate) {
-                    Ok(report) => report_json(&report),
-                    Err(e) => error::to_json(e).to_string(),
-                }
-            })
-            .collect()
-    }))
+    let vocab = key.vocab_size(tokenizer.as_deref())?;
+    let detect = |input| match text::detect(&key.key, input, vocab, false_positive_rate) {
+        Ok(report) => report_json(&report),
+        Err(e) => error::to_json(e).to_string(),
+    };
+    match (texts, tokens, tokenizer) {
+        (Some(texts), None, Some(tokenizer)) => {
+            let tok = tokenizer.inner.clone();
+            Ok(py.detach(|| {
+                texts
+                    .par_iter()
+                    .map(|t| detect(DetectInput::Text(t, &*tok as &dyn Tokenizer)))
+                    .collect()
+            }))
+        }
+        (None, Some(lists), _) => {
+            let lists = lists
+                .iter()
+                .map(|l| token_ids(l))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(py.detach(|| {
+                lists
+                    .par_iter()
+                    .map(|ids| detect(DetectInput::Tokens(ids)))
+                    .collect()
+            }))
+        }
+        (Some(_), None, None) => Err(error::usage(
+            "detecting texts needs their tokenizer",
+            "pass tokenizer=Tokenizer(MODEL_DIR) (the model that generated them)",
+        )),
+        _ => Err(error::usage(
+            "give exactly one of texts= and tokens=",
+            "texts with their tokenizer, or lists of token ids",
+        )),
+    }
 }
 
 /// SynthID's g-values of `tokens` as its reference detector computes them: row `p` for

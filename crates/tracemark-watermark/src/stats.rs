@@ -40,18 +40,6 @@ pub fn ln_choose(n: u64, k: u64) -> f64 {
     ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
 }
 
-/// `ln(e^a + e^b)`.
-fn ln_add(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
-    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
-}
-
 /// `ln(1 - e^a)` for `a ≤ 0`, accurate near both ends.
 pub fn ln_one_minus_exp(a: f64) -> f64 {
     if a > -std::f64::consts::LN_2 {
@@ -61,20 +49,22 @@ pub fn ln_one_minus_exp(a: f64) -> f64 {
     }
 }
 
-/// Sums `ln` terms starting at `first` (the largest), each next term being the previous
-/// plus `step(i)`, until the terms stop mattering or `count` terms were added.
-fn ln_geometric_sum(first: f64, count: u64, mut step: impl FnMut(u64) -> f64) -> f64 {
-    let mut total = first;
-    let mut term = first;
+/// Sums terms starting at `first` (the largest, given as its `ln`), each next term being
+/// the previous times `ratio(i)` (at most 1), until the terms stop mattering or `count`
+/// terms were added; returns the sum's `ln`. The sum runs in linear space relative to
+/// the first term, so a term costs one multiplication rather than an `exp` and a `ln`:
+/// this loop is most of the cost of windowed detection.
+fn ln_geometric_sum(first: f64, count: u64, mut ratio: impl FnMut(u64) -> f64) -> f64 {
+    let (mut total, mut term) = (1.0f64, 1.0f64);
     for i in 1..count {
-        term += step(i);
-        total = ln_add(total, term);
-        // Terms decrease at least geometrically; 40 nats below the total is < 1e-17.
-        if term < total - 40.0 {
+        term *= ratio(i);
+        total += term;
+        // Terms decrease at least geometrically; e^-40 of the total is < 1e-17.
+        if term < total * 4.2e-18 {
             break;
         }
     }
-    total
+    first + total.ln()
 }
 
 /// `ln P[X ≥ k]` for `X ~ Binomial(n, p)`, exact.
@@ -90,18 +80,19 @@ pub fn ln_binomial_sf(k: u64, n: u64, p: f64) -> f64 {
     }
     let (lp, lq) = (p.ln(), (-p).ln_1p());
     let ln_pmf = |i: u64| ln_choose(n, i) + i as f64 * lp + (n - i) as f64 * lq;
+    let odds = p / (1.0 - p);
     let mean = n as f64 * p;
     if k as f64 >= mean {
         // Upper tail: terms k, k+1, … shrink past the mode.
         ln_geometric_sum(ln_pmf(k), n - k + 1, |j| {
             let i = k + j - 1; // from term i to i+1
-            ((n - i) as f64 / (i + 1) as f64).ln() + lp - lq
+            (n - i) as f64 / (i + 1) as f64 * odds
         })
     } else {
         // P[X ≥ k] = 1 - P[X ≤ k-1]; the lower tail sums downwards from k-1.
         let lower = ln_geometric_sum(ln_pmf(k - 1), k, |j| {
             let i = k - j; // from term i to i-1
-            (i as f64 / (n - i + 1) as f64).ln() + lq - lp
+            i as f64 / (n - i + 1) as f64 / odds
         });
         ln_one_minus_exp(lower.min(0.0))
     }
@@ -120,13 +111,13 @@ pub fn ln_gamma_sf(shape: u64, x: f64) -> f64 {
         // Q = Σ_{i<n} Poisson(i; x), terms increase up to i = n-1 < x: sum downwards.
         ln_geometric_sum(ln_poisson(n - 1), n, |j| {
             let i = n - j; // from term i to i-1
-            (i as f64).ln() - lx
+            i as f64 / x
         })
     } else {
         // Q = 1 - Σ_{i≥n} Poisson(i; x), terms decrease from i = n > x.
         let upper = ln_geometric_sum(ln_poisson(n), u64::MAX, |j| {
             let i = n + j - 1; // from term i to i+1
-            lx - ((i + 1) as f64).ln()
+            x / (i + 1) as f64
         });
         ln_one_minus_exp(upper.min(0.0))
     }
