@@ -14,9 +14,8 @@ use tracemark::{
         keyfile::{self, Replace, Secrecy},
     },
     ledger::LogRecord,
-    ledger::Receipt,
     log::{self, LogSite, Query, Since, Storage},
-    trust::{Check, Role, Trust, TrustedKeys},
+    trust::{Role, Trust, TrustedKeys},
     verify,
 };
 
