@@ -52,17 +52,23 @@ def hf_model(hf_dir):
 
 
 @pytest.fixture(scope="session")
-def keys(tokenizer) -> dict[str, tracemark.WatermarkKey]:
+def keys(tokenizer, tmp_path_factory) -> dict[str, tracemark.WatermarkKey]:
     """One key per scheme, plus 16-bit payload keys for KGW SelfHash and Gumbel, bound to
     the HF tokenizer. They are committed (python/tests/keys) so that every run marks and
     detects with the same keys: detection power varies from key to key, and a test must
     not pass or fail by the draw of a key. The Unigram key has δ = 4 (the default is 2):
     its detector scores each distinct token once, about a hundred in a TinyStories story,
     too few to detect δ = 2 at 10^-3."""
-    return {
-        path.stem: tracemark.WatermarkKey.load(path, tokenizer)
-        for path in sorted((Path(__file__).parent / "keys").glob("*.json"))
-    }
+    # A clone does not keep file modes, and a secret key readable by others is refused:
+    # load private copies.
+    private = tmp_path_factory.mktemp("keys")
+    keys = {}
+    for path in sorted((Path(__file__).parent / "keys").glob("*.json")):
+        copy = private / path.name
+        copy.write_bytes(path.read_bytes())
+        copy.chmod(0o600)
+        keys[path.stem] = tracemark.WatermarkKey.load(copy, tokenizer)
+    return keys
 
 
 class Cli:

@@ -234,6 +234,25 @@ def test_bad_input_is_refused_with_the_fix(keys, tokenizer, model_dir, tmp_path)
     unbound = tracemark.WatermarkKey.generate(tmp_path / "u.json", scheme="unigram-v1")
     with pytest.raises(tracemark.UsageError, match="vocab"):
         WatermarkProcessor(unbound)
+    # Scores and ids on different devices.
+    with pytest.raises(ValueError, match="device"):
+        proc(ids, torch.zeros(1, VOCAB, device="meta"))
+    # Malformed serving-stack configurations.
+    for stack, bad in [("vllm", '{"algorithm": "sbw", "key": 1}'), ("vllm", '{"key": -1}'),
+                       ("vllm", "{not json"), ("sglang", '{"key": 5}'),
+                       ("sglang", '{"key": "0x1", "extra": 1}')]:
+        (tmp_path / "bad.json").write_text(bad)
+        with pytest.raises(tracemark.TracemarkError):
+            tracemark.WatermarkKey.import_config(
+                tmp_path / "bad-key.json", stack=stack, config=tmp_path / "bad.json")
+        assert not (tmp_path / "bad-key.json").exists()
+    (tmp_path / "ok.json").write_text('{"key": 1}')
+    with pytest.raises(tracemark.UsageError, match="mapping"):
+        tracemark.WatermarkKey.import_config(
+            tmp_path / "k2.json", stack="vllm", config=tmp_path / "ok.json", mapping="v2")
+    with pytest.raises(tracemark.UsageError, match="stack"):
+        tracemark.WatermarkKey.import_config(
+            tmp_path / "k2.json", stack="tgi", config=tmp_path / "ok.json")
     # A payload the key cannot carry, and a key of another tokenizer's vocabulary.
     with pytest.raises(tracemark.TracemarkError):
         WatermarkProcessor(key, payload="beef")
@@ -261,6 +280,11 @@ def test_the_marks_of_vllm_and_sglang_are_made_in_transformers(scheme, cli, hf_d
             "--out", tmp_path / "k.json")
     key = tracemark.WatermarkKey.load(tmp_path / "k.json", tokenizer)
     assert key.scheme == scheme
+    # The same import from Python gives the same key.
+    stack = "vllm" if flag == "--from-vllm" else "sglang"
+    same = tracemark.WatermarkKey.import_config(
+        tmp_path / "py.json", stack=stack, config=tmp_path / "config.json", tokenizer=tokenizer)
+    assert (same.scheme, same.key_id) == (key.scheme, key.key_id)
     ids, mask = batch(tokenizer, PROMPTS)
     marked = generate(hf_model, ids, mask, new=300,
                       watermarking_config=WatermarkingConfig(key, pad_token_id=PAD))

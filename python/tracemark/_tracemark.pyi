@@ -47,6 +47,16 @@ class WatermarkKey:
         tokenizer: Optional[Tokenizer] = None,
         force: bool = False,
     ) -> WatermarkKey: ...
+    @staticmethod
+    def import_config(
+        path: _Path,
+        *,
+        stack: str,
+        config: _Path,
+        mapping: str = "v1b",
+        tokenizer: Optional[Tokenizer] = None,
+        force: bool = False,
+    ) -> WatermarkKey: ...
     @property
     def scheme(self) -> str: ...
     @property

@@ -6,10 +6,10 @@ use pyo3::prelude::*;
 use tracemark::{
     core::keyfile::Replace,
     keygen::{self, Destination, KeySpec},
-    watermark::{SchemeId, TokenizerBinding, WatermarkKey, Watermarker},
+    watermark::{SchemeId, TokenizerBinding, WatermarkKey, Watermarker, deployed::vllm::Mapping},
 };
 
-use crate::error::to_py;
+use crate::error::{to_py, usage};
 
 pub type SharedTokenizer = Arc<dyn tracemark::lm::Tokenizer + Send + Sync>;
 
@@ -145,14 +145,63 @@ impl PyKey {
         force: bool,
     ) -> PyResult<Self> {
         let scheme: SchemeId = scheme.parse().map_err(to_py)?;
-        let tokenizer = tokenizer.as_deref().map(|t| TokenizerBinding {
-            hash: t.inner.hash(),
-            vocab_size: t.inner.vocab_size() as u32,
-        });
+        let tokenizer = tokenizer.as_deref().map(binding);
         let spec = KeySpec::Watermark {
             scheme,
             tokenizer,
             payload_bits,
+        };
+        let replace = if force { Replace::Yes } else { Replace::No };
+        py.detach(|| keygen::generate(&spec, &Destination::Path(path.clone()), replace))
+            .map_err(to_py)?;
+        Self::load(path, None)
+    }
+
+    /// Imports a serving stack's watermark configuration (a JSON file) as a key written
+    /// to `path`, as `tracemark keygen watermark --from-vllm | --from-sglang |
+    /// --from-transformers`: `stack` is `"vllm"` (its `--watermark-config`; `mapping` the
+    /// build's Philox token mapping, `"v1b"` for current builds, `"v1a"` for older ones),
+    /// `"sglang"`, or `"transformers"` (a `SynthIDTextWatermarkingConfig`).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, stack, config, mapping = "v1b", tokenizer = None, force = false))]
+    fn import_config(
+        py: Python<'_>,
+        path: PathBuf,
+        stack: &str,
+        config: PathBuf,
+        mapping: &str,
+        tokenizer: Option<PyRef<'_, PyTokenizer>>,
+        force: bool,
+    ) -> PyResult<Self> {
+        let tokenizer = tokenizer.as_deref().map(binding);
+        let spec = match stack {
+            "vllm" => KeySpec::WatermarkFromVllm {
+                scheme: None,
+                config,
+                mapping: mapping.parse::<Mapping>().map_err(|_| {
+                    usage(
+                        format!("unknown vLLM token mapping {mapping:?}"),
+                        "pass mapping=\"v1b\" (current vLLM builds) or \"v1a\" (older ones)",
+                    )
+                })?,
+                tokenizer,
+            },
+            "sglang" => KeySpec::WatermarkFromSglang {
+                scheme: None,
+                config,
+                tokenizer,
+            },
+            "transformers" => KeySpec::WatermarkFromTransformers {
+                scheme: SchemeId::SynthId,
+                config,
+                tokenizer,
+            },
+            other => {
+                return Err(usage(
+                    format!("unknown serving stack {other:?}"),
+                    "pass stack=\"vllm\", \"sglang\" or \"transformers\"",
+                ));
+            }
         };
         let replace = if force { Replace::Yes } else { Replace::No };
         py.detach(|| keygen::generate(&spec, &Destination::Path(path.clone()), replace))
@@ -216,6 +265,14 @@ impl PyKey {
             self.key.scheme().as_str(),
             self.key.key_id.to_string()
         )
+    }
+}
+
+/// What binds a key to `tokenizer`.
+fn binding(tokenizer: &PyTokenizer) -> TokenizerBinding {
+    TokenizerBinding {
+        hash: tokenizer.inner.hash(),
+        vocab_size: tokenizer.inner.vocab_size() as u32,
     }
 }
 
