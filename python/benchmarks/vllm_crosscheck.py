@@ -2,22 +2,21 @@
 own torch build and needs a GPU to generate; its detectors are plain torch).
 
     pip download --no-deps vllm==0.34.0 -d /tmp/vllm && unzip -q /tmp/vllm/*.whl 'vllm/*' -d /tmp/vllm/src
-    TRACEMARK_CLI=target/debug/tracemark python python/benchmarks/vllm_crosscheck.py /tmp/vllm/src
+    python python/benchmarks/vllm_crosscheck.py /tmp/vllm/src
 
 It imports vLLM's detector modules (`vllm/v1/watermarking/{detector,gumbel}.py`, its
 Philox PRF and `vllm/config/watermarking.py`) from the unpacked wheel, standing in for the
 three engine modules they import but detection never calls (a logger, the config
 decorator, the GPU Gumbel sampler). Tracemark marks token sequences with keys imported
-from vLLM configurations (`tracemark keygen watermark --from-vllm`, its own sampling loop
-on random logits), and both detectors score them and unmarked ones.
+from vLLM configurations (`WatermarkKey.import_config`, as `keygen --from-vllm`; its own
+sampling loop on random logits over the TinyStories vocabulary), and both detectors score
+them and unmarked ones.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
 import tempfile
 import types
@@ -69,16 +68,16 @@ def marked_tokens(key, vocab: int, steps: int, seed: int) -> list[int]:
 
 def main() -> None:
     gumbel = load_vllm(Path(sys.argv[1]))
-    cli = os.environ["TRACEMARK_CLI"]
     d = Path(tempfile.mkdtemp())
-    vocab = 32_000
+    tracemark.llama2c_to_hf(Path(__file__).resolve().parents[2] / "models/tinystories-260k", d / "hf")
+    tokenizer = tracemark.Tokenizer(d / "hf")
+    vocab = tokenizer.vocab_size
     rows = []
     for config in [{"algorithm": "gumbel", "key": 42},
                    {"algorithm": "dual_key_gumbel", "key": 4242, "alpha": 0.5}]:
         (d / "c.json").write_text(json.dumps(config))
-        subprocess.run([cli, "keygen", "watermark", "--from-vllm", d / "c.json", "--out",
-                        d / "k.json", "--force"], check=True, capture_output=True)
-        key = tracemark.WatermarkKey.load(d / "k.json")
+        key = tracemark.WatermarkKey.import_config(
+            d / "k.json", stack="vllm", config=d / "c.json", tokenizer=tokenizer, force=True)
         if config["algorithm"] == "gumbel":
             theirs = gumbel.GumbelWatermarkDetector(key=config["key"], p_value_threshold=1e-3)
         else:
