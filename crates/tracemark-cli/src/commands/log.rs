@@ -474,15 +474,15 @@ fn verify_receipt(
         if record.is_some() {
             human.push_str("\n  it proves the record given");
         }
-        let cosigned_by: Vec<&str> = v
-            .checkpoint
-            .cosignatures
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        if !cosigned_by.is_empty() {
-            let _ = write!(human, "\n  cosigned by {}", cosigned_by.join(", "));
-        }
+    }
+    let cosigned_by: Vec<&str> = checked.json["cosigned_by"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|name| name.as_str())
+        .collect();
+    if !cosigned_by.is_empty() {
+        let _ = write!(human, "\n  cosigned by {}", cosigned_by.join(", "));
     }
     let mut output = Output::new(&checked.json, human);
     output.status = u8::from(check.outcome != Trust::Trusted);
