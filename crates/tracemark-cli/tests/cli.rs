@@ -149,6 +149,14 @@ fn usage_errors_exit_2() {
         .args(["keygen", "service", "--key-name", "has space", "--out", "s"])
         .assert()
         .code(2);
+    // A serving stack's mark is not measured by the evaluation: said, not skipped.
+    let model = tracemark_testkit::model_dir();
+    tracemark(dir.path())
+        .args(["eval", "watermark", "--scheme", "vllm-gumbel-v1", "--model"])
+        .arg(&model)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Tracemark's own schemes"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::{io::Write as _, path::PathBuf};
 
 use clap::{Args, Subcommand};
-use tracemark::{Result, watermark::SchemeId};
+use tracemark::{Error, Result, watermark::SchemeId};
 use tracemark_eval::EvalOptions;
 
 use crate::Output;
@@ -39,6 +39,18 @@ pub struct WatermarkArgs {
 
 pub fn run(command: EvalCommand) -> Result<Output> {
     let EvalCommand::Watermark(args) = command;
+    // The serving stacks' marks are not Tracemark's to tune: asking to measure one would
+    // otherwise measure nothing and say nothing.
+    if let Some(s) = args.schemes.iter().find(|s| !SchemeId::ALL.contains(s)) {
+        return Err(Error::usage(
+            format!("`tracemark eval watermark` measures Tracemark's own schemes, not {s}"),
+            Some(format!(
+                "pick among {}; a serving stack's mark is checked against its own detector \
+                 (python/benchmarks/vllm_crosscheck.py)",
+                SchemeId::ALL.map(SchemeId::as_str).join(", ")
+            )),
+        ));
+    }
     let options = EvalOptions {
         samples: args.samples as usize,
         keys: args.keys as usize,
