@@ -15,7 +15,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::{json, tracemark};
+use common::{detect, json, tracemark};
 
 fn model() -> PathBuf {
     tracemark_testkit::model_dir()
@@ -52,21 +52,6 @@ fn generate(dir: &Path, key: Option<&str>, file: &str) -> Value {
     let generated = json(&mut cmd, 0);
     fs::write(dir.join(file), generated["text"].as_str().unwrap()).unwrap();
     generated
-}
-
-fn detect(dir: &Path, key: &str, file: &str, code: i32) -> Value {
-    let model = model();
-    json(
-        tracemark(dir).args([
-            "detect",
-            "--model",
-            model.to_str().unwrap(),
-            "--key",
-            key,
-            file,
-        ]),
-        code,
-    )
 }
 
 fn p_value(found: &Value) -> f64 {

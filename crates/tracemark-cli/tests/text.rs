@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::{json, tracemark};
+use common::{detect, json, tracemark};
 
 fn model() -> PathBuf {
     tracemark_testkit::model_dir()
@@ -61,21 +61,6 @@ fn generate(dir: &Path, key: Option<&str>, seed: &str) -> Value {
         None => cmd.arg("--no-watermark"),
     };
     json(&mut cmd, 0)
-}
-
-fn detect(dir: &Path, key: &str, file: &str, code: i32) -> Value {
-    let model = model();
-    json(
-        tracemark(dir).args([
-            "detect",
-            "--model",
-            model.to_str().unwrap(),
-            "--key",
-            key,
-            file,
-        ]),
-        code,
-    )
 }
 
 #[test]

@@ -33,3 +33,21 @@ pub fn json(cmd: &mut Command, code: i32) -> Value {
     assert!(value.is_object());
     value
 }
+
+/// `tracemark detect --json --model <the committed model> --key KEY FILE`, which must exit
+/// with `code` (0 detected, 1 not).
+#[allow(dead_code)] // each test binary compiles this module; not all of them detect
+pub fn detect(dir: &Path, key: &str, file: &str, code: i32) -> Value {
+    let model = tracemark_testkit::model_dir();
+    json(
+        tracemark(dir).args([
+            "detect",
+            "--model",
+            model.to_str().unwrap(),
+            "--key",
+            key,
+            file,
+        ]),
+        code,
+    )
+}
