@@ -4,7 +4,9 @@
 //!
 //! Layout: `DIR/index.json` (format, tokenizer, shard names), `DIR/shard-NNNNN/`, and
 //! `DIR/withdrawn.jsonl`. A build writes `DIR.partial/` and renames it to `DIR` only
-//! when every shard is complete.
+//! when every shard is complete. A sharded index ([`crate::sharded`]) is a directory of
+//! such indexes, each built apart from one partition of the corpus; it opens as one
+//! [`Index`] over all their shards.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -22,6 +24,7 @@ use crate::{
     TraceError,
     corpus::{self, DocMeta, Document, IngestStats},
     shard::{self, MAX_SHARD_TOKENS, Shard, ShardData, SignSource, TokenizerInfo},
+    sharded::{self, SHARDED_FILE},
     tokenizer::{IndexTokenizer, SEP},
 };
 
@@ -37,6 +40,19 @@ pub struct IndexManifest {
     pub format: String,
     pub tokenizer: TokenizerInfo,
     pub shards: Vec<String>,
+    /// Set when the index holds one partition of a corpus cut for a sharded index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
+}
+
+/// Which part of a corpus an index holds: documents `first_document..first_document +
+/// documents` of the corpus in reading order, partition `index` of `of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    pub index: usize,
+    pub of: usize,
+    pub first_document: u64,
+    pub documents: u64,
 }
 
 /// Options of a build.
@@ -93,6 +109,7 @@ pub struct IndexBuilder<'t> {
     partial: PathBuf,
     tokenizer: &'t dyn IndexTokenizer,
     options: BuildOptions,
+    partition: Option<Partition>,
     pending: Vec<Document>,
     pending_ids: Vec<(DocMeta, Vec<u16>)>,
     timings: BuildTimings,
@@ -138,6 +155,7 @@ impl<'t> IndexBuilder<'t> {
             partial,
             tokenizer,
             options,
+            partition: None,
             pending: Vec::new(),
             pending_ids: Vec::new(),
             timings: BuildTimings::default(),
@@ -155,6 +173,17 @@ impl<'t> IndexBuilder<'t> {
             identity: self.tokenizer.identity(),
             vocab_size: self.tokenizer.vocab_size(),
         }
+    }
+
+    /// Builds partition `index` of `of` (documents `first_document..` of the corpus), one
+    /// index of a sharded index; its document count is checked when the build finishes.
+    pub fn partition(&mut self, index: usize, of: usize, first_document: u64) {
+        self.partition = Some(Partition {
+            index,
+            of,
+            first_document,
+            documents: 0,
+        });
     }
 
     /// Adds a document (ids must be unique across the index).
@@ -259,6 +288,10 @@ impl<'t> IndexBuilder<'t> {
             format: INDEX_FORMAT.to_owned(),
             tokenizer: self.info(),
             shards: self.shards.clone(),
+            partition: self.partition.map(|p| Partition {
+                documents: self.documents,
+                ..p
+            }),
         };
         let path = self.partial.join(INDEX_FILE);
         let json = serde_json::to_vec_pretty(&manifest)
@@ -363,14 +396,14 @@ pub struct Tombstone {
 }
 
 /// A document of the index: which shard, which document there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DocAddress {
     pub shard: usize,
     pub doc: usize,
 }
 
 /// A document that contains a query, with how often.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocHit {
     pub address: DocAddress,
     pub meta: DocMeta,
@@ -380,7 +413,7 @@ pub struct DocHit {
 }
 
 /// The documents containing a query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentsResult {
     /// Occurrences in the whole index (withdrawn documents included, as in the count).
     pub occurrences: u64,
@@ -390,6 +423,50 @@ pub struct DocumentsResult {
     pub withdrawn: Vec<DocHit>,
     /// False when more occurrences exist than were scanned.
     pub complete: bool,
+}
+
+/// Live documents first by occurrences, then in index order (the order of shards, so of
+/// the corpus): one order whether the index is whole or in shards.
+fn rank(hits: &mut [DocHit]) {
+    hits.sort_by(|a, b| {
+        b.occurrences
+            .cmp(&a.occurrences)
+            .then(a.address.cmp(&b.address))
+    });
+}
+
+impl DocumentsResult {
+    /// The result of an index made of several, from each one's result for the same
+    /// query and `limit`, in index order, with `first_shard` the number of shards of the
+    /// indexes before it. Each part's best `limit` live documents include its share of
+    /// the whole's best `limit`, so the merge equals the whole's answer (unless a part
+    /// stopped scanning: `complete` then says so).
+    pub fn merge(parts: impl IntoIterator<Item = (usize, DocumentsResult)>, limit: usize) -> Self {
+        let mut merged = DocumentsResult {
+            occurrences: 0,
+            documents: Vec::new(),
+            withdrawn: Vec::new(),
+            complete: true,
+        };
+        for (first_shard, part) in parts {
+            let shift = |mut hit: DocHit| {
+                hit.address.shard += first_shard;
+                hit
+            };
+            merged.occurrences += part.occurrences;
+            merged.complete &= part.complete;
+            merged
+                .documents
+                .extend(part.documents.into_iter().map(shift));
+            merged
+                .withdrawn
+                .extend(part.withdrawn.into_iter().map(shift));
+        }
+        rank(&mut merged.documents);
+        rank(&mut merged.withdrawn);
+        merged.documents.truncate(limit);
+        merged
+    }
 }
 
 /// The ∞-gram next-token distribution (Liu et al. 2024): the longest suffix of the
@@ -408,6 +485,9 @@ pub struct InfinigramNtd {
 pub struct Index {
     dir: PathBuf,
     manifest: IndexManifest,
+    /// The index directories whose withdrawals apply: `dir` itself, or a sharded
+    /// index's parts.
+    parts: Vec<PathBuf>,
     shards: Vec<Shard>,
     tombstones: HashMap<String, Tombstone>,
     tokenizer: Arc<dyn IndexTokenizer>,
@@ -428,8 +508,12 @@ const MAX_SCAN: usize = 100_000;
 
 impl Index {
     /// Opens the index at `dir` for queries with `tokenizer`, which must be the one it
-    /// was built with.
+    /// was built with. A sharded index opens as one index over every part's shards, in
+    /// the parts' order (so documents keep the corpus's order).
     pub fn open(dir: &Path, tokenizer: Arc<dyn IndexTokenizer>) -> Result<Index, TraceError> {
+        if dir.join(SHARDED_FILE).exists() {
+            return Self::open_sharded(dir, tokenizer);
+        }
         let mpath = dir.join(INDEX_FILE);
         if !mpath.exists() {
             return Err(TraceError::NoShards {
@@ -449,16 +533,47 @@ impl Index {
         let mut shards = Vec::new();
         for name in &manifest.shards {
             let shard = Shard::open(&dir.join(name))?;
-            let built = &shard.manifest().tokenizer.identity;
-            if *built != tokenizer.identity() {
-                return Err(TraceError::TokenizerMismatch {
-                    path: shard.dir().to_owned(),
-                    built_with: format!("{} ({built})", shard.manifest().tokenizer.name),
-                    query_with: format!("{} ({})", tokenizer.name(), tokenizer.identity()),
-                });
-            }
+            check_tokenizer(shard.dir(), &shard.manifest().tokenizer, &*tokenizer)?;
             shards.push(shard);
         }
+        Self::over(dir, manifest, vec![dir.to_owned()], shards, tokenizer)
+    }
+
+    /// Opens every part of a sharded index, each checked against its digest.
+    fn open_sharded(dir: &Path, tokenizer: Arc<dyn IndexTokenizer>) -> Result<Index, TraceError> {
+        let sharded = sharded::read_manifest(dir)?;
+        check_tokenizer(dir, &sharded.tokenizer, &*tokenizer)?;
+        let (mut parts, mut shards, mut names) = (Vec::new(), Vec::new(), Vec::new());
+        for part in &sharded.shards {
+            let path = dir.join(&part.path);
+            sharded::check_digest(&path, &part.digest)?;
+            let index = Index::open(&path, tokenizer.clone())?;
+            names.extend(
+                index
+                    .manifest
+                    .shards
+                    .iter()
+                    .map(|s| format!("{}/{s}", part.path)),
+            );
+            parts.push(path);
+            shards.extend(index.shards);
+        }
+        let manifest = IndexManifest {
+            format: sharded.format,
+            tokenizer: sharded.tokenizer,
+            shards: names,
+            partition: None,
+        };
+        Self::over(dir, manifest, parts, shards, tokenizer)
+    }
+
+    fn over(
+        dir: &Path,
+        manifest: IndexManifest,
+        parts: Vec<PathBuf>,
+        shards: Vec<Shard>,
+        tokenizer: Arc<dyn IndexTokenizer>,
+    ) -> Result<Index, TraceError> {
         let mut unigram = vec![0u64; 1 << 16];
         for s in &shards {
             for &(t, c) in &s.manifest().unigram {
@@ -466,9 +581,10 @@ impl Index {
             }
         }
         Ok(Index {
-            tombstones: read_tombstones(dir)?,
+            tombstones: read_tombstones(&parts)?,
             dir: dir.to_owned(),
             manifest,
+            parts,
             shards,
             tokenizer,
             unigram,
@@ -525,13 +641,20 @@ impl Index {
     /// Reads the withdrawals again (`withdrawn.jsonl`), so that a long-running reader
     /// applies an `index withdraw` made since it opened the index.
     pub fn reload_withdrawn(&mut self) -> Result<(), TraceError> {
-        self.tombstones = read_tombstones(&self.dir)?;
+        self.tombstones = read_tombstones(&self.parts)?;
         Ok(())
     }
 
-    /// The file of withdrawals: a reader that holds the index watches it for changes.
-    pub fn withdrawn_file(&self) -> PathBuf {
-        self.dir.join(WITHDRAWN_FILE)
+    /// The files of withdrawals (one per part of a sharded index): a reader that holds
+    /// the index watches them for changes.
+    pub fn withdrawn_files(&self) -> Vec<PathBuf> {
+        self.parts.iter().map(|p| p.join(WITHDRAWN_FILE)).collect()
+    }
+
+    /// The file that names what the index holds (`index.json`, or `sharded.json` for a
+    /// sharded index): its hash identifies the index in reports.
+    pub fn manifest_file(&self) -> PathBuf {
+        manifest_file(&self.dir)
     }
 
     /// The tombstone of a document id, if it was withdrawn.
@@ -654,14 +777,49 @@ impl Index {
 /// The withdrawals of an index: one JSON tombstone a line, appended by [`withdraw`].
 const WITHDRAWN_FILE: &str = "withdrawn.jsonl";
 
-fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError> {
-    let path = dir.join(WITHDRAWN_FILE);
+/// The file that names what the index at `dir` holds (see [`Index::manifest_file`]).
+pub fn manifest_file(dir: &Path) -> PathBuf {
+    match dir.join(SHARDED_FILE) {
+        sharded if sharded.exists() => sharded,
+        _ => dir.join(INDEX_FILE),
+    }
+}
+
+/// Refuses shards built with another tokenizer than the query's.
+fn check_tokenizer(
+    path: &Path,
+    built: &TokenizerInfo,
+    tokenizer: &dyn IndexTokenizer,
+) -> Result<(), TraceError> {
+    if built.identity == tokenizer.identity() {
+        return Ok(());
+    }
+    Err(TraceError::TokenizerMismatch {
+        path: path.to_owned(),
+        built_with: format!("{} ({})", built.name, built.identity),
+        query_with: format!("{} ({})", tokenizer.name(), tokenizer.identity()),
+    })
+}
+
+/// The withdrawals of every part, the first withdrawal of an id being the one that counts.
+fn read_tombstones(parts: &[PathBuf]) -> Result<HashMap<String, Tombstone>, TraceError> {
+    let mut out = HashMap::new();
+    for dir in parts {
+        read_withdrawn_file(&dir.join(WITHDRAWN_FILE), &mut out)?;
+    }
+    Ok(out)
+}
+
+fn read_withdrawn_file(
+    path: &Path,
+    out: &mut HashMap<String, Tombstone>,
+) -> Result<(), TraceError> {
+    let path = path.to_owned();
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(TraceError::io("read", &path)(e)),
     };
-    let mut out = HashMap::new();
     for (i, line) in text
         .lines()
         .enumerate()
@@ -674,12 +832,20 @@ fn read_tombstones(dir: &Path) -> Result<HashMap<String, Tombstone>, TraceError>
         })?;
         out.entry(t.id.clone()).or_insert(t); // the first withdrawal is the one that counts
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Withdraws a document from the index at `dir`: appends a tombstone that queries apply
-/// (shards stay immutable; the next build leaves the document out).
+/// (shards stay immutable; the next build leaves the document out). In a sharded index
+/// every part records it, so that each part's server applies it wherever the document is.
 pub fn withdraw(dir: &Path, tombstone: &Tombstone) -> Result<(), TraceError> {
+    if dir.join(SHARDED_FILE).exists() {
+        let sharded = sharded::read_manifest(dir)?;
+        return sharded
+            .shards
+            .iter()
+            .try_for_each(|part| withdraw(&dir.join(&part.path), tombstone));
+    }
     if !dir.join(INDEX_FILE).exists() {
         return Err(TraceError::NoShards {
             path: dir.to_owned(),

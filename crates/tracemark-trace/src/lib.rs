@@ -10,6 +10,8 @@
 //!   memory-mapped shards with checksums, a tombstone list for withdrawn documents, and
 //!   the queries: n-gram counts (equal to infini-gram's), documents containing an
 //!   n-gram, the ∞-gram next-token distribution;
+//! - [`sharded`]: a corpus cut into partitions, each indexed apart (on any machine),
+//!   opened as one index that answers exactly as the whole;
 //! - [`trace`]: OLMoTrace's maximal spans with each source's owner, licence and opt-out
 //!   status at its fetch time, reported as byte ranges of the output; MinHash-LSH
 //!   near-duplicates ([`minhash`], the one definition in `tracemark_core`, re-exported);
@@ -36,6 +38,7 @@ pub mod infinigram;
 mod mmap;
 pub mod ngram;
 pub mod shard;
+pub mod sharded;
 pub mod tokenizer;
 pub mod trace;
 
@@ -44,8 +47,10 @@ pub use tracemark_core::minhash;
 pub use error::TraceError;
 pub use index::{
     BuildOptions, BuildSummary, DocAddress, DocHit, DocumentsResult, Index, IndexBuilder,
-    InfinigramNtd, Tombstone, build_from_token_file, build_index, withdraw,
+    InfinigramNtd, Partition, Tombstone, build_from_token_file, build_index, withdraw,
 };
 pub use ngram::NgramModel;
 pub use tokenizer::{ByteTokenizer, IndexTokenizer, SEP};
-pub use trace::{NearDuplicate, TraceOptions, TraceReport, TracedSpan, near_duplicates, trace};
+pub use trace::{
+    NearDuplicate, TraceOptions, TraceReport, TraceSource, TracedSpan, near_duplicates, trace,
+};

@@ -15,8 +15,9 @@ use tracemark_rights::Actor;
 use crate::{
     TraceError,
     corpus::DocMeta,
-    index::{DocHit, Index, Tombstone},
+    index::{DocHit, DocumentsResult, Index, Tombstone},
     minhash::{Scheme, Sketch},
+    tokenizer::IndexTokenizer,
 };
 
 /// Parameters of a trace (defaults follow OLMoTrace where it has one).
@@ -155,6 +156,49 @@ impl SourceDocument {
     }
 }
 
+/// What tracing reads from a corpus: an [`Index`] on this machine, or the shards of one
+/// served by other machines, whose answers the implementation merges (lengths by their
+/// maximum, counts by their sum, documents by [`crate::DocumentsResult::merge`]).
+pub trait TraceSource {
+    /// The tokenizer the corpus was indexed with.
+    fn tokenizer(&self) -> &dyn IndexTokenizer;
+    /// Corpus count of each token id (separators excluded).
+    fn unigram_counts(&self) -> Result<&[u64], TraceError>;
+    /// `L[i]`: the length of the longest prefix of `ids[i..]` that occurs in the corpus.
+    fn longest_matches(&self, ids: &[u16]) -> Result<Vec<usize>, TraceError>;
+    /// The documents containing each query (at most `limit` live ones each).
+    fn documents(
+        &self,
+        queries: &[&[u16]],
+        limit: usize,
+    ) -> Result<Vec<DocumentsResult>, TraceError>;
+}
+
+impl TraceSource for Index {
+    fn tokenizer(&self) -> &dyn IndexTokenizer {
+        Index::tokenizer(self)
+    }
+
+    fn unigram_counts(&self) -> Result<&[u64], TraceError> {
+        Ok(Index::unigram_counts(self))
+    }
+
+    fn longest_matches(&self, ids: &[u16]) -> Result<Vec<usize>, TraceError> {
+        Ok(longest_matches(self, ids))
+    }
+
+    fn documents(
+        &self,
+        queries: &[&[u16]],
+        limit: usize,
+    ) -> Result<Vec<DocumentsResult>, TraceError> {
+        queries
+            .iter()
+            .map(|q| self.documents_ids(q, limit))
+            .collect()
+    }
+}
+
 /// `L[i]`: the length of the longest prefix of `ids[i..]` that occurs in the index.
 ///
 /// Per shard, with the matching-statistics bound `L[i+1] ≥ L[i] − 1`: the range of the
@@ -281,12 +325,16 @@ fn merge(mut ranges: Vec<ByteRange>) -> Vec<ByteRange> {
     out
 }
 
-/// Traces `text` into `index`.
-pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceReport, TraceError> {
-    let encoded = index.tokenizer().encode(text)?;
+/// Traces `text` into a corpus: an [`Index`], or any other [`TraceSource`].
+pub fn trace(
+    corpus: &(impl TraceSource + ?Sized),
+    text: &str,
+    options: &TraceOptions,
+) -> Result<TraceReport, TraceError> {
+    let encoded = corpus.tokenizer().encode(text)?;
     let ids: Vec<u16> = encoded.iter().map(|(t, _)| *t).collect();
     let ranges: Vec<std::ops::Range<usize>> = encoded.into_iter().map(|(_, r)| r).collect();
-    let mut spans = maximal_spans(&longest_matches(index, &ids));
+    let mut spans = maximal_spans(&corpus.longest_matches(&ids)?);
     let trim = |sp| {
         if options.whole_words {
             trim_to_words(text, &ranges, sp)
@@ -296,25 +344,29 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
     };
     spans = drop_contained(spans.into_iter().filter_map(trim).collect());
     spans.retain(|(s, e)| e - s >= options.min_tokens.max(1));
-    let byte_range = |(s, e): (usize, usize)| ByteRange::new(ranges[s].start, ranges[e - 1].end);
+    let byte_range = |(s, e): (usize, usize)| {
+        ByteRange::new(ranges[s].start, ranges[e - 1].end)
+            .map_err(|e| TraceError::Tokenizer(e.to_string()))
+    };
     let all: Vec<ByteRange> = spans
         .iter()
         .map(|&sp| byte_range(sp))
-        .collect::<Result<_, _>>()
-        .map_err(|e| TraceError::Tokenizer(e.to_string()))?;
+        .collect::<Result<_, _>>()?;
     let covered: usize = merge(all).iter().map(ByteRange::len).sum();
     let spans_total = spans.len();
-    let kept = rarest(index, &ids, spans, options.keep_fraction);
+    let unigram = Unigram::new(corpus.unigram_counts()?);
+    let kept = rarest(unigram, &ids, spans, options.keep_fraction);
+    let queries: Vec<&[u16]> = kept.iter().map(|&(s, e)| &ids[s..e]).collect();
+    let found = corpus.documents(&queries, options.max_documents)?;
     let mut out = Vec::new();
-    for (s, e) in kept {
-        let hits = index.documents_ids(&ids[s..e], options.max_documents)?;
-        let range = byte_range((s, e)).map_err(|e| TraceError::Tokenizer(e.to_string()))?;
+    for ((s, e), hits) in kept.into_iter().zip(found) {
+        let range = byte_range((s, e))?;
         out.push(TracedSpan {
             text: text[range.start()..range.end()].to_owned(),
             range,
             tokens: e - s,
             occurrences: hits.occurrences,
-            unigram_log10: unigram_log10(index, &ids[s..e]),
+            unigram_log10: unigram_log10(unigram, &ids[s..e]),
             documents: hits
                 .documents
                 .into_iter()
@@ -329,7 +381,7 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
     }
     let merged = merge(out.iter().map(|s| s.range).collect());
     Ok(TraceReport {
-        tokenizer: index.tokenizer().name(),
+        tokenizer: corpus.tokenizer().name(),
         output_bytes: text.len(),
         output_tokens: ids.len(),
         coverage: if text.is_empty() {
@@ -344,10 +396,22 @@ pub fn trace(index: &Index, text: &str, options: &TraceOptions) -> Result<TraceR
     })
 }
 
+/// Corpus unigram counts and their total.
+#[derive(Clone, Copy)]
+struct Unigram<'a> {
+    counts: &'a [u64],
+    total: u64,
+}
+
+impl<'a> Unigram<'a> {
+    fn new(counts: &'a [u64]) -> Self {
+        let total = counts.iter().sum::<u64>().max(1);
+        Self { counts, total }
+    }
+}
+
 /// log10 of the product of the tokens' corpus unigram probabilities (OLMoTrace §2.2).
-fn unigram_log10(index: &Index, ids: &[u16]) -> f64 {
-    let counts = index.unigram_counts();
-    let total: u64 = counts.iter().sum::<u64>().max(1);
+fn unigram_log10(Unigram { counts, total }: Unigram, ids: &[u16]) -> f64 {
     ids.iter()
         .map(|&t| ((counts[t as usize].max(1)) as f64 / total as f64).log10())
         .sum()
@@ -355,7 +419,7 @@ fn unigram_log10(index: &Index, ids: &[u16]) -> f64 {
 
 /// The `ceil(fraction × L)` spans of lowest unigram probability, back in output order.
 fn rarest(
-    index: &Index,
+    counts: Unigram,
     ids: &[u16],
     mut spans: Vec<(usize, usize)>,
     fraction: Option<f64>,
@@ -363,7 +427,7 @@ fn rarest(
     if let Some(f) = fraction {
         let k = ((f * ids.len() as f64).ceil() as usize).max(1);
         spans.sort_by(|a, b| {
-            unigram_log10(index, &ids[a.0..a.1]).total_cmp(&unigram_log10(index, &ids[b.0..b.1]))
+            unigram_log10(counts, &ids[a.0..a.1]).total_cmp(&unigram_log10(counts, &ids[b.0..b.1]))
         });
         spans.truncate(k);
         spans.sort();
