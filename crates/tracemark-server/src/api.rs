@@ -1,4 +1,5 @@
-//! The checking endpoints (`/v1/detect`, `/v1/verify`, `/v1/trace`, `/v1/attribute`),
+//! The checking endpoints (`/v1/detect`, `/v1/verify`, `/v1/count`, `/v1/trace`,
+//! `/v1/attribute`),
 //! the log's C2SP tiles and checkpoint, health and metrics.
 //!
 //! Results are signed with the service key (`tracemark.signed-result/v1`, or the
@@ -208,6 +209,48 @@ pub async fn trace(
     query(&service.clone(), &caller, move || {
         let facts = service.attributor.trace(&text);
         Ok(Json(signed(&service, text.as_bytes(), Sources { facts })?).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+struct IndexCount {
+    index: String,
+    count: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Counts {
+    query: String,
+    counts: Vec<IndexCount>,
+}
+
+/// `POST /v1/count`: how often the text occurs in each configured index (infini-gram's
+/// count, in the index's tokens). An index whose shards did not all answer makes the
+/// whole answer `incomplete` (503), naming them: a partial count would be wrong.
+pub async fn count(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    json: Result<Json<TextBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let text = body(json)?.text;
+    if text.is_empty() {
+        return Err(ApiError::bad_request("the text is empty"));
+    }
+    query(&service.clone(), &caller, move || {
+        let counts = service
+            .attributor
+            .indexes
+            .counts(&text)
+            .map_err(ApiError::from_index)?
+            .into_iter()
+            .map(|(index, count)| IndexCount { index, count })
+            .collect();
+        Ok(Json(Counts {
+            query: text,
+            counts,
+        })
+        .into_response())
     })
     .await
 }

@@ -23,6 +23,9 @@ pub struct ApiError {
     /// Seconds after which a refused caller may try again (`Retry-After`).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+    /// For an `incomplete` answer: the shards (by position) that did not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_shards: Option<Vec<usize>>,
 }
 
 impl ApiError {
@@ -33,6 +36,26 @@ impl ApiError {
             message: message.into(),
             hint: None,
             retry_after: None,
+            missing_shards: None,
+        }
+    }
+
+    /// An index's failure: an incomplete answer is `incomplete` (503) with the shards
+    /// that did not answer; anything else as any failure.
+    pub fn from_index(e: tracemark::Error) -> Self {
+        let incomplete = match &e {
+            tracemark::Error::Trace(t) => t.incomplete_public(),
+            _ => None,
+        };
+        match incomplete {
+            Some((message, missing)) => {
+                eprintln!("tracemark serve: {e}");
+                let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, "incomplete", message)
+                    .with_hint("ask again when every shard server answers");
+                error.missing_shards = Some(missing);
+                error
+            }
+            None => e.into(),
         }
     }
 
@@ -77,6 +100,7 @@ impl From<tracemark::Error> for ApiError {
                 message: e.to_string(),
                 hint: e.hint(),
                 retry_after: None,
+                missing_shards: None,
             },
             Fault::Internal => Self::internal("the request", &e),
         }

@@ -1,6 +1,7 @@
 //! The attribution service: the HTTP API (OpenAI-compatible marked generation, detect,
-//! verify, trace, attribute, the log's C2SP tiles) and the web page, over the same
-//! pipelines as the command line (`tracemark`).
+//! verify, count, trace, attribute, the log's C2SP tiles) and the web page, over the same
+//! pipelines as the command line (`tracemark`); and the shard server of a sharded index
+//! ([`shard`]), which a service configured with `[index] shards` asks as one index.
 //!
 //! The server keeps no state of its own beyond what it loads at start: generations and
 //! reports go to the configured log, so several servers can run side by side in front
@@ -13,6 +14,7 @@ pub mod guard;
 pub mod openai;
 pub mod openapi;
 pub mod service;
+pub mod shard;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -79,6 +81,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/v1/detect", post(api::detect))
         .route("/v1/verify", post(api::verify))
+        .route("/v1/count", post(api::count))
         .route("/v1/trace", post(api::trace))
         .route("/v1/attribute", post(api::attribute))
         .route("/v1/models", get(openai::models))
@@ -135,13 +138,34 @@ pub fn run(
     service: Arc<Service>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    on_runtime(addr, on_ready, |listener| {
+        serve(listener, service, stop_signal())
+    })
+}
+
+/// As [`run`], for a shard server (`serve --index-shard`).
+pub fn run_shard(
+    addr: &str,
+    shard: Arc<shard::ShardService>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    on_runtime(addr, on_ready, |listener| {
+        shard::serve(listener, shard, stop_signal())
+    })
+}
+
+fn on_runtime<F: Future<Output = std::io::Result<()>>>(
+    addr: &str,
+    on_ready: impl FnOnce(SocketAddr),
+    serve: impl FnOnce(tokio::net::TcpListener) -> F,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         on_ready(listener.local_addr()?);
-        serve(listener, service, stop_signal()).await
+        serve(listener).await
     })
 }
 

@@ -60,9 +60,43 @@ pub enum TraceError {
     SuffixArray(String),
     #[error("invalid parameter: {0}")]
     Parameter(String),
+    /// Shards of an index that did not answer (position from 0, and why): the answer
+    /// would be partial, so there is none.
+    #[error("incomplete: {} of the index's {of} shards did not answer ({})", missing.len(),
+        missing.iter().map(|(k, why)| format!("shard {k}: {why}")).collect::<Vec<_>>().join("; "))]
+    Incomplete {
+        of: usize,
+        missing: Vec<(usize, String)>,
+    },
+    /// Shard servers that do not make one index.
+    #[error("the shard servers do not make one index: {reason}")]
+    ShardSet { reason: String },
 }
 
 impl TraceError {
+    /// What an incomplete answer may tell outside the machine: which shards (by
+    /// position) did not answer, without their addresses or errors.
+    pub fn incomplete_public(&self) -> Option<(String, Vec<usize>)> {
+        let TraceError::Incomplete { of, missing } = self else {
+            return None;
+        };
+        let positions: Vec<usize> = missing.iter().map(|(k, _)| *k).collect();
+        let list = positions
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if positions.len() == 1 {
+            "shard"
+        } else {
+            "shards"
+        };
+        Some((
+            format!("incomplete: {noun} {list} of the index's {of} did not answer"),
+            positions,
+        ))
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
@@ -86,7 +120,8 @@ impl TraceError {
 impl Diagnose for TraceError {
     fn fault(&self) -> Fault {
         match self {
-            TraceError::SuffixArray(_) => Fault::Internal,
+            TraceError::SuffixArray(_) | TraceError::Incomplete { .. } => Fault::Internal,
+            TraceError::ShardSet { .. } => Fault::Usage,
             TraceError::Exists { .. } | TraceError::Parameter(_) => Fault::Usage,
             _ => Fault::Input,
         }
@@ -119,6 +154,12 @@ impl Diagnose for TraceError {
                 TraceError::Exists { .. } => "choose a new output directory or remove the old one",
                 TraceError::TokenTooLarge { .. } => {
                     "use a tokenizer whose vocabulary has at most 65535 ids"
+                }
+                TraceError::Incomplete { .. } => {
+                    "check that the shard servers named are running and reachable, then ask again"
+                }
+                TraceError::ShardSet { .. } => {
+                    "list every shard server of one sharded index, in the order of its parts"
                 }
                 TraceError::Signal { .. } => {
                     "give each signal a readable `path` or inline `content` in a known format"

@@ -109,6 +109,16 @@ pub fn part_digest(dir: &Path) -> Result<String, TraceError> {
     Ok(hex::encode(hash.finalize()))
 }
 
+/// The digest of any index: [`part_digest`] for an index, the SHA-256 of `sharded.json`
+/// (which holds its parts' digests) for a sharded one.
+pub fn index_digest(dir: &Path) -> Result<String, TraceError> {
+    let manifest = dir.join(SHARDED_FILE);
+    if manifest.exists() {
+        return Ok(hex::encode(Sha256::digest(read(&manifest)?)));
+    }
+    part_digest(dir)
+}
+
 /// Refuses a part that changed since the sharded index was assembled.
 pub(crate) fn check_digest(dir: &Path, expected: &str) -> Result<(), TraceError> {
     let found = part_digest(dir)?;

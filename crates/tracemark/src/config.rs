@@ -177,6 +177,13 @@ impl fmt::Display for DatabaseUrl {
 pub struct IndexConfig {
     #[serde(default)]
     pub paths: Vec<PathBuf>,
+    /// The shard servers of one sharded index (`tracemark serve --index-shard`), base
+    /// URLs in the order of its parts: queried as one index (`tracemark serve --shards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
+    /// How long to wait for every shard's answer [default: 5000].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_deadline_ms: Option<u64>,
 }
 
 /// Which legal orders the engine applies.

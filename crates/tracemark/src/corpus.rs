@@ -3,7 +3,8 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, RwLock, RwLockReadGuard},
+    time::SystemTime,
 };
 
 use serde::Serialize;
@@ -11,6 +12,7 @@ use tracemark_trace::{
     BuildOptions, BuildSummary, ByteTokenizer, Index, IndexBuilder, IndexTokenizer,
     corpus::{self, IngestStats},
     shard::TokenizerInfo,
+    sharded::{self, ShardedBuild},
     tokenizer::LmTokenizer,
 };
 
@@ -42,14 +44,7 @@ pub fn build(
     tokenizer: &dyn IndexTokenizer,
     progress: &mut dyn FnMut(BuildStage),
 ) -> Result<BuildSummary> {
-    for path in corpora {
-        if !path.exists() {
-            return Err(Error::usage(
-                format!("corpus {} does not exist", path.display()),
-                Some("give JSON Lines files, Parquet files or folders of text files".into()),
-            ));
-        }
-    }
+    check_corpora(corpora)?;
     let mut builder = IndexBuilder::create(out, tokenizer, BuildOptions::default())?;
     let mut stats = IngestStats::default();
     let mut documents = 0;
@@ -67,6 +62,41 @@ pub fn build(
     Ok(builder.finish(stats)?)
 }
 
+/// Builds a sharded index of `shards` parts at `out` (see [`tracemark_trace::sharded`]):
+/// every part, or with `only` the one part a machine builds (reading the same corpus as
+/// the others); the manifest is written when the last part is there.
+pub fn build_sharded(
+    out: &Path,
+    corpora: &[PathBuf],
+    tokenizer: &dyn IndexTokenizer,
+    shards: usize,
+    only: Option<usize>,
+    progress: &mut dyn FnMut(BuildStage),
+) -> Result<ShardedBuild> {
+    check_corpora(corpora)?;
+    Ok(sharded::build(
+        out,
+        corpora,
+        tokenizer,
+        shards,
+        only,
+        BuildOptions::default(),
+        &mut |documents| progress(BuildStage::Reading { documents }),
+    )?)
+}
+
+fn check_corpora(corpora: &[PathBuf]) -> Result<()> {
+    for path in corpora {
+        if !path.exists() {
+            return Err(Error::usage(
+                format!("corpus {} does not exist", path.display()),
+                Some("give JSON Lines files, Parquet files or folders of text files".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Opens an index. An index built with the byte tokenizer opens as it is; one built with
 /// a model's tokenizer needs that tokenizer (`model`), and another is refused.
 pub fn open(dir: &Path, model: Option<&Path>) -> Result<Index> {
@@ -78,6 +108,54 @@ pub fn open(dir: &Path, model: Option<&Path>) -> Result<Index> {
         ),
         (e, _) => e.into(),
     })
+}
+
+/// An open index whose withdrawals are read again when their files change: what a
+/// long-running reader (the service, a shard server) holds, so that an `index withdraw`
+/// applies to the next query.
+#[derive(Debug)]
+pub struct WatchedIndex {
+    index: RwLock<Index>,
+    withdrawn: RwLock<Vec<Stamp>>,
+}
+
+/// The length and modification time of a file (`None` when it does not exist).
+type Stamp = Option<(u64, SystemTime)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
+fn stamps(index: &Index) -> Vec<Stamp> {
+    index.withdrawn_files().iter().map(|p| stamp(p)).collect()
+}
+
+impl WatchedIndex {
+    pub fn open(dir: &Path, model: Option<&Path>) -> Result<Self> {
+        let index = open(dir, model)?;
+        Ok(Self {
+            withdrawn: RwLock::new(stamps(&index)),
+            index: RwLock::new(index),
+        })
+    }
+
+    /// The index, its withdrawals re-read first if their files changed since they were
+    /// read: a `stat` per file a query, and a write lock only when something changed.
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, Index>> {
+        let now = stamps(&read(&self.index));
+        if *read(&self.withdrawn) != now {
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            index.reload_withdrawn()?;
+            *self.withdrawn.write().unwrap_or_else(|e| e.into_inner()) = now;
+        }
+        Ok(read(&self.index))
+    }
+}
+
+/// A read lock that survives a panicking holder (what it guards is replaced whole).
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What an index holds.

@@ -41,6 +41,14 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "corpus index manifest",
     ),
     (tracemark_trace::shard::SHARD_FORMAT, "corpus index shard"),
+    (
+        tracemark_trace::sharded::SHARDED_FORMAT,
+        "sharded corpus index manifest (its parts, digests, document ranges)",
+    ),
+    (
+        crate::shards::SHARD_INFO_FORMAT,
+        "what a shard server holds (GET /v1/shard/info)",
+    ),
     ("tracemark.toml", "configuration (TOML)"),
 ];
 

@@ -16,6 +16,7 @@ pub mod keygen;
 pub mod log;
 pub mod mark;
 pub mod model;
+pub mod shards;
 pub mod text;
 pub mod trust;
 pub mod verify;

@@ -31,7 +31,7 @@ pub enum ModelSource {
 impl ModelSource {
     /// A model path, or a corpus index directory (its corpus model).
     pub fn at(path: &Path) -> Self {
-        if path.join(tracemark_trace::index::INDEX_FILE).is_file() {
+        if tracemark_trace::index::manifest_file(path).is_file() {
             ModelSource::Corpus(path.to_owned())
         } else {
             ModelSource::Path(path.to_owned())
@@ -73,7 +73,7 @@ impl ModelSource {
     }
 }
 
-/// The documents of a byte-level index as text, and the word tokenizer learnt from them.
+/// The documents of a byte-level index (whole or sharded) as text, and the word tokenizer learnt from them.
 fn corpus_texts(dir: &Path) -> Result<(WordTokenizer, Vec<String>)> {
     let index = corpus::open(dir, None)?;
     let texts: Vec<String> = index
@@ -106,7 +106,7 @@ pub fn corpus_model(dir: &Path) -> Result<LoadedModel> {
         CORPUS_MODEL_ORDER,
         tokenizer.vocab_size(),
     )?;
-    let manifest_path = dir.join(tracemark_trace::index::INDEX_FILE);
+    let manifest_path = tracemark_trace::index::manifest_file(dir);
     let manifest = std::fs::read(&manifest_path).map_err(|source| Error::Io {
         action: "read",
         path: manifest_path,

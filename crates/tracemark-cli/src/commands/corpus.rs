@@ -11,7 +11,7 @@ use tracemark::{
     Result,
     core::{Timestamp, rights::AiUse},
     corpus::{self, BuildStage},
-    trace::{Tombstone, TraceOptions, TraceReport, withdraw},
+    trace::{Tombstone, TraceOptions, TraceReport, sharded, withdraw},
 };
 
 use super::{input::read_text, print::json_name};
@@ -27,9 +27,21 @@ pub enum IndexCommand {
         out: PathBuf,
         #[command(flatten)]
         tokenizer: TokenizerArg,
+        /// Cut the corpus into this many partitions of whole documents (about equal
+        /// bytes), each indexed apart, with a manifest naming them: a sharded index,
+        /// whose parts shard servers can serve on separate machines.
+        #[arg(long, value_name = "N")]
+        shards: Option<usize>,
+        /// Build only partition K (from 0) of the `--shards` cut, for a build spread over
+        /// machines that read the same corpus; the last part built writes the manifest.
+        #[arg(long, value_name = "K", requires = "shards")]
+        only: Option<usize>,
         #[arg(required = true)]
         corpora: Vec<PathBuf>,
     },
+    /// Write the manifest of a sharded index from its parts (`DIR/part-NNNNN`, built
+    /// apart), after checking that they are one corpus's partitions.
+    Assemble { dir: PathBuf },
     /// What an index holds.
     Info {
         dir: PathBuf,
@@ -98,16 +110,70 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
         IndexCommand::Build {
             out,
             tokenizer,
+            shards: Some(shards),
+            only,
             corpora,
         } => {
             let tokenizer = corpus::index_tokenizer(tokenizer.tokenizer.as_deref())?;
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(200));
+            let bar = spinner();
+            let done = corpus::build_sharded(
+                &out,
+                &corpora,
+                tokenizer.as_ref(),
+                shards,
+                only,
+                &mut |stage| bar.set_message(progress(stage)),
+            );
+            bar.finish_and_clear();
+            let done = done?;
+            let mut human = String::new();
+            for part in &done.built {
+                let _ = writeln!(
+                    human,
+                    "Indexed {} documents, {} tokens at {}",
+                    part.documents,
+                    part.tokens,
+                    part.path.display()
+                );
+            }
+            let _ = match &done.manifest {
+                Some(m) => write!(
+                    human,
+                    "Sharded index of {} parts at {}",
+                    m.shards.len(),
+                    done.path.display()
+                ),
+                None => write!(
+                    human,
+                    "{} part(s) of {shards} still to build: the last one built writes the manifest",
+                    (0..shards)
+                        .filter(|k| !done.path.join(sharded::part_name(*k)).exists())
+                        .count()
+                ),
+            };
+            Ok(Output::new(&done, human))
+        }
+        IndexCommand::Assemble { dir } => {
+            let manifest = sharded::assemble(&dir)?;
+            let human = format!(
+                "Sharded index of {} parts, {} documents, at {}",
+                manifest.shards.len(),
+                manifest.shards.iter().map(|s| s.documents).sum::<u64>(),
+                dir.display()
+            );
+            Ok(Output::new(&manifest, human))
+        }
+        IndexCommand::Build {
+            out,
+            tokenizer,
+            shards: None,
+            only: _,
+            corpora,
+        } => {
+            let tokenizer = corpus::index_tokenizer(tokenizer.tokenizer.as_deref())?;
+            let bar = spinner();
             let summary = corpus::build(&out, &corpora, tokenizer.as_ref(), &mut |stage| {
-                bar.set_message(match stage {
-                    BuildStage::Reading { documents } => format!("{documents} documents read"),
-                    BuildStage::Finishing => "sorting suffixes, writing shards".to_owned(),
-                })
+                bar.set_message(progress(stage))
             });
             bar.finish_and_clear();
             let summary = summary?;
@@ -177,6 +243,19 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
             );
             Ok(Output::new(&tombstone, human))
         }
+    }
+}
+
+fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn progress(stage: BuildStage) -> String {
+    match stage {
+        BuildStage::Reading { documents } => format!("{documents} documents read"),
+        BuildStage::Finishing => "sorting suffixes, writing shards".to_owned(),
     }
 }
 

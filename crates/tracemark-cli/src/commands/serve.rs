@@ -7,7 +7,7 @@ use std::{
 
 use clap::Args;
 use tracemark::{Config, Error, Result, config::ConfigSource};
-use tracemark_server::{Service, service::ApiTokens};
+use tracemark_server::{Service, service::ApiTokens, shard::ShardService};
 
 use crate::Output;
 
@@ -19,6 +19,19 @@ pub struct ServeArgs {
     /// The demo work folder to serve when no configuration is found.
     #[arg(long, default_value = "tracemark-demo")]
     demo_dir: PathBuf,
+    /// Serve one shard of a sharded index (a part directory, `DIR/part-NNNNN`) to the
+    /// routers that query it, and nothing else.
+    #[arg(long, value_name = "DIR", conflicts_with = "shards")]
+    index_shard: Option<PathBuf>,
+    /// Route: answer count, trace and attribute requests from the shard servers of one
+    /// sharded index (base URLs, in the order of its parts) instead of the configured
+    /// indexes; a shard that does not answer makes the answer `incomplete`.
+    #[arg(long, value_name = "URL", num_args = 1..)]
+    shards: Vec<String>,
+    /// How long the router waits for every shard's answer, in milliseconds
+    /// [default: the configuration's, else 5000].
+    #[arg(long, value_name = "MS", requires = "shards")]
+    shard_deadline_ms: Option<u64>,
 }
 
 /// Where the demo's API tokens are kept when `serve` sets the demo up.
@@ -45,8 +58,27 @@ fn configuration(config: Option<&Path>, demo_dir: &Path) -> Result<(Config, Stri
 }
 
 pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<Output> {
-    let ServeArgs { addr, demo_dir } = args;
-    let (config, origin) = configuration(config, &demo_dir)?;
+    let ServeArgs {
+        addr,
+        demo_dir,
+        index_shard,
+        shards,
+        shard_deadline_ms,
+    } = args;
+    if let Some(dir) = index_shard {
+        return serve_shard(addr, &dir);
+    }
+    let (mut config, origin) = configuration(config, &demo_dir)?;
+    if !shards.is_empty() {
+        // The router's corpus is the sharded index, in place of any configured one (whose
+        // corpus model, when it is the model, stays the model).
+        if config.model.path.is_none() && !config.index.paths.is_empty() {
+            config.model.path = Some(config.index.paths[0].clone());
+        }
+        config.index.paths.clear();
+        config.index.shards = shards;
+        config.index.shard_deadline_ms = shard_deadline_ms.or(config.index.shard_deadline_ms);
+    }
     let addr = addr
         .or_else(|| config.server.addr.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -75,8 +107,27 @@ pub fn serve(args: ServeArgs, config: Option<&Path>) -> Result<Output> {
         path: addr.clone().into(),
         source,
     })?;
-    Ok(Output::new(
-        serde_json::json!({ "stopped": addr }),
-        "stopped".to_owned(),
-    ))
+    Ok(stopped(addr))
+}
+
+fn stopped(addr: String) -> Output {
+    Output::new(serde_json::json!({ "stopped": addr }), "stopped".to_owned())
+}
+
+/// `serve --index-shard DIR`: the shard's answers, for routers.
+fn serve_shard(addr: Option<String>, dir: &Path) -> Result<Output> {
+    let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".into());
+    let shard = ShardService::open(dir)?;
+    tracemark_server::run_shard(&addr, shard, |bound| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{bound}");
+        let _ = writeln!(out, "  shard: {}", dir.display());
+        let _ = out.flush();
+    })
+    .map_err(|source| Error::Io {
+        action: "serve on",
+        path: addr.clone().into(),
+        source,
+    })?;
+    Ok(stopped(addr))
 }

@@ -1,12 +1,9 @@
-//! The trace of attribution: every configured corpus index, opened once, with the
-//! rights of each source found. Withdrawals made while the indexes are held apply to the
-//! next query (the withdrawal file is watched).
+//! The trace of attribution: every configured corpus index, opened once (or, for an
+//! index whose shards other machines serve, asked through them), with the rights of
+//! each source found. Withdrawals made while the indexes are held apply to the next
+//! query (the withdrawal files are watched).
 
-use std::{
-    path::{Path, PathBuf},
-    sync::RwLock,
-    time::SystemTime,
-};
+use std::{sync::Arc, time::Duration};
 
 use tracemark_core::{
     Fact,
@@ -14,10 +11,17 @@ use tracemark_core::{
     rights::AiUse,
 };
 use tracemark_policy::Input;
-use tracemark_trace::{Index, TraceOptions};
+use tracemark_trace::{ByteTokenizer, TraceOptions, TraceReport};
 
 use super::{Disclosure, fact, label, searched, unestablished};
-use crate::{Config, Result};
+use crate::{Config, Error, Result, corpus::WatchedIndex, shards::RemoteShards};
+
+/// How long a router waits for every shard's answer, unless `[index] shard_deadline_ms`
+/// says otherwise.
+pub const SHARD_DEADLINE: Duration = Duration::from_secs(5);
+
+/// What reports call an index whose shards are served by other machines.
+const SHARDS_LABEL: &str = "shards";
 
 /// The configured indexes, each opened or with the reason it could not be.
 #[derive(Debug)]
@@ -33,27 +37,19 @@ struct Configured {
     index: std::result::Result<Held, String>,
 }
 
-/// An open index, and the state of its withdrawal file when the index last read it.
+/// An index as attribution reads it.
 #[derive(Debug)]
-struct Held {
-    index: RwLock<Index>,
-    withdrawn: RwLock<Stamp>,
-    /// The manifest's fingerprint, for the report's inputs.
-    input: Input,
-}
-
-/// The length and modification time of a file (`None` when it does not exist).
-type Stamp = Option<(u64, SystemTime)>;
-
-fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
+enum Held {
+    /// On this machine, with its manifest's fingerprint for the report's inputs.
+    Local { index: WatchedIndex, input: Input },
+    /// Served in shards by other machines.
+    Remote(RemoteShards),
 }
 
 impl Indexes {
-    /// Opens every index of `[index] paths`.
+    /// Opens every index of `[index] paths`, and the shard servers of `[index] shards`.
     pub fn load(config: &Config, disclosure: Disclosure) -> Self {
-        let configured = config
+        let mut configured: Vec<Configured> = config
             .index
             .paths
             .iter()
@@ -63,6 +59,20 @@ impl Indexes {
                     .map_err(|e| disclosure.reason(format!("index {}", label(dir)), e)),
             })
             .collect();
+        if !config.index.shards.is_empty() {
+            let deadline = config
+                .index
+                .shard_deadline_ms
+                .map_or(SHARD_DEADLINE, Duration::from_millis);
+            configured.push(Configured {
+                label: SHARDS_LABEL.to_owned(),
+                index: Ok(Held::Remote(RemoteShards::new(
+                    config.index.shards.clone(),
+                    Arc::new(ByteTokenizer),
+                    deadline,
+                ))),
+            });
+        }
         Self {
             configured,
             disclosure,
@@ -83,7 +93,7 @@ impl Indexes {
         if self.configured.is_empty() {
             return vec![unestablished(
                 Topic::Trace,
-                "no corpus index is configured ([index] paths)",
+                "no corpus index is configured ([index] paths or shards)",
             )];
         }
         let mut facts = Vec::new();
@@ -96,60 +106,96 @@ impl Indexes {
                 }
             };
             match held.trace(&configured.label, text) {
-                Ok(found) => {
-                    inputs.push(held.input.clone());
+                Ok((found, input)) => {
+                    inputs.push(input);
                     if found.is_empty() {
                         facts.push(searched(Topic::Trace, configured.label.clone(), 0));
                     }
                     facts.extend(found);
                 }
-                Err(e) => facts.push(unestablished(
-                    Topic::Trace,
-                    self.disclosure
-                        .reason(format!("index {}", configured.label), e),
-                )),
+                Err(e) => facts.push(unestablished(Topic::Trace, self.why(&configured.label, e))),
             }
         }
         facts
     }
+
+    /// The count of `text` in each configured index, by label.
+    pub fn counts(&self, text: &str) -> Result<Vec<(String, u64)>> {
+        if self.configured.is_empty() {
+            return Err(Error::usage(
+                "no corpus index is configured",
+                Some("configure [index] paths or shards".into()),
+            ));
+        }
+        let mut counts = Vec::new();
+        for configured in &self.configured {
+            let held = configured
+                .index
+                .as_ref()
+                .map_err(|why| Error::input(why.clone(), None))?;
+            let count = match held {
+                Held::Local { index, .. } => index.read()?.count(text)?,
+                Held::Remote(shards) => shards.count(text)?,
+            };
+            counts.push((configured.label.clone(), count));
+        }
+        Ok(counts)
+    }
+
+    /// Why an index could not be searched, as much of it as may be told: an incomplete
+    /// answer always names the shards that did not answer (by position).
+    fn why(&self, label: &str, e: Error) -> String {
+        let public = match &e {
+            Error::Trace(t) => t.incomplete_public(),
+            _ => None,
+        };
+        match (public, self.disclosure) {
+            (Some((said, _)), Disclosure::Private) => {
+                eprintln!("tracemark: index {label}: {e}");
+                format!("index {label}: {said}")
+            }
+            _ => self.disclosure.reason(format!("index {label}"), e),
+        }
+    }
 }
 
 impl Held {
-    fn open(dir: &Path) -> Result<Self> {
-        let index = crate::corpus::open(dir, None)?;
-        let withdrawn = stamp(&index.withdrawn_file());
-        let manifest_path: PathBuf = dir.join(tracemark_trace::index::INDEX_FILE);
-        let manifest = std::fs::read(&manifest_path).unwrap_or_default();
-        Ok(Self {
+    fn open(dir: &std::path::Path) -> Result<Self> {
+        let index = WatchedIndex::open(dir, None)?;
+        let manifest = std::fs::read(index.read()?.manifest_file()).unwrap_or_default();
+        Ok(Held::Local {
+            index,
             input: Input::of_bytes("index", &label(dir), &manifest),
-            index: RwLock::new(index),
-            withdrawn: RwLock::new(withdrawn),
         })
     }
 
-    /// Re-reads the withdrawals if their file changed since they were read: one `stat`
-    /// a query, and a write lock only when something was withdrawn.
-    fn refresh(&self) -> Result<()> {
-        let path = read(&self.index).withdrawn_file();
-        let now = stamp(&path);
-        if *read(&self.withdrawn) == now {
-            return Ok(());
-        }
-        let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-        index.reload_withdrawn()?;
-        *self.withdrawn.write().unwrap_or_else(|e| e.into_inner()) = now;
-        Ok(())
+    /// The trace report, and the input that identifies what was searched.
+    fn report(
+        &self,
+        label: &str,
+        text: &str,
+        options: &TraceOptions,
+    ) -> Result<(TraceReport, Input)> {
+        Ok(match self {
+            Held::Local { index, input } => (
+                tracemark_trace::trace(&*index.read()?, text, options)?,
+                input.clone(),
+            ),
+            Held::Remote(shards) => {
+                let report = tracemark_trace::trace(shards, text, options)?;
+                let digests = shards.digests()?.join("\n");
+                (report, Input::of_bytes("index", label, digests.as_bytes()))
+            }
+        })
     }
 
-    fn trace(&self, label: &str, text: &str) -> Result<Vec<Fact>> {
-        self.refresh()?;
-        let index = read(&self.index);
+    fn trace(&self, label: &str, text: &str) -> Result<(Vec<Fact>, Input)> {
         let options = TraceOptions {
             keep_fraction: None,
             usage: AiUse::GenaiTrain,
             ..TraceOptions::default()
         };
-        let report = tracemark_trace::trace(&index, text, &options)?;
+        let (report, input) = self.report(label, text, &options)?;
         let parameters = serde_json::json!({
             "index": label,
             "min_tokens": options.min_tokens,
@@ -184,11 +230,6 @@ impl Held {
                 ));
             }
         }
-        Ok(facts)
+        Ok((facts, input))
     }
-}
-
-/// A read lock that survives a panicking holder (what it guards is replaced whole).
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|e| e.into_inner())
 }
