@@ -89,6 +89,13 @@ pub fn document() -> Value {
         "paths": {
             "/v1/detect": { "post": operation("Test a text for the service's watermarks", Some(json_body(detect)), ok("Signed detections", signed.clone()), false) },
             "/v1/verify": { "post": operation("Verify the content's C2PA credential", Some(json_body(content.clone())), ok("Signed credential check", signed.clone()), false) },
+            "/v1/count": { "post": operation("Count the text's occurrences in each configured index (503 `incomplete`, with `missing_shards`, when a shard did not answer)", Some(json_body(text.clone())), ok("The count in each index", json!({
+                "type": "object",
+                "properties": {
+                    "query": { "type": "string" },
+                    "counts": { "type": "array", "items": { "type": "object", "properties": { "index": { "type": "string" }, "count": { "type": "integer" } } } },
+                },
+            })), false) },
             "/v1/trace": { "post": operation("Find the text's sources in the indexed corpus, with their rights", Some(json_body(text)), ok("Signed sources", signed), false) },
             "/v1/attribute": { "post": operation("Every check, the law applied, and the sealed evidence report", Some(json_body(attribute)), ok("The report (JSON) and its HTML rendering", json!({
                 "type": "object", "properties": { "report": { "type": "object" }, "html": { "type": "string" } },
@@ -128,6 +135,7 @@ pub fn document() -> Value {
                     "type": "object", "required": ["error"],
                     "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
                         "code": { "type": "string" }, "message": { "type": "string" }, "hint": { "type": ["string", "null"] },
+                        "missing_shards": { "type": "array", "items": { "type": "integer" }, "description": "For `incomplete`: the shards (by position) that did not answer" },
                     } } },
                 } } } },
             },

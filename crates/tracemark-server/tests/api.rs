@@ -421,6 +421,7 @@ fn the_openapi_document_and_the_page_are_served() {
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/v1/detect",
+        "/v1/count",
         "/v1/attribute",
         "/v1/chat/completions",
         "/log/checkpoint",

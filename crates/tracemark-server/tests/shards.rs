@@ -194,7 +194,7 @@ fn thousands_of_counts_and_every_trace_through_shard_servers_equal_the_whole_ind
             .iter()
             .map(|&b| u16::from(b) + 1)
             .collect();
-        if queries.len() % 10 == 0 {
+        if queries.len().is_multiple_of(10) {
             q.push(u16::from(b'~') + 1);
         }
         queries.push(q);

@@ -94,7 +94,7 @@ fn whole_and_sharded(dir: &Path) -> (Index, Index, Vec<String>) {
     let whole = dir.join("whole");
     build_index(
         &whole,
-        &[corpus.clone()],
+        std::slice::from_ref(&corpus),
         &ByteTokenizer,
         BuildOptions::default(),
     )
@@ -234,7 +234,7 @@ fn parts_built_apart_assemble_and_a_changed_part_is_refused() {
     for k in [2, 0, 1] {
         let done = sharded::build(
             &out,
-            &[corpus.clone()],
+            std::slice::from_ref(&corpus),
             &ByteTokenizer,
             3,
             Some(k),

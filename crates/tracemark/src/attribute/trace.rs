@@ -43,7 +43,7 @@ enum Held {
     /// On this machine, with its manifest's fingerprint for the report's inputs.
     Local { index: WatchedIndex, input: Input },
     /// Served in shards by other machines.
-    Remote(RemoteShards),
+    Remote(Box<RemoteShards>),
 }
 
 impl Indexes {
@@ -66,11 +66,11 @@ impl Indexes {
                 .map_or(SHARD_DEADLINE, Duration::from_millis);
             configured.push(Configured {
                 label: SHARDS_LABEL.to_owned(),
-                index: Ok(Held::Remote(RemoteShards::new(
+                index: Ok(Held::Remote(Box::new(RemoteShards::new(
                     config.index.shards.clone(),
                     Arc::new(ByteTokenizer),
                     deadline,
-                ))),
+                )))),
             });
         }
         Self {
@@ -182,7 +182,7 @@ impl Held {
                 input.clone(),
             ),
             Held::Remote(shards) => {
-                let report = tracemark_trace::trace(shards, text, options)?;
+                let report = tracemark_trace::trace(&**shards, text, options)?;
                 let digests = shards.digests()?.join("\n");
                 (report, Input::of_bytes("index", label, digests.as_bytes()))
             }
