@@ -20,7 +20,12 @@ const BUNDLE_MEDIA_TYPE_ALT: &str = "application/vnd.dev.sigstore.bundle+json;ve
 
 /// DSSE's pre-authentication encoding: `DSSEv1 SP len(type) SP type SP len(body) SP body`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    let mut out = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
     out.extend_from_slice(payload);
     out
 }
@@ -75,7 +80,10 @@ pub enum Material {
     /// `certificate`: the chain, leaf first, DER.
     Chain { certificates: Vec<Vec<u8>> },
     /// `sigstore`: a Fulcio certificate and transparency-log entries.
-    Sigstore { certificate: Vec<u8>, tlog_entries: usize },
+    Sigstore {
+        certificate: Vec<u8>,
+        tlog_entries: usize,
+    },
 }
 
 impl Material {
@@ -113,7 +121,8 @@ pub struct Bundle {
 }
 
 fn b64_decode(s: &str) -> Option<Vec<u8>> {
-    let indifferent = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let indifferent =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     GeneralPurpose::new(&base64::alphabet::STANDARD, indifferent)
         .decode(s)
         .or_else(|_| GeneralPurpose::new(&base64::alphabet::URL_SAFE, indifferent).decode(s))
@@ -138,7 +147,9 @@ impl Bundle {
                 bad(format!("it is not JSON ({e})"))
             }
         })?;
-        let obj = v.as_object().ok_or_else(|| bad("it is not a JSON object".into()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| bad("it is not a JSON object".into()))?;
         let media_type = obj
             .get("mediaType")
             .and_then(Value::as_str)
@@ -158,7 +169,9 @@ impl Bundle {
             Some(_) => return Err(bad("`tlogEntries` is not a list".into())),
         };
         let material = if let Some(pk) = vm.get("publicKey") {
-            let pk = pk.as_object().ok_or_else(|| bad("`publicKey` is not an object".into()))?;
+            let pk = pk
+                .as_object()
+                .ok_or_else(|| bad("`publicKey` is not an object".into()))?;
             let hint = match pk.get("hint") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(h)) if h.is_empty() => None,
@@ -168,7 +181,8 @@ impl Bundle {
             let raw = match pk.get("rawBytes") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(r)) => Some(
-                    b64_decode(r).ok_or_else(|| bad("`publicKey.rawBytes` is not base64".into()))?,
+                    b64_decode(r)
+                        .ok_or_else(|| bad("`publicKey.rawBytes` is not base64".into()))?,
                 ),
                 Some(_) => return Err(bad("`publicKey.rawBytes` is not a string".into())),
             };
@@ -217,7 +231,10 @@ impl Bundle {
             .and_then(Value::as_object)
             .ok_or_else(|| {
                 if obj.contains_key("messageSignature") {
-                    bad("it signs a message digest, not a DSSE envelope: not a model signature".into())
+                    bad(
+                        "it signs a message digest, not a DSSE envelope: not a model signature"
+                            .into(),
+                    )
                 } else {
                     bad("it has no `dsseEnvelope`".into())
                 }
@@ -282,7 +299,9 @@ impl Bundle {
                 },
                 "tlogEntries": []
             }),
-            Material::Sigstore { .. } => unreachable!("sigstore bundles are read, never written here"),
+            Material::Sigstore { .. } => {
+                unreachable!("sigstore bundles are read, never written here")
+            }
         };
         let bundle = json!({
             "mediaType": self.media_type,

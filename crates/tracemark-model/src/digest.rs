@@ -95,7 +95,10 @@ impl Item<'_> {
 /// has none).
 pub fn items(entries: &[Entry], method: Method) -> Vec<Item<'_>> {
     match method {
-        Method::Files => entries.iter().map(|entry| Item { entry, range: None }).collect(),
+        Method::Files => entries
+            .iter()
+            .map(|entry| Item { entry, range: None })
+            .collect(),
         Method::Shards { shard_size } => entries
             .iter()
             .flat_map(|entry| {
@@ -202,7 +205,13 @@ fn hash_item(item: &Item<'_>, hash: HashType) -> Result<Vec<u8>> {
         file.seek(SeekFrom::Start(start)).map_err(io)?;
     }
     let mut hasher = Hasher::new(hash);
-    let mut buf = vec![0u8; hasher.chunk().min(usize::try_from(want).unwrap_or(usize::MAX)).max(1)];
+    let mut buf = vec![
+        0u8;
+        hasher
+            .chunk()
+            .min(usize::try_from(want).unwrap_or(usize::MAX))
+            .max(1)
+    ];
     let mut left = want;
     while left > 0 {
         let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
@@ -225,7 +234,10 @@ fn hash_item(item: &Item<'_>, hash: HashType) -> Result<Vec<u8>> {
         let mut probe = [0u8; 1];
         if read_full(&mut file, &mut probe).map_err(io)? != 0 {
             return Err(ModelError::Changed {
-                detail: format!("{} grew past its {} bytes while it was hashed", entry.name, entry.size),
+                detail: format!(
+                    "{} grew past its {} bytes while it was hashed",
+                    entry.name, entry.size
+                ),
             });
         }
     }

@@ -43,7 +43,11 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         ModelError::Io {
             action,
             path: path.into(),

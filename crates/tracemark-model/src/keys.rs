@@ -80,19 +80,28 @@ fn key_err(source: &str, why: impl Into<String>) -> ModelError {
 /// Why a key of another algorithm is refused, from its algorithm OID.
 fn refuse_algorithm(oid: ObjectIdentifier, source: &str) -> ModelError {
     let what = match oid.to_string().as_str() {
-        "1.3.101.112" => "an Ed25519 key: OMS has no Ed25519 (its key types are ECDSA P-256, P-384 and P-521)".to_owned(),
-        "1.3.101.113" => "an Ed448 key: OMS has no EdDSA (its key types are ECDSA P-256, P-384 and P-521)".to_owned(),
+        "1.3.101.112" => {
+            "an Ed25519 key: OMS has no Ed25519 (its key types are ECDSA P-256, P-384 and P-521)"
+                .to_owned()
+        }
+        "1.3.101.113" => {
+            "an Ed448 key: OMS has no EdDSA (its key types are ECDSA P-256, P-384 and P-521)"
+                .to_owned()
+        }
         "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
             "an RSA key: OMS signs with ECDSA P-256, P-384 or P-521 only".to_owned()
         }
-        other => format!("a key of algorithm {other}: OMS signs with ECDSA P-256, P-384 or P-521 only"),
+        other => {
+            format!("a key of algorithm {other}: OMS signs with ECDSA P-256, P-384 or P-521 only")
+        }
     };
     key_err(source, what)
 }
 
 /// The PEM blocks of a text, as (label, DER).
 fn pem_blocks(pem: &[u8], source: &str) -> Result<Vec<(String, Vec<u8>)>> {
-    let text = std::str::from_utf8(pem).map_err(|_| key_err(source, "not PEM text (it is not UTF-8)"))?;
+    let text =
+        std::str::from_utf8(pem).map_err(|_| key_err(source, "not PEM text (it is not UTF-8)"))?;
     let mut blocks = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
@@ -103,11 +112,18 @@ fn pem_blocks(pem: &[u8], source: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let label = &after["-----BEGIN ".len().."-----BEGIN ".len() + label_end];
         let end_marker = format!("-----END {label}-----");
         let Some(end) = after.find(&end_marker) else {
-            return Err(key_err(source, format!("the PEM block `{label}` has no end line")));
+            return Err(key_err(
+                source,
+                format!("the PEM block `{label}` has no end line"),
+            ));
         };
         let block = &after[..end + end_marker.len()];
-        let (decoded_label, der) = pem_rfc7468::decode_vec(block.as_bytes())
-            .map_err(|e| key_err(source, format!("the PEM block `{label}` is malformed ({e})")))?;
+        let (decoded_label, der) = pem_rfc7468::decode_vec(block.as_bytes()).map_err(|e| {
+            key_err(
+                source,
+                format!("the PEM block `{label}` is malformed ({e})"),
+            )
+        })?;
         blocks.push((decoded_label.to_owned(), der));
         rest = &after[end + end_marker.len()..];
     }
@@ -145,7 +161,10 @@ impl SigningKey {
                 "EC PRIVATE KEY" => return Self::from_sec1(&der, source),
                 "EC PARAMETERS" => continue,
                 "RSA PRIVATE KEY" => {
-                    return Err(key_err(source, "an RSA key: OMS signs with ECDSA P-256, P-384 or P-521 only"));
+                    return Err(key_err(
+                        source,
+                        "an RSA key: OMS signs with ECDSA P-256, P-384 or P-521 only",
+                    ));
                 }
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err(key_err(
@@ -160,9 +179,17 @@ impl SigningKey {
                     ));
                 }
                 "PUBLIC KEY" => {
-                    return Err(key_err(source, "a public key; signing needs the private key"));
+                    return Err(key_err(
+                        source,
+                        "a public key; signing needs the private key",
+                    ));
                 }
-                other => return Err(key_err(source, format!("a PEM `{other}`, not a private key"))),
+                other => {
+                    return Err(key_err(
+                        source,
+                        format!("a PEM `{other}`, not a private key"),
+                    ));
+                }
             }
         }
         Err(key_err(source, "no private key in it"))
@@ -179,11 +206,20 @@ impl SigningKey {
             .parameters_oid()
             .map_err(|_| key_err(source, "an EC key without a named curve"))?;
         let curve = Curve::from_oid(curve_oid, source)?;
-        let malformed = |e: pkcs8::Error| key_err(source, format!("a malformed {} key ({e})", curve.name()));
+        let malformed =
+            |e: pkcs8::Error| key_err(source, format!("a malformed {} key ({e})", curve.name()));
         use pkcs8::DecodePrivateKey;
         Ok(match curve {
-            Curve::P256 => SigningKey::P256(p256::SecretKey::from_pkcs8_der(der).map_err(malformed)?.into()),
-            Curve::P384 => SigningKey::P384(p384::SecretKey::from_pkcs8_der(der).map_err(malformed)?.into()),
+            Curve::P256 => SigningKey::P256(
+                p256::SecretKey::from_pkcs8_der(der)
+                    .map_err(malformed)?
+                    .into(),
+            ),
+            Curve::P384 => SigningKey::P384(
+                p384::SecretKey::from_pkcs8_der(der)
+                    .map_err(malformed)?
+                    .into(),
+            ),
             Curve::P521 => {
                 let secret = p521::SecretKey::from_pkcs8_der(der).map_err(malformed)?;
                 SigningKey::P521(
@@ -235,7 +271,8 @@ impl SigningKey {
             SigningKey::P521(k) => {
                 let point = p521::ecdsa::VerifyingKey::from(k).to_encoded_point(false);
                 VerifyingKey::P521(
-                    ecdsa::VerifyingKey::from_sec1_bytes(point.as_bytes()).expect("a key's own point is valid"),
+                    ecdsa::VerifyingKey::from_sec1_bytes(point.as_bytes())
+                        .expect("a key's own point is valid"),
                 )
             }
         }
@@ -246,15 +283,18 @@ impl SigningKey {
         let digest = self.curve().digest(message);
         match self {
             SigningKey::P256(k) => {
-                let s: p256::ecdsa::Signature = k.sign_prehash(&digest).expect("a full-size digest signs");
+                let s: p256::ecdsa::Signature =
+                    k.sign_prehash(&digest).expect("a full-size digest signs");
                 s.to_der().as_bytes().to_vec()
             }
             SigningKey::P384(k) => {
-                let s: p384::ecdsa::Signature = k.sign_prehash(&digest).expect("a full-size digest signs");
+                let s: p384::ecdsa::Signature =
+                    k.sign_prehash(&digest).expect("a full-size digest signs");
                 s.to_der().as_bytes().to_vec()
             }
             SigningKey::P521(k) => {
-                let s: p521::ecdsa::Signature = k.sign_prehash(&digest).expect("a full-size digest signs");
+                let s: p521::ecdsa::Signature =
+                    k.sign_prehash(&digest).expect("a full-size digest signs");
                 s.to_der().as_bytes().to_vec()
             }
         }
@@ -276,7 +316,10 @@ impl VerifyingKey {
             match label.as_str() {
                 "PUBLIC KEY" => return Self::from_spki_der(&der, source),
                 "RSA PUBLIC KEY" => {
-                    return Err(key_err(source, "an RSA key: OMS signs with ECDSA P-256, P-384 or P-521 only"));
+                    return Err(key_err(
+                        source,
+                        "an RSA key: OMS signs with ECDSA P-256, P-384 or P-521 only",
+                    ));
                 }
                 "CERTIFICATE" => {
                     return Err(key_err(
@@ -312,9 +355,15 @@ impl VerifyingKey {
         let point = info.subject_public_key.raw_bytes();
         let bad = || key_err(source, format!("not a point on {}", curve.name()));
         Ok(match curve {
-            Curve::P256 => VerifyingKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?),
-            Curve::P384 => VerifyingKey::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?),
-            Curve::P521 => VerifyingKey::P521(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?),
+            Curve::P256 => VerifyingKey::P256(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?,
+            ),
+            Curve::P384 => VerifyingKey::P384(
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?,
+            ),
+            Curve::P521 => {
+                VerifyingKey::P521(ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| bad())?)
+            }
         })
     }
 
@@ -339,9 +388,12 @@ impl VerifyingKey {
         let info = SubjectPublicKeyInfoOwned {
             algorithm: AlgorithmIdentifierOwned {
                 oid: EC_PUBLIC_KEY,
-                parameters: Some(der::Any::encode_from(&self.curve().oid()).expect("an OID encodes")),
+                parameters: Some(
+                    der::Any::encode_from(&self.curve().oid()).expect("an OID encodes"),
+                ),
             },
-            subject_public_key: der::asn1::BitString::from_bytes(&self.point()).expect("a point encodes"),
+            subject_public_key: der::asn1::BitString::from_bytes(&self.point())
+                .expect("a point encodes"),
         };
         info.to_der().expect("a public key encodes")
     }

@@ -99,12 +99,13 @@ impl Manifest {
         }
         let items = digest::items(entries, options.method);
         let digests = digest::hash_items(&items, options.hash)?;
+        let algorithm = resource_algorithm(options.hash, options.method);
         let mut resources: Vec<Resource> = items
             .iter()
             .zip(digests)
             .map(|(item, digest)| Resource {
                 name: item.name(),
-                algorithm: options.hash.name().to_owned(),
+                algorithm: algorithm.clone(),
                 digest,
             })
             .collect();
@@ -258,7 +259,11 @@ impl Manifest {
         let stated_root: [u8; 32] = hex::decode(root_hex)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad(format!("the subject's digest `{root_hex}` is not 32 bytes of hex")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "the subject's digest `{root_hex}` is not 32 bytes of hex"
+                ))
+            })?;
         let predicate = v
             .get("predicate")
             .filter(|p| p.is_object())
@@ -267,21 +272,35 @@ impl Manifest {
             .get("serialization")
             .filter(|p| p.is_object())
             .ok_or_else(|| bad("the predicate has no `serialization`".into()))?;
-        let method_name = str_at(ser, "method").ok_or_else(|| bad("`serialization.method` is missing".into()))?;
+        let method_name =
+            str_at(ser, "method").ok_or_else(|| bad("`serialization.method` is missing".into()))?;
         let method = match method_name {
             "files" => Method::Files,
             "shards" => {
+                // model_signing writes it through a protobuf Struct: `300000.0`.
                 let shard_size = ser
                     .get("shard_size")
-                    .and_then(Value::as_u64)
+                    .and_then(|v| {
+                        v.as_u64().or_else(|| {
+                            v.as_f64()
+                                .filter(|f| f.fract() == 0.0 && *f > 0.0 && *f < 9.0e15)
+                                .map(|f| f as u64)
+                        })
+                    })
                     .filter(|&s| s > 0)
-                    .ok_or_else(|| bad("`shards` needs a positive `serialization.shard_size`".into()))?;
+                    .ok_or_else(|| {
+                        bad("`shards` needs a positive `serialization.shard_size`".into())
+                    })?;
                 Method::Shards { shard_size }
             }
-            other => return Err(bad(format!("serialization method `{other}` is unknown (files, shards)"))),
+            other => {
+                return Err(bad(format!(
+                    "serialization method `{other}` is unknown (files, shards)"
+                )));
+            }
         };
-        let hash_name =
-            str_at(ser, "hash_type").ok_or_else(|| bad("`serialization.hash_type` is missing".into()))?;
+        let hash_name = str_at(ser, "hash_type")
+            .ok_or_else(|| bad("`serialization.hash_type` is missing".into()))?;
         let hash = HashType::parse(hash_name).map_err(|e| bad(e.to_string()))?;
         let allow_symlinks = match ser.get("allow_symlinks") {
             Some(Value::Bool(b)) => *b,
@@ -292,7 +311,9 @@ impl Manifest {
             Some(Value::Array(list)) => Some(
                 list.iter()
                     .map(|p| {
-                        let p = p.as_str().ok_or_else(|| bad("an ignore path is not a string".into()))?;
+                        let p = p
+                            .as_str()
+                            .ok_or_else(|| bad("an ignore path is not a string".into()))?;
                         walk::canonical_ignore_path(p).map_err(|e| bad(format!("recorded {e}")))
                     })
                     .collect::<Result<Vec<_>>>()?,
@@ -311,18 +332,25 @@ impl Manifest {
             let name = str_at(r, "name")
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| bad("a resource has no name".into()))?;
-            let algorithm = str_at(r, "algorithm").ok_or_else(|| bad(format!("resource `{name}` has no algorithm")))?;
-            if algorithm != hash.name() {
+            let algorithm = str_at(r, "algorithm")
+                .ok_or_else(|| bad(format!("resource `{name}` has no algorithm")))?;
+            if algorithm != hash.name() && algorithm != resource_algorithm(hash, method) {
                 return Err(bad(format!(
                     "resource `{name}` is hashed with `{algorithm}`, the serialization with `{}`",
                     hash.name()
                 )));
             }
-            let digest_hex = str_at(r, "digest").ok_or_else(|| bad(format!("resource `{name}` has no digest")))?;
+            let digest_hex = str_at(r, "digest")
+                .ok_or_else(|| bad(format!("resource `{name}` has no digest")))?;
             let digest = hex::decode(digest_hex)
                 .ok()
                 .filter(|d| d.len() == hash.len())
-                .ok_or_else(|| bad(format!("resource `{name}`'s digest is not {} bytes of hex", hash.len())))?;
+                .ok_or_else(|| {
+                    bad(format!(
+                        "resource `{name}`'s digest is not {} bytes of hex",
+                        hash.len()
+                    ))
+                })?;
             resources.push(Resource {
                 name: name.to_owned(),
                 algorithm: algorithm.to_owned(),
@@ -380,6 +408,16 @@ impl Manifest {
             predicate: Predicate::V01,
             stated_root: None,
         })
+    }
+}
+
+/// A resource's `algorithm`: the hash's name for `files`; for `shards`
+/// `HASH-sharded-SIZE`, which is what model_signing (1.1.1) writes and the only form it
+/// verifies (the spec says the hash's name alone; both are read here).
+pub fn resource_algorithm(hash: HashType, method: Method) -> String {
+    match method {
+        Method::Files => hash.name().to_owned(),
+        Method::Shards { shard_size } => format!("{}-sharded-{shard_size}", hash.name()),
     }
 }
 

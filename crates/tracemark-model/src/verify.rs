@@ -22,7 +22,7 @@ use crate::{
     keys::VerifyingKey,
     manifest::{HashOptions, Manifest, Predicate},
     walk::{self, Exclusions},
-    x509::{ChainOutcome, Cert, check_chain},
+    x509::{Cert, ChainOutcome, check_chain},
 };
 
 /// What a verifier concludes (the order is the severity).
@@ -106,7 +106,12 @@ fn signature_holds(key: &VerifyingKey, bundle: &Bundle) -> bool {
 }
 
 /// Verifies the model at `model` against the bundle `bundle_bytes` (`source` names it).
-pub fn verify(model: &Path, bundle_bytes: &[u8], source: &str, options: &VerifyOptions) -> Result<Verification> {
+pub fn verify(
+    model: &Path,
+    bundle_bytes: &[u8],
+    source: &str,
+    options: &VerifyOptions,
+) -> Result<Verification> {
     let bundle = Bundle::parse(bundle_bytes, source)?;
     let mut checks = Vec::new();
     let signer = signature_checks(&bundle, source, options, &mut checks)?;
@@ -126,11 +131,15 @@ pub fn verify(model: &Path, bundle_bytes: &[u8], source: &str, options: &VerifyO
         ));
     }
     checks.push(model_check(model, &manifest, options)?);
-    let trust = checks.iter().map(|c| c.outcome).max().unwrap_or(Trust::Untrusted);
-    let reason = checks
+    let trust = checks
         .iter()
-        .find(|c| c.outcome == trust)
-        .map_or_else(|| "nothing was checked".to_owned(), |c| format!("{}: {}", c.check, c.detail));
+        .map(|c| c.outcome)
+        .max()
+        .unwrap_or(Trust::Untrusted);
+    let reason = checks.iter().find(|c| c.outcome == trust).map_or_else(
+        || "nothing was checked".to_owned(),
+        |c| format!("{}: {}", c.check, c.detail),
+    );
     let s = &manifest.serialization;
     let serialization = match s.method {
         Method::Files => format!("files, {}", s.hash.name()),
@@ -142,7 +151,10 @@ pub fn verify(model: &Path, bundle_bytes: &[u8], source: &str, options: &VerifyO
         checks,
         method: bundle.material.method(),
         signer,
-        root_digest: format!("sha256:{}", hex::encode(manifest.stated_root.unwrap_or(listed_root))),
+        root_digest: format!(
+            "sha256:{}",
+            hex::encode(manifest.stated_root.unwrap_or(listed_root))
+        ),
         model_name: manifest.model_name.clone(),
         serialization,
         resources: manifest.resources.len(),
@@ -154,7 +166,12 @@ pub fn verify(model: &Path, bundle_bytes: &[u8], source: &str, options: &VerifyO
 }
 
 /// The signature and signer checks; gives who signed.
-fn signature_checks(bundle: &Bundle, source: &str, options: &VerifyOptions, checks: &mut Vec<Check>) -> Result<String> {
+fn signature_checks(
+    bundle: &Bundle,
+    source: &str,
+    options: &VerifyOptions,
+    checks: &mut Vec<Check>,
+) -> Result<String> {
     match &bundle.material {
         Material::Key { hint, .. } => {
             let embedded = bundle.material.embedded_key(source).transpose()?;
@@ -254,7 +271,10 @@ fn signature_checks(bundle: &Bundle, source: &str, options: &VerifyOptions, chec
             }
             Ok(signer)
         }
-        Material::Sigstore { certificate, tlog_entries } => {
+        Material::Sigstore {
+            certificate,
+            tlog_entries,
+        } => {
             let cert = Cert::from_der(certificate, source)?;
             let key = cert.key(source)?;
             let signer = cert.subject();
@@ -292,7 +312,9 @@ fn model_check(model: &Path, manifest: &Manifest, options: &VerifyOptions) -> Re
     if let Some(sig) = &options.signature_name {
         exclusions.add(sig)?;
     }
-    let single_file = std::fs::metadata(model).map_err(|e| ModelError::io("read", model, e))?.is_file();
+    let single_file = std::fs::metadata(model)
+        .map_err(|e| ModelError::io("read", model, e))?
+        .is_file();
     // A single-file model's resource is its file name, or `.` (model_signing 0.3–1.0).
     let own_name = |name: &str| -> String {
         if single_file && name == "." {
@@ -317,7 +339,11 @@ fn model_check(model: &Path, manifest: &Manifest, options: &VerifyOptions) -> Re
             },
         };
         if expected.insert(name, &r.digest).is_some() {
-            return Ok(check("manifest", Trust::Tampered, format!("`{}` is listed twice", r.name)));
+            return Ok(check(
+                "manifest",
+                Trust::Tampered,
+                format!("`{}` is listed twice", r.name),
+            ));
         }
     }
     let entries = match walk::enumerate(model, &exclusions, s.allow_symlinks) {
@@ -333,7 +359,10 @@ fn model_check(model: &Path, manifest: &Manifest, options: &VerifyOptions) -> Re
                 Method::Shards { .. } => split_shard(n).map_or(n.as_str(), |(p, _, _)| p),
             })
             .collect();
-        entries.into_iter().filter(|e| signed_files.contains(e.name.as_str())).collect()
+        entries
+            .into_iter()
+            .filter(|e| signed_files.contains(e.name.as_str()))
+            .collect()
     } else {
         entries
     };
@@ -357,7 +386,9 @@ fn model_check(model: &Path, manifest: &Manifest, options: &VerifyOptions) -> Re
     for (name, digest) in &expected {
         match actual.get(name.as_str()) {
             None => problems.push(format!("`{name}` is signed but missing")),
-            Some(d) if d != digest => problems.push(format!("`{name}` changed (its digest differs from the signed one)")),
+            Some(d) if d != digest => problems.push(format!(
+                "`{name}` changed (its digest differs from the signed one)"
+            )),
             Some(_) => {}
         }
     }
@@ -372,7 +403,15 @@ fn model_check(model: &Path, manifest: &Manifest, options: &VerifyOptions) -> Re
         check(
             "files",
             Trust::Trusted,
-            format!("{} signed {} match the model", expected.len(), if matches!(s.method, Method::Files) { "files" } else { "shards" }),
+            format!(
+                "{} signed {} match the model",
+                expected.len(),
+                if matches!(s.method, Method::Files) {
+                    "files"
+                } else {
+                    "shards"
+                }
+            ),
         )
     } else {
         let n = problems.len();

@@ -57,7 +57,10 @@ impl Exclusions {
             }
         }
         self.paths.iter().any(|p| {
-            name == p || (name.len() > p.len() && name.starts_with(p.as_str()) && name.as_bytes()[p.len()] == b'/')
+            name == p
+                || (name.len() > p.len()
+                    && name.starts_with(p.as_str())
+                    && name.as_bytes()[p.len()] == b'/')
         })
     }
 
@@ -82,7 +85,9 @@ pub fn canonical_ignore_path(path: &str) -> Result<String> {
         return Err(bad("globs are not allowed"));
     }
     if path.starts_with('/') {
-        return Err(bad("it is absolute; ignore paths are relative to the model root"));
+        return Err(bad(
+            "it is absolute; ignore paths are relative to the model root",
+        ));
     }
     if path.contains('\\') {
         return Err(bad("the separator is `/`"));
@@ -184,7 +189,8 @@ fn walk(
         if meta.is_dir() {
             let mut pushed = false;
             if follow_links {
-                let real = fs::canonicalize(&path).map_err(|e| ModelError::io("follow the link", &path, e))?;
+                let real = fs::canonicalize(&path)
+                    .map_err(|e| ModelError::io("follow the link", &path, e))?;
                 if ancestors.contains(&real) {
                     // A cycle: the directory is already being walked.
                     continue;

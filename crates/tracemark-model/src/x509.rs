@@ -47,10 +47,11 @@ impl Cert {
 
     /// Every certificate of a PEM text (`CERTIFICATE` blocks).
     pub fn all_from_pem(pem: &[u8], source: &str) -> Result<Vec<Self>> {
-        let certs = x509_cert::Certificate::load_pem_chain(pem).map_err(|e| ModelError::Certificate {
-            source_name: source.to_owned(),
-            why: format!("not PEM certificates ({e})"),
-        })?;
+        let certs =
+            x509_cert::Certificate::load_pem_chain(pem).map_err(|e| ModelError::Certificate {
+                source_name: source.to_owned(),
+                why: format!("not PEM certificates ({e})"),
+            })?;
         if certs.is_empty() {
             return Err(ModelError::Certificate {
                 source_name: source.to_owned(),
@@ -92,7 +93,11 @@ impl Cert {
     }
 
     fn not_before(&self) -> Duration {
-        self.cert.tbs_certificate.validity.not_before.to_unix_duration()
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_unix_duration()
     }
 
     fn valid_at(&self, t: Duration) -> bool {
@@ -111,11 +116,13 @@ impl Cert {
     }
 
     fn is_ca(&self) -> bool {
-        self.extension::<BasicConstraints>(BASIC_CONSTRAINTS).is_some_and(|b| b.ca)
+        self.extension::<BasicConstraints>(BASIC_CONSTRAINTS)
+            .is_some_and(|b| b.ca)
     }
 
     fn may_sign(&self) -> bool {
-        self.extension::<KeyUsage>(KEY_USAGE).is_some_and(|k| k.digital_signature())
+        self.extension::<KeyUsage>(KEY_USAGE)
+            .is_some_and(|k| k.digital_signature())
             || self
                 .extension::<ExtendedKeyUsage>(EXT_KEY_USAGE)
                 .is_some_and(|e| e.0.contains(&CODE_SIGNING))
@@ -127,12 +134,20 @@ impl Cert {
             return Err("names differ".into());
         }
         let key = issuer.key("issuer").map_err(|e| e.to_string())?;
-        let tbs = self.cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
+        let tbs = self
+            .cert
+            .tbs_certificate
+            .to_der()
+            .map_err(|e| e.to_string())?;
         let digest = match self.cert.signature_algorithm.oid {
             ECDSA_SHA256 => <sha2::Sha256 as sha2::Digest>::digest(&tbs).to_vec(),
             ECDSA_SHA384 => <sha2::Sha384 as sha2::Digest>::digest(&tbs).to_vec(),
             ECDSA_SHA512 => <sha2::Sha512 as sha2::Digest>::digest(&tbs).to_vec(),
-            other => return Err(format!("signature algorithm {other} is not ECDSA with SHA-2")),
+            other => {
+                return Err(format!(
+                    "signature algorithm {other} is not ECDSA with SHA-2"
+                ));
+            }
         };
         let sig = self
             .cert
@@ -184,15 +199,33 @@ pub fn check_chain(chain: &[Cert], roots: &[Cert]) -> ChainOutcome {
                 root: current.subject(),
             };
         }
-        let mut failure = None;
+        // A trusted root that signed `current` ends the chain. A root of the issuer's
+        // name whose key did not sign it is another CA of the same name: not trusted,
+        // and no evidence of tampering.
+        let mut other_root = None;
         for root in roots {
             match current.signed_by(root) {
-                Ok(()) if !root.is_ca() => failure = Some(format!("the root `{}` is not a CA", root.subject())),
-                Ok(()) if !root.valid_at(at) => {
-                    failure = Some(format!("the root `{}` was not valid then", root.subject()))
+                Ok(()) if !root.is_ca() => {
+                    other_root = Some(format!("the trusted `{}` is not a CA", root.subject()))
                 }
-                Ok(()) => return ChainOutcome::Trusted { root: root.subject() },
-                Err(e) if e != "names differ" => failure = Some(format!("`{}` by root `{}`: {e}", current.subject(), root.subject())),
+                Ok(()) if !root.valid_at(at) => {
+                    other_root = Some(format!(
+                        "the trusted root `{}` was not valid then",
+                        root.subject()
+                    ))
+                }
+                Ok(()) => {
+                    return ChainOutcome::Trusted {
+                        root: root.subject(),
+                    };
+                }
+                Err(e) if e != "names differ" => {
+                    other_root = Some(format!(
+                        "the trusted root `{}` did not sign `{}` ({e})",
+                        root.subject(),
+                        current.subject()
+                    ))
+                }
                 Err(_) => {}
             }
         }
@@ -200,22 +233,25 @@ pub fn check_chain(chain: &[Cert], roots: &[Cert]) -> ChainOutcome {
         match next {
             Some(issuer) if issuer.is_ca() => current = issuer,
             Some(issuer) => {
-                return ChainOutcome::Broken(format!("`{}` issued a certificate but is not a CA", issuer.subject()));
+                return ChainOutcome::Broken(format!(
+                    "`{}` issued a certificate but is not a CA",
+                    issuer.subject()
+                ));
             }
             None => {
-                if let Some(f) = failure {
-                    return ChainOutcome::Broken(f);
-                }
-                let named = chain[1..]
-                    .iter()
-                    .find(|c| c.cert.tbs_certificate.subject == current.cert.tbs_certificate.issuer);
-                return match named {
-                    Some(c) => ChainOutcome::Broken(format!(
+                let named = chain[1..].iter().find(|c| {
+                    c.cert.tbs_certificate.subject == current.cert.tbs_certificate.issuer
+                });
+                return match (named, other_root) {
+                    (Some(c), _) => ChainOutcome::Broken(format!(
                         "`{}` is not signed by `{}`, which the chain names as its issuer",
                         current.subject(),
                         c.subject()
                     )),
-                    None => ChainOutcome::NotTrusted(format!(
+                    (None, Some(why)) => ChainOutcome::NotTrusted(format!(
+                        "the chain leads to no trusted root: {why}"
+                    )),
+                    (None, None) => ChainOutcome::NotTrusted(format!(
                         "the chain ends at `{}`, issued by `{}`, which is not a trusted root",
                         current.subject(),
                         current.issuer()
