@@ -15,7 +15,10 @@ use tracemark_model::{
 struct Schemas;
 
 impl jsonschema::Retrieve for Schemas {
-    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclonedx");
         let file = match uri.as_str() {
             u if u.ends_with("/spdx.SNAPSHOT.schema.json") => "spdx.SNAPSHOT.schema.json",
@@ -29,13 +32,18 @@ impl jsonschema::Retrieve for Schemas {
 /// Every schema error of `doc`.
 pub fn cyclonedx_errors(doc: &Value) -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclonedx");
-    let schema: Value = serde_json::from_slice(&std::fs::read(dir.join("bom-1.6.SNAPSHOT.schema.json")).unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bom-1.6.SNAPSHOT.schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::options()
         .with_retriever(Schemas)
         .should_validate_formats(true)
         .build(&schema)
         .expect("the CycloneDX 1.6 schema compiles with its references");
-    validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 fn now() -> time::OffsetDateTime {
@@ -47,7 +55,11 @@ fn the_bom_of_a_hugging_face_style_model_is_valid_and_carries_its_card() {
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("tiny-hf");
     std::fs::create_dir(&model).unwrap();
-    std::fs::write(model.join("config.json"), r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64}"#).unwrap();
+    std::fs::write(
+        model.join("config.json"),
+        r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64}"#,
+    )
+    .unwrap();
     // A safetensors file: an 8-byte header length, the JSON header, then the data.
     let header = json!({
         "__metadata__": { "format": "pt" },
@@ -73,18 +85,49 @@ fn the_bom_of_a_hugging_face_style_model_is_valid_and_carries_its_card() {
     assert_eq!(card.licence.as_deref(), Some("mit"));
 
     let manifest = Manifest::of_model(&model, &HashOptions::default()).unwrap();
-    let doc = bom(&manifest, &card, Some(SignatureRef { name: "model.sig", bytes: b"{}" }), "0.1.0", now());
+    let doc = bom(
+        &manifest,
+        &card,
+        Some(SignatureRef {
+            name: "model.sig",
+            bytes: b"{}",
+        }),
+        "0.1.0",
+        now(),
+    );
     let errors = cyclonedx_errors(&doc);
     assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
     let component = &doc["components"][0];
     assert_eq!(component["type"], "machine-learning-model");
-    assert_eq!(component["hashes"][0]["content"], hex::encode(manifest.root_digest()));
-    assert_eq!(component["modelCard"]["modelParameters"]["datasets"][0]["ref"], "dataset:roneneldan/TinyStories");
-    assert_eq!(doc["components"][1]["bom-ref"], "dataset:roneneldan/TinyStories");
+    assert_eq!(
+        component["hashes"][0]["content"],
+        hex::encode(manifest.root_digest())
+    );
+    assert_eq!(
+        component["modelCard"]["modelParameters"]["datasets"][0]["ref"],
+        "dataset:roneneldan/TinyStories"
+    );
+    assert_eq!(
+        doc["components"][1]["bom-ref"],
+        "dataset:roneneldan/TinyStories"
+    );
     assert_eq!(doc["components"][1]["type"], "data");
-    assert!(component["properties"].as_array().unwrap().contains(&json!({ "name": "tracemark:parameter-count", "value": "32832" })));
-    assert_eq!(component["externalReferences"][0]["type"], "digital-signature");
-    let files: Vec<_> = component["components"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(
+        component["properties"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "tracemark:parameter-count", "value": "32832" }))
+    );
+    assert_eq!(
+        component["externalReferences"][0]["type"],
+        "digital-signature"
+    );
+    let files: Vec<_> = component["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert_eq!(files, ["README.md", "config.json", "model.safetensors"]);
 }
 
@@ -98,5 +141,9 @@ fn the_schema_check_can_fail() {
     assert!(cyclonedx_errors(&doc).is_empty());
     doc["components"][0]["type"] = "neural-network".into();
     doc["components"][0]["hashes"][0]["content"] = "xyz".into();
-    assert!(cyclonedx_errors(&doc).len() >= 2, "{:?}", cyclonedx_errors(&doc));
+    assert!(
+        cyclonedx_errors(&doc).len() >= 2,
+        "{:?}",
+        cyclonedx_errors(&doc)
+    );
 }
