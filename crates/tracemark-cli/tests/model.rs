@@ -283,3 +283,48 @@ fn the_bom_of_the_committed_model_is_valid_cyclonedx_1_6() {
         "the signature is not part of the model"
     );
 }
+
+#[test]
+fn a_verified_release_is_logged_and_found_by_the_model_identity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let model = model_copy(dir);
+    let id = es256_identity(dir);
+    tracemark(dir)
+        .args(["log", "init", "--dir", "log", "--origin", "log.example.com/models"])
+        .assert()
+        .success();
+    tracemark(dir)
+        .args(["model", "sign", "--key"])
+        .arg(id.join("key.pem"))
+        .arg("--cert")
+        .arg(id.join("chain.pem"))
+        .arg(&model)
+        .assert()
+        .success();
+    // Without a key or root the signature is untrusted: nothing is logged.
+    let v = json(tracemark(dir).args(["model", "log", "--dir", "log"]).arg(&model), 3);
+    assert!(v["error"]["message"].as_str().unwrap().contains("not logged"), "{v}");
+    let logged = json(
+        tracemark(dir)
+            .args(["model", "log", "--dir", "log", "--version", "1.0", "--trust"])
+            .arg(id.join("root.pem"))
+            .arg(&model),
+        0,
+    );
+    assert_eq!(logged["index"], 0);
+    let record = &logged["record"];
+    assert_eq!(record["format"], "tracemark.model-release-record/v1");
+    assert_eq!(record["name"], "tinystories-260k");
+    assert_eq!(record["version"], "1.0");
+    assert_eq!(record["signing_method"], "certificate");
+    let identity = json(tracemark(dir).args(["model", "digest"]).arg(&model), 0)["identity"].clone();
+    assert_eq!(record["model_digest"], identity);
+    let found = json(
+        tracemark(dir)
+            .args(["log", "get", "--dir", "log", "--content-hash"])
+            .arg(identity.as_str().unwrap()),
+        0,
+    );
+    assert_eq!(found["records"][0]["record"], *record);
+}

@@ -247,3 +247,67 @@ pub fn bom(model: &Path, signature: Option<&Path>) -> Result<Value> {
         time::OffsetDateTime::now_utc(),
     ))
 }
+
+/// A model release appended to the log.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub record: tracemark_ledger::ModelReleaseRecord,
+    pub entry: crate::log::AppendedEntry,
+}
+
+/// Appends the release of a verified model to the log: only a `trusted` verification is
+/// logged (what the log says was signed by whom must have been checked under a key or
+/// root the publisher chose). `name` defaults to the model directory's name.
+pub fn log_release(
+    ledger: &mut crate::log::AnyLedger,
+    model: &Path,
+    verified: &Verified,
+    name: Option<&str>,
+    version: Option<&str>,
+) -> Result<Logged> {
+    if verified.conclusion.trust != Trust::Trusted {
+        return Err(crate::Error::input(
+            format!(
+                "not logged: the model's signature is {} ({})",
+                verified.conclusion.trust.code(),
+                verified.conclusion.reason
+            ),
+            Some("give the signer's public key (--key) or the root of its chain (--trust), and fix what failed".into()),
+        ));
+    }
+    let identity: tracemark_core::ContentHash = identity(model)?
+        .parse()
+        .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
+    let signature = std::fs::read(&verified.signature).map_err(|source| crate::Error::Io {
+        action: "read the signature",
+        path: verified.signature.clone(),
+        source,
+    })?;
+    let record = tracemark_ledger::ModelReleaseRecord {
+        format: tracemark_ledger::registry::MODEL_RELEASE_RECORD_V1.into(),
+        model_digest: identity,
+        name: name.map_or_else(
+            || tracemark_model::manifest::model_name(model),
+            str::to_owned,
+        ),
+        version: version.map(str::to_owned),
+        signed_root: verified.verification.root_digest.clone(),
+        serialization: verified.verification.serialization.clone(),
+        signing_method: verified.verification.method.to_owned(),
+        signer: verified.verification.signer.clone(),
+        signature_hash: tracemark_core::ContentHash::of_bytes(&signature),
+        released_at: tracemark_core::Timestamp::now(),
+    };
+    let entry = record
+        .entry()
+        .map_err(|e| crate::Error::input(format!("the model-release record: {e}"), None))?;
+    let appended = ledger.append_entries(&[entry])?;
+    Ok(Logged {
+        record,
+        entry: appended
+            .into_iter()
+            .next()
+            .expect("one entry appended")
+            .into(),
+    })
+}

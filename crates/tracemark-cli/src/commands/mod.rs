@@ -3,7 +3,7 @@
 //! A command family has a file with its arguments and its handlers: `text` (generate,
 //! mark, detect), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
 //! `attribute` (attribute, report), `corpus` (index, count, trace), `log`, `model` (sign,
-//! verify, bom, digest), `rights`,
+//! verify, bom, digest, log), `rights`,
 //! `config`, `demo`, `serve`, `eval`, `hash` and `version`; `input` reads what they are
 //! given and `print` holds what they share to print. This file holds only the commands
 //! and their dispatch.
@@ -117,7 +117,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Count(args) => corpus::count(args),
         Command::Trace(args) => corpus::trace(args),
         Command::Log(cmd) => log::run(cmd, config),
-        Command::Model(cmd) => model::run(cmd),
+        Command::Model(cmd) => model::run(cmd, config),
         Command::Config(cmd) => config::run(cmd, config),
         Command::Version => Ok(version::version()),
     }

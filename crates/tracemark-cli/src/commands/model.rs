@@ -28,6 +28,10 @@ pub enum ModelCommand {
     Bom(BomArgs),
     /// Print the model's identity: its OMS root digest (files, SHA-256, default exclusions).
     Digest(DigestArgs),
+    /// Append the release of a signed model to the transparency log (a model-release
+    /// record: its identity, signer, name, version, time), after verifying it: only a
+    /// trusted signature is logged.
+    Log(LogArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -104,12 +108,36 @@ pub struct DigestArgs {
     model: PathBuf,
 }
 
-pub fn run(cmd: ModelCommand) -> Result<Output> {
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// A log directory made by `tracemark log init` [default: the configured log].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The signer's public key (PEM).
+    #[arg(long, conflicts_with = "trust")]
+    key: Option<PathBuf>,
+    /// Trusted root certificates (PEM).
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// The bundle (default: MODEL/model.sig).
+    #[arg(long)]
+    signature: Option<PathBuf>,
+    /// The release's name [default: the model directory's name].
+    #[arg(long)]
+    name: Option<String>,
+    /// The release's version.
+    #[arg(long)]
+    version: Option<String>,
+    model: PathBuf,
+}
+
+pub fn run(cmd: ModelCommand, config: Option<&Path>) -> Result<Output> {
     match cmd {
         ModelCommand::Sign(args) => sign(args),
         ModelCommand::Verify(args) => verify(args),
         ModelCommand::Bom(args) => bom(args),
         ModelCommand::Digest(args) => digest(args),
+        ModelCommand::Log(args) => log(args, config),
     }
 }
 
@@ -289,5 +317,41 @@ fn digest(args: DigestArgs) -> Result<Output> {
     Ok(Output::new(
         serde_json::json!({ "model": args.model, "identity": id }),
         format!("{id}  {}", args.model.display()),
+    ))
+}
+
+fn log(args: LogArgs, config: Option<&Path>) -> Result<Output> {
+    let verified = release::verify(
+        &args.model,
+        &VerifyRequest {
+            signature: args.signature.as_deref(),
+            key: args.key.as_deref(),
+            trust: &args.trust,
+            ignore_unsigned: false,
+            ignore_paths: &[],
+        },
+    )?;
+    let mut ledger = tracemark::log::LogSite::locate(args.dir.as_deref(), config)?.open()?;
+    let logged = release::log_release(
+        &mut ledger,
+        &args.model,
+        &verified,
+        args.name.as_deref(),
+        args.version.as_deref(),
+    )?;
+    let r = &logged.record;
+    let human = format!(
+        "{}: model release logged at index {}\n  model      {}\n  name       {} {}\n  signer     {} ({} method)",
+        args.model.display(),
+        logged.entry.index,
+        r.model_digest,
+        r.name,
+        r.version.as_deref().unwrap_or(""),
+        r.signer,
+        r.signing_method,
+    );
+    Ok(Output::new(
+        serde_json::json!({ "index": logged.entry.index, "leaf_hash": logged.entry.leaf_hash, "record": r }),
+        human,
     ))
 }
