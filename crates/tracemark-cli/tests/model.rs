@@ -291,7 +291,14 @@ fn a_verified_release_is_logged_and_found_by_the_model_identity() {
     let model = model_copy(dir);
     let id = es256_identity(dir);
     tracemark(dir)
-        .args(["log", "init", "--dir", "log", "--origin", "log.example.com/models"])
+        .args([
+            "log",
+            "init",
+            "--dir",
+            "log",
+            "--origin",
+            "log.example.com/models",
+        ])
         .assert()
         .success();
     tracemark(dir)
@@ -303,11 +310,30 @@ fn a_verified_release_is_logged_and_found_by_the_model_identity() {
         .assert()
         .success();
     // Without a key or root the signature is untrusted: nothing is logged.
-    let v = json(tracemark(dir).args(["model", "log", "--dir", "log"]).arg(&model), 3);
-    assert!(v["error"]["message"].as_str().unwrap().contains("not logged"), "{v}");
+    let v = json(
+        tracemark(dir)
+            .args(["model", "log", "--dir", "log"])
+            .arg(&model),
+        3,
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not logged"),
+        "{v}"
+    );
     let logged = json(
         tracemark(dir)
-            .args(["model", "log", "--dir", "log", "--version", "1.0", "--trust"])
+            .args([
+                "model",
+                "log",
+                "--dir",
+                "log",
+                "--version",
+                "1.0",
+                "--trust",
+            ])
             .arg(id.join("root.pem"))
             .arg(&model),
         0,
@@ -318,7 +344,8 @@ fn a_verified_release_is_logged_and_found_by_the_model_identity() {
     assert_eq!(record["name"], "tinystories-260k");
     assert_eq!(record["version"], "1.0");
     assert_eq!(record["signing_method"], "certificate");
-    let identity = json(tracemark(dir).args(["model", "digest"]).arg(&model), 0)["identity"].clone();
+    let identity =
+        json(tracemark(dir).args(["model", "digest"]).arg(&model), 0)["identity"].clone();
     assert_eq!(record["model_digest"], identity);
     let found = json(
         tracemark(dir)

@@ -1,7 +1,8 @@
 //! Hashing throughput (GB/s, 10^9 bytes a second) of OMS serialisation: a multi-file
 //! model directory and one large file, SHA-256 by files and by shards, BLAKE3 by files,
 //! side by side with `model_signing` (scripts/bench_model_signing.py, run with
-//! `TRACEMARK_PYTHON` when it is set) on the same files, page cache warm for both.
+//! `TRACEMARK_PYTHON` when it is set, case by case right after ours) on the same files,
+//! page cache warm for both.
 //!
 //!   cargo bench -p tracemark-model --bench hashing
 //!
@@ -53,7 +54,10 @@ fn time(model: &Path, options: &HashOptions) -> Duration {
 }
 
 fn main() {
-    let gib: u64 = std::env::var("TRACEMARK_BENCH_GIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let gib: u64 = std::env::var("TRACEMARK_BENCH_GIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let total = gib << 30;
     let base = std::env::var_os("TRACEMARK_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
     let tmp = tempfile::tempdir_in(base).unwrap();
@@ -63,20 +67,37 @@ fn main() {
     std::fs::create_dir(&large).unwrap();
     let files = 32u64;
     for i in 0..files {
-        write_file(&many.join(format!("shard-{i:02}.safetensors")), total / files, i + 1);
+        write_file(
+            &many.join(format!("shard-{i:02}.safetensors")),
+            total / files,
+            i + 1,
+        );
     }
     write_file(&large.join("model.safetensors"), total, 99);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("hashing {gib} GiB a data set on {cores} cores, best of {RUNS} warm runs (GB/s = 10^9 bytes/s)");
-    println!("{:<16} {:<34} {:>10}", "data", "method", "tracemark");
+    println!(
+        "hashing {gib} GiB a data set on {cores} cores, best of {RUNS} warm runs (GB/s = 10^9 bytes/s)"
+    );
+    let python = std::env::var("TRACEMARK_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_model_signing.py");
+    println!(
+        "{:<10} {:<24} {:>10} {:>14}",
+        "data", "method", "tracemark", "model_signing"
+    );
 
     let sha_files = HashOptions::default();
     let sha_shards = HashOptions {
-        method: Method::Shards { shard_size: 1_000_000_000 },
+        method: Method::Shards {
+            shard_size: 1_000_000_000,
+        },
         ..HashOptions::default()
     };
     let sha_small_shards = HashOptions {
-        method: Method::Shards { shard_size: 64 << 20 },
+        method: Method::Shards {
+            shard_size: 64 << 20,
+        },
         ..HashOptions::default()
     };
     let blake3 = HashOptions {
@@ -84,32 +105,40 @@ fn main() {
         ..HashOptions::default()
     };
     let cases: [(&str, &Path, &str, &HashOptions); 7] = [
-        ("32 files", &many, "files sha256", &sha_files),
-        ("32 files", &many, "shards sha256 (1 GB)", &sha_shards),
-        ("32 files", &many, "files blake3", &blake3),
-        ("1 file", &large, "files sha256", &sha_files),
-        ("1 file", &large, "shards sha256 (1 GB)", &sha_shards),
-        ("1 file", &large, "shards sha256 (64 MiB)", &sha_small_shards),
-        ("1 file", &large, "files blake3", &blake3),
+        ("32 files", &many, "files-sha256", &sha_files),
+        ("32 files", &many, "shards-sha256-1GB", &sha_shards),
+        ("32 files", &many, "files-blake3", &blake3),
+        ("1 file", &large, "files-sha256", &sha_files),
+        ("1 file", &large, "shards-sha256-1GB", &sha_shards),
+        ("1 file", &large, "shards-sha256-64MiB", &sha_small_shards),
+        ("1 file", &large, "files-blake3", &blake3),
     ];
     for (data, path, method, options) in cases {
+        // Each case is timed here, then by model_signing right after: both see the same
+        // machine load.
         let t = time(path, options);
-        println!("{data:<16} {method:<34} {:>10.2}", total as f64 / t.as_secs_f64() / 1e9);
+        let ours = format!("{:.2}", total as f64 / t.as_secs_f64() / 1e9);
+        let theirs = match &python {
+            Some(python) => {
+                let out = Command::new(python)
+                    .arg(&script)
+                    .arg(path)
+                    .arg(method)
+                    .arg(RUNS.to_string())
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).trim().to_owned()
+            }
+            None => "-".to_owned(),
+        };
+        println!("{data:<10} {method:<24} {ours:>10} {theirs:>14}");
     }
-
-    match std::env::var("TRACEMARK_PYTHON") {
-        Ok(python) if !python.is_empty() => {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_model_signing.py");
-            println!("\nmodel_signing on the same files ({python}):");
-            let status = Command::new(&python)
-                .arg(script)
-                .arg(&many)
-                .arg(&large)
-                .arg(RUNS.to_string())
-                .status()
-                .unwrap();
-            assert!(status.success(), "the model_signing benchmark failed");
-        }
-        _ => println!("\n(set TRACEMARK_PYTHON to a Python with model-signing to compare)"),
+    if python.is_none() {
+        println!("(set TRACEMARK_PYTHON to a Python with model-signing to compare)");
     }
 }

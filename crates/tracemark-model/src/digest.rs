@@ -52,7 +52,7 @@ impl HashType {
     }
 
     /// Bytes in a digest.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         32
     }
 }

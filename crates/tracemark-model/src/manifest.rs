@@ -344,11 +344,11 @@ impl Manifest {
                 .ok_or_else(|| bad(format!("resource `{name}` has no digest")))?;
             let digest = hex::decode(digest_hex)
                 .ok()
-                .filter(|d| d.len() == hash.len())
+                .filter(|d| d.len() == hash.digest_len())
                 .ok_or_else(|| {
                     bad(format!(
                         "resource `{name}`'s digest is not {} bytes of hex",
-                        hash.len()
+                        hash.digest_len()
                     ))
                 })?;
             resources.push(Resource {
