@@ -79,10 +79,12 @@ pub enum Material {
     },
     /// `certificate`: the chain, leaf first, DER.
     Chain { certificates: Vec<Vec<u8>> },
-    /// `sigstore`: a Fulcio certificate and transparency-log entries.
+    /// `sigstore`: a Fulcio certificate and transparency-log entries (`material` is the
+    /// bundle's `verificationMaterial` as it came, written back unchanged).
     Sigstore {
         certificate: Vec<u8>,
         tlog_entries: usize,
+        material: Value,
     },
 }
 
@@ -220,6 +222,7 @@ impl Bundle {
             Material::Sigstore {
                 certificate,
                 tlog_entries,
+                material: Value::Object(vm.clone()),
             }
         } else {
             return Err(bad(
@@ -280,7 +283,8 @@ impl Bundle {
         })
     }
 
-    /// The bundle's JSON, as model_signing 1.1.1 writes it (`keyid` "", `tlogEntries` []).
+    /// The bundle's JSON, as model_signing 1.1.1 writes it (`keyid` "", `tlogEntries` []);
+    /// a Sigstore bundle's verification material as it was read.
     pub fn to_json(&self) -> Vec<u8> {
         let material = match &self.material {
             Material::Key { hint, raw } => {
@@ -299,9 +303,7 @@ impl Bundle {
                 },
                 "tlogEntries": []
             }),
-            Material::Sigstore { .. } => {
-                unreachable!("sigstore bundles are read, never written here")
-            }
+            Material::Sigstore { material, .. } => material.clone(),
         };
         let bundle = json!({
             "mediaType": self.media_type,

@@ -274,6 +274,7 @@ fn signature_checks(
         Material::Sigstore {
             certificate,
             tlog_entries,
+            ..
         } => {
             let cert = Cert::from_der(certificate, source)?;
             let key = cert.key(source)?;

@@ -1,7 +1,8 @@
 //! Certificate chains of the `certificate` method: the leaf (the signer) and its CAs, as
 //! the bundle carries them, checked against the roots a user trusts (§8.2). As in
 //! model_signing, the chain is checked at the leaf's `notBefore` (a bundle has no signing
-//! time of its own), every signature in it is ECDSA, every issuer a CA, and the leaf may
+//! time of its own), every signature in it ECDSA or RSA (PKCS#1 v1.5) with SHA-2 (the
+//! signing key itself is ECDSA, as OMS requires), every issuer a CA, and the leaf may
 //! sign (key usage `digitalSignature`, or extended key usage `codeSigning`).
 
 use std::time::Duration;
@@ -20,6 +21,9 @@ use crate::{
 const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+const RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+const RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
@@ -133,28 +137,74 @@ impl Cert {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
             return Err("names differ".into());
         }
-        let key = issuer.key("issuer").map_err(|e| e.to_string())?;
         let tbs = self
             .cert
             .tbs_certificate
             .to_der()
             .map_err(|e| e.to_string())?;
-        let digest = match self.cert.signature_algorithm.oid {
-            ECDSA_SHA256 => <sha2::Sha256 as sha2::Digest>::digest(&tbs).to_vec(),
-            ECDSA_SHA384 => <sha2::Sha384 as sha2::Digest>::digest(&tbs).to_vec(),
-            ECDSA_SHA512 => <sha2::Sha512 as sha2::Digest>::digest(&tbs).to_vec(),
-            other => {
-                return Err(format!(
-                    "signature algorithm {other} is not ECDSA with SHA-2"
-                ));
-            }
-        };
         let sig = self
             .cert
             .signature
             .as_bytes()
             .ok_or_else(|| "the signature is not whole bytes".to_owned())?;
+        let oid = self.cert.signature_algorithm.oid;
+        if [RSA_SHA256, RSA_SHA384, RSA_SHA512].contains(&oid) {
+            return issuer.rsa_signed(oid, &tbs, sig);
+        }
+        let key = issuer.key("issuer").map_err(|e| e.to_string())?;
+        let digest = match oid {
+            ECDSA_SHA256 => <sha2::Sha256 as sha2::Digest>::digest(&tbs).to_vec(),
+            ECDSA_SHA384 => <sha2::Sha384 as sha2::Digest>::digest(&tbs).to_vec(),
+            ECDSA_SHA512 => <sha2::Sha512 as sha2::Digest>::digest(&tbs).to_vec(),
+            other => {
+                return Err(format!(
+                    "signature algorithm {other} is neither ECDSA nor RSA PKCS#1 v1.5 with SHA-2"
+                ));
+            }
+        };
         if key.verify_digest(&digest, sig) {
+            Ok(())
+        } else {
+            Err("the signature does not verify".into())
+        }
+    }
+}
+
+impl Cert {
+    /// Whether this (RSA) certificate's key made `sig` over `tbs` (PKCS#1 v1.5, the
+    /// digest `oid` names): CAs sign with RSA as often as not.
+    fn rsa_signed(
+        &self,
+        oid: ObjectIdentifier,
+        tbs: &[u8],
+        sig: &[u8],
+    ) -> std::result::Result<(), String> {
+        use rsa::{pkcs1v15, pkcs8::DecodePublicKey, signature::Verifier};
+        let spki = self
+            .cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| e.to_string())?;
+        let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| {
+            format!(
+                "`{}` signed with RSA but its key is not RSA",
+                self.subject()
+            )
+        })?;
+        let sig = pkcs1v15::Signature::try_from(sig).map_err(|e| e.to_string())?;
+        let ok = match oid {
+            RSA_SHA256 => pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+                .verify(tbs, &sig)
+                .is_ok(),
+            RSA_SHA384 => pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key)
+                .verify(tbs, &sig)
+                .is_ok(),
+            _ => pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key)
+                .verify(tbs, &sig)
+                .is_ok(),
+        };
+        if ok {
             Ok(())
         } else {
             Err("the signature does not verify".into())

@@ -59,7 +59,7 @@ pub struct SignArgs {
     hash: String,
     /// Paths to leave out (relative to the model directory, or inside it), recorded in
     /// the signature.
-    #[arg(long = "ignore-paths", num_args = 1..)]
+    #[arg(long = "ignore-paths")]
     ignore_paths: Vec<PathBuf>,
     /// Sign .git, .gitattributes, .github and .gitignore too.
     #[arg(long)]
@@ -86,7 +86,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     ignore_unsigned_files: bool,
     /// Paths to leave out besides those the signature records.
-    #[arg(long = "ignore-paths", num_args = 1..)]
+    #[arg(long = "ignore-paths")]
     ignore_paths: Vec<PathBuf>,
     model: PathBuf,
 }
