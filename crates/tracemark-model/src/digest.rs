@@ -116,7 +116,9 @@ pub fn items(entries: &[Entry], method: Method) -> Vec<Item<'_>> {
 pub fn hash_items(items: &[Item<'_>], hash: HashType) -> Result<Vec<Vec<u8>>> {
     let digests = items
         .par_iter()
-        .map(|item| hash_item(item, hash))
+        // BLAKE3 hashes inside a file on every core only when there are fewer items than
+        // cores: otherwise the items keep the cores busy, and nesting only costs.
+        .map(|item| hash_item(item, hash, items.len() < rayon::current_num_threads()))
         .collect::<Result<Vec<_>>>()?;
     // A file is checked once all its items are hashed: its size and modification time
     // must be those it had when the model was enumerated.
@@ -148,16 +150,19 @@ fn unchanged(entry: &Entry) -> Result<()> {
 
 enum Hasher {
     Sha256(Sha256),
+    /// The hasher, and whether it hashes a buffer on every core.
     #[cfg(feature = "blake3")]
-    Blake3(Box<blake3::Hasher>),
+    Blake3(Box<blake3::Hasher>, bool),
 }
 
 impl Hasher {
-    fn new(hash: HashType) -> Self {
+    fn new(hash: HashType, parallel: bool) -> Self {
+        #[cfg(not(feature = "blake3"))]
+        let _ = parallel;
         match hash {
             HashType::Sha256 => Hasher::Sha256(Sha256::new()),
             #[cfg(feature = "blake3")]
-            HashType::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
+            HashType::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new()), parallel),
         }
     }
 
@@ -165,8 +170,8 @@ impl Hasher {
         match self {
             Hasher::Sha256(h) => h.update(bytes),
             #[cfg(feature = "blake3")]
-            Hasher::Blake3(h) => {
-                if bytes.len() >= 1 << 20 {
+            Hasher::Blake3(h, parallel) => {
+                if *parallel && bytes.len() >= 1 << 20 {
                     h.update_rayon(bytes);
                 } else {
                     h.update(bytes);
@@ -179,7 +184,7 @@ impl Hasher {
         match self {
             Hasher::Sha256(h) => h.finalize().to_vec(),
             #[cfg(feature = "blake3")]
-            Hasher::Blake3(h) => h.finalize().as_bytes().to_vec(),
+            Hasher::Blake3(h, _) => h.finalize().as_bytes().to_vec(),
         }
     }
 
@@ -187,13 +192,13 @@ impl Hasher {
         match self {
             Hasher::Sha256(_) => CHUNK,
             #[cfg(feature = "blake3")]
-            Hasher::Blake3(_) => BLAKE3_CHUNK,
+            Hasher::Blake3(..) => BLAKE3_CHUNK,
         }
     }
 }
 
 /// Streams one item through the hash, checking it read exactly the bytes it expected.
-fn hash_item(item: &Item<'_>, hash: HashType) -> Result<Vec<u8>> {
+fn hash_item(item: &Item<'_>, hash: HashType, parallel: bool) -> Result<Vec<u8>> {
     let entry = item.entry;
     let io = |e| ModelError::io("read", &entry.path, e);
     let mut file = File::open(&entry.path).map_err(io)?;
@@ -204,7 +209,7 @@ fn hash_item(item: &Item<'_>, hash: HashType) -> Result<Vec<u8>> {
     if start > 0 {
         file.seek(SeekFrom::Start(start)).map_err(io)?;
     }
-    let mut hasher = Hasher::new(hash);
+    let mut hasher = Hasher::new(hash, parallel);
     let mut buf = vec![
         0u8;
         hasher

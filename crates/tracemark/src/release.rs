@@ -97,6 +97,36 @@ pub fn sign(
     })
 }
 
+/// Bundles larger than this are refused before they are read (a manifest of a million
+/// shards is some 150 MB).
+pub const MAX_SIGNATURE_BYTES: u64 = 256 << 20;
+
+fn read_signature(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |source| crate::Error::Io {
+        action: "read the signature",
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_SIGNATURE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
+        return Err(crate::Error::input(
+            format!(
+                "{} is over {} MiB: not a model signature",
+                path.display(),
+                MAX_SIGNATURE_BYTES >> 20
+            ),
+            None,
+        ));
+    }
+    Ok(bytes)
+}
+
 /// What to verify a model with.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyRequest<'a> {
@@ -123,11 +153,7 @@ pub fn verify(model: &Path, request: &VerifyRequest<'_>) -> Result<Verified> {
     let signature = request
         .signature
         .map_or_else(|| default_signature(model), Path::to_owned);
-    let bundle = std::fs::read(&signature).map_err(|source| crate::Error::Io {
-        action: "read the signature",
-        path: signature.clone(),
-        source,
-    })?;
+    let bundle = read_signature(&signature)?;
     let key = match request.key {
         Some(path) => {
             let bytes = keyfile::read_file(path, Secrecy::Public)?;
@@ -229,7 +255,7 @@ pub fn bom(model: &Path, signature: Option<&Path>) -> Result<Value> {
     }
     let manifest = Manifest::of_model(model, &options)?;
     let card = model_card(model);
-    let sig_bytes = std::fs::read(&signature).ok();
+    let sig_bytes = read_signature(&signature).ok();
     let sig_name = signature
         .file_name()
         .and_then(|n| n.to_str())
@@ -278,11 +304,7 @@ pub fn log_release(
     let identity: tracemark_core::ContentHash = identity(model)?
         .parse()
         .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
-    let signature = std::fs::read(&verified.signature).map_err(|source| crate::Error::Io {
-        action: "read the signature",
-        path: verified.signature.clone(),
-        source,
-    })?;
+    let signature = read_signature(&verified.signature)?;
     let record = tracemark_ledger::ModelReleaseRecord {
         format: tracemark_ledger::registry::MODEL_RELEASE_RECORD_V1.into(),
         model_digest: identity,
