@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{CURVES, Curve, model_copy, private_pem, sign_into, verify_opts, verify_with};
 use tracemark_model::{
-    Bundle, HashOptions, HashType, Manifest, Method, ModelError, SigningKey, Trust, VerifyOptions,
+    Bundle, HashOptions, Manifest, Method, ModelError, SigningKey, Trust, VerifyOptions,
     bundle::{Material, pae},
     manifest::PAYLOAD_TYPE,
     verify,
@@ -165,10 +165,12 @@ fn shards_cover_files_in_fixed_ranges_and_name_the_changed_range() {
     assert!(!v.reason.contains("model.bin:0:300000"), "{}", v.reason);
 }
 
+#[cfg(feature = "blake3")]
 #[test]
 fn blake3_hashes_files_and_is_refused_with_shards() {
     let (_tmp, model) = model_copy();
     let key = key(Curve::P256);
+    use tracemark_model::HashType;
     let mut options = HashOptions {
         hash: HashType::Blake3,
         ..HashOptions::default()
