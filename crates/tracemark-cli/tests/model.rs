@@ -116,10 +116,51 @@ fn sign_then_verify_trusted_untrusted_and_tampered_with_exit_statuses() {
         0,
     );
     assert_eq!(v["trust"], "trusted");
-    // And so with --ignore-paths.
+    // A model signed with its .git folder verifies only when .git is checked too.
+    std::fs::remove_file(model.join("notes.txt")).unwrap();
+    std::fs::create_dir(model.join(".git")).unwrap();
+    std::fs::write(model.join(".git/HEAD"), "ref: refs/heads/main").unwrap();
+    tracemark(dir)
+        .args(["model", "sign", "--no-ignore-git-paths", "--key"])
+        .arg(id.join("key.pem"))
+        .arg("--cert")
+        .arg(id.join("chain.pem"))
+        .arg(&model)
+        .assert()
+        .success();
+    let v = json(
+        tracemark(dir)
+            .args(["model", "verify", "--trust"])
+            .arg(id.join("root.pem"))
+            .arg(&model),
+        1,
+    );
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`.git/HEAD` is signed but missing"),
+        "{v}"
+    );
     json(
         tracemark(dir)
-            .args(["model", "verify", "--ignore-paths", "notes.txt", "--trust"])
+            .args(["model", "verify", "--no-ignore-git-paths", "--trust"])
+            .arg(id.join("root.pem"))
+            .arg(&model),
+        0,
+    );
+    std::fs::write(model.join("notes.txt"), "added").unwrap();
+    // And unsigned files are allowed with --ignore-paths.
+    json(
+        tracemark(dir)
+            .args([
+                "model",
+                "verify",
+                "--no-ignore-git-paths",
+                "--ignore-paths",
+                "notes.txt",
+                "--trust",
+            ])
             .arg(id.join("root.pem"))
             .arg(&model),
         0,

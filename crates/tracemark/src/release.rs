@@ -138,6 +138,8 @@ pub struct VerifyRequest<'a> {
     pub trust: &'a [PathBuf],
     pub ignore_unsigned: bool,
     pub ignore_paths: &'a [String],
+    /// Hash `.git` and friends too (for models signed with them).
+    pub include_git: bool,
 }
 
 /// A verified model: the OMS result and its conclusion under the trust rule.
@@ -172,7 +174,7 @@ pub fn verify(model: &Path, request: &VerifyRequest<'_>) -> Result<Verified> {
         ignore_unsigned: request.ignore_unsigned,
         ignore_paths: request.ignore_paths.to_vec(),
         signature_name: name_inside(model, &signature),
-        include_git: false,
+        include_git: request.include_git,
     };
     let verification =
         tracemark_model::verify(model, &bundle, &signature.display().to_string(), &options)?;

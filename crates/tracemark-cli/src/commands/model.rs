@@ -88,6 +88,10 @@ pub struct VerifyArgs {
     /// Paths to leave out besides those the signature records.
     #[arg(long = "ignore-paths")]
     ignore_paths: Vec<PathBuf>,
+    /// Check .git, .gitattributes, .github and .gitignore too (for models signed with
+    /// them, as `sign --no-ignore-git-paths` or model_signing's own flag sign them).
+    #[arg(long)]
+    no_ignore_git_paths: bool,
     model: PathBuf,
 }
 
@@ -242,6 +246,7 @@ fn verify(args: VerifyArgs) -> Result<Output> {
             trust: &args.trust,
             ignore_unsigned: args.ignore_unsigned_files,
             ignore_paths: &ignore_paths,
+            include_git: args.no_ignore_git_paths,
         },
     )?;
     let v = &verified.verification;
@@ -329,6 +334,7 @@ fn log(args: LogArgs, config: Option<&Path>) -> Result<Output> {
             trust: &args.trust,
             ignore_unsigned: false,
             ignore_paths: &[],
+            include_git: false,
         },
     )?;
     let mut ledger = tracemark::log::LogSite::locate(args.dir.as_deref(), config)?.open()?;
