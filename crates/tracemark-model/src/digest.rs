@@ -92,23 +92,26 @@ impl Item<'_> {
 }
 
 /// The items `entries` hash to under `method`: a file each, or its shards (an empty file
-/// has none).
+/// has none; a shard size of 0, which [`crate::Manifest`] refuses, counts as 1).
 pub fn items(entries: &[Entry], method: Method) -> Vec<Item<'_>> {
     match method {
         Method::Files => entries
             .iter()
             .map(|entry| Item { entry, range: None })
             .collect(),
-        Method::Shards { shard_size } => entries
-            .iter()
-            .flat_map(|entry| {
-                let size = entry.size;
-                (0..size.div_ceil(shard_size)).map(move |i| Item {
-                    entry,
-                    range: Some((i * shard_size, ((i + 1) * shard_size).min(size))),
+        Method::Shards { shard_size } => {
+            let shard_size = shard_size.max(1);
+            entries
+                .iter()
+                .flat_map(|entry| {
+                    let size = entry.size;
+                    (0..size.div_ceil(shard_size)).map(move |i| Item {
+                        entry,
+                        range: Some((i * shard_size, ((i + 1) * shard_size).min(size))),
+                    })
                 })
-            })
-            .collect(),
+                .collect()
+        }
     }
 }
 
