@@ -50,7 +50,7 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 pub use postgres_store::PostgresStore;
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
 pub use record::{GenerationRecord, ModelRef, RecordError, TextSketch};
-pub use registry::{LogRecord, LogRecordError, RecordKind, ReportRecord};
+pub use registry::{LogRecord, LogRecordError, ModelReleaseRecord, RecordKind, ReportRecord};
 pub use sqlite::{ReadStats, SqliteStore};
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};

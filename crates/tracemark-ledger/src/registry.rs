@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `tracemark.generation-record/v1` | [`GenerationRecord`] (in [`crate::record`]) | content hash, payload and key, generation id, MinHash sketch |
 //! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
+//! | `tracemark.model-release-record/v1` | [`ModelReleaseRecord`] | content hash (the model's identity) |
 
 use serde::{Deserialize, Serialize};
 use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
@@ -27,8 +28,16 @@ use crate::{
 /// custody).
 pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
 
+/// The `format` of the log entry that records a signed model release: the model's
+/// identity (its OMS root digest), who signed it, and the signature's hash.
+pub const MODEL_RELEASE_RECORD_V1: &str = "tracemark.model-release-record/v1";
+
 /// Every record format this build reads and writes.
-pub const RECORD_FORMATS: &[&str] = &[GENERATION_RECORD_V1, REPORT_RECORD_V1];
+pub const RECORD_FORMATS: &[&str] = &[
+    GENERATION_RECORD_V1,
+    REPORT_RECORD_V1,
+    MODEL_RELEASE_RECORD_V1,
+];
 
 /// A kind of log record, one per format of [`RECORD_FORMATS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,17 +46,24 @@ pub enum RecordKind {
     Generation,
     /// `tracemark.report-record/v1`: that a sealed evidence report existed, unaltered.
     Report,
+    /// `tracemark.model-release-record/v1`: a signed model release.
+    ModelRelease,
 }
 
 impl RecordKind {
     /// Every kind, in the order of [`RECORD_FORMATS`].
-    pub const ALL: [RecordKind; 2] = [RecordKind::Generation, RecordKind::Report];
+    pub const ALL: [RecordKind; 3] = [
+        RecordKind::Generation,
+        RecordKind::Report,
+        RecordKind::ModelRelease,
+    ];
 
     /// The `format` its records carry.
     pub const fn format(self) -> &'static str {
         match self {
             RecordKind::Generation => GENERATION_RECORD_V1,
             RecordKind::Report => REPORT_RECORD_V1,
+            RecordKind::ModelRelease => MODEL_RELEASE_RECORD_V1,
         }
     }
 
@@ -61,6 +77,7 @@ impl RecordKind {
         match self {
             RecordKind::Generation => "generation record",
             RecordKind::Report => "evidence-report record",
+            RecordKind::ModelRelease => "model-release record",
         }
     }
 }
@@ -126,12 +143,76 @@ impl ReportRecord {
     }
 }
 
+/// What the log records of a signed model release: the model's identity (its OMS root
+/// digest under `files`, SHA-256 and the default exclusions), the signature's own root
+/// digest and serialisation, who signed it (and how), the signature file's hash, and the
+/// name and version the publisher gives it. Its entry is found by the identity
+/// (the content-hash key), so a generation record naming the model's digest leads to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelReleaseRecord {
+    /// Always [`MODEL_RELEASE_RECORD_V1`].
+    pub format: String,
+    /// `sha256:HEX`: the model's identity.
+    pub model_digest: ContentHash,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `sha256:HEX`: the root digest the signature states (the identity when it was
+    /// made with `files` and SHA-256).
+    pub signed_root: String,
+    /// How the signature hashed the model (`files, sha256`, `shards of N bytes, sha256`).
+    pub serialization: String,
+    /// The signing method (`key`, `certificate`).
+    pub signing_method: String,
+    /// The key's hint, or the signing certificate's subject.
+    pub signer: String,
+    /// The hash of the signature file (`model.sig`) as released.
+    pub signature_hash: ContentHash,
+    pub released_at: Timestamp,
+}
+
+impl ModelReleaseRecord {
+    /// Reads a record from JSON, checking its format.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, LogRecordError> {
+        let record: Self = serde_json::from_slice(bytes).map_err(|e| LogRecordError::Invalid {
+            format: MODEL_RELEASE_RECORD_V1,
+            reason: e.to_string(),
+        })?;
+        check_format(MODEL_RELEASE_RECORD_V1, &record.format)?;
+        Ok(record)
+    }
+
+    /// The RFC 8785 canonical JSON: the log entry.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
+        check_format(MODEL_RELEASE_RECORD_V1, &self.format)?;
+        let bytes =
+            jcs::to_canonical_bytes(self).map_err(|e| LogRecordError::Canonical(e.to_string()))?;
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(LogRecordError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// The entry to append, found by the model's identity.
+    pub fn entry(&self) -> Result<NewEntry, LogRecordError> {
+        Ok(NewEntry {
+            data: self.canonical_bytes()?,
+            keys: EntryKeys {
+                content_hash: Some(self.model_digest),
+                ..EntryKeys::default()
+            },
+        })
+    }
+}
+
 /// A log entry read as the record its `format` names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum LogRecord {
     Generation(GenerationRecord),
     Report(ReportRecord),
+    ModelRelease(ModelReleaseRecord),
 }
 
 impl LogRecord {
@@ -149,6 +230,9 @@ impl LogRecord {
                 GenerationRecord::from_json(entry).map_err(generation_error)?,
             )),
             Some(RecordKind::Report) => Ok(LogRecord::Report(ReportRecord::from_json(entry)?)),
+            Some(RecordKind::ModelRelease) => Ok(LogRecord::ModelRelease(
+                ModelReleaseRecord::from_json(entry)?,
+            )),
             None => Err(LogRecordError::UnknownFormat(head.format)),
         }
     }
@@ -157,6 +241,7 @@ impl LogRecord {
         match self {
             LogRecord::Generation(_) => RecordKind::Generation,
             LogRecord::Report(_) => RecordKind::Report,
+            LogRecord::ModelRelease(_) => RecordKind::ModelRelease,
         }
     }
 
@@ -170,6 +255,7 @@ impl LogRecord {
         match self {
             LogRecord::Generation(r) => r.canonical_bytes().map_err(generation_error),
             LogRecord::Report(r) => r.canonical_bytes(),
+            LogRecord::ModelRelease(r) => r.canonical_bytes(),
         }
     }
 
@@ -178,6 +264,7 @@ impl LogRecord {
         match self {
             LogRecord::Generation(r) => record_entry(r).map_err(generation_error),
             LogRecord::Report(r) => r.entry(),
+            LogRecord::ModelRelease(r) => r.entry(),
         }
     }
 }
@@ -185,6 +272,12 @@ impl LogRecord {
 impl From<GenerationRecord> for LogRecord {
     fn from(r: GenerationRecord) -> Self {
         LogRecord::Generation(r)
+    }
+}
+
+impl From<ModelReleaseRecord> for LogRecord {
+    fn from(r: ModelReleaseRecord) -> Self {
+        LogRecord::ModelRelease(r)
     }
 }
 
@@ -305,6 +398,37 @@ mod tests {
         assert_eq!(parsed.entry().unwrap().keys, EntryKeys::default());
         // Serialised untagged, a log record is its record's JSON.
         assert_eq!(jcs::to_canonical_bytes(&parsed).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_model_release_record_is_found_by_the_model_identity() {
+        let model = ContentHash::of_bytes(b"root digests");
+        let r = ModelReleaseRecord {
+            format: MODEL_RELEASE_RECORD_V1.into(),
+            model_digest: model,
+            name: "tinystories-260k".into(),
+            version: Some("1".into()),
+            signed_root: model.to_string(),
+            serialization: "files, sha256".into(),
+            signing_method: "key".into(),
+            signer: "key 00ff".into(),
+            signature_hash: ContentHash::of_bytes(b"model.sig"),
+            released_at: "2026-12-07T12:00:00Z".parse().unwrap(),
+        };
+        let bytes = r.canonical_bytes().unwrap();
+        let parsed = LogRecord::parse(&bytes).unwrap();
+        assert_eq!(parsed, LogRecord::ModelRelease(r.clone()));
+        assert_eq!(parsed.kind(), RecordKind::ModelRelease);
+        assert_eq!(parsed.entry().unwrap().keys.content_hash, Some(model));
+        let mut extra = serde_json::to_value(&r).unwrap();
+        extra["weights_url"] = "https://example.com".into();
+        assert!(matches!(
+            LogRecord::parse(extra.to_string().as_bytes()),
+            Err(LogRecordError::Invalid {
+                format: MODEL_RELEASE_RECORD_V1,
+                ..
+            })
+        ));
     }
 
     #[test]

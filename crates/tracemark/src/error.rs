@@ -25,6 +25,8 @@ pub enum Error {
     #[error(transparent)]
     Lm(#[from] tracemark_lm::LmError),
     #[error(transparent)]
+    Model(#[from] tracemark_model::ModelError),
+    #[error(transparent)]
     Watermark(#[from] tracemark_watermark::WatermarkError),
     #[error(transparent)]
     Payload(#[from] tracemark_core::payload::PayloadError),
@@ -79,6 +81,7 @@ impl Error {
             Error::Trace(e) => e,
             Error::Rights(e) => e,
             Error::Lm(e) => e,
+            Error::Model(e) => e,
             Error::Watermark(e) => e,
             Error::Payload(e) => e,
             Error::UnknownScheme(_)

@@ -32,6 +32,10 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "log record of a sealed evidence report (RFC 8785 JSON)",
     ),
     (
+        tracemark_ledger::registry::MODEL_RELEASE_RECORD_V1,
+        "log record of a signed model release (RFC 8785 JSON)",
+    ),
+    (
         tracemark_core::minhash::Scheme::CURRENT.id(),
         "MinHash sketch of log records and index shards (v1 still read)",
     ),
@@ -49,6 +53,11 @@ pub const WRITTEN: &[(&str, &str)] = &[
         crate::shards::SHARD_INFO_FORMAT,
         "what a shard server holds (GET /v1/shard/info)",
     ),
+    (
+        tracemark_model::manifest::PREDICATE_TYPE,
+        "OMS model signature (model.sig: Sigstore bundle v0.3, DSSE, in-toto; older forms read)",
+    ),
+    ("CycloneDX 1.6", "ML-BOM of a model (JSON)"),
     ("tracemark.toml", "configuration (TOML)"),
 ];
 

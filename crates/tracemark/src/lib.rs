@@ -2,7 +2,7 @@
 //!
 //! The command line (`tracemark-cli`) and the service (`tracemark-server`) are thin
 //! layers over this crate: configuration ([`config`]), key generation ([`keygen`]), the
-//! models that generate ([`model`]), text generation and detection ([`text`]), the
+//! models that generate ([`model`]), signed model releases ([`release`]), text generation and detection ([`text`]), the
 //! [`mark`] and [`attribute`] pipelines, the log ([`log`]), corpus indexes ([`corpus`]),
 //! and what verifiers trust ([`trust`], [`verify`]). The demo (`tracemark-demo`) and the
 //! evaluation harness (`tracemark-eval`) are crates of their own built on this one.
@@ -16,6 +16,7 @@ pub mod keygen;
 pub mod log;
 pub mod mark;
 pub mod model;
+pub mod release;
 pub mod shards;
 pub mod text;
 pub mod trust;
@@ -28,6 +29,7 @@ pub use tracemark_core as core;
 pub use tracemark_credentials as credentials;
 pub use tracemark_ledger as ledger;
 pub use tracemark_lm as lm;
+pub use tracemark_model as oms;
 pub use tracemark_policy as policy;
 pub use tracemark_rights as rights;
 pub use tracemark_trace as trace;

@@ -413,6 +413,17 @@ fn get(args: GetArgs, config: Option<&Path>) -> Result<Output> {
                 "#{}  {}  evidence report {}  about {}",
                 f.index, r.generated_at, r.report_hash, r.subject_hash
             ),
+            LogRecord::ModelRelease(r) => write!(
+                human,
+                "#{}  {}  model release {} {}  {}  signed by {} ({})",
+                f.index,
+                r.released_at,
+                r.name,
+                r.version.as_deref().unwrap_or("-"),
+                r.model_digest,
+                r.signer,
+                r.signing_method
+            ),
         };
         if let Some(s) = f.similarity {
             let _ = write!(human, "  similarity {s:.2}");

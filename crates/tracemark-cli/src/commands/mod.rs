@@ -2,7 +2,8 @@
 //!
 //! A command family has a file with its arguments and its handlers: `text` (generate,
 //! mark, detect), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
-//! `attribute` (attribute, report), `corpus` (index, count, trace), `log`, `rights`,
+//! `attribute` (attribute, report), `corpus` (index, count, trace), `log`, `model` (sign,
+//! verify, bom, digest, log), `rights`,
 //! `config`, `demo`, `serve`, `eval`, `hash` and `version`; `input` reads what they are
 //! given and `print` holds what they share to print. This file holds only the commands
 //! and their dispatch.
@@ -17,6 +18,7 @@ mod hash;
 mod input;
 mod keys;
 mod log;
+mod model;
 mod print;
 mod rights;
 mod serve;
@@ -79,6 +81,10 @@ pub enum Command {
     /// The transparency log of generations: append, prove, checkpoint, verify receipts.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Signed model releases (OpenSSF Model Signing): sign, verify, the ML-BOM, the
+    /// model's identity.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// Rights signals: opt-outs and licences for text and data mining and AI uses.
     #[command(subcommand)]
     Rights(rights::RightsCommand),
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Count(args) => corpus::count(args),
         Command::Trace(args) => corpus::trace(args),
         Command::Log(cmd) => log::run(cmd, config),
+        Command::Model(cmd) => model::run(cmd, config),
         Command::Config(cmd) => config::run(cmd, config),
         Command::Version => Ok(version::version()),
     }

@@ -1,0 +1,337 @@
+//! Signed model releases: OpenSSF Model Signing (`tracemark-model`, re-exported as
+//! [`crate::oms`]) joined to Tracemark's files and trust rule. A model is signed with a
+//! key read through the key-file rules (a secret with loose permissions is refused), and
+//! verified to the trust vocabulary of every verifier ([`crate::trust`]): `trusted` only
+//! under a key or a root the user gave.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tracemark_core::keyfile::{self, Replace, Secrecy};
+use tracemark_model::{
+    Cert, HashOptions, Manifest, SIGNATURE_FILE, SigningKey, Verification, VerifyOptions,
+    VerifyingKey,
+    bom::{ModelCard, SignatureRef},
+};
+
+use crate::{
+    Result,
+    trust::{Check, Conclusion, Trust},
+};
+
+/// Where a model's signature lives by default: `model.sig` inside a model directory,
+/// beside a single-file model.
+pub fn default_signature(model: &Path) -> PathBuf {
+    if model.is_dir() {
+        model.join(SIGNATURE_FILE)
+    } else {
+        model
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(SIGNATURE_FILE)
+    }
+}
+
+/// The signature's canonical name relative to the model directory, when it lies inside.
+fn name_inside(model: &Path, signature: &Path) -> Option<String> {
+    if !model.is_dir() {
+        return None;
+    }
+    let root = std::fs::canonicalize(model).ok()?;
+    let parent = match signature.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(parent).ok()?;
+    let rel = dir.strip_prefix(&root).ok()?.join(signature.file_name()?);
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
+}
+
+/// A signed model.
+#[derive(Debug)]
+pub struct Signed {
+    pub signature: PathBuf,
+    pub manifest: Manifest,
+    /// `key` or `certificate`.
+    pub method: &'static str,
+    /// The key's hint, or the signing certificate's subject.
+    pub signer: String,
+}
+
+/// Signs the model at `model` with the private key at `key` (PEM, ECDSA P-256/384/521,
+/// mode 0600), the certificate chain at `cert` (leaf first) when given, and writes the
+/// bundle to `signature` (default: [`default_signature`]).
+pub fn sign(
+    model: &Path,
+    key: &Path,
+    cert: Option<&Path>,
+    mut options: HashOptions,
+    signature: Option<&Path>,
+) -> Result<Signed> {
+    let pem = keyfile::read_file(key, Secrecy::Secret)?;
+    let key = SigningKey::from_pem(&pem, &key.display().to_string())?;
+    let chain = match cert {
+        Some(path) => {
+            let bytes = keyfile::read_file(path, Secrecy::Public)?;
+            Some(Cert::all_from_pem(&bytes, &path.display().to_string())?)
+        }
+        None => None,
+    };
+    let signature = signature.map_or_else(|| default_signature(model), Path::to_owned);
+    if let Some(name) = name_inside(model, &signature) {
+        options.exclusions.add(&name)?;
+    }
+    let manifest = Manifest::of_model(model, &options)?;
+    let bundle = tracemark_model::sign(&manifest, &key, chain.as_deref())?;
+    keyfile::write_file(&signature, &bundle.to_json(), Secrecy::Public, Replace::Yes)?;
+    let signer = match &chain {
+        Some(chain) => chain[0].subject(),
+        None => format!("key {}", key.verifying_key().hint()),
+    };
+    Ok(Signed {
+        signature,
+        manifest,
+        method: bundle.material.method(),
+        signer,
+    })
+}
+
+/// Bundles larger than this are refused before they are read (a manifest of a million
+/// shards is some 150 MB).
+pub const MAX_SIGNATURE_BYTES: u64 = 256 << 20;
+
+fn read_signature(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |source| crate::Error::Io {
+        action: "read the signature",
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_SIGNATURE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
+        return Err(crate::Error::input(
+            format!(
+                "{} is over {} MiB: not a model signature",
+                path.display(),
+                MAX_SIGNATURE_BYTES >> 20
+            ),
+            None,
+        ));
+    }
+    Ok(bytes)
+}
+
+/// What to verify a model with.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest<'a> {
+    /// The signature file (default: [`default_signature`]).
+    pub signature: Option<&'a Path>,
+    /// The signer's public key (PEM).
+    pub key: Option<&'a Path>,
+    /// Files of trusted root certificates (PEM).
+    pub trust: &'a [PathBuf],
+    pub ignore_unsigned: bool,
+    pub ignore_paths: &'a [String],
+    /// Hash `.git` and friends too (for models signed with them).
+    pub include_git: bool,
+}
+
+/// A verified model: the OMS result and its conclusion under the trust rule.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub signature: PathBuf,
+    pub verification: Verification,
+    pub conclusion: Conclusion,
+}
+
+/// Verifies the model at `model` against its signature.
+pub fn verify(model: &Path, request: &VerifyRequest<'_>) -> Result<Verified> {
+    let signature = request
+        .signature
+        .map_or_else(|| default_signature(model), Path::to_owned);
+    let bundle = read_signature(&signature)?;
+    let key = match request.key {
+        Some(path) => {
+            let bytes = keyfile::read_file(path, Secrecy::Public)?;
+            Some(VerifyingKey::from_pem(&bytes, &path.display().to_string())?)
+        }
+        None => None,
+    };
+    let mut roots = Vec::new();
+    for path in request.trust {
+        let bytes = keyfile::read_file(path, Secrecy::Public)?;
+        roots.extend(Cert::all_from_pem(&bytes, &path.display().to_string())?);
+    }
+    let options = VerifyOptions {
+        key,
+        roots,
+        ignore_unsigned: request.ignore_unsigned,
+        ignore_paths: request.ignore_paths.to_vec(),
+        signature_name: name_inside(model, &signature),
+        include_git: request.include_git,
+    };
+    let verification =
+        tracemark_model::verify(model, &bundle, &signature.display().to_string(), &options)?;
+    let conclusion = Conclusion::from_checks(
+        verification
+            .checks
+            .iter()
+            .map(|c| {
+                let outcome = match c.outcome {
+                    tracemark_model::Trust::Trusted => Trust::Trusted,
+                    tracemark_model::Trust::Untrusted => Trust::Untrusted,
+                    tracemark_model::Trust::Tampered => Trust::Tampered,
+                };
+                Check::new(c.check, outcome, c.detail.clone())
+            })
+            .collect(),
+    );
+    Ok(Verified {
+        signature,
+        verification,
+        conclusion,
+    })
+}
+
+/// The model's identity: `sha256:HEX`, its OMS root digest under `files`, SHA-256 and
+/// the default exclusions.
+pub fn identity(model: &Path) -> Result<String> {
+    Ok(tracemark_model::identity(model)?)
+}
+
+/// What Tracemark knows of a model's card: the directory's own (Hugging Face config,
+/// safetensors, README front matter), and a llama2.c checkpoint's header.
+pub fn model_card(model: &Path) -> ModelCard {
+    let mut card = ModelCard::read(model);
+    let checkpoint = if model.is_dir() {
+        model.join("model.bin")
+    } else {
+        model.to_owned()
+    };
+    let mut header = [0u8; tracemark_lm::llama2c::Header::BYTES];
+    let read = std::fs::File::open(&checkpoint)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    if read.is_ok()
+        && let Ok(h) = tracemark_lm::llama2c::Header::parse(&header)
+    {
+        let (l, d, hd, kv, v) = (
+            h.n_layers as u64,
+            h.dim as u64,
+            h.hidden_dim as u64,
+            h.kv_dim() as u64,
+            h.vocab_size as u64,
+        );
+        // Embedding, per layer two norms, q/k/v/o and the three FFN matrices, the final
+        // norm, and a classifier of its own when not shared.
+        let per_layer = 2 * d + 2 * d * d + 2 * kv * d + 3 * hd * d;
+        let classifier = if h.shared_classifier { 0 } else { v * d };
+        card.parameters
+            .get_or_insert(v * d + l * per_layer + d + classifier);
+        card.architecture_family
+            .get_or_insert_with(|| "llama".into());
+        card.model_architecture.get_or_insert_with(|| {
+            format!(
+                "llama2.c checkpoint: {} layers, dim {}, {} heads ({} key/value), FFN {}, vocabulary {}, context {}",
+                h.n_layers, h.dim, h.n_heads, h.n_kv_heads, h.hidden_dim, h.vocab_size, h.seq_len
+            )
+        });
+        card.task.get_or_insert_with(|| "text-generation".into());
+    }
+    card
+}
+
+/// The CycloneDX 1.6 ML-BOM of the model at `model`; the signature, when it exists, is
+/// referenced with its digest.
+pub fn bom(model: &Path, signature: Option<&Path>) -> Result<Value> {
+    let signature = signature.map_or_else(|| default_signature(model), Path::to_owned);
+    let mut options = HashOptions::default();
+    options.exclusions.add(SIGNATURE_FILE)?;
+    if let Some(name) = name_inside(model, &signature) {
+        options.exclusions.add(&name)?;
+    }
+    let manifest = Manifest::of_model(model, &options)?;
+    let card = model_card(model);
+    let sig_bytes = read_signature(&signature).ok();
+    let sig_name = signature
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(SIGNATURE_FILE)
+        .to_owned();
+    let sig = sig_bytes.as_deref().map(|bytes| SignatureRef {
+        name: &sig_name,
+        bytes,
+    });
+    Ok(tracemark_model::bom::bom(
+        &manifest,
+        &card,
+        sig,
+        crate::VERSION,
+        time::OffsetDateTime::now_utc(),
+    ))
+}
+
+/// A model release appended to the log.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub record: tracemark_ledger::ModelReleaseRecord,
+    pub entry: crate::log::AppendedEntry,
+}
+
+/// Appends the release of a verified model to the log: only a `trusted` verification is
+/// logged (what the log says was signed by whom must have been checked under a key or
+/// root the publisher chose). `name` defaults to the model directory's name.
+pub fn log_release(
+    ledger: &mut crate::log::AnyLedger,
+    model: &Path,
+    verified: &Verified,
+    name: Option<&str>,
+    version: Option<&str>,
+) -> Result<Logged> {
+    if verified.conclusion.trust != Trust::Trusted {
+        return Err(crate::Error::input(
+            format!(
+                "not logged: the model's signature is {} ({})",
+                verified.conclusion.trust.code(),
+                verified.conclusion.reason
+            ),
+            Some("give the signer's public key (--key) or the root of its chain (--trust), and fix what failed".into()),
+        ));
+    }
+    let identity: tracemark_core::ContentHash = identity(model)?
+        .parse()
+        .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
+    let signature = read_signature(&verified.signature)?;
+    let record = tracemark_ledger::ModelReleaseRecord {
+        format: tracemark_ledger::registry::MODEL_RELEASE_RECORD_V1.into(),
+        model_digest: identity,
+        name: name.map_or_else(
+            || tracemark_model::manifest::model_name(model),
+            str::to_owned,
+        ),
+        version: version.map(str::to_owned),
+        signed_root: verified.verification.root_digest.clone(),
+        serialization: verified.verification.serialization.clone(),
+        signing_method: verified.verification.method.to_owned(),
+        signer: verified.verification.signer.clone(),
+        signature_hash: tracemark_core::ContentHash::of_bytes(&signature),
+        released_at: tracemark_core::Timestamp::now(),
+    };
+    let entry = record
+        .entry()
+        .map_err(|e| crate::Error::input(format!("the model-release record: {e}"), None))?;
+    let appended = ledger.append_entries(&[entry])?;
+    Ok(Logged {
+        record,
+        entry: appended
+            .into_iter()
+            .next()
+            .expect("one entry appended")
+            .into(),
+    })
+}
