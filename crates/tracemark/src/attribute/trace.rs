@@ -41,9 +41,12 @@ struct Configured {
 #[derive(Debug)]
 enum Held {
     /// On this machine, with its manifest's fingerprint for the report's inputs.
-    Local { index: WatchedIndex, input: Input },
+    Local {
+        index: Box<WatchedIndex>,
+        input: Input,
+    },
     /// Served in shards by other machines.
-    Remote(Box<RemoteShards>),
+    Remote(RemoteShards),
 }
 
 impl Indexes {
@@ -66,11 +69,11 @@ impl Indexes {
                 .map_or(SHARD_DEADLINE, Duration::from_millis);
             configured.push(Configured {
                 label: SHARDS_LABEL.to_owned(),
-                index: Ok(Held::Remote(Box::new(RemoteShards::new(
+                index: Ok(Held::Remote(RemoteShards::new(
                     config.index.shards.clone(),
                     Arc::new(ByteTokenizer),
                     deadline,
-                )))),
+                ))),
             });
         }
         Self {
@@ -161,7 +164,7 @@ impl Indexes {
 
 impl Held {
     fn open(dir: &std::path::Path) -> Result<Self> {
-        let index = WatchedIndex::open(dir, None)?;
+        let index = Box::new(WatchedIndex::open(dir, None)?);
         let manifest = std::fs::read(index.read()?.manifest_file()).unwrap_or_default();
         Ok(Held::Local {
             index,
@@ -182,7 +185,7 @@ impl Held {
                 input.clone(),
             ),
             Held::Remote(shards) => {
-                let report = tracemark_trace::trace(&**shards, text, options)?;
+                let report = tracemark_trace::trace(shards, text, options)?;
                 let digests = shards.digests()?.join("\n");
                 (report, Input::of_bytes("index", label, digests.as_bytes()))
             }
