@@ -171,7 +171,12 @@ pub fn assemble(dir: &Path) -> Result<ShardedManifest, TraceError> {
     for entry in fs::read_dir(dir).map_err(TraceError::io("read", dir))? {
         let entry = entry.map_err(TraceError::io("read", dir))?;
         let name = entry.file_name();
-        let Some(name) = name.to_str().filter(|n| n.starts_with("part-")) else {
+        // A part still being built (or left by a build that died) is `part-K.partial`:
+        // not a part yet, so the set is judged without it.
+        let Some(name) = name
+            .to_str()
+            .filter(|n| n.starts_with("part-") && !n.ends_with(".partial"))
+        else {
             continue;
         };
         let path = dir.join(name);

@@ -278,6 +278,8 @@ fn a_set_of_parts_that_is_not_one_corpus_is_refused() {
     build(&out, &corpus, 3, 0).unwrap();
     build(&out, &corpus, 3, 2).unwrap();
     assert!(!out.join(SHARDED_FILE).exists());
+    // A part another machine is still building is not counted as one.
+    fs::create_dir(out.join("part-00001.partial")).unwrap();
     let err = sharded::assemble(&out).unwrap_err().to_string();
     assert!(err.contains("partition 2 of 3"), "{err}");
     // Parts of two different cuts of the corpus.
