@@ -82,8 +82,10 @@ def connect(address: str = "local", *, num_cpus: Optional[int] = None) -> None:
     if address == "local":
         # A cluster started for one job reports nothing home unless its user says so.
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # On the loopback interface: a cluster for one job on one machine has no business
+        # on the network.
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
-                 configure_logging=True, log_to_driver=True)
+                 _node_ip_address="127.0.0.1")
     else:
         ray.init(address=address)
 

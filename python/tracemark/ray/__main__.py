@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any, Optional
 
@@ -98,7 +99,10 @@ def _fault(error: BaseException) -> tuple[str, str, Optional[str]]:
         return "usage", f"this Python has no {error.name} module", (
             "install Ray Data into this Python: pip install 'ray[data]' "
             "(or the project's python/requirements.txt)")
-    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # Ray colours its tracebacks
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    # Ray's error names the task first and the cause last.
+    first = lines[-1] if lines else type(error).__name__
     return "internal", f"the Ray job failed: {first}", (
         "the workers' logs are in the Ray session folder (/tmp/ray/session_latest/logs on "
         "the head node)")

@@ -64,7 +64,7 @@ class _Block:
         # The Rust side runs on rayon's pool: as many threads as the worker's CPUs (Ray
         # sets OMP_NUM_THREADS to them), not the machine's, which other workers share.
         threads = os.environ.get("OMP_NUM_THREADS")
-        if threads and "RAYON_NUM_THREADS" not in os.environ:
+        if threads:
             os.environ["RAYON_NUM_THREADS"] = threads
 
     # -- reading a batch ------------------------------------------------------------

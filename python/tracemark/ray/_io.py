@@ -66,6 +66,12 @@ class TextsDatasource(FileBasedDatasource):
         self.text_field = text_field
         self.block_rows = max(1, int(block_rows))
 
+    def _open_input_source(self, filesystem, path: str, **open_args) -> "pa.NativeFile":
+        # Parquet is read by row groups, which needs a file it can seek in.
+        if path.endswith(PARQUET_SUFFIXES):
+            return filesystem.open_input_file(path)
+        return super()._open_input_source(filesystem, path, **open_args)
+
     def _read_stream(self, f: "pa.NativeFile", path: str) -> Iterator[pa.Table]:
         rows = self._parquet(f, path) if path.endswith(PARQUET_SUFFIXES) else self._jsonl(f, path)
         ids, texts, errors = [], [], []
