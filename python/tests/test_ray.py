@@ -219,6 +219,25 @@ def test_a_missing_python_package_or_ray_is_said_with_its_fix(cli, demo, inputs,
     assert not out.exists()
 
 
+def test_an_address_where_no_cluster_answers_is_said_at_once(cli, demo, inputs, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port of this machine that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    done = subprocess.run(
+        [cli.path, "batch", "trace", "--ray", f"127.0.0.1:{port}", "--python", sys.executable,
+         "--index", demo / "index", inputs[0], tmp_path / "out"],
+        capture_output=True, text=True, env=cli.env, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in done.stderr
+    assert "--ray local" in done.stderr
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "out").exists()
+
+
 def test_bulk_attribution_refuses_a_sqlite_log(cli, demo, inputs, tmp_path):
     config = demo / "tracemark.toml"  # the demo logs to SQLite
     done = subprocess.run(

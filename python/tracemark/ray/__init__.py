@@ -87,7 +87,27 @@ def connect(address: str = "local", *, num_cpus: Optional[int] = None) -> None:
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
                  _node_ip_address="127.0.0.1")
     else:
+        _answers(address)
         ray.init(address=address)
+
+
+def _answers(address: str) -> None:
+    """Fails at once, with the fix, when nothing listens at a ``host:port`` address (Ray
+    itself would retry for minutes)."""
+    import socket
+
+    from .. import UsageError
+
+    if "://" in address or address == "auto" or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except (OSError, ValueError) as e:
+        raise UsageError(
+            f"no Ray cluster answers at {address} ({e})\n  fix: start one there (`ray start "
+            "--head`) and give its address, or pass --ray local for a cluster of this machine"
+        ) from None
 
 
 #: The options that name files.
