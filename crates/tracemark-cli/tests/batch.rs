@@ -14,14 +14,21 @@ fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 fn a_missing_python_is_named_with_its_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::write(dir.join("in.jsonl"), "{\"id\": \"a\", \"text\": \"words\"}\n").unwrap();
+    std::fs::write(
+        dir.join("in.jsonl"),
+        "{\"id\": \"a\", \"text\": \"words\"}\n",
+    )
+    .unwrap();
     let done = tracemark(dir)
         .args(["batch", "trace", "--ray", "local", "--index", "index"])
         .args(["--python", "no-such-python-here", "in.jsonl", "out"])
         .assert()
         .code(2);
     let text = stderr(&done);
-    assert!(text.contains("no Python at `no-such-python-here`"), "{text}");
+    assert!(
+        text.contains("no Python at `no-such-python-here`"),
+        "{text}"
+    );
     assert!(text.contains("--python or TRACEMARK_PYTHON"), "{text}");
     assert!(!dir.join("out").exists());
 }
