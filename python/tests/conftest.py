@@ -99,3 +99,12 @@ def cli(tmp_path_factory) -> Cli:
     if not path:
         pytest.fail("set TRACEMARK_CLI to the tracemark binary (tests/python.rs does)")
     return Cli(path, tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="session")
+def demo(cli, tmp_path_factory) -> Path:
+    """The demo's work folder (`tracemark demo`): its keys, corpus, index, log and
+    configuration, and the texts of its three use cases."""
+    out = tmp_path_factory.mktemp("demo") / "work"
+    cli.run("demo", "--out", out)
+    return out

@@ -1,5 +1,5 @@
 """Credentials, tracing, the log and the evidence report from Python, on the demo's work
-folder (`tracemark demo`), each checked against the CLI's own answer."""
+folder (`tracemark demo`, the `demo` fixture), each checked against the CLI's own answer."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ import pytest
 import tracemark
 
 ROOT_FIXTURES = "crates/tracemark-credentials/tests/fixtures"
-
-
-@pytest.fixture(scope="module")
-def demo(cli, tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "work"
-    cli.run("demo", "--out", out)
-    return out
 
 
 def signing(demo):

@@ -12,7 +12,8 @@ its ``--json`` output prints.
 >>> found.detected, found.p_value, found.scored_tokens          # doctest: +SKIP
 
 The adapters for HF transformers live in :mod:`tracemark.transformers` (they import torch
-and transformers, which this module never does).
+and transformers, which this module never does); bulk work on Ray Data in
+:mod:`tracemark.ray` (``python -m tracemark.ray``, which ``tracemark batch`` runs).
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from ._tracemark import (
     __version__,
     llama2c_to_hf,
     schemes,
+    strip_credential,
     synthid_g_values,
 )
 from ._provenance import (
     Attributor,
     CorpusIndex,
+    CredentialVerifier,
     Log,
     sign_credential,
     verify_credential,
@@ -49,6 +52,7 @@ __all__ = [
     "Attributor",
     "BatchMarker",
     "CorpusIndex",
+    "CredentialVerifier",
     "Detection",
     "InputError",
     "InternalError",
@@ -65,6 +69,7 @@ __all__ = [
     "llama2c_to_hf",
     "schemes",
     "sign_credential",
+    "strip_credential",
     "synthid_g_values",
     "verify_credential",
     "verify_receipt",

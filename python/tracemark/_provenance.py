@@ -18,6 +18,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 __all__ = [
     "Attributor",
     "CorpusIndex",
+    "CredentialVerifier",
     "Log",
     "sign_credential",
     "verify_credential",
@@ -74,11 +75,19 @@ class CorpusIndex:
         )
 
     def trace(
-        self, text: str, *, min_tokens: Optional[int] = None, all_spans: bool = False
+        self,
+        text: str,
+        *,
+        min_tokens: Optional[int] = None,
+        all_spans: bool = False,
+        usage: Optional[str] = None,
     ) -> dict[str, Any]:
         """The spans of ``text`` found verbatim, with each source's owner, licence and
-        opt-out signals (``tracemark trace --json``)."""
-        return json.loads(self._index.trace(text, min_tokens=min_tokens, all_spans=all_spans))
+        opt-out signals for ``usage`` (default ``genai-train``), as ``tracemark trace
+        --json``."""
+        return json.loads(
+            self._index.trace(text, min_tokens=min_tokens, all_spans=all_spans, usage=usage)
+        )
 
     def info(self) -> dict[str, Any]:
         return json.loads(self._index.info())
@@ -137,6 +146,12 @@ class Attributor:
         """What is configured but could not be loaded (its facts are unestablished)."""
         return self._attributor.problems()
 
+    @property
+    def log_backend(self) -> Optional[str]:
+        """``sqlite`` or ``postgres``: the log ``attribute(..., log=True)`` appends to, or
+        None when the configuration names no log key."""
+        return self._attributor.log_backend
+
     def attribute(
         self,
         content: Union[bytes, str],
@@ -146,13 +161,38 @@ class Attributor:
         as_of: Optional[str] = None,
         jurisdictions: Optional[Sequence[str]] = None,
         ai_generated: Optional[bool] = None,
+        generated_at: Optional[str] = None,
+        log: bool = False,
     ) -> dict[str, Any]:
-        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v2``)."""
+        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v2``),
+        that of ``tracemark attribute`` on a file ``name`` holding it. ``generated_at``
+        (RFC 3339) fixes the report's time, so that the same content and inputs give the
+        same report hash (``--generated-at``); ``log=True`` appends the report's hash to
+        the configured log and puts the receipt in its seal."""
         data = content.encode() if isinstance(content, str) else bytes(content)
         return json.loads(
             self._attributor.attribute(
                 data, name=name, sidecar=sidecar, as_of=as_of,
                 jurisdictions=None if jurisdictions is None else list(jurisdictions),
-                ai_generated=ai_generated,
+                ai_generated=ai_generated, generated_at=generated_at, log=log,
             )
         )
+
+
+class CredentialVerifier:
+    """A credential verifier with its trust anchors (PEM files) loaded once, for content
+    given as bytes: ``verify`` gives what ``tracemark verify --json`` prints for a file
+    of those bytes."""
+
+    def __init__(self, *, trust: Sequence[PathLike] = (), max_bytes: Optional[int] = None) -> None:
+        kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
+        self._verifier = _tracemark.CredentialVerifier(
+            trust=[os.fspath(t) for t in trust], **kwargs
+        )
+
+    def verify(
+        self, content: Union[bytes, str], *, name: Optional[str] = None,
+        sidecar: Optional[bytes] = None,
+    ) -> dict[str, Any]:
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        return json.loads(self._verifier.verify(data, name=name, sidecar=sidecar))

@@ -107,7 +107,14 @@ class Sampler:
 
 class CorpusIndex:
     def __init__(self, path: _Path, tokenizer: Optional[_Path] = None) -> None: ...
-    def trace(self, text: str, *, min_tokens: Optional[int] = None, all_spans: bool = False) -> str: ...
+    def trace(
+        self,
+        text: str,
+        *,
+        min_tokens: Optional[int] = None,
+        all_spans: bool = False,
+        usage: Optional[str] = None,
+    ) -> str: ...
     def info(self) -> str: ...
 
 class Log:
@@ -127,8 +134,19 @@ class Attributor:
         as_of: Optional[str] = None,
         jurisdictions: Optional[list[str]] = None,
         ai_generated: Optional[bool] = None,
+        generated_at: Optional[str] = None,
+        log: bool = False,
+    ) -> str: ...
+    @property
+    def log_backend(self) -> Optional[str]: ...
+
+class CredentialVerifier:
+    def __init__(self, *, trust: list[_Path] = ..., max_bytes: int = ...) -> None: ...
+    def verify(
+        self, content: bytes, *, name: Optional[str] = None, sidecar: Optional[bytes] = None
     ) -> str: ...
 
+def strip_credential(text: str) -> str: ...
 def schemes() -> list[tuple[str, str]]: ...
 def detect(
     key: WatermarkKey,

@@ -305,3 +305,58 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
         "{report:#}"
     );
 }
+
+/// `--generated-at` fixes the report's time: the same content and inputs give the same
+/// report, hash and all, on every run; without it each report carries its own time.
+#[test]
+fn a_fixed_report_time_gives_the_same_report_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("in.txt"), "Words whose report is made twice.\n").unwrap();
+    let at = "2026-12-01T10:00:00Z";
+    let fixed = || {
+        json(
+            tracemark(dir).args([
+                "attribute",
+                "--no-log",
+                "--as-of",
+                "2026-12-01",
+                "--generated-at",
+                at,
+                "in.txt",
+            ]),
+            0,
+        )
+    };
+    let (first, second) = (fixed(), fixed());
+    assert_eq!(first["generated_at"], at);
+    assert!(
+        first["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["established_at"] == at)
+    );
+    assert!(
+        first["command"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--generated-at {at} in.txt")),
+        "{}",
+        first["command"]
+    );
+    assert_eq!(first, second);
+    let now = json(
+        tracemark(dir).args(["attribute", "--no-log", "--as-of", "2026-12-01", "in.txt"]),
+        0,
+    );
+    assert_ne!(now["generated_at"], at);
+    assert_ne!(now["seal"]["report_hash"], first["seal"]["report_hash"]);
+    // Not a time: a usage error, before any work.
+    let bad = tracemark(dir)
+        .args(["attribute", "--generated-at", "yesterday", "in.txt"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}

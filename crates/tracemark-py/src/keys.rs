@@ -31,7 +31,10 @@ impl std::fmt::Debug for PyTokenizer {
 impl PyTokenizer {
     #[new]
     fn new(path: PathBuf) -> PyResult<Self> {
-        let inner = tracemark::lm::load_tokenizer(&path).map_err(to_py)?;
+        // As the CLI's `--model`: a model, or a corpus index (its corpus model's tokenizer).
+        let inner = tracemark::model::ModelSource::at(&path)
+            .tokenizer()
+            .map_err(to_py)?;
         Ok(Self {
             inner: Arc::from(inner),
             path,

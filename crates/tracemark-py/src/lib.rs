@@ -24,9 +24,11 @@ fn _tracemark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<provenance::PyIndex>()?;
     m.add_class::<provenance::PyLog>()?;
     m.add_class::<provenance::PyAttributor>()?;
+    m.add_class::<provenance::PyVerifier>()?;
     m.add_function(wrap_pyfunction!(provenance::sign_credential, m)?)?;
     m.add_function(wrap_pyfunction!(provenance::verify_credential, m)?)?;
     m.add_function(wrap_pyfunction!(provenance::verify_receipt, m)?)?;
+    m.add_function(wrap_pyfunction!(provenance::strip_credential, m)?)?;
     m.add_function(wrap_pyfunction!(keys::schemes, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect_many, m)?)?;

@@ -2,25 +2,29 @@
 //! and the evidence report. Each result is the JSON the matching CLI command prints with
 //! `--json`; the Python layer parses it.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
 
 use pyo3::prelude::*;
 use tracemark::{
     Config, Error,
     attribute::{self, Attributor, Content, Disclosure, Request},
-    core::{KeyId, Payload, Timestamp},
+    config::LogLocation,
+    core::{KeyId, Payload, Timestamp, rights::AiUse},
     corpus,
     credentials::{
         CredentialSpec, Generator, SignOptions, SigningKey, TextCarrier, TrustAnchors, Verifier,
         WatermarkDeclaration, sign_file,
     },
-    log::{self, LogSite},
+    log::{self, AnyLedger, LogSite},
     trace::{Index, trace::TraceOptions},
     trust::{Role, TrustedKeys},
     verify,
 };
 
-use crate::error::to_py;
+use crate::error::{self, to_py};
 
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("results serialise")
@@ -118,20 +122,75 @@ pub fn verify_credential(
     max_bytes: u64,
 ) -> PyResult<String> {
     py.detach(|| -> Result<String, Error> {
-        let mut pem = Vec::new();
-        for anchor in &trust {
-            pem.extend_from_slice(&read(anchor)?);
-            pem.push(b'\n');
-        }
-        let verifier = if pem.is_empty() {
-            Verifier::new()
-        } else {
-            Verifier::with_trust_anchors(TrustAnchors::from_pem(&pem)?)
-        }
-        .with_max_bytes(max_bytes);
-        Ok(json(&verifier.verify_file(&path)?))
+        Ok(json(&verifier(&trust, max_bytes)?.verify_file(&path)?))
     })
     .map_err(to_py)
+}
+
+/// A verifier trusting the anchors of the PEM files `trust` (none: nothing is trusted).
+fn verifier(trust: &[PathBuf], max_bytes: u64) -> Result<Verifier, Error> {
+    let mut pem = Vec::new();
+    for anchor in trust {
+        pem.extend_from_slice(&read(anchor)?);
+        pem.push(b'\n');
+    }
+    let verifier = if pem.is_empty() {
+        Verifier::new()
+    } else {
+        Verifier::with_trust_anchors(TrustAnchors::from_pem(&pem)?)
+    };
+    Ok(verifier.with_max_bytes(max_bytes))
+}
+
+/// A credential verifier with its trust anchors loaded once, for content given as bytes
+/// (a bulk job's rows): the verdict of `tracemark verify` on a file of those bytes.
+#[pyclass(name = "CredentialVerifier", module = "tracemark", frozen)]
+pub struct PyVerifier {
+    verifier: Verifier,
+}
+
+impl std::fmt::Debug for PyVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CredentialVerifier(max_bytes={})",
+            self.verifier.max_bytes()
+        )
+    }
+}
+
+#[pymethods]
+impl PyVerifier {
+    /// Trusting the anchors of the PEM files `trust`; content over `max_bytes` is not
+    /// examined (an error, never "no credential").
+    #[new]
+    #[pyo3(signature = (*, trust = Vec::new(), max_bytes = tracemark::credentials::verify::DEFAULT_MAX_BYTES))]
+    fn new(py: Python<'_>, trust: Vec<PathBuf>, max_bytes: u64) -> PyResult<Self> {
+        let verifier = py.detach(|| verifier(&trust, max_bytes)).map_err(to_py)?;
+        Ok(Self { verifier })
+    }
+
+    /// The verification report of `content` (its `name` tells media apart; `sidecar` is a
+    /// `.c2pa` manifest store travelling beside it), as `tracemark verify --json` prints.
+    #[pyo3(signature = (content, *, name = None, sidecar = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        content: &[u8],
+        name: Option<&str>,
+        sidecar: Option<&[u8]>,
+    ) -> PyResult<String> {
+        py.detach(|| self.verifier.verify_content(content, name, sidecar))
+            .map(|report| json(&report))
+            .map_err(to_py)
+    }
+}
+
+/// `text` without the invisible characters of an embedded content credential (C2PA's A.8
+/// wrapper), NFC-normalised: what `tracemark detect` tests for a watermark.
+#[pyfunction]
+pub fn strip_credential(text: &str) -> String {
+    tracemark::credentials::strip_wrappers(text)
 }
 
 /// A corpus index, opened once: `trace` finds the verbatim spans of a text in it, with
@@ -161,15 +220,26 @@ impl PyIndex {
     }
 
     /// The maximal spans of `text` found verbatim, as `tracemark trace --json` prints.
-    #[pyo3(signature = (text, *, min_tokens = None, all_spans = false))]
+    /// `usage` is the use whose opt-outs are reported (`tracemark trace --usage`).
+    #[pyo3(signature = (text, *, min_tokens = None, all_spans = false, usage = None))]
     fn trace(
         &self,
         py: Python<'_>,
         text: &str,
         min_tokens: Option<usize>,
         all_spans: bool,
+        usage: Option<&str>,
     ) -> PyResult<String> {
         let defaults = TraceOptions::default();
+        let usage = match usage {
+            Some(name) => serde_json::from_value::<AiUse>(name.into()).map_err(|_| {
+                error::usage(
+                    format!("`{name}` is not a use"),
+                    "one of tdm, ai-train, genai-train, ai-input, ai-index, search",
+                )
+            })?,
+            None => defaults.usage,
+        };
         let options = TraceOptions {
             min_tokens: min_tokens.unwrap_or(defaults.min_tokens),
             keep_fraction: if all_spans {
@@ -177,6 +247,7 @@ impl PyIndex {
             } else {
                 defaults.keep_fraction
             },
+            usage,
             ..defaults
         };
         py.detach(|| tracemark::trace::trace(&self.index, text, &options))
@@ -289,10 +360,19 @@ pub fn verify_receipt(
 /// Attribution with everything a configuration names (keys, tokenizer, trust anchors,
 /// log, indexes) loaded once; `attribute` writes the evidence report.
 #[pyclass(name = "Attributor", module = "tracemark", frozen)]
-#[derive(Debug)]
 pub struct PyAttributor {
     config: Config,
     attributor: Attributor,
+    /// The configured log's writer, opened by the first report logged.
+    ledger: Mutex<Option<AnyLedger>>,
+}
+
+impl std::fmt::Debug for PyAttributor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attributor")
+            .field("attributor", &self.attributor)
+            .finish_non_exhaustive()
+    }
 }
 
 #[pymethods]
@@ -304,7 +384,11 @@ impl PyAttributor {
         py.detach(|| -> Result<Self, Error> {
             let (config, _) = Config::locate(config.as_deref())?;
             let attributor = Attributor::load(&config, Disclosure::Full);
-            Ok(Self { config, attributor })
+            Ok(Self {
+                config,
+                attributor,
+                ledger: Mutex::new(None),
+            })
         })
         .map_err(to_py)
     }
@@ -314,9 +398,24 @@ impl PyAttributor {
         self.attributor.problems().to_vec()
     }
 
+    /// The backend of the log that `attribute(..., log=True)` appends to (`sqlite` or
+    /// `postgres`), or None when the configuration names no log key (`tracemark
+    /// attribute` then logs nothing).
+    #[getter]
+    fn log_backend(&self) -> Option<&'static str> {
+        self.config.keys.log.as_ref()?;
+        Some(match self.config.log.location() {
+            LogLocation::Postgres(_) => "postgres",
+            LogLocation::Sqlite(_) | LogLocation::Default => "sqlite",
+        })
+    }
+
     /// The evidence report (`tracemark.evidence-report/v2`) of `content`, sealed with
-    /// the configuration's service key when it has one.
-    #[pyo3(signature = (content, *, name = None, sidecar = None, as_of = None, jurisdictions = None, ai_generated = None))]
+    /// the configuration's service key when it has one. `generated_at` (RFC 3339) fixes
+    /// the report's time (`tracemark attribute --generated-at`); `log` appends the
+    /// report's hash to the configured log and puts the receipt in its seal, as
+    /// `tracemark attribute` does.
+    #[pyo3(signature = (content, *, name = None, sidecar = None, as_of = None, jurisdictions = None, ai_generated = None, generated_at = None, log = false))]
     #[allow(clippy::too_many_arguments)]
     fn attribute(
         &self,
@@ -327,8 +426,16 @@ impl PyAttributor {
         as_of: Option<&str>,
         jurisdictions: Option<Vec<String>>,
         ai_generated: Option<bool>,
+        generated_at: Option<&str>,
+        log: bool,
     ) -> PyResult<String> {
         py.detach(|| -> Result<String, Error> {
+            let generated_at = generated_at
+                .map(|t| {
+                    t.parse::<Timestamp>()
+                        .map_err(|e| Error::usage(format!("generated_at: {e}"), None))
+                })
+                .transpose()?;
             let as_of = match as_of {
                 Some(date) => date
                     .parse()
@@ -345,6 +452,14 @@ impl PyAttributor {
                     .map_err(|e| Error::usage(format!("jurisdiction: {e}"), None))?,
                 None => self.config.policy.jurisdictions.clone(),
             };
+            // The command line that reproduces the report (the content saved as `name`).
+            let command = attribute::command_line(
+                name.unwrap_or("-"),
+                as_of,
+                &jurisdictions,
+                ai_generated == Some(true),
+                generated_at,
+            );
             let request = Request {
                 content: Content {
                     bytes: content,
@@ -354,10 +469,24 @@ impl PyAttributor {
                 as_of,
                 jurisdictions,
                 ai_generated,
-                command: "tracemark (Python) Attributor.attribute".to_owned(),
+                command,
             };
-            let mut report = self.attributor.attribute(&request);
+            let mut report = self.attributor.attribute_at(&request, generated_at);
             attribute::seal(&mut report, self.config.keys.service.as_deref())?;
+            if log {
+                if self.config.keys.log.is_none() {
+                    return Err(Error::usage(
+                        "log=True, but the configuration names no log key",
+                        Some("set [keys] log in tracemark.toml, or pass log=False".into()),
+                    ));
+                }
+                let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+                if ledger.is_none() {
+                    *ledger = Some(LogSite::configured(&self.config)?.open()?);
+                }
+                let ledger = ledger.as_mut().expect("opened above");
+                attribute::record_report(&mut report, ledger)?;
+            }
             Ok(json(&report))
         })
         .map_err(to_py)

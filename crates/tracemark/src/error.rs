@@ -46,6 +46,13 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// A failure of Tracemark's own making, or of a component it drives (a bulk job's
+    /// Python side, say).
+    #[error("{message}")]
+    Internal {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -69,6 +76,13 @@ impl Error {
         }
     }
 
+    pub fn internal(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Internal {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
     fn inner(&self) -> Option<&dyn Diagnose> {
         Some(match self {
             Error::Config(e) => e,
@@ -87,6 +101,7 @@ impl Error {
             Error::UnknownScheme(_)
             | Error::Usage { .. }
             | Error::Input { .. }
+            | Error::Internal { .. }
             | Error::Io { .. } => return None,
         })
     }
@@ -97,6 +112,7 @@ impl Diagnose for Error {
         match self {
             Error::UnknownScheme(_) | Error::Usage { .. } => Fault::Usage,
             Error::Io { .. } | Error::Input { .. } => Fault::Input,
+            Error::Internal { .. } => Fault::Internal,
             _ => self.inner().map_or(Fault::Internal, Diagnose::fault),
         }
     }
@@ -104,7 +120,9 @@ impl Diagnose for Error {
     fn hint(&self) -> Option<String> {
         match self {
             Error::UnknownScheme(_) => Some("run `tracemark schemes` for the list".into()),
-            Error::Usage { hint, .. } | Error::Input { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. }
+            | Error::Input { hint, .. }
+            | Error::Internal { hint, .. } => hint.clone(),
             _ => self.inner().and_then(Diagnose::hint),
         }
     }

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use tracemark::{
     Config, Result,
     attribute::{self, Attributor, Content, Disclosure, Request},
+    core::Timestamp,
     credentials::verify::sidecar_for,
     log::LogSite,
     policy::{Date, EvidenceReport, Jurisdiction},
@@ -33,6 +34,11 @@ pub struct AttributeArgs {
     /// marking rules then apply even when no watermark or credential shows it.
     #[arg(long)]
     ai_generated: bool,
+    /// The report's time (RFC 3339), fixed by the caller [default: now]: the report and
+    /// its facts carry it, so that the same content and inputs give the same report hash
+    /// (as a bulk job's reports, `tracemark batch attribute --generated-at`).
+    #[arg(long, value_name = "TIME")]
+    generated_at: Option<Timestamp>,
     /// Do not record the report in the configured log (by default its hash is appended
     /// and the receipt put in its seal, when a log key is configured).
     #[arg(long)]
@@ -75,14 +81,14 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
     } else {
         args.jurisdictions.clone()
     };
-    let mut command = format!("tracemark attribute --as-of {as_of}");
-    for j in &jurisdictions {
-        let _ = write!(command, " --jurisdiction {j}");
-    }
-    if args.ai_generated {
-        command.push_str(" --ai-generated");
-    }
-    let _ = write!(command, " {}", args.file.display());
+    let name = args.file.display().to_string();
+    let command = attribute::command_line(
+        &name,
+        as_of,
+        &jurisdictions,
+        args.ai_generated,
+        args.generated_at,
+    );
     // A credential may travel beside the file, in its `.c2pa` sidecar.
     let sidecar = match (args.file.as_os_str() != "-")
         .then(|| sidecar_for(&args.file))
@@ -91,7 +97,6 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         Some(path) => Some(read_input(&path)?),
         None => None,
     };
-    let name = args.file.display().to_string();
     let request = Request {
         content: Content {
             bytes: &content,
@@ -103,7 +108,8 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         ai_generated: args.ai_generated.then_some(true),
         command,
     };
-    let mut report = Attributor::load(&config, Disclosure::Full).attribute(&request);
+    let mut report =
+        Attributor::load(&config, Disclosure::Full).attribute_at(&request, args.generated_at);
     attribute::seal(&mut report, config.keys.service.as_deref())?;
     if !args.no_log && config.keys.log.is_some() {
         let mut ledger = LogSite::configured(&config)?.open()?;

@@ -2,13 +2,13 @@
 //!
 //! A command family has a file with its arguments and its handlers: `text` (generate,
 //! mark, detect), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
-//! `attribute` (attribute, report), `corpus` (index, count, trace), `log`, `model` (sign,
-//! verify, bom, digest, log), `rights`,
-//! `config`, `demo`, `serve`, `eval`, `hash` and `version`; `input` reads what they are
-//! given and `print` holds what they share to print. This file holds only the commands
-//! and their dispatch.
+//! `attribute` (attribute, report), `corpus` (index, count, trace), `batch` (bulk jobs
+//! on Ray), `log`, `model` (sign, verify, bom, digest, log), `rights`, `config`, `demo`,
+//! `serve`, `eval`, `hash` and `version`; `input` reads what they are given and `print`
+//! holds what they share to print. This file holds only the commands and their dispatch.
 
 mod attribute;
+mod batch;
 mod config;
 mod corpus;
 mod credentials;
@@ -70,6 +70,11 @@ pub enum Command {
     /// Evidence reports.
     #[command(subcommand)]
     Report(attribute::ReportCommand),
+    /// Bulk jobs on a Ray cluster: detect, verify, trace or attribute a dataset of texts
+    /// (JSON Lines or Parquet in, Parquet out, one row per input with its id). Runs the
+    /// Python package's `python -m tracemark.ray` (--python or TRACEMARK_PYTHON).
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
     /// Corpus indexes: build, inspect, withdraw documents.
     #[command(subcommand)]
     Index(corpus::IndexCommand),
@@ -113,6 +118,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Verify(args) => credentials::verify(args, config),
         Command::Attribute(args) => attribute::attribute(args, config),
         Command::Report(cmd) => attribute::report(cmd, config),
+        Command::Batch(cmd) => batch::run(cmd, config),
         Command::Index(cmd) => corpus::index(cmd),
         Command::Count(args) => corpus::count(args),
         Command::Trace(args) => corpus::trace(args),

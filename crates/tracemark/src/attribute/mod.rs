@@ -87,6 +87,31 @@ pub struct Request<'a> {
     pub command: String,
 }
 
+/// The `tracemark attribute` command that reproduces a report of the content named `name`
+/// (the command line's, and the same text wherever a report is made for such a request, so
+/// that equal requests give equal reports).
+pub fn command_line(
+    name: &str,
+    as_of: Date,
+    jurisdictions: &[Jurisdiction],
+    ai_generated: bool,
+    generated_at: Option<Timestamp>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut command = format!("tracemark attribute --as-of {as_of}");
+    for j in jurisdictions {
+        let _ = write!(command, " --jurisdiction {j}");
+    }
+    if ai_generated {
+        command.push_str(" --ai-generated");
+    }
+    if let Some(at) = generated_at {
+        let _ = write!(command, " --generated-at {at}");
+    }
+    let _ = write!(command, " {name}");
+    command
+}
+
 /// Everything attribution reads, loaded once: the watermark keys and their tokenizer,
 /// the credential verifier and its trust anchors, a pool of read handles to the log, and
 /// the corpus indexes. Shared by every request of a server; what could not be loaded is
@@ -136,6 +161,14 @@ impl Attributor {
 
     /// Runs every capability on the content and builds the (unsealed) report.
     pub fn attribute(&self, request: &Request<'_>) -> EvidenceReport {
+        self.attribute_at(request, None)
+    }
+
+    /// [`Self::attribute`] with the report's time fixed by the caller (`tracemark attribute
+    /// --generated-at`): `at` is then when the report was generated and when each of its
+    /// facts was established, so that the same content, inputs and request give the same
+    /// report and hash wherever and whenever it is made (one process or a bulk job).
+    pub fn attribute_at(&self, request: &Request<'_>, at: Option<Timestamp>) -> EvidenceReport {
         let content = &request.content;
         let hash = ContentHash::of_bytes(content.bytes);
         let raw_text = std::str::from_utf8(content.bytes).ok();
@@ -197,6 +230,11 @@ impl Attributor {
                 }
             }
         }
+        if let Some(at) = at {
+            for f in &mut facts {
+                f.established_at = at;
+            }
+        }
         let mut context =
             Context::new(request.as_of).with_jurisdictions(request.jurisdictions.clone());
         if let Some(n) = tokens {
@@ -225,7 +263,7 @@ impl Attributor {
                 commit: None,
             },
             command: request.command.clone(),
-            generated_at: Timestamp::now(),
+            generated_at: at.unwrap_or_else(Timestamp::now),
         })
     }
 
@@ -384,6 +422,28 @@ mod tests {
         assert_eq!(outcome(&report, "EU-AIA-50-2"), Outcome::Undetermined);
         assert_eq!(outcome(&report, "EU-DSM-4-3"), Outcome::Undetermined);
         assert!(!report.limitations.is_empty());
+    }
+
+    /// A report whose time is fixed is the same report, hash and all, each time it is made;
+    /// another time gives another hash, and without a fixed time the clock is read.
+    #[test]
+    fn a_fixed_time_makes_the_same_report() {
+        let config = Config::default();
+        let attributor = Attributor::load(&config, Disclosure::Full);
+        let content = b"The same words, attributed twice.";
+        let at: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let first = attributor.attribute_at(&request(content), Some(at));
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let second = attributor.attribute_at(&request(content), Some(at));
+        assert_eq!(first.generated_at, at);
+        assert!(first.facts.iter().all(|f| f.established_at == at));
+        assert_eq!(first.hash(), second.hash());
+        let later = attributor.attribute_at(
+            &request(content),
+            Some("2026-12-02T12:00:00Z".parse().unwrap()),
+        );
+        assert_ne!(first.hash(), later.hash());
+        assert_ne!(attributor.attribute(&request(content)).generated_at, at);
     }
 
     /// Bytes that are not text: only the content and its credential can be examined.
