@@ -147,7 +147,7 @@ class Attributor:
         jurisdictions: Optional[Sequence[str]] = None,
         ai_generated: Optional[bool] = None,
     ) -> dict[str, Any]:
-        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v2``)."""
+        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v3``)."""
         data = content.encode() if isinstance(content, str) else bytes(content)
         return json.loads(
             self._attributor.attribute(

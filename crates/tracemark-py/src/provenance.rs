@@ -314,7 +314,7 @@ impl PyAttributor {
         self.attributor.problems().to_vec()
     }
 
-    /// The evidence report (`tracemark.evidence-report/v2`) of `content`, sealed with
+    /// The evidence report (`tracemark.evidence-report/v3`) of `content`, sealed with
     /// the configuration's service key when it has one.
     #[pyo3(signature = (content, *, name = None, sidecar = None, as_of = None, jurisdictions = None, ai_generated = None))]
     #[allow(clippy::too_many_arguments)]
