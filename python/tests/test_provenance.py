@@ -96,7 +96,7 @@ def test_attribute_writes_the_clis_report(demo, cli, tmp_path):
     assert attributor.problems == []
     content = (demo / "2-trace-to-training-data.txt").read_bytes()
     report = attributor.attribute(content, name="2.txt", as_of="2026-12-01")
-    assert report["format"] == "tracemark.evidence-report/v2"
+    assert report["format"] == "tracemark.evidence-report/v3"
     assert report["seal"]["signature"]
     shutil.copy(demo / "2-trace-to-training-data.txt", tmp_path / "2.txt")
     theirs = cli.json(

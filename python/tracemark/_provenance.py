@@ -164,7 +164,7 @@ class Attributor:
         generated_at: Optional[str] = None,
         log: bool = False,
     ) -> dict[str, Any]:
-        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v2``),
+        """The sealed evidence report of ``content`` (``tracemark.evidence-report/v3``),
         that of ``tracemark attribute`` on a file ``name`` holding it. ``generated_at``
         (RFC 3339) fixes the report's time, so that the same content and inputs give the
         same report hash (``--generated-at``); ``log=True`` appends the report's hash to

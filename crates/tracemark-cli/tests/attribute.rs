@@ -87,7 +87,7 @@ fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
 /// Checks `report` against the published schema.
 fn assert_follows_schema(report: &serde_json::Value) {
     let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracemark-policy/schema/evidence-report-v2.schema.json");
+        .join("../tracemark-policy/schema/evidence-report-v3.schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -107,13 +107,17 @@ fn fact<'a>(report: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value 
         .unwrap_or_else(|| panic!("no {kind} fact in {report:#}"))
 }
 
-fn outcome<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
-    &report["rules"]
+fn rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["rules"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["id"] == rule)
-        .unwrap_or_else(|| panic!("no rule {rule}"))["outcome"]
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no rule {id}"))
+}
+
+fn outcome<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    &rule(report, id)["outcome"]
 }
 
 #[test]
@@ -170,14 +174,26 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
         ]),
         0,
     );
-    assert_eq!(report["format"], "tracemark.evidence-report/v2");
+    assert_eq!(report["format"], "tracemark.evidence-report/v3");
     assert_follows_schema(&report);
     assert_eq!(fact(&report, "credential")["state"], "trusted");
     assert_eq!(fact(&report, "watermark")["verdict"]["detected"], true);
     let logged = fact(&report, "log_entry");
     assert_eq!(logged["generation_id"], marked["record"]["generation_id"]);
     assert_eq!(logged["inclusion_verified"], true);
-    assert_eq!(outcome(&report, "EU-AIA-50-2"), "compliant");
+    // Marked and logged; but whether the provider offers a detector to others is its
+    // statement, which the command line does not take: Art. 50(2) stays open on that alone.
+    assert_eq!(outcome(&report, "EU-AIA-50-2"), "undetermined");
+    let reason = rule(&report, "EU-AIA-50-2")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        reason.contains("whether a detector for the watermark is offered to others"),
+        "{reason}"
+    );
+    // The credential a C2PA verifier read is detectable by any other.
+    assert_eq!(fact(&report, "detector")["mark"], "credential");
     assert!(report["seal"]["receipt"].is_string());
 
     // The report verifies offline against the service and log keys, and not once altered.
@@ -278,6 +294,22 @@ fn mark_then_attribute_gives_a_sealed_logged_report_that_verifies_offline() {
         fact(&report, "log_entry")["generation_id"],
         marked["record"]["generation_id"]
     );
+    // The record names the credential the generation carried: it was removed, by someone
+    // no instrument names; the watermark the record names is still there.
+    let histories: Vec<_> = report["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "mark_history")
+        .map(|f| {
+            (
+                f["mark"].as_str().unwrap(),
+                f["still_present"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(histories.contains(&("credential", false)), "{histories:?}");
+    assert!(histories.contains(&("watermark", true)), "{histories:?}");
 
     // Unmarked output its provider states is AI-generated breaches the marking duty.
     let unmarked = json(

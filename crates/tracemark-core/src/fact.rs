@@ -60,6 +60,16 @@ pub enum Claim {
     /// evidence that "nothing was found" rests on (no log record for this content, no
     /// span in this index), as opposed to "nothing was looked for".
     Search(SearchFinding),
+    /// A mark the content is shown to have carried (a generation record names a
+    /// credential and a watermark key), and whether it still carries it: when it does
+    /// not, the mark was removed, and who removed it is recorded when someone states it.
+    MarkHistory(MarkHistoryFinding),
+    /// A detector for a kind of mark, and how it is offered: what makes a mark
+    /// "detectable" (AI Act Art. 50(2)) to someone other than its maker.
+    Detector(DetectorFinding),
+    /// Who mined the documents the content reproduces, and on what footing: the
+    /// conditions of the research exception (DSM Directive Art. 3). Stated, not measured.
+    Mining(MiningFinding),
     /// A question a capability was asked and could not answer, with the reason.
     Unestablished {
         topic: Topic,
@@ -78,6 +88,8 @@ pub enum Topic {
     Rights,
     Disclosure,
     Attribution,
+    /// Comparing the marks the content carries with a record of the marks it carried.
+    Removal,
 }
 
 /// The result of testing the content for one watermark key.
@@ -107,22 +119,85 @@ pub enum CredentialState {
 }
 
 /// What a content credential says, once verified.
+///
+/// Fields added after reports were first written default to absent, so those reports
+/// still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialFinding {
     pub state: CredentialState,
     pub signer: Option<String>,
+    /// The time of signing as the credential gives it: a time-stamp's time when it has
+    /// one, else the time its signer claims. Whether a third party attests it is
+    /// [`Self::time_stamped_at`].
     pub signed_at: Option<Timestamp>,
+    /// The time a trusted RFC 3161 time-stamp on the signature attests. A claimed time is
+    /// the signer's word; this one is a time-stamping authority's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_stamped_at: Option<Timestamp>,
+    /// The active manifest's identifier (a URN unique to this credential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_id: Option<String>,
     /// The generator named in the claim (model name and version).
     pub generator: Option<String>,
     /// The IPTC digital source type of the `c2pa.created` action, if any.
     pub digital_source_type: Option<String>,
     pub soft_binding: Option<SoftBinding>,
     pub training_mining: Option<TrainingMining>,
-    /// Whether China's `AIGC` implicit label is present.
+    /// Whether China's `AIGC` implicit label is present (kept for reports written before
+    /// its fields were read: [`Self::aigc`]).
     pub aigc_label: bool,
+    /// The `AIGC` label's fields, when one was read (boxed: most credentials have none,
+    /// and every fact is as large as its largest kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aigc: Option<Box<AigcLabelFields>>,
+    /// California's latent disclosure as the credential states it (Bus. & Prof. Code
+    /// § 22757.3(b)(1)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent_disclosure: Option<Box<LatentDisclosureFields>>,
     /// The checks that failed, for a tampered credential.
     #[serde(default)]
     pub failures: Vec<String>,
+}
+
+/// China's implicit label: the `AIGC` metadata object of GB 45438-2025 Annex E, with
+/// the production elements of the Labelling Measures Art. 5 (the content's attribute, the
+/// provider's name or code, a content number) and the propagation elements a platform
+/// adds (Art. 6). Values are as found, so that a non-conforming one can be named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AigcLabelFields {
+    /// `Label`: `1` AI-generated, `2` possibly, `3` suspected.
+    pub label: String,
+    /// `ContentProducer`: the generating service provider's name or code.
+    pub content_producer: String,
+    /// `ProduceID`: the producer's number for this content.
+    pub produce_id: String,
+    /// `ContentPropagator`: the platform that disseminated it, when one wrote itself in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_propagator: String,
+    /// `PropagateID`: the propagator's number for this content.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub propagate_id: String,
+}
+
+/// The elements of California's latent disclosure as a credential states them (each
+/// absent when not stated).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatentDisclosureFields {
+    /// "The name of the covered provider."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// "The name and version number of the GenAI system that created or altered the
+    /// content."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_version: Option<String>,
+    /// "The time and date of the content's creation or alteration."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// "A unique identifier."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
 }
 
 /// A watermark declared in a credential (`c2pa.soft-binding`).
@@ -220,6 +295,199 @@ pub struct AttributionFinding {
     pub range: Option<ByteRange>,
 }
 
+/// The kinds of mark the rules tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    /// An imperceptible watermark in the content itself.
+    Watermark,
+    /// A signed content credential (a C2PA manifest) bound to the content.
+    Credential,
+    /// China's implicit metadata label (`AIGC`, GB 45438-2025 Annex E).
+    AigcLabel,
+    /// A perceptible label ("AI-generated", China's explicit label).
+    Disclosure,
+    /// Information identifying a work, its author, owner or terms of use: copyright
+    /// management information (17 U.S.C. § 1202(c)), rights-management information
+    /// (Directive 2001/29/EC Art. 7(2)).
+    RightsManagementInformation,
+}
+
+impl MarkKind {
+    pub const ALL: [MarkKind; 5] = [
+        MarkKind::Watermark,
+        MarkKind::Credential,
+        MarkKind::AigcLabel,
+        MarkKind::Disclosure,
+        MarkKind::RightsManagementInformation,
+    ];
+
+    /// The name conditions and reports use (`aigc_label`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkKind::Watermark => "watermark",
+            MarkKind::Credential => "credential",
+            MarkKind::AigcLabel => "aigc_label",
+            MarkKind::Disclosure => "disclosure",
+            MarkKind::RightsManagementInformation => "rights_management_information",
+        }
+    }
+
+    /// For a reader: `content credential`.
+    pub fn words(self) -> &'static str {
+        match self {
+            MarkKind::Watermark => "watermark",
+            MarkKind::Credential => "content credential",
+            MarkKind::AigcLabel => "AIGC implicit label",
+            MarkKind::Disclosure => "perceptible AI label",
+            MarkKind::RightsManagementInformation => "rights-management information",
+        }
+    }
+
+    /// The kind a name gives (`credential`).
+    pub fn from_name(name: &str) -> Option<MarkKind> {
+        MarkKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Someone who acted on the content, in the role the law gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub role: PartyRole,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The roles of those who act on content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    /// The provider of the AI system that generated it.
+    Provider,
+    /// Someone using the AI system under their authority.
+    Deployer,
+    /// A platform that disseminates it (China's 内容传播服务提供者, California's large
+    /// online platform).
+    Platform,
+    /// Someone who received or published it.
+    User,
+    /// The holder of rights in the content or a work in it.
+    RightsHolder,
+    Other,
+}
+
+impl PartyRole {
+    pub const ALL: [PartyRole; 6] = [
+        PartyRole::Provider,
+        PartyRole::Deployer,
+        PartyRole::Platform,
+        PartyRole::User,
+        PartyRole::RightsHolder,
+        PartyRole::Other,
+    ];
+
+    /// The name conditions and reports use (`rights_holder`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PartyRole::Provider => "provider",
+            PartyRole::Deployer => "deployer",
+            PartyRole::Platform => "platform",
+            PartyRole::User => "user",
+            PartyRole::RightsHolder => "rights_holder",
+            PartyRole::Other => "other",
+        }
+    }
+}
+
+/// A mark the content is shown to have carried, and whether it still does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkHistoryFinding {
+    pub mark: MarkKind,
+    /// What shows the mark was there (`generation record 41 of log.example/tracemark
+    /// names a credential sha256:…`).
+    pub shown_by: String,
+    /// When the mark was known to be there (the record's time), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present_at: Option<Timestamp>,
+    /// Whether the content examined still carries it; `false`: it was removed.
+    pub still_present: bool,
+    /// Who removed it, when someone states it; absent: not known. No instrument can tell
+    /// who stripped a mark, so this is a statement, and the rules binding whoever removed
+    /// it stay undetermined without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_by: Option<Party>,
+}
+
+/// A detector for one kind of mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectorFinding {
+    pub mark: MarkKind,
+    /// The detector: a tool, a service, a published specification.
+    pub name: String,
+    pub access: DetectorAccess,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// How a detector is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorAccess {
+    /// Anyone may use it, free of charge (what the Code of Practice's Measure 2.1 asks).
+    Free,
+    /// Publicly offered, not free of charge (a paid service, a licensed specification).
+    Public,
+    /// Offered on request (to authorities, researchers, rights holders).
+    OnRequest,
+    /// No detector is offered.
+    None,
+}
+
+/// Who mined the reproduced documents: the conditions of DSM Directive Art. 3(1) ("for
+/// reproductions and extractions made by research organisations and cultural heritage
+/// institutions in order to carry out, for the purposes of scientific research, text and
+/// data mining of works … to which they have lawful access"). Absent fields were not
+/// stated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiningFinding {
+    /// The organisation that reproduced and extracted the works.
+    pub organisation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_type: Option<OrganisationType>,
+    /// Whether it had lawful access to the works (open access, a subscription, content
+    /// freely available online: recital 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lawful_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<MiningPurpose>,
+}
+
+/// The organisations DSM Directive Art. 2 defines, and the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationType {
+    /// Art. 2(1): a university, research institute or other entity whose primary goal is
+    /// scientific research, acting not for profit (or reinvesting all profits in its
+    /// research) or on a public-interest mission, such that no undertaking with a
+    /// decisive influence enjoys preferential access to its results.
+    ResearchOrganisation,
+    /// Art. 2(3): a publicly accessible library or museum, an archive, or a film or
+    /// audio heritage institution.
+    CulturalHeritageInstitution,
+    /// Any other (a company mining for its own products).
+    Other,
+}
+
+/// Why the works were mined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MiningPurpose {
+    /// Scientific research, natural or human sciences (recital 12).
+    ScientificResearch,
+    /// Anything else (training a commercial model, say).
+    Other,
+}
+
 /// A completed search and the number of results it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchFinding {
@@ -279,6 +547,28 @@ mod tests {
                 scope: "index demo".into(),
                 found: 0,
             }),
+            Claim::MarkHistory(MarkHistoryFinding {
+                mark: MarkKind::Credential,
+                shown_by: "generation record 41".into(),
+                present_at: Some(at),
+                still_present: false,
+                removed_by: Some(Party {
+                    role: PartyRole::Platform,
+                    name: Some("Example Social".into()),
+                }),
+            }),
+            Claim::Detector(DetectorFinding {
+                mark: MarkKind::Watermark,
+                name: "tracemark detect".into(),
+                access: DetectorAccess::OnRequest,
+                url: None,
+            }),
+            Claim::Mining(MiningFinding {
+                organisation: "Example University".into(),
+                organisation_type: Some(OrganisationType::ResearchOrganisation),
+                lawful_access: None,
+                purpose: Some(MiningPurpose::ScientificResearch),
+            }),
         ] {
             let fact = Fact {
                 claim,
@@ -297,5 +587,51 @@ mod tests {
         .unwrap();
         assert_eq!(json["kind"], "search");
         assert_eq!(json["topic"], "log");
+        let json = serde_json::to_value(Claim::MarkHistory(MarkHistoryFinding {
+            mark: MarkKind::AigcLabel,
+            shown_by: "a copy examined before".into(),
+            present_at: None,
+            still_present: false,
+            removed_by: None,
+        }))
+        .unwrap();
+        assert_eq!(json["kind"], "mark_history");
+        assert_eq!(json["mark"], "aigc_label");
+        assert!(json.get("removed_by").is_none(), "unknown remover: {json}");
+    }
+
+    /// A credential fact written before the time-stamp, manifest id, AIGC fields and
+    /// latent disclosure were read still reads, with them absent.
+    #[test]
+    fn credential_findings_written_before_the_new_fields_still_read() {
+        let old = serde_json::json!({
+            "kind": "credential", "state": "trusted", "signer": "Example AI Ltd",
+            "signed_at": "2026-10-01T09:00:00Z", "generator": "m 1", "digital_source_type": null,
+            "soft_binding": null, "training_mining": null, "aigc_label": true, "failures": [],
+            "method": {"name": "c2pa-verify", "version": "0.1.0"},
+            "established_at": "2026-11-29T12:00:00Z",
+        });
+        let fact: Fact = serde_json::from_value(old).unwrap();
+        let Claim::Credential(c) = fact.claim else {
+            panic!("not a credential")
+        };
+        assert!(c.aigc_label);
+        assert_eq!(
+            (c.aigc, c.time_stamped_at, c.manifest_id),
+            (None, None, None)
+        );
+        assert_eq!(c.latent_disclosure, None);
+    }
+
+    #[test]
+    fn mark_kinds_and_roles_have_one_name_each() {
+        for k in MarkKind::ALL {
+            assert_eq!(MarkKind::from_name(k.name()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+        for r in PartyRole::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name());
+        }
+        assert_eq!(MarkKind::from_name("stamp"), None);
     }
 }

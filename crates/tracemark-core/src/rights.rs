@@ -63,6 +63,49 @@ impl Permission {
     }
 }
 
+/// The form a reservation takes. For content made publicly available online, DSM
+/// Directive Art. 4(3) asks for "an appropriate manner, such as machine-readable means";
+/// a reservation in prose (terms of service, an imprint) is at best contested (OLG
+/// Hamburg, 10 December 2025, 5 U 104/24: not machine-readable; LG Hamburg, 27 September
+/// 2024, 310 O 227/23, obiter: it may be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReservationForm {
+    /// A protocol software reads and follows without a person (robots.txt, TDMRep,
+    /// AIPREF, RSL, CAWG assertions).
+    MachineReadable,
+    /// Natural language a person reads (terms of service, an imprint).
+    Prose,
+}
+
+/// The signal names (as in `RightsFinding::signals`) of machine-readable protocols.
+pub const MACHINE_READABLE_SIGNALS: &[&str] = &[
+    "robots",
+    "aipref",
+    "content-signal",
+    "tdmrep",
+    "ai.txt",
+    "noai",
+    "rsl",
+    "cawg",
+];
+
+/// The signal names of reservations written in prose.
+pub const PROSE_SIGNALS: &[&str] = &["terms-of-service", "imprint"];
+
+impl ReservationForm {
+    /// The form of a signal by its name; `None` for a name this build does not know.
+    pub fn of_signal(name: &str) -> Option<ReservationForm> {
+        if MACHINE_READABLE_SIGNALS.contains(&name) {
+            Some(ReservationForm::MachineReadable)
+        } else if PROSE_SIGNALS.contains(&name) {
+            Some(ReservationForm::Prose)
+        } else {
+            None
+        }
+    }
+}
+
 /// A CAWG training-and-data-mining assertion (`cawg.training-mining`, or the C2PA 1.x
 /// `c2pa.training-mining` it replaced), as found in a content credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +144,22 @@ mod tests {
         assert_eq!(Allowed.most_restrictive(Disallowed), Disallowed);
         assert_eq!(Unknown.most_restrictive(Allowed), Allowed);
         assert_eq!(Unknown.most_restrictive(Unknown), Unknown);
+    }
+
+    #[test]
+    fn signals_have_a_form() {
+        assert_eq!(
+            ReservationForm::of_signal("tdmrep"),
+            Some(ReservationForm::MachineReadable)
+        );
+        assert_eq!(
+            ReservationForm::of_signal("terms-of-service"),
+            Some(ReservationForm::Prose)
+        );
+        assert_eq!(ReservationForm::of_signal("a letter"), None);
+        for name in MACHINE_READABLE_SIGNALS {
+            assert!(!PROSE_SIGNALS.contains(name), "{name} has two forms");
+        }
     }
 
     #[test]

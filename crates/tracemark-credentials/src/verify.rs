@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracemark_core::{
     KeyId, Payload, Timestamp,
-    fact::{CredentialFinding, CredentialState, SoftBinding},
+    fact::{
+        AigcLabelFields, CredentialFinding, CredentialState, LatentDisclosureFields, SoftBinding,
+    },
     rights::{TrainingMining, TrainingMiningEntry},
 };
 use unicode_normalization::UnicodeNormalization;
@@ -233,11 +235,19 @@ impl VerificationReport {
             state: self.state,
             signer: self.signer.as_ref().and_then(SignerInfo::display),
             signed_at: self.signed_at.or(self.claimed_time),
+            // `signed_at` is the SDK's time of a trusted time-stamp, when it has one.
+            time_stamped_at: self.signed_at,
+            manifest_id: self.manifest_label.clone(),
             generator: self.generator.clone(),
             digital_source_type: self.digital_source_type.clone(),
             soft_binding: self.soft_binding.clone(),
             training_mining: self.training_mining.clone(),
             aigc_label: self.aigc.is_some(),
+            aigc: self.aigc.as_ref().map(|v| Box::new(aigc_fields(v))),
+            latent_disclosure: self
+                .disclosure
+                .as_ref()
+                .map(|v| Box::new(latent_disclosure_fields(v))),
             failures: self
                 .failures
                 .iter()
@@ -766,6 +776,39 @@ fn fill_from_assertions(report: &mut VerificationReport) {
         .and_then(|d| d["time"].as_str())
         .and_then(|t| t.parse().ok());
     report.log_checkpoint = report.assertion(LOG_LABEL).cloned();
+}
+
+/// The AIGC label's fields as found (missing or non-string fields are empty, so that the
+/// legal engine can name what is missing). A label stored as a JSON string is parsed.
+fn aigc_fields(v: &Value) -> AigcLabelFields {
+    let parsed;
+    let v = match v.as_str().map(serde_json::from_str::<Value>) {
+        Some(Ok(inner)) => {
+            parsed = inner;
+            parsed.get("AIGC").unwrap_or(&parsed)
+        }
+        _ => v,
+    };
+    let field = |name: &str| v[name].as_str().unwrap_or_default().to_owned();
+    AigcLabelFields {
+        label: field("Label"),
+        content_producer: field("ContentProducer"),
+        produce_id: field("ProduceID"),
+        content_propagator: field("ContentPropagator"),
+        propagate_id: field("PropagateID"),
+    }
+}
+
+/// SB 942's latent disclosure as the assertion states it.
+fn latent_disclosure_fields(v: &Value) -> LatentDisclosureFields {
+    let text = |name: &str| v[name].as_str().map(str::to_owned);
+    LatentDisclosureFields {
+        provider: text("provider"),
+        system_name: text("system_name"),
+        system_version: text("system_version"),
+        time: v["time"].as_str().and_then(|t| t.parse().ok()),
+        unique_id: text("unique_id"),
+    }
 }
 
 fn soft_binding(v: &Value) -> Option<SoftBinding> {

@@ -125,6 +125,22 @@ fn the_report_lists_every_assertion_and_the_finding_follows() {
     let finding = report.to_finding();
     assert_eq!(finding.state, CredentialState::Trusted);
     assert!(finding.aigc_label);
+    // The legal engine reads the label's fields and the latent disclosure's elements.
+    let fields = finding.aigc.as_ref().unwrap();
+    assert_eq!(
+        (
+            fields.label.as_str(),
+            fields.content_producer.as_str(),
+            fields.produce_id.as_str()
+        ),
+        ("1", "Example AI", "gen-0001")
+    );
+    let latent = finding.latent_disclosure.as_ref().unwrap();
+    assert_eq!(latent.unique_id.as_deref(), Some("gen-0001"));
+    assert_eq!(latent.time, report.claimed_time);
+    assert_eq!(finding.manifest_id, report.manifest_label);
+    // No time-stamping authority signs in this test: the time is the signer's claim.
+    assert_eq!(finding.time_stamped_at, report.signed_at);
     assert_eq!(finding.soft_binding, report.soft_binding);
     assert!(finding.signer.is_some());
     let json = serde_json::to_value(&report).unwrap();

@@ -23,6 +23,10 @@ pub const RULE_FILES: &[(&str, &str)] = &[
         include_str!("../rules/EU-AIA-50-2.toml"),
     ),
     (
+        "EU-AIA-50-2-NR.toml",
+        include_str!("../rules/EU-AIA-50-2-NR.toml"),
+    ),
+    (
         "EU-AIA-50-4.toml",
         include_str!("../rules/EU-AIA-50-4.toml"),
     ),
@@ -34,17 +38,36 @@ pub const RULE_FILES: &[(&str, &str)] = &[
         "EU-AIA-53-1-D.toml",
         include_str!("../rules/EU-AIA-53-1-D.toml"),
     ),
+    ("EU-DSM-3.toml", include_str!("../rules/EU-DSM-3.toml")),
     ("EU-DSM-4-3.toml", include_str!("../rules/EU-DSM-4-3.toml")),
+    (
+        "EU-INFOSOC-7.toml",
+        include_str!("../rules/EU-INFOSOC-7.toml"),
+    ),
     ("CN-LBL-4.toml", include_str!("../rules/CN-LBL-4.toml")),
     ("CN-LBL-5.toml", include_str!("../rules/CN-LBL-5.toml")),
+    ("CN-LBL-10.toml", include_str!("../rules/CN-LBL-10.toml")),
     (
         "US-CA-SB942.toml",
         include_str!("../rules/US-CA-SB942.toml"),
     ),
     (
+        "US-CA-AB853-PLATFORM.toml",
+        include_str!("../rules/US-CA-AB853-PLATFORM.toml"),
+    ),
+    (
         "US-DMCA-1202.toml",
         include_str!("../rules/US-DMCA-1202.toml"),
     ),
+    (
+        "US-DMCA-1202-REMOVAL.toml",
+        include_str!("../rules/US-DMCA-1202-REMOVAL.toml"),
+    ),
+    (
+        "US-COPYRIGHT-HUMAN.toml",
+        include_str!("../rules/US-COPYRIGHT-HUMAN.toml"),
+    ),
+    ("KR-AIBA-31.toml", include_str!("../rules/KR-AIBA-31.toml")),
     ("BERNE-6BIS.toml", include_str!("../rules/BERNE-6BIS.toml")),
 ];
 
@@ -338,8 +361,17 @@ mod tests {
         }
     }
 
+    /// A shipped rule whose conditions fit on one line each, and which has a grace period.
+    fn base() -> &'static str {
+        RULE_FILES
+            .iter()
+            .find(|(f, _)| *f == "EU-AIA-53-1-D.toml")
+            .map(|(_, t)| *t)
+            .unwrap()
+    }
+
     fn with(field: &str, value: &str) -> String {
-        let (_, text) = RULE_FILES[0];
+        let text = base();
         text.lines()
             .map(|l| {
                 if l.starts_with(&format!("{field} = ")) {
@@ -371,10 +403,10 @@ mod tests {
             let err = Catalogue::from_files([("x.toml", text.as_str())]).unwrap_err();
             assert!(err.to_string().contains(says), "{field}: {err}");
         }
-        let (_, text) = RULE_FILES[0];
+        let text = base();
         let extra = format!("surprise = 1\n{text}");
         assert!(Catalogue::from_files([("x.toml", extra.as_str())]).is_err());
         let err = Catalogue::from_files([("a.toml", text), ("b.toml", text)]).unwrap_err();
-        assert_eq!(err, CatalogueError::Duplicate("EU-AIA-50-2".into()));
+        assert_eq!(err, CatalogueError::Duplicate("EU-AIA-53-1-D".into()));
     }
 }

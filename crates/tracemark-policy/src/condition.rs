@@ -13,6 +13,8 @@
 
 use std::{collections::BTreeSet, fmt};
 
+use tracemark_core::fact::{MarkKind, PartyRole};
+
 use crate::Date;
 
 /// A truth value that may be unknown.
@@ -111,7 +113,11 @@ pub enum Atom {
     CredentialAi,
     /// A valid credential names its signer, the generator and the time of signing.
     CredentialProvenance,
-    /// China's `AIGC` implicit label is present.
+    /// A valid credential carries a trusted time-stamp (a time-stamping authority's
+    /// time, not the signer's own claim).
+    CredentialTimeStamped,
+    /// China's `AIGC` implicit label is present, with the production elements the
+    /// Labelling Measures Art. 5 names.
     AigcLabel,
     /// A perceptible AI label was found in the content.
     Disclosure,
@@ -129,6 +135,31 @@ pub enum Atom {
     SourcesAttributed,
     /// Someone holds editorial responsibility after human review (stated in the context).
     EditorialResponsibility,
+    /// A mark of this kind is shown to have been removed (`removed:credential`); with a
+    /// remover, removed by someone of that role (`removed:credential:platform`), or by
+    /// someone identified at all (`removed:credential:anyone`).
+    Removed(MarkKind, Option<Remover>),
+    /// The output carried a mark of this kind when it was generated (a record shows it),
+    /// and no one states that its provider removed it: the provider marked it.
+    MarkedAtGeneration(MarkKind),
+    /// A detector for this kind of mark is offered to others (free, public or on
+    /// request).
+    Detector(MarkKind),
+    /// An element of California's latent disclosure (Bus. & Prof. Code § 22757.3(b)).
+    LatentDisclosure(LatentElement),
+    /// Someone states who mined the reproduced documents: the research exception is
+    /// invoked (false when no one does).
+    ResearchExceptionInvoked,
+    /// Whoever mined the reproduced documents is a research organisation or a cultural
+    /// heritage institution (DSM Directive Art. 2(1), 2(3)); false when no one states who
+    /// mined them.
+    ResearchOrganisation,
+    /// The miner had lawful access to the works (DSM Directive Art. 3(1)).
+    LawfulAccess,
+    /// The mining was for the purposes of scientific research (DSM Directive Art. 3(1)).
+    ScientificResearch,
+    /// The content contains human authorship: it is a work, not AI output alone.
+    HumanAuthorship,
     /// The system was placed on the EU market before this date.
     MarketBefore(Date),
     /// A declaration of the context: unknown when not stated.
@@ -146,17 +177,69 @@ pub enum KindTest {
     Audio,
     Video,
     Media,
+    Document,
+}
+
+/// Who removed a mark, in `removed:KIND:ROLE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remover {
+    /// Someone of this role.
+    Role(PartyRole),
+    /// Someone identified, whatever their role (for rules that bind anyone).
+    Anyone,
+}
+
+/// The elements of California's latent disclosure, in the statute's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatentElement {
+    /// (b)(1)(A) "The name of the covered provider."
+    ProviderName,
+    /// (b)(1)(B) "The name and version number of the GenAI system".
+    SystemNameAndVersion,
+    /// (b)(1)(C) "The time and date of the content's creation or alteration."
+    TimeOfCreation,
+    /// (b)(1)(D) "A unique identifier."
+    UniqueIdentifier,
+    /// (b)(2) "detectable by the covered provider's AI detection tool".
+    Detectable,
+    /// (b)(3) "consistent with widely accepted industry standards".
+    IndustryStandard,
+    /// (b)(4) "permanent or extraordinarily difficult to remove".
+    Permanent,
+}
+
+impl LatentElement {
+    const NAMES: [(&'static str, LatentElement); 7] = [
+        ("provider_name", LatentElement::ProviderName),
+        (
+            "system_name_and_version",
+            LatentElement::SystemNameAndVersion,
+        ),
+        ("time_of_creation", LatentElement::TimeOfCreation),
+        ("unique_identifier", LatentElement::UniqueIdentifier),
+        ("detectable", LatentElement::Detectable),
+        ("industry_standard", LatentElement::IndustryStandard),
+        ("permanent", LatentElement::Permanent),
+    ];
+
+    fn from_name(name: &str) -> Option<LatentElement> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| *e)
+    }
 }
 
 /// The names a condition may use, for error messages and documentation.
 pub const PREDICATES: &[&str] = &[
     "ai_generated",
-    "kind:text|code|image|audio|video|media",
+    "kind:text|code|image|audio|video|media|document",
     "tokens_below:N",
     "watermark",
     "credential",
     "credential_ai",
     "credential_provenance",
+    "credential_time_stamped",
     "aigc_label",
     "disclosure",
     "log_record",
@@ -165,6 +248,15 @@ pub const PREDICATES: &[&str] = &[
     "sources_reserved",
     "sources_attributed",
     "editorial_responsibility",
+    "removed:KIND[:ROLE|:anyone]",
+    "marked_at_generation:KIND",
+    "detector:KIND",
+    "latent_disclosure:ELEMENT",
+    "research_exception_invoked",
+    "research_organisation",
+    "lawful_access",
+    "scientific_research",
+    "human_authorship",
     "market_before:YYYY-MM-DD",
     "declared:KEY",
     "claimed:KEY",
@@ -187,6 +279,28 @@ impl Atom {
             "credential" => no_arg(Atom::Credential),
             "credential_ai" => no_arg(Atom::CredentialAi),
             "credential_provenance" => no_arg(Atom::CredentialProvenance),
+            "credential_time_stamped" => no_arg(Atom::CredentialTimeStamped),
+            "research_exception_invoked" => no_arg(Atom::ResearchExceptionInvoked),
+            "research_organisation" => no_arg(Atom::ResearchOrganisation),
+            "lawful_access" => no_arg(Atom::LawfulAccess),
+            "scientific_research" => no_arg(Atom::ScientificResearch),
+            "human_authorship" => no_arg(Atom::HumanAuthorship),
+            "removed" => removed(need()?),
+            "marked_at_generation" => mark_kind(need()?).map(Atom::MarkedAtGeneration),
+            "detector" => mark_kind(need()?).map(Atom::Detector),
+            "latent_disclosure" => {
+                let element = need()?;
+                LatentElement::from_name(element)
+                    .map(Atom::LatentDisclosure)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> =
+                            LatentElement::NAMES.iter().map(|(n, _)| *n).collect();
+                        format!(
+                            "unknown latent-disclosure element `{element}`; known: {}",
+                            known.join(", ")
+                        )
+                    })
+            }
             "aigc_label" => no_arg(Atom::AigcLabel),
             "disclosure" => no_arg(Atom::Disclosure),
             "log_record" => no_arg(Atom::LogRecord),
@@ -202,6 +316,7 @@ impl Atom {
                 "audio" => KindTest::Audio,
                 "video" => KindTest::Video,
                 "media" => KindTest::Media,
+                "document" => KindTest::Document,
                 other => return Err(format!("unknown content kind `{other}`")),
             })),
             "tokens_below" => need()?.parse().map(Atom::TokensBelow).map_err(|_| {
@@ -231,6 +346,34 @@ impl Atom {
             )),
         }
     }
+}
+
+/// `credential`, `aigc_label`, …: a kind of mark.
+fn mark_kind(name: &str) -> Result<MarkKind, String> {
+    MarkKind::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = MarkKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown kind of mark `{name}`; known: {}", known.join(", "))
+    })
+}
+
+/// The argument of `removed:`: `KIND`, `KIND:ROLE` or `KIND:anyone`.
+fn removed(arg: &str) -> Result<Atom, String> {
+    let (kind, who) = match arg.split_once(':') {
+        Some((k, w)) => (k, Some(w)),
+        None => (arg, None),
+    };
+    let kind = mark_kind(kind)?;
+    let who = match who {
+        None => None,
+        Some("anyone") => Some(Remover::Anyone),
+        Some(role) => Some(Remover::Role(
+            PartyRole::ALL
+                .into_iter()
+                .find(|r| r.name() == role)
+                .ok_or_else(|| format!("unknown role `{role}` in `removed:`"))?,
+        )),
+    };
+    Ok(Atom::Removed(kind, who))
 }
 
 /// A parsed condition.
@@ -443,6 +586,22 @@ mod tests {
         assert!(matches!(c, Condition::All(ref v) if v.len() == 2));
         assert!(Condition::parse("market_before:2026-08-02").is_ok());
         assert!(Condition::parse("declared:gpai_model").is_ok());
+        assert_eq!(
+            Condition::parse("removed:credential:platform").unwrap(),
+            Condition::Atom(Atom::Removed(
+                MarkKind::Credential,
+                Some(Remover::Role(PartyRole::Platform))
+            ))
+        );
+        assert_eq!(
+            Condition::parse("removed:aigc_label:anyone").unwrap(),
+            Condition::Atom(Atom::Removed(MarkKind::AigcLabel, Some(Remover::Anyone)))
+        );
+        assert_eq!(
+            Condition::parse("latent_disclosure:unique_identifier").unwrap(),
+            Condition::Atom(Atom::LatentDisclosure(LatentElement::UniqueIdentifier))
+        );
+        assert!(Condition::parse("kind:document and detector:watermark").is_ok());
     }
 
     #[test]
@@ -458,6 +617,12 @@ mod tests {
             "market_before:2026-13-01",
             "declared:nonsense",
             "watermark:yes",
+            "removed",
+            "removed:stamp",
+            "removed:credential:neighbour",
+            "detector:watermark:free",
+            "latent_disclosure:colour",
+            "human_authorship:yes",
             "kind",
             "and watermark",
         ] {

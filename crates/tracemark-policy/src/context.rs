@@ -125,13 +125,17 @@ impl Context {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentKind {
-    /// Free-form natural-language text.
+    /// Free-form natural-language text, which cannot carry metadata (the Code of
+    /// Practice's Measure 1.1.2: a watermark is its one layer).
     Text,
     /// Source code, configuration and other formal languages (out of Art. 50(2)'s scope).
     Code,
     Image,
     Audio,
     Video,
+    /// Text in a container that carries metadata: HTML, PDF, office documents, EPUB. The
+    /// Code of Practice asks such containers for two layers, as media (Measure 1.1).
+    Document,
 }
 
 impl ContentKind {
@@ -142,6 +146,7 @@ impl ContentKind {
             ContentKind::Image => "image",
             ContentKind::Audio => "audio",
             ContentKind::Video => "video",
+            ContentKind::Document => "document",
         }
     }
 
@@ -162,13 +167,14 @@ impl ContentKind {
             .trim()
             .to_ascii_lowercase();
         let (top, sub) = mt.split_once('/')?;
+        if is_document(top, sub) {
+            return Some(ContentKind::Document);
+        }
         match top {
             "image" => Some(ContentKind::Image),
             "audio" => Some(ContentKind::Audio),
             "video" => Some(ContentKind::Video),
-            "text" if matches!(sub, "plain" | "markdown" | "html" | "enriched" | "rtf") => {
-                Some(ContentKind::Text)
-            }
+            "text" if matches!(sub, "plain" | "markdown" | "enriched") => Some(ContentKind::Text),
             "text" => Some(ContentKind::Code),
             "application"
                 if matches!(
@@ -180,6 +186,22 @@ impl ContentKind {
             }
             _ => None,
         }
+    }
+}
+
+/// Containers of text that carry metadata of their own (the Code of Practice's
+/// "containerised" text): HTML, PDF, RTF, office and OpenDocument formats, EPUB.
+fn is_document(top: &str, sub: &str) -> bool {
+    match top {
+        "text" => matches!(sub, "html" | "rtf"),
+        "application" => {
+            matches!(
+                sub,
+                "pdf" | "xhtml+xml" | "rtf" | "msword" | "epub+zip" | "vnd.ms-word"
+            ) || sub.starts_with("vnd.openxmlformats-officedocument.")
+                || sub.starts_with("vnd.oasis.opendocument.")
+        }
+        _ => false,
     }
 }
 
@@ -212,9 +234,12 @@ pub enum Role {
     /// Uses an AI system under its authority (AI Act Art. 3(4)).
     Deployer,
     RightsHolder,
-    /// Disseminates content (China's 内容传播服务提供者).
+    /// Disseminates content (China's 内容传播服务提供者, California's large online
+    /// platform).
     Platform,
-    /// Anyone who reproduces or distributes the content.
+    /// Applies to register a copyright in a work (the US Copyright Office's applicant).
+    Registrant,
+    /// Anyone who reproduces, alters or distributes the content.
     Anyone,
 }
 
@@ -225,6 +250,7 @@ impl Role {
             Role::Deployer => "deployer",
             Role::RightsHolder => "rights holder",
             Role::Platform => "platform",
+            Role::Registrant => "registrant",
             Role::Anyone => "anyone",
         }
     }
@@ -273,10 +299,6 @@ pub const DECLARATIONS: &[Declaration] = &[
         clause: "the use is authorised by law to detect, prevent, investigate or prosecute criminal offences",
     },
     Declaration {
-        key: "research_organisation",
-        clause: "the mining was done by a research organisation or cultural heritage institution (DSM Directive Art. 3)",
-    },
-    Declaration {
         key: "licensed",
         clause: "the user holds a licence from the rights holders of the sources",
     },
@@ -287,6 +309,58 @@ pub const DECLARATIONS: &[Declaration] = &[
     Declaration {
         key: "rights_holder_authorised",
         clause: "the rights holder or the law authorised the removal of the attribution information",
+    },
+    Declaration {
+        key: "cn_deep_synthesis_service",
+        clause: "the generating service is one of those in Art. 17(1) of the Provisions on the Administration of Deep Synthesis of Internet Information Services (services that may confuse or mislead the public, such as intelligent dialogue or writing that simulates a natural person)",
+    },
+    Declaration {
+        key: "removal_malicious",
+        clause: "the label was removed maliciously (恶意, Labelling Measures Art. 10)",
+    },
+    Declaration {
+        key: "removal_knowing",
+        clause: "whoever removed the information, or distributes the content without it, knew or had reasonable grounds to know that this would induce, enable, facilitate or conceal an infringement",
+    },
+    Declaration {
+        key: "cmi_conveyed",
+        clause: "the copies of the reproduced works carried their copyright management information (17 U.S.C. § 1202(c): conveyed in connection with copies)",
+    },
+    Declaration {
+        key: "ca_large_online_platform",
+        clause: "the platform is a large online platform (Cal. Bus. & Prof. Code § 22757.1: over 2,000,000 unique monthly users)",
+    },
+    Declaration {
+        key: "platform_strip_knowing",
+        clause: "the platform stripped the provenance data knowingly, where keeping it was technically feasible",
+    },
+    Declaration {
+        key: "code_of_practice_signatory",
+        clause: "the provider has signed the Code of Practice on Transparency of AI-Generated Content",
+    },
+    Declaration {
+        key: "removal_prohibited_in_terms",
+        clause: "the provider's terms of use prohibit users from removing the marks",
+    },
+    Declaration {
+        key: "kr_ai_business_operator",
+        clause: "the provider or deployer is an AI business operator offering generative AI products or services in Korea (AI Basic Act Art. 2, Art. 4)",
+    },
+    Declaration {
+        key: "registration_sought",
+        clause: "the content is, or is part of, a work for which copyright registration is sought from the US Copyright Office",
+    },
+    Declaration {
+        key: "ai_material_disclosed",
+        clause: "the registration application identifies the AI-generated material, excludes it from the claim and describes the human author's contribution",
+    },
+    Declaration {
+        key: "ai_material_de_minimis",
+        clause: "the AI-generated material in the work is de minimis",
+    },
+    Declaration {
+        key: "human_authorship",
+        clause: "the content contains human authorship (the author's own creative expression), so it is a work",
     },
 ];
 
@@ -306,6 +380,13 @@ mod tests {
             ("text/plain; charset=utf-8", Some(Text)),
             ("text/markdown", Some(Text)),
             ("text/x-python", Some(Code)),
+            ("text/html; charset=utf-8", Some(Document)),
+            ("application/pdf", Some(Document)),
+            (
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                Some(Document),
+            ),
+            ("application/vnd.oasis.opendocument.text", Some(Document)),
             ("application/json", Some(Code)),
             ("image/png", Some(Image)),
             ("video/mp4", Some(Video)),

@@ -8,7 +8,10 @@ use std::fmt::Write;
 
 use tracemark_core::{
     Fact,
-    fact::{Claim, CredentialState},
+    fact::{
+        Claim, CredentialState, DetectorAccess, LatentDisclosureFields, MiningPurpose,
+        OrganisationType,
+    },
 };
 
 use crate::{
@@ -573,8 +576,36 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
             if let Some(t) = c.signed_at {
                 parts.push(format!("signed {t}"));
             }
-            if c.aigc_label {
-                parts.push("AIGC label present".into());
+            match c.time_stamped_at {
+                Some(t) => parts.push(format!("time-stamped {t} by a trusted authority")),
+                None if c.signed_at.is_some() => {
+                    parts.push("no trusted time-stamp (the signing time is claimed)".into())
+                }
+                None => {}
+            }
+            if let Some(id) = &c.manifest_id {
+                parts.push(format!("manifest {id}"));
+            }
+            match &c.aigc {
+                Some(a) => parts.push(format!(
+                    "AIGC label: Label {}, producer {}, content number {}{}",
+                    a.label,
+                    a.content_producer,
+                    a.produce_id,
+                    if a.content_propagator.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", propagated by {} as {}",
+                            a.content_propagator, a.propagate_id
+                        )
+                    }
+                )),
+                None if c.aigc_label => parts.push("AIGC label present".into()),
+                None => {}
+            }
+            if let Some(d) = &c.latent_disclosure {
+                parts.push(latent_words(d));
             }
             if !c.failures.is_empty() {
                 parts.push(format!("failures: {}", c.failures.join("; ")));
@@ -707,12 +738,99 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
             format!("{:?} search of {}: {} found", s.topic, s.scope, s.found).to_lowercase(),
             String::new(),
         ),
+        Claim::MarkHistory(h) => (
+            "Mark history",
+            format!(
+                "{}: {}{}",
+                h.mark.words(),
+                h.shown_by,
+                if h.still_present {
+                    "; still present".to_owned()
+                } else {
+                    format!(
+                        "; no longer present, removed by {}",
+                        h.removed_by
+                            .as_ref()
+                            .map(|p| match &p.name {
+                                Some(n) => format!("{n} ({})", p.role.name().replace('_', " ")),
+                                None => format!("a {}", p.role.name().replace('_', " ")),
+                            })
+                            .unwrap_or_else(|| "someone not identified".into())
+                    )
+                }
+            ),
+            h.present_at
+                .map(|t| format!("present at {t}"))
+                .unwrap_or_default(),
+        ),
+        Claim::Detector(d) => (
+            "Detector",
+            format!(
+                "{} for the {}: {}{}",
+                d.name,
+                d.mark.words(),
+                match d.access {
+                    DetectorAccess::Free => "free of charge to anyone",
+                    DetectorAccess::Public => "public, not free",
+                    DetectorAccess::OnRequest => "on request",
+                    DetectorAccess::None => "not offered",
+                },
+                d.url
+                    .as_deref()
+                    .map(|u| format!(" ({u})"))
+                    .unwrap_or_default()
+            ),
+            String::new(),
+        ),
+        Claim::Mining(m) => (
+            "Mining",
+            format!(
+                "{}: {}; lawful access {}; purpose {}",
+                m.organisation,
+                match m.organisation_type {
+                    Some(OrganisationType::ResearchOrganisation) => "research organisation",
+                    Some(OrganisationType::CulturalHeritageInstitution) => {
+                        "cultural heritage institution"
+                    }
+                    Some(OrganisationType::Other) => "other organisation",
+                    None => "kind of organisation not stated",
+                },
+                match m.lawful_access {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "not stated",
+                },
+                match m.purpose {
+                    Some(MiningPurpose::ScientificResearch) => "scientific research",
+                    Some(MiningPurpose::Other) => "other than scientific research",
+                    None => "not stated",
+                }
+            ),
+            String::new(),
+        ),
         Claim::Unestablished { topic, reason } => (
             "Not established",
             format!("{}: {reason}", format!("{topic:?}").to_lowercase()),
             String::new(),
         ),
     }
+}
+
+fn latent_words(d: &LatentDisclosureFields) -> String {
+    let parts: Vec<String> = [
+        d.provider.as_deref().map(|p| format!("provider {p}")),
+        match (&d.system_name, &d.system_version) {
+            (Some(n), Some(v)) => Some(format!("system {n} {v}")),
+            (Some(n), None) => Some(format!("system {n}")),
+            _ => None,
+        },
+        d.time.map(|t| format!("created {t}")),
+        d.unique_id.as_deref().map(|u| format!("identifier {u}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("latent disclosure: {}", parts.join(", "))
 }
 
 fn stats(v: &tracemark_core::Verdict) -> String {

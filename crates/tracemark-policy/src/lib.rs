@@ -33,9 +33,9 @@ pub use engine::{RuleResult, evaluate};
 pub use html::render_html;
 pub use report::{
     AiOrigin, AttributedSegment, EvidenceReport, Input, Measurement, Origin,
-    READABLE_REPORT_FORMATS, REPORT_FORMAT, REPORT_SCHEMA, ReportError, ReportRequest, ReportSeal,
-    ReportVerdict, SealSignature, SourceShare, Subject, Tool, canonical_report_bytes,
-    verify_report_hash,
+    READABLE_REPORT_FORMATS, REPORT_FORMAT, REPORT_SCHEMA, REPORT_SCHEMA_V2, ReportError,
+    ReportRequest, ReportSeal, ReportVerdict, SealSignature, SourceShare, Subject, Tool,
+    canonical_report_bytes, verify_report_hash,
 };
 pub use statement::{AttributionStatement, attribution_statement};
 
@@ -113,17 +113,21 @@ pub enum Jurisdiction {
     /// California (SB 942, AI Transparency Act).
     #[serde(rename = "US-CA")]
     UsCa,
+    /// The Republic of Korea (AI Basic Act).
+    #[serde(rename = "KR")]
+    Kr,
     /// Berne Convention members (attribution right, Art. 6bis).
     #[serde(rename = "BERNE")]
     Berne,
 }
 
 impl Jurisdiction {
-    pub const ALL: [Jurisdiction; 5] = [
+    pub const ALL: [Jurisdiction; 6] = [
         Jurisdiction::Eu,
         Jurisdiction::Cn,
         Jurisdiction::Us,
         Jurisdiction::UsCa,
+        Jurisdiction::Kr,
         Jurisdiction::Berne,
     ];
 
@@ -133,6 +137,7 @@ impl Jurisdiction {
             Jurisdiction::Cn => "CN",
             Jurisdiction::Us => "US",
             Jurisdiction::UsCa => "US-CA",
+            Jurisdiction::Kr => "KR",
             Jurisdiction::Berne => "BERNE",
         }
     }
@@ -146,7 +151,7 @@ impl fmt::Display for Jurisdiction {
 
 /// A code that names no supported jurisdiction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown jurisdiction `{0}`; supported: EU, CN, US, US-CA, BERNE")]
+#[error("unknown jurisdiction `{0}`; supported: EU, CN, US, US-CA, KR, BERNE")]
 pub struct UnknownJurisdiction(pub String);
 
 impl FromStr for Jurisdiction {

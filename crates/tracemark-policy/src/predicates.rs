@@ -5,12 +5,19 @@
 //! false: "nothing was found" needs a fact that someone looked ([`Claim::Search`], a
 //! credential state of `none`, a watermark test with a negative verdict).
 
+mod latent;
+mod marks;
+mod mining;
+
 use std::collections::BTreeMap;
 
 use tracemark_core::{
     Fact,
-    fact::{Claim, CredentialFinding, CredentialState, DocumentRef, LogFinding, Topic},
-    rights::{AiUse, Permission},
+    fact::{
+        AigcLabelFields, Claim, CredentialFinding, CredentialState, DocumentRef, LogFinding,
+        RightsFinding, Topic,
+    },
+    rights::{AiUse, Permission, ReservationForm},
 };
 
 use crate::{
@@ -132,7 +139,24 @@ impl<'a> Evidence<'a> {
                 },
                 "a credential naming signer, generator and time",
             ),
+            Atom::CredentialTimeStamped => self.credential(
+                |c| {
+                    c.time_stamped_at.is_none().then(|| {
+                        "the credential carries no trusted time-stamp (its time of signing is the signer's own claim)".to_owned()
+                    })
+                },
+                "a credential with a trusted time-stamp",
+            ),
             Atom::AigcLabel => self.aigc_label(),
+            Atom::Removed(kind, who) => self.removed(*kind, *who),
+            Atom::MarkedAtGeneration(kind) => self.marked_at_generation(*kind),
+            Atom::Detector(kind) => self.detector(*kind),
+            Atom::LatentDisclosure(element) => self.latent_disclosure(*element),
+            Atom::ResearchExceptionInvoked => self.research_exception_invoked(),
+            Atom::ResearchOrganisation => self.article_3(mining::Art3::ResearchOrganisation),
+            Atom::LawfulAccess => self.article_3(mining::Art3::LawfulAccess),
+            Atom::ScientificResearch => self.article_3(mining::Art3::ScientificResearch),
+            Atom::HumanAuthorship => self.human_authorship(),
             Atom::Disclosure => self.disclosure(),
             Atom::LogRecord => self.log_record(),
             Atom::Sources => self.sources_present(),
@@ -213,6 +237,7 @@ impl<'a> Evidence<'a> {
             KindTest::Audio => kind == ContentKind::Audio,
             KindTest::Video => kind == ContentKind::Video,
             KindTest::Media => kind.is_media(),
+            KindTest::Document => kind == ContentKind::Document,
         };
         let what = match kind {
             ContentKind::Text => "free-form text",
@@ -220,6 +245,7 @@ impl<'a> Evidence<'a> {
             ContentKind::Image => "an image",
             ContentKind::Audio => "audio",
             ContentKind::Video => "video",
+            ContentKind::Document => "text in a document container (HTML, PDF, office format)",
         };
         let e = Eval::new(yes.into(), format!("the content is {what}"));
         match fact {
@@ -355,9 +381,13 @@ impl<'a> Evidence<'a> {
                             .as_deref()
                             .map(|g| format!(", generator {g}"))
                             .unwrap_or_default();
+                        let stamped = f
+                            .time_stamped_at
+                            .map(|t| format!(", time-stamped {t}"))
+                            .unwrap_or_default();
                         return Eval::new(
                             Tri::True,
-                            format!("a content credential signed by {signer} ({trust}{generator}) was verified"),
+                            format!("a content credential signed by {signer} ({trust}{generator}{stamped}) was verified"),
                         )
                         .with_facts([*i]);
                     }
@@ -394,14 +424,45 @@ impl<'a> Evidence<'a> {
         out
     }
 
+    /// The AIGC label, with the production elements Art. 5 names: the content's
+    /// attribute (`Label`), the provider's name or code, a content number.
     fn aigc_label(&self) -> Eval {
         let findings = self.credential_findings();
-        if let Some((i, _)) = findings.iter().find(|(_, f)| f.aigc_label) {
+        let mut faulty = Vec::new();
+        let mut unread = Vec::new();
+        for (i, f) in &findings {
+            match (&f.aigc, f.aigc_label) {
+                (Some(fields), _) => match aigc_faults(fields) {
+                    None => {
+                        return Eval::new(
+                            Tri::True,
+                            format!(
+                                "the AIGC implicit label (GB 45438-2025) gives Label {}, producer {}, content number {}{}",
+                                fields.label,
+                                fields.content_producer,
+                                fields.produce_id,
+                                propagator(fields)
+                            ),
+                        )
+                        .with_facts([*i]);
+                    }
+                    Some(fault) => faulty.push((*i, fault)),
+                },
+                (None, true) => unread.push(*i),
+                (None, false) => {}
+            }
+        }
+        if !faulty.is_empty() {
+            let mut e = Eval::new(Tri::False, "").with_facts(faulty.iter().map(|(i, _)| *i));
+            e.notes = faulty.into_iter().map(|(_, f)| f).collect();
+            return e;
+        }
+        if !unread.is_empty() {
             return Eval::new(
-                Tri::True,
-                "the AIGC implicit label (GB 45438-2025) is present",
+                Tri::Unknown,
+                "an AIGC label is present, but its fields were not read",
             )
-            .with_facts([*i]);
+            .with_facts(unread);
         }
         if let Some(u) = self.unestablished(Topic::Credential) {
             return u;
@@ -643,89 +704,17 @@ impl<'a> Evidence<'a> {
         if sources.is_empty() {
             return self.no_sources().unwrap_or_else(|u| u);
         }
-        let rights_unestablished = self.unestablished(Topic::Rights);
-        let mut reserved = Vec::new();
-        let mut unknown = Vec::new();
-        let mut free = Vec::new();
+        let (mut reserved, mut unknown, mut free) =
+            (Grounds::new(), Grounds::new(), Grounds::new());
         for s in &sources {
-            let findings: Vec<_> = self
-                .claims()
-                .filter_map(|(i, c)| match c {
-                    Claim::Rights(r)
-                        if r.document_id == s.document.id && TRAINING_USES.contains(&r.usage) =>
-                    {
-                        Some((i, r))
-                    }
-                    _ => None,
-                })
-                .collect();
-            let mut facts: Vec<usize> = s.facts.clone();
-            facts.extend(findings.iter().map(|(i, _)| *i));
-            let disallowed: Vec<_> = findings
-                .iter()
-                .filter(|(_, r)| r.permission == Permission::Disallowed)
-                .collect();
-            if disallowed.is_empty() {
-                if findings.is_empty() {
-                    unknown.push((
-                        facts,
-                        format!("the rights signals of {} were not established", s.name()),
-                    ));
-                } else {
-                    free.push((
-                        facts,
-                        format!("no reservation of {} covers training", s.name()),
-                    ));
-                }
-                continue;
-            }
-            // A reservation counts if it was seen no later than the document was collected.
-            let collected = s.document.fetched_at;
-            let mut in_force = None;
-            let mut undated = None;
-            for (_, r) in &disallowed {
-                match (r.seen_at, collected) {
-                    (Some(seen), Some(got)) if seen <= got => in_force = Some(*r),
-                    (Some(_), Some(_)) => {}
-                    _ => undated = Some(*r),
-                }
-            }
-            let signals = |r: &tracemark_core::fact::RightsFinding| {
-                if r.signals.is_empty() {
-                    "unnamed signals".to_owned()
-                } else {
-                    r.signals.join(", ")
-                }
-            };
-            if let Some(r) = in_force {
-                reserved.push((
-                    facts,
-                    format!(
-                        "{} reserved {} by {} (seen {}) before it was collected on {}",
-                        s.name(),
-                        use_words(r.usage),
-                        signals(r),
-                        r.seen_at.map(|t| t.to_string()).unwrap_or_default(),
-                        collected.map(|t| t.to_string()).unwrap_or_default()
-                    ),
-                ));
-            } else if let Some(r) = undated {
-                unknown.push((
-                    facts,
-                    format!(
-                        "{} is reserved by {}, but when the reservation was seen or the document collected is not known",
-                        s.name(),
-                        signals(r)
-                    ),
-                ));
-            } else {
-                free.push((
-                    facts,
-                    format!("the reservation of {} was first seen after the document was collected (reservations are not retroactive)", s.name()),
-                ));
+            let (value, facts, note) = self.reservation_of(s);
+            match value {
+                Tri::True => reserved.push((facts, note)),
+                Tri::Unknown => unknown.push((facts, note)),
+                Tri::False => free.push((facts, note)),
             }
         }
-        let build = |value: Tri, items: Vec<(Vec<usize>, String)>| {
+        let build = |value: Tri, items: Grounds| {
             let mut e = Eval::new(value, "");
             e.notes.clear();
             for (facts, note) in items {
@@ -739,12 +728,84 @@ impl<'a> Evidence<'a> {
         }
         if !unknown.is_empty() {
             let mut e = build(Tri::Unknown, unknown);
-            if let Some(u) = rights_unestablished {
+            if let Some(u) = self.unestablished(Topic::Rights) {
                 e.absorb(u);
             }
             return e;
         }
         build(Tri::False, free)
+    }
+
+    /// Whether one source was reserved against training, in an appropriate form, when it
+    /// was collected: the value, the facts it rests on, and why.
+    fn reservation_of(&self, s: &Source<'a>) -> (Tri, Vec<usize>, String) {
+        let findings: Vec<(usize, &RightsFinding)> = self
+            .claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Rights(r)
+                    if r.document_id == s.document.id && TRAINING_USES.contains(&r.usage) =>
+                {
+                    Some((i, r))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut facts: Vec<usize> = s.facts.clone();
+        facts.extend(findings.iter().map(|(i, _)| *i));
+        let disallowed: Vec<&RightsFinding> = findings
+            .iter()
+            .filter(|(_, r)| r.permission == Permission::Disallowed)
+            .map(|(_, r)| *r)
+            .collect();
+        if disallowed.is_empty() {
+            return if findings.is_empty() {
+                let why = format!("the rights signals of {} were not established", s.name());
+                (Tri::Unknown, facts, why)
+            } else {
+                let why = format!("no reservation of {} covers training", s.name());
+                (Tri::False, facts, why)
+            };
+        }
+        // A reservation counts if it was seen no later than the document was collected.
+        let collected = s.document.fetched_at;
+        let in_force: Vec<&RightsFinding> = disallowed
+            .iter()
+            .copied()
+            .filter(|r| matches!((r.seen_at, collected), (Some(seen), Some(got)) if seen <= got))
+            .collect();
+        if let Some(r) = in_force
+            .iter()
+            .find(|r| form(r) == Some(ReservationForm::MachineReadable))
+        {
+            let why = format!(
+                "{} reserved {} by {} (seen {}) before it was collected on {}",
+                s.name(),
+                use_words(r.usage),
+                signals(r),
+                r.seen_at.map(|t| t.to_string()).unwrap_or_default(),
+                collected.map(|t| t.to_string()).unwrap_or_default()
+            );
+            return (Tri::True, facts, why);
+        }
+        if let Some(r) = in_force.first() {
+            return (Tri::Unknown, facts, form_doubt(s, r));
+        }
+        if let Some(r) = disallowed
+            .iter()
+            .find(|r| r.seen_at.is_none() || collected.is_none())
+        {
+            let why = format!(
+                "{} is reserved by {}, but when the reservation was seen or the document collected is not known",
+                s.name(),
+                signals(r)
+            );
+            return (Tri::Unknown, facts, why);
+        }
+        let why = format!(
+            "the reservation of {} was first seen after the document was collected (reservations are not retroactive)",
+            s.name()
+        );
+        (Tri::False, facts, why)
     }
 
     fn sources_attributed(&self) -> Eval {
@@ -853,6 +914,82 @@ impl<'a> Evidence<'a> {
             ),
         }
         .with_context("ai_generated")
+    }
+}
+
+/// Per source: the facts a finding rests on, and what it says.
+type Grounds = Vec<(Vec<usize>, String)>;
+
+/// The form of a reservation: machine-readable if any of its signals is.
+fn form(r: &RightsFinding) -> Option<ReservationForm> {
+    let forms: Vec<Option<ReservationForm>> = r
+        .signals
+        .iter()
+        .map(|s| ReservationForm::of_signal(s))
+        .collect();
+    if forms.contains(&Some(ReservationForm::MachineReadable)) {
+        Some(ReservationForm::MachineReadable)
+    } else if !forms.is_empty() && forms.iter().all(|f| *f == Some(ReservationForm::Prose)) {
+        Some(ReservationForm::Prose)
+    } else {
+        None
+    }
+}
+
+fn signals(r: &RightsFinding) -> String {
+    if r.signals.is_empty() {
+        "unnamed signals".to_owned()
+    } else {
+        r.signals.join(", ")
+    }
+}
+
+/// Why a reservation in force is not (or not known to be) machine-readable.
+fn form_doubt(s: &Source<'_>, r: &RightsFinding) -> String {
+    match form(r) {
+        Some(ReservationForm::Prose) => format!(
+            "{} reserved {} only in prose ({}); for content online, Art. 4(3) asks for \
+             \"machine-readable means\", and whether prose in terms of service is enough is \
+             contested: not machine-readable according to OLG Hamburg (10 December 2025, \
+             5 U 104/24, on appeal to the BGH), possibly enough according to LG Hamburg \
+             (27 September 2024, 310 O 227/23, obiter), while recital 18 names \"terms and \
+             conditions of a website\"",
+            s.name(),
+            use_words(r.usage),
+            signals(r)
+        ),
+        _ => format!(
+            "{} is reserved by {}, a signal whose form (machine-readable or prose) is not known",
+            s.name(),
+            signals(r)
+        ),
+    }
+}
+
+/// What an AIGC label lacks of Art. 5's production elements, if anything. `Label` is
+/// `1`, `2` or `3` (GB 45438-2025 Annex E, read through secondary sources).
+fn aigc_faults(f: &AigcLabelFields) -> Option<String> {
+    let mut faults = Vec::new();
+    if !matches!(f.label.as_str(), "1" | "2" | "3") {
+        faults.push(format!("its Label is {:?}, not 1, 2 or 3", f.label));
+    }
+    if f.content_producer.trim().is_empty() {
+        faults.push("it names no content producer".to_owned());
+    }
+    if f.produce_id.trim().is_empty() {
+        faults.push("it gives no content number (ProduceID)".to_owned());
+    }
+    (!faults.is_empty()).then(|| format!("the AIGC label is incomplete: {}", faults.join("; ")))
+}
+
+fn propagator(f: &AigcLabelFields) -> String {
+    if f.content_propagator.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; propagated by {} as {}",
+            f.content_propagator, f.propagate_id
+        )
     }
 }
 

@@ -1,8 +1,9 @@
 //! The evidence report: what was found, by which method, with what error rate, which
 //! rules it engages, and how anyone can reproduce it.
 //!
-//! The JSON form (`"format": "tracemark.evidence-report/v1"`) is described by the
-//! published schema `schema/evidence-report-v2.schema.json`. A report is sealed by the
+//! The JSON form (`"format": "tracemark.evidence-report/v3"`) is described by the
+//! published schema `schema/evidence-report-v3.schema.json`; the schemas of the earlier
+//! versions stay beside it, and their reports still verify. A report is sealed by the
 //! SHA-256 of its canonical JSON without the `seal` member; the front end that writes it
 //! adds a signature over the same canonical bytes and the log receipt.
 
@@ -22,14 +23,24 @@ use crate::{
 };
 
 /// The `format` of reports this version writes. v2 replaced v1's per-segment
-/// "confidence" (which was no confidence) by what was measured.
-pub const REPORT_FORMAT: &str = "tracemark.evidence-report/v2";
+/// "confidence" (which was no confidence) by what was measured; v3 added facts of mark
+/// history, detectors and mining, the KR jurisdiction, the registrant role, the document
+/// kind, and credential fields (time-stamp, manifest id, AIGC fields, latent disclosure).
+pub const REPORT_FORMAT: &str = "tracemark.evidence-report/v3";
 
-/// Formats whose hash and seal this version still checks (a report stays verifiable).
-pub const READABLE_REPORT_FORMATS: [&str; 2] = ["tracemark.evidence-report/v1", REPORT_FORMAT];
+/// Formats whose hash and seal this version still checks, and which it reads (a report
+/// stays verifiable).
+pub const READABLE_REPORT_FORMATS: [&str; 3] = [
+    "tracemark.evidence-report/v1",
+    "tracemark.evidence-report/v2",
+    REPORT_FORMAT,
+];
 
 /// The published JSON Schema of the report.
-pub const REPORT_SCHEMA: &str = include_str!("../schema/evidence-report-v2.schema.json");
+pub const REPORT_SCHEMA: &str = include_str!("../schema/evidence-report-v3.schema.json");
+
+/// The schema of the previous version, for reports already written.
+pub const REPORT_SCHEMA_V2: &str = include_str!("../schema/evidence-report-v2.schema.json");
 
 /// The question every report answers.
 pub const QUESTION: &str = "Who owns this output?";
@@ -292,7 +303,9 @@ pub struct SealSignature {
 pub enum ReportError {
     #[error("the report is not JSON: {0}")]
     Json(String),
-    #[error("the report's format is `{0}`; this version reads {REPORT_FORMAT}")]
+    #[error(
+        "the report's format is `{0}`; this version reads {REPORT_FORMAT} and its predecessors v1 and v2"
+    )]
     Format(String),
     #[error("the report has no seal")]
     Unsealed,
@@ -797,6 +810,8 @@ fn limitations(facts: &[Fact], ctx: &Context) -> Vec<String> {
                     tracemark_core::fact::Topic::Disclosure => "The search for a visible label",
                     tracemark_core::fact::Topic::Attribution =>
                         "The search for attribution notices",
+                    tracemark_core::fact::Topic::Removal =>
+                        "The comparison of the content's marks with the record of its marks",
                 }
             )),
             _ => None,

@@ -6,13 +6,16 @@ mod common;
 use common::*;
 use tracemark_core::{
     ByteRange, ContentHash, Fact, PValue, Segment, Verdict,
-    fact::{Claim, CredentialState, Topic, WatermarkFinding},
+    fact::{
+        Claim, CredentialState, DetectorAccess, MarkKind, MiningPurpose, OrganisationType,
+        PartyRole, Topic, WatermarkFinding,
+    },
     rights::{AiUse, Permission},
 };
 use tracemark_policy::{
     ContentKind, Context, EvidenceReport, Input, Jurisdiction, Origin, Outcome, REPORT_FORMAT,
-    REPORT_SCHEMA, ReportError, ReportRequest, SealSignature, Subject, Tool, render_html,
-    verify_report_hash,
+    REPORT_SCHEMA, REPORT_SCHEMA_V2, ReportError, ReportRequest, SealSignature, Subject, Tool,
+    render_html, verify_report_hash,
 };
 
 fn request(name: &str, text: &str, facts: Vec<Fact>, context: Context) -> ReportRequest {
@@ -55,13 +58,16 @@ const MARKED: &str = "The committee met on Tuesday to review the harbour plan. M
 northern quay needs new pilings before winter, and that the ferry timetable should change in spring. \
 The budget line for dredging was moved to next year, with a review in March.";
 
-/// Use case 1: marked at the source, credential stripped, edited; watermark leads to the log.
+/// Use case 1: marked at the source, credential stripped, edited; watermark leads to the
+/// log, whose record shows the credential the generation carried.
 fn mark_at_the_source() -> EvidenceReport {
     let facts = vec![
         content_fact(MARKED),
         watermark(true, 260),
         credential(CredentialState::None, None, false),
         log_record(true),
+        history(MarkKind::Credential, Some(None)),
+        detector(MarkKind::Watermark, DetectorAccess::Free),
         search(Topic::Trace, "index demo-corpus", 0),
     ];
     let ctx = Context::new(date("2026-12-15"))
@@ -175,12 +181,39 @@ fn validate(report: &EvidenceReport) {
     assert!(errors.is_empty(), "schema errors:\n{}", errors.join("\n"));
 }
 
+/// Facts of every kind v3 added: a removal by a platform, a detector, a stated miner.
+fn every_new_fact() -> EvidenceReport {
+    let mut facts = vec![
+        content_fact(MARKED),
+        watermark(true, 260),
+        credential(
+            CredentialState::Trusted,
+            Some("trainedAlgorithmicMedia"),
+            true,
+        ),
+        history(MarkKind::Watermark, Some(Some(PartyRole::Platform))),
+        detector(MarkKind::Credential, DetectorAccess::OnRequest),
+        mining(
+            Some(OrganisationType::ResearchOrganisation),
+            None,
+            Some(MiningPurpose::ScientificResearch),
+        ),
+        unestablished(Topic::Removal, "the log could not be read"),
+    ];
+    facts.extend(trace_to_the_training_data().facts.into_iter().skip(2));
+    let ctx = Context::new(date("2026-12-15"))
+        .declare("registration_sought", true)
+        .declare("kr_ai_business_operator", true);
+    EvidenceReport::build(request("all.txt", MARKED, facts, ctx))
+}
+
 #[test]
 fn use_case_reports_validate_against_the_published_schema() {
     for mut report in [
         mark_at_the_source(),
         trace_to_the_training_data(),
         mixed_document(),
+        every_new_fact(),
     ] {
         validate(&report);
         report.seal();
@@ -197,7 +230,7 @@ fn the_schema_refuses_what_it_should() {
     let good = serde_json::to_value(mixed_document()).unwrap();
     assert!(validator.is_valid(&good));
     for (path, bad) in [
-        ("/format", serde_json::json!("tracemark.evidence-report/v3")),
+        ("/format", serde_json::json!("tracemark.evidence-report/v2")),
         ("/rules/0/outcome", serde_json::json!("fine")),
         ("/segments/0/origin", serde_json::json!("human")),
         ("/verdict/ai_share", serde_json::json!(1.5)),
@@ -259,7 +292,16 @@ fn trace_names_the_document_owner_spans_share_and_opt_out() {
     let r = trace_to_the_training_data();
     assert_eq!(outcome(&r, "EU-DSM-4-3"), Outcome::NonCompliant);
     assert_eq!(outcome(&r, "EU-AIA-53-1-C"), Outcome::NonCompliant);
-    assert_eq!(outcome(&r, "US-DMCA-1202"), Outcome::NonCompliant);
+    // § 1202(b) needs what no tool shows: the information conveyed with the copies, and
+    // knowledge; the outcome names them.
+    assert_eq!(outcome(&r, "US-DMCA-1202"), Outcome::Undetermined);
+    let dmca = r.rules.iter().find(|x| x.id == "US-DMCA-1202").unwrap();
+    assert!(
+        dmca.reason.contains("conveyed in connection with copies")
+            && dmca.reason.contains("reasonable grounds to know"),
+        "{}",
+        dmca.reason
+    );
     assert_eq!(outcome(&r, "BERNE-6BIS"), Outcome::NonCompliant);
     let src = &r.verdict.sources[0];
     assert_eq!(src.document_id, "poem-17");
@@ -318,6 +360,20 @@ fn mixed_document_is_split_and_stated() {
         st.paragraphs[1]
     );
     assert!(st.caveat.contains("No tool can prove human authorship"));
+    // Issue 20: what was detected, and what the author may still claim; never that the
+    // material "is not the product of human authorship".
+    assert!(
+        !st.text().contains("not the product of human authorship"),
+        "{}",
+        st.text()
+    );
+    assert!(
+        st.paragraphs[0].contains("was detected as generated by example-model-1")
+            && st.paragraphs[0].contains("88 Fed. Reg. 16190")
+            && st.paragraphs[0].contains("the author may still claim"),
+        "{}",
+        st.paragraphs[0]
+    );
     assert!(
         r.verdict
             .summary
@@ -372,6 +428,34 @@ fn the_seal_is_verified_offline_and_detects_tampering() {
         verify_report_hash("{not json"),
         Err(ReportError::Json(_))
     ));
+}
+
+/// A report written by v2, before the new facts and credential fields, still follows its
+/// schema, verifies and reads.
+#[test]
+fn a_v2_report_still_verifies_and_reads() {
+    let mut value = serde_json::to_value(trace_to_the_training_data()).unwrap();
+    value["format"] = "tracemark.evidence-report/v2".into();
+    // v2 knew neither Korea nor registrants.
+    value["rules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["jurisdiction"] != "KR" && r["binds"][0] != "registrant");
+    let schema: serde_json::Value = serde_json::from_str(REPORT_SCHEMA_V2).unwrap();
+    let v2 = jsonschema::validator_for(&schema).unwrap();
+    assert!(v2.is_valid(&value));
+    let canonical = tracemark_core::jcs::canonicalize(&value).unwrap();
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&canonical));
+    value["seal"] = serde_json::json!({
+        "algorithm": "sha-256", "canonicalization": "rfc8785", "report_hash": hash,
+    });
+    let json = value.to_string();
+    assert_eq!(verify_report_hash(&json).unwrap().report_hash, hash);
+    let read = EvidenceReport::from_json(&json).unwrap();
+    assert_eq!(read.format, "tracemark.evidence-report/v2");
+    // v3's facts are not v2's: its schema refuses them.
+    let v3 = serde_json::to_value(every_new_fact()).unwrap();
+    assert!(!v2.is_valid(&v3));
 }
 
 /// A report written by the previous version (v1) still verifies: its hash covers its

@@ -410,7 +410,7 @@ impl PyAttributor {
         })
     }
 
-    /// The evidence report (`tracemark.evidence-report/v2`) of `content`, sealed with
+    /// The evidence report (`tracemark.evidence-report/v3`) of `content`, sealed with
     /// the configuration's service key when it has one. `generated_at` (RFC 3339) fixes
     /// the report's time (`tracemark attribute --generated-at`); `log` appends the
     /// report's hash to the configured log and puts the receipt in its seal, as

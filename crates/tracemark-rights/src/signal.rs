@@ -144,3 +144,32 @@ impl Signal {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tracemark_core::rights::ReservationForm;
+
+    use super::*;
+
+    /// The legal engine tells a machine-readable reservation from prose by the signal's
+    /// name: every signal this crate reads must be on the core's machine-readable list.
+    #[test]
+    fn every_signal_read_here_is_machine_readable_by_name() {
+        for kind in [
+            SignalKind::Robots,
+            SignalKind::Aipref,
+            SignalKind::ContentSignal,
+            SignalKind::Tdmrep,
+            SignalKind::AiTxt,
+            SignalKind::Noai,
+            SignalKind::Rsl,
+            SignalKind::Cawg,
+        ] {
+            assert_eq!(
+                ReservationForm::of_signal(kind.name()),
+                Some(ReservationForm::MachineReadable),
+                "{kind:?}"
+            );
+        }
+    }
+}

@@ -17,6 +17,7 @@ use tracemark::{
     config::Config,
     core::{
         Timestamp,
+        fact::{DetectorAccess, DetectorFinding, MarkKind},
         keyfile::{self, Replace, Secrecy},
     },
     lm::{LoadedModel, sampling::SamplingParams},
@@ -25,6 +26,18 @@ use tracemark::{
     policy::EvidenceReport,
     text::{self, GenerateRequest},
 };
+
+/// What the demo's provider states about detecting its watermarks: anyone may run
+/// `tracemark detect`, or query `tracemark serve`, free of charge (AI Act Art. 50(2) asks
+/// that marks be detectable, and a report cannot see how a detector is offered).
+fn demo_detector() -> DetectorFinding {
+    DetectorFinding {
+        mark: MarkKind::Watermark,
+        name: "tracemark detect, and POST /v1/detect of tracemark serve".into(),
+        access: DetectorAccess::Free,
+        url: None,
+    }
+}
 
 /// One use case's input and evidence report.
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +179,7 @@ impl UseCases<'_> {
             ),
         };
         let mut report = attribute::Attributor::load(self.config, attribute::Disclosure::Full)
+            .with_detector(demo_detector())
             .attribute(&request);
         attribute::seal(&mut report, self.config.keys.service.as_deref())?;
         let mut ledger = LogSite::configured(self.config)?.open()?;

@@ -4,9 +4,11 @@
 use tracemark_core::{
     ByteRange, ContentHash, Fact, KeyId, KeyKind, Method, PValue, Payload, Timestamp, Verdict,
     fact::{
-        AttributionFinding, Claim, CredentialFinding, CredentialState, DisclosureFinding,
-        DocumentRef, LogFinding, NearDuplicateFinding, RightsFinding, SearchFinding, SpanFinding,
-        Topic, WatermarkFinding,
+        AigcLabelFields, AttributionFinding, Claim, CredentialFinding, CredentialState,
+        DetectorAccess, DetectorFinding, DisclosureFinding, DocumentRef, LatentDisclosureFields,
+        LogFinding, MarkHistoryFinding, MarkKind, MiningFinding, MiningPurpose,
+        NearDuplicateFinding, OrganisationType, Party, PartyRole, RightsFinding, SearchFinding,
+        SpanFinding, Topic, WatermarkFinding,
     },
     rights::{AiUse, Permission},
 };
@@ -71,6 +73,8 @@ pub fn watermark(detected: bool, scored: u64) -> Fact {
     )
 }
 
+/// A credential as Tracemark's marker writes one: signed, time-stamped, with a manifest
+/// id; with the AIGC label's fields when `aigc`.
 pub fn credential(state: CredentialState, source_type: Option<&str>, aigc: bool) -> Fact {
     let valid = matches!(state, CredentialState::Trusted | CredentialState::Untrusted);
     fact(
@@ -78,12 +82,23 @@ pub fn credential(state: CredentialState, source_type: Option<&str>, aigc: bool)
             state,
             signer: valid.then(|| "Example AI Ltd".to_owned()),
             signed_at: valid.then(|| ts("2026-10-01T09:00:00Z")),
+            time_stamped_at: valid.then(|| ts("2026-10-01T09:00:02Z")),
+            manifest_id: valid.then(|| "urn:c2pa:0f3e7a52-0000-4000-8000-000000000042".to_owned()),
             generator: valid.then(|| "example-model 1.0".to_owned()),
             digital_source_type: source_type
                 .map(|t| format!("http://cv.iptc.org/newscodes/digitalsourcetype/{t}")),
             soft_binding: None,
             training_mining: None,
             aigc_label: aigc,
+            aigc: aigc.then(|| {
+                Box::new(AigcLabelFields {
+                    label: "1".into(),
+                    content_producer: "001191110102MAD55U9H0F10002".into(),
+                    produce_id: "98ae6b12-23e2-49af-b98a-780706f8e584".into(),
+                    ..AigcLabelFields::default()
+                })
+            }),
+            latent_disclosure: None,
             failures: if state == CredentialState::Tampered {
                 vec!["hash binding mismatch".into()]
             } else {
@@ -91,6 +106,83 @@ pub fn credential(state: CredentialState, source_type: Option<&str>, aigc: bool)
             },
         }),
         "c2pa-verify",
+    )
+}
+
+/// Changes a credential fact's finding.
+pub fn with_credential(mut f: Fact, change: impl FnOnce(&mut CredentialFinding)) -> Fact {
+    if let Claim::Credential(c) = &mut f.claim {
+        change(c);
+    }
+    f
+}
+
+/// SB 942's latent disclosure, every element stated.
+pub fn latent_disclosure() -> LatentDisclosureFields {
+    LatentDisclosureFields {
+        provider: Some("Example AI Ltd".into()),
+        system_name: Some("example-model".into()),
+        system_version: Some("1.0".into()),
+        time: Some(ts("2026-10-01T09:00:00Z")),
+        unique_id: Some("gen-0042".into()),
+    }
+}
+
+/// A record shows the content carried `mark`; `removed_by` is who removed it when it no
+/// longer does (`Some(None)`: removed, remover unknown).
+pub fn history(mark: MarkKind, removed_by: Option<Option<PartyRole>>) -> Fact {
+    fact(
+        Claim::MarkHistory(MarkHistoryFinding {
+            mark,
+            shown_by: "generation record 41 of log log.example/tracemark".into(),
+            present_at: Some(ts("2026-10-01T09:00:01Z")),
+            still_present: removed_by.is_none(),
+            removed_by: removed_by.flatten().map(|role| Party {
+                role,
+                name: Some(match role {
+                    PartyRole::Platform => "Example Social".into(),
+                    PartyRole::Provider => "Example AI Ltd".into(),
+                    _ => "Someone".into(),
+                }),
+            }),
+        }),
+        "log-comparison",
+    )
+}
+
+pub fn detector(mark: MarkKind, access: DetectorAccess) -> Fact {
+    fact(
+        Claim::Detector(DetectorFinding {
+            mark,
+            name: "Example AI detector".into(),
+            access,
+            url: Some("https://detect.example.ai".into()),
+        }),
+        "stated",
+    )
+}
+
+/// Detectors offered free for both layers.
+pub fn detectors() -> Vec<Fact> {
+    vec![
+        detector(MarkKind::Watermark, DetectorAccess::Free),
+        detector(MarkKind::Credential, DetectorAccess::Free),
+    ]
+}
+
+pub fn mining(
+    kind: Option<OrganisationType>,
+    lawful_access: Option<bool>,
+    purpose: Option<MiningPurpose>,
+) -> Fact {
+    fact(
+        Claim::Mining(MiningFinding {
+            organisation: "Example University".into(),
+            organisation_type: kind,
+            lawful_access,
+            purpose,
+        }),
+        "stated",
     )
 }
 
@@ -170,12 +262,22 @@ pub fn near_duplicate(document: DocumentRef) -> Fact {
 }
 
 pub fn rights(doc: &str, usage: AiUse, permission: Permission, seen: Option<&str>) -> Fact {
+    rights_by(doc, usage, permission, seen, &["tdmrep", "robots"])
+}
+
+pub fn rights_by(
+    doc: &str,
+    usage: AiUse,
+    permission: Permission,
+    seen: Option<&str>,
+    signals: &[&str],
+) -> Fact {
     fact(
         Claim::Rights(RightsFinding {
             document_id: doc.into(),
             usage,
             permission,
-            signals: vec!["tdmrep".into(), "robots".into()],
+            signals: signals.iter().map(|s| (*s).to_owned()).collect(),
             seen_at: seen.map(ts),
         }),
         "rights-most-restrictive",

@@ -34,7 +34,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-REPORT_FORMAT = "tracemark.evidence-report/v2"
+REPORT_FORMAT = "tracemark.evidence-report/v3"
 CHECK_TIMEOUT_S = 60  # an attribution runs the whole pipeline: allow a slow machine
 DOWNLOAD_TIMEOUT_S = 30
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # the page refuses larger files before sending

@@ -3,7 +3,7 @@
 
 use tracemark_core::{
     Fact,
-    fact::{Claim, Topic},
+    fact::{Claim, CredentialState, DetectorAccess, DetectorFinding, MarkKind, Topic},
 };
 use tracemark_credentials::{TrustAnchors, Verifier};
 use tracemark_policy::Input;
@@ -84,6 +84,29 @@ impl Credentials {
             ),
         }
     }
+}
+
+/// A credential is detectable by others: it follows an open specification (C2PA), and
+/// any C2PA verifier reads it, this one included (free software). So a credential found
+/// is evidence that a detector for it is offered free of charge.
+pub(super) fn reader_of(credential: &Fact) -> Option<Fact> {
+    let Claim::Credential(c) = &credential.claim else {
+        return None;
+    };
+    (c.state != CredentialState::None).then(|| {
+        fact(
+            Claim::Detector(DetectorFinding {
+                mark: MarkKind::Credential,
+                name: "any C2PA verifier (the specification is open; Tracemark's verifier, \
+                       Apache-2.0, read this one)"
+                    .into(),
+                access: DetectorAccess::Free,
+                url: Some("https://c2pa.org/specifications/".into()),
+            }),
+            "c2pa-verify",
+            serde_json::Value::Null,
+        )
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tracemark_core::{
     ContentHash, Fact, KeyId, Payload,
-    fact::{Claim, LogFinding, Topic},
+    fact::{Claim, CredentialState, LogFinding, MarkHistoryFinding, MarkKind, Topic},
 };
 use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint, TextSketch};
 
@@ -37,11 +37,22 @@ struct Readers {
     idle: Mutex<Vec<LogReader>>,
 }
 
-/// What is looked up: the text, its hashes, and the payloads its watermarks decoded.
+/// What is looked up: the text, its hashes, and the payloads its watermarks decoded;
+/// and what marks the content carries now, to compare with those the record names.
 pub(super) struct Query<'a> {
     pub text: &'a str,
     pub hashes: &'a [ContentHash],
     pub payloads: &'a [(Payload, KeyId)],
+    pub carries: Carries,
+}
+
+/// The marks the content was found to carry.
+#[derive(Debug, Default)]
+pub(super) struct Carries {
+    /// The state of its credential, when it was checked.
+    pub credential: Option<CredentialState>,
+    /// Each watermark key tried, and whether it detected a mark.
+    pub watermarks: Vec<(KeyId, bool)>,
 }
 
 impl LogLookup {
@@ -90,7 +101,7 @@ impl LogLookup {
         };
         let found = readers.with(|reader| Ok((find(reader, query)?, reader.origin().to_owned())));
         match found {
-            Ok((Some(f), _)) => vec![f],
+            Ok((Some(facts), _)) => facts,
             Ok((None, origin)) => vec![searched(Topic::Log, origin, 0)],
             Err(e) => vec![unestablished(
                 Topic::Log,
@@ -146,7 +157,9 @@ impl Readers {
     }
 }
 
-fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
+/// The generation record of the content, with its proof checked, and what it shows of
+/// the marks the generation carried against those the content carries now.
+fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Vec<Fact>>> {
     // The payload survives edits and stripped metadata; the hash only exact copies; the
     // sketch, edited ones. A short payload names a share of a provider's generations,
     // not one (and a misdecoded digit names others): the sketch must agree with it.
@@ -187,21 +200,68 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Fact>> {
         .expect("the receipt carries its entry")
         .map_err(tracemark_ledger::LedgerError::from)?;
     let head = &verified.checkpoint.checkpoint;
-    Ok(Some(fact(
+    let shown_by = format!("generation record {index} of log {}", head.origin);
+    let mut facts = vec![fact(
         Claim::LogEntry(LogFinding {
             origin: head.origin.clone(),
             index,
             tree_size: head.size,
             leaf_hash: verified.leaf_hash.to_hex(),
-            provider: Some(record.provider),
+            provider: Some(record.provider.clone()),
             model: Some(format!("{} {}", record.model.id, record.model.version)),
-            generation_id: Some(record.generation_id),
+            generation_id: Some(record.generation_id.clone()),
             inclusion_verified: true,
             logged_at: Some(record.time),
         }),
         "rfc6962-inclusion",
         serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
-    )))
+    )];
+    facts.extend(mark_history(&record, &shown_by, &query.carries));
+    Ok(Some(facts))
+}
+
+/// One fact per mark the record says the generation carried that the content was
+/// checked for: still there, or gone (removed, or altered so that it no longer
+/// verifies). Who removed it no instrument tells, so that stays unstated.
+fn mark_history(record: &GenerationRecord, shown_by: &str, carries: &Carries) -> Vec<Fact> {
+    let mut out = Vec::new();
+    let history = |mark, shown_by: String, still_present| {
+        fact(
+            Claim::MarkHistory(MarkHistoryFinding {
+                mark,
+                shown_by,
+                present_at: Some(record.time),
+                still_present,
+                removed_by: None,
+            }),
+            "generation-record-comparison",
+            serde_json::Value::Null,
+        )
+    };
+    if let (Some(hash), Some(state)) = (&record.credential_hash, carries.credential) {
+        let now = match state {
+            CredentialState::Trusted | CredentialState::Untrusted => true,
+            CredentialState::None => false,
+            // Altered: the credential no longer verifies.
+            CredentialState::Tampered => false,
+        };
+        out.push(history(
+            MarkKind::Credential,
+            format!("{shown_by} names the content credential {hash}"),
+            now,
+        ));
+    }
+    if let Some((_, detected)) = carries.watermarks.iter().find(|(k, _)| *k == record.key_id) {
+        out.push(history(
+            MarkKind::Watermark,
+            format!(
+                "{shown_by} names a {} watermark of key {}",
+                record.watermark_scheme, record.key_id
+            ),
+            *detected,
+        ));
+    }
+    out
 }
 
 /// Of several records, the one whose sketch is closest to the text's (the latest on a
@@ -225,4 +285,72 @@ fn closest(reader: &LogReader, text: &str, indexes: &[u64]) -> Result<Option<(f6
         }
     }
     Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use tracemark_core::{KeyKind, Payload};
+    use tracemark_ledger::{ModelRef, TextSketch, registry::GENERATION_RECORD_V1};
+
+    use super::*;
+
+    fn record(credential: bool) -> GenerationRecord {
+        GenerationRecord {
+            format: GENERATION_RECORD_V1.into(),
+            content_hash: ContentHash::of_bytes(b"text"),
+            watermark_scheme: "kgw-selfhash-v1".into(),
+            key_id: KeyId::derive(KeyKind::Watermark, b"k"),
+            payload: Payload::new(0xbeef, 16).unwrap(),
+            model: ModelRef {
+                id: "m".into(),
+                version: "1".into(),
+            },
+            provider: "provider.example".into(),
+            credential_hash: credential.then(|| ContentHash::of_bytes(b"manifest")),
+            time: "2026-08-02T00:00:00Z".parse().unwrap(),
+            generation_id: "gen-1".into(),
+            sketch: TextSketch::of_text("text"),
+        }
+    }
+
+    fn histories(facts: &[Fact]) -> Vec<(MarkKind, bool)> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.claim {
+                Claim::MarkHistory(h) => Some((h.mark, h.still_present)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A record names a credential and a key; the content has lost the credential and
+    /// still carries the watermark: the credential was removed, by someone not stated.
+    #[test]
+    fn a_record_shows_which_marks_the_content_lost() {
+        let key = KeyId::derive(KeyKind::Watermark, b"k");
+        let carries = Carries {
+            credential: Some(CredentialState::None),
+            watermarks: vec![(key.clone(), true)],
+        };
+        let facts = mark_history(&record(true), "record 1", &carries);
+        assert_eq!(
+            histories(&facts),
+            [(MarkKind::Credential, false), (MarkKind::Watermark, true)]
+        );
+        assert!(facts.iter().all(|f| matches!(&f.claim,
+            Claim::MarkHistory(h) if h.removed_by.is_none())));
+        // A tampered credential no longer verifies: altered, so no longer the mark made.
+        let tampered = Carries {
+            credential: Some(CredentialState::Tampered),
+            watermarks: vec![(key, false)],
+        };
+        assert_eq!(
+            histories(&mark_history(&record(true), "record 1", &tampered)),
+            [(MarkKind::Credential, false), (MarkKind::Watermark, false)]
+        );
+        // What the record does not name, or what was not checked, has no history.
+        let unchecked = Carries::default();
+        assert!(mark_history(&record(false), "record 1", &unchecked).is_empty());
+        assert!(mark_history(&record(true), "record 1", &unchecked).is_empty());
+    }
 }

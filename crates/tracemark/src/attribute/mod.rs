@@ -24,7 +24,7 @@ use std::path::Path;
 
 use tracemark_core::{
     ContentHash, Fact, Timestamp,
-    fact::{Claim, Method, SearchFinding, Topic},
+    fact::{Claim, DetectorFinding, Method, SearchFinding, Topic},
 };
 use tracemark_policy::{
     Context, Date, EvidenceReport, Input, Jurisdiction, ReportRequest, Subject, Tool,
@@ -123,6 +123,9 @@ pub struct Attributor {
     pub credentials: Credentials,
     pub log: LogLookup,
     pub indexes: Indexes,
+    /// Detectors the provider states it offers (AI Act Art. 50(2) asks that marks be
+    /// detectable by others): no instrument can see how a detector is offered.
+    detectors: Vec<DetectorFinding>,
     /// What is configured but could not be loaded.
     problems: Vec<String>,
 }
@@ -150,8 +153,16 @@ impl Attributor {
             credentials,
             log,
             indexes,
+            detectors: Vec::new(),
             problems,
         }
+    }
+
+    /// States a detector the provider offers for its marks; every report then carries it
+    /// as a `Detector` fact.
+    pub fn with_detector(mut self, detector: DetectorFinding) -> Self {
+        self.detectors.push(detector);
+        self
     }
 
     /// What is configured but could not be loaded (a server refuses to start on these).
@@ -175,11 +186,7 @@ impl Attributor {
         // An embedded credential is invisible characters; the other capabilities read
         // the text without it.
         let stripped = raw_text.map(tracemark_credentials::strip_wrappers);
-        let media_type = if stripped.is_some() {
-            "text/plain"
-        } else {
-            "application/octet-stream"
-        };
+        let media_type = media_type(content, stripped.as_deref());
         let mut facts = vec![fact(
             Claim::Content {
                 hash,
@@ -194,7 +201,20 @@ impl Attributor {
             content.name.unwrap_or("content"),
             content.bytes,
         )];
-        facts.push(self.credentials.fact(content, &mut inputs));
+        let credential = self.credentials.fact(content, &mut inputs);
+        facts.extend(credential::reader_of(&credential));
+        let credential_state = match &credential.claim {
+            Claim::Credential(c) => Some(c.state),
+            _ => None,
+        };
+        facts.push(credential);
+        facts.extend(self.detectors.iter().map(|d| {
+            fact(
+                Claim::Detector(d.clone()),
+                "stated-by-provider",
+                serde_json::Value::Null,
+            )
+        }));
         let mut tokens = None;
         match stripped.as_deref() {
             Some(text) => {
@@ -209,6 +229,16 @@ impl Attributor {
                         _ => None,
                     })
                     .collect();
+                let carries = log::Carries {
+                    credential: credential_state,
+                    watermarks: watermarks
+                        .iter()
+                        .filter_map(|f| match &f.claim {
+                            Claim::Watermark(w) => Some((w.key_id.clone(), w.verdict.detected)),
+                            _ => None,
+                        })
+                        .collect(),
+                };
                 facts.extend(watermarks);
                 // A record names the text as published, without its embedded credential.
                 let mut hashes = vec![hash];
@@ -219,6 +249,7 @@ impl Attributor {
                     text,
                     hashes: &hashes,
                     payloads: &payloads,
+                    carries,
                 }));
                 facts.extend(self.indexes.facts(text, &mut inputs));
             }
@@ -290,6 +321,45 @@ impl Attributor {
             .iter()
             .any(|f| matches!(&f.claim, Claim::LogEntry(e) if e.provider.as_deref() == Some(name)));
         (logged || stated_ai).then_some(date)
+    }
+}
+
+/// The media type of the content: a document container (HTML, PDF, an office format) by
+/// its name or its first bytes, else plain text when it is UTF-8. The legal engine tells
+/// free text, which carries a watermark only, from a container, which can carry metadata
+/// too.
+fn media_type(content: &Content<'_>, text: Option<&str>) -> &'static str {
+    let name = content.name.unwrap_or_default().to_ascii_lowercase();
+    let by_name = [
+        (".html", "text/html"),
+        (".htm", "text/html"),
+        (".xhtml", "application/xhtml+xml"),
+        (".pdf", "application/pdf"),
+        (".epub", "application/epub+zip"),
+        (".rtf", "application/rtf"),
+        (
+            ".docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (".odt", "application/vnd.oasis.opendocument.text"),
+    ];
+    if let Some((_, mt)) = by_name.iter().find(|(ext, _)| name.ends_with(ext)) {
+        return mt;
+    }
+    if content.bytes.starts_with(b"%PDF-") {
+        return "application/pdf";
+    }
+    match text {
+        Some(t) => {
+            let head: String = t.trim_start().chars().take(15).collect();
+            let head = head.to_ascii_lowercase();
+            if head.starts_with("<!doctype html") || head.starts_with("<html") {
+                "text/html"
+            } else {
+                "text/plain"
+            }
+        }
+        None => "application/octet-stream",
     }
 }
 
@@ -444,6 +514,20 @@ mod tests {
         );
         assert_ne!(first.hash(), later.hash());
         assert_ne!(attributor.attribute(&request(content)).generated_at, at);
+    }
+
+    /// HTML and PDF are document containers (they can carry metadata), by name or by
+    /// their first bytes; other UTF-8 is free text.
+    #[test]
+    fn containers_are_told_from_free_text() {
+        let media = |bytes: &[u8], name: Option<&str>| {
+            media_type(&Content::new(bytes, name), std::str::from_utf8(bytes).ok())
+        };
+        assert_eq!(media(b"<p>Hi</p>", Some("page.HTML")), "text/html");
+        assert_eq!(media(b"  <!DOCTYPE html><p>Hi</p>", None), "text/html");
+        assert_eq!(media(b"%PDF-1.7\n", None), "application/pdf");
+        assert_eq!(media(b"Plain words.", Some("notes.txt")), "text/plain");
+        assert_eq!(media(&[0xFF, 0xD8, 0x00], None), "application/octet-stream");
     }
 
     /// Bytes that are not text: only the content and its credential can be examined.
