@@ -13,6 +13,12 @@
                                     answer's latency, status, log index and report hash.
                                     `anonymous`: the same requests without a token and
                                     unlogged (the control: the same work less the append)
+  generations BASES TOKEN MODEL CLIENTS SECONDS OUT
+                                    closed loop: CLIENTS threads each send authenticated
+                                    POST /v1/completions (8 tokens, a seed each) to the
+                                    comma-separated BASES in turn for SECONDS; writes
+                                    every answer's status and log index, and the
+                                    acknowledged generations (log appends) per second
   check LOG_DB APPENDS...           every acknowledged append of the APPENDS files is in
                                     the SQLite log at its index, with its report hash
   summary FILE...                   the `WRK {...}` and appends lines as a table
@@ -122,6 +128,59 @@ def appends(base, token, texts_file, rate, seconds, out, mode="logged"):
     print(("APPENDS " if logged else "CONTROL ") + json.dumps(summary))
 
 
+def generations(bases, token, model, clients, seconds, out):
+    bases = bases.split(",")
+    clients, seconds = int(clients), float(seconds)
+    results, lock = [], threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(c):
+        n = 0
+        while time.monotonic() < stop_at:
+            base = bases[(c + n) % len(bases)]
+            body = json.dumps({"model": model, "prompt": "Once", "max_tokens": 8,
+                               "seed": c * 1_000_000 + n}).encode()
+            request = urllib.request.Request(
+                f"{base}/v1/completions", data=body, method="POST",
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            row = {"client": c, "n": n, "base": base}
+            start = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    row["status"] = r.status
+                    row["index"] = json.load(r)["tracemark"]["log_index"]
+            except urllib.error.HTTPError as e:
+                row["status"] = e.code
+            except Exception as e:  # a socket error: not acknowledged
+                row["status"], row["error"] = 0, str(e)
+            row["ms"] = round((time.monotonic() - start) * 1e3, 2)
+            with lock:
+                results.append(row)
+            n += 1
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    ok = [r for r in results if r["status"] == 200 and r.get("index") is not None]
+    indexes = {r["index"] for r in ok}
+    ms = sorted(r["ms"] for r in ok) or [0.0]
+    pick = lambda p: ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]
+    summary = {
+        "servers": len(bases), "clients": clients, "seconds": round(wall, 2),
+        "acknowledged": len(ok), "failed": len(results) - len(ok),
+        "distinct_indexes": len(indexes), "appends_per_s": round(len(ok) / wall, 2),
+        "p50_ms": pick(50), "p99_ms": pick(99),
+    }
+    with open(out, "w") as f:
+        json.dump({"summary": summary, "requests": results}, f)
+    print("GENERATIONS " + json.dumps(summary))
+    return 0 if len(indexes) == len(ok) else 1
+
+
 def check(db, *files):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     size = con.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
@@ -162,6 +221,8 @@ if __name__ == "__main__":
         passages(args[0], int(args[1]), args[2])
     elif command == "appends":
         appends(*args)
+    elif command == "generations":
+        sys.exit(generations(*args))
     elif command == "check":
         sys.exit(check(*args))
     elif command == "summary":
