@@ -22,6 +22,7 @@ pub mod html;
 pub mod predicates;
 pub mod report;
 pub mod statement;
+pub mod summary;
 pub mod text;
 
 use std::{fmt, str::FromStr};

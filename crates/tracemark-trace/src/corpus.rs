@@ -60,6 +60,10 @@ pub struct DocMeta {
     pub licence: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetched_at: Option<Timestamp>,
+    /// The document's size in UTF-8 bytes, set when it is indexed from its text (indexes
+    /// built before it was recorded have none). The training summary ranks domains by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// The rights signals seen for the document, as snapshots over time.
     pub rights: RightsRecord,
 }
@@ -158,6 +162,7 @@ impl MetaInput {
             owner: self.owner,
             licence: self.licence,
             fetched_at: self.fetched_at,
+            bytes: None,
             rights,
         };
         Ok((meta, self.text))
@@ -403,6 +408,7 @@ impl DocMeta {
             owner: None,
             licence: None,
             fetched_at: None,
+            bytes: None,
         }
     }
 }

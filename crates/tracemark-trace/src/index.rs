@@ -187,10 +187,11 @@ impl<'t> IndexBuilder<'t> {
     }
 
     /// Adds a document (ids must be unique across the index).
-    pub fn add(&mut self, doc: Document) -> Result<(), TraceError> {
+    pub fn add(&mut self, mut doc: Document) -> Result<(), TraceError> {
         if !self.ids.insert(doc.meta.id.clone()) {
             return Err(TraceError::DuplicateId { id: doc.meta.id });
         }
+        doc.meta.bytes = Some(doc.text.len() as u64);
         self.pending.push(doc);
         if self.pending.len() >= self.options.batch {
             self.flush_batch()?;

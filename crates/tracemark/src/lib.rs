@@ -18,6 +18,7 @@ pub mod mark;
 pub mod model;
 pub mod release;
 pub mod shards;
+pub mod summary;
 pub mod text;
 pub mod trust;
 pub mod verify;

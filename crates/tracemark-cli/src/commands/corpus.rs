@@ -72,7 +72,7 @@ pub struct TokenizerArg {
     /// A model directory or tokenizer file whose tokenizer the index uses
     /// [default: bytes, as infini-gram's byte-level corpora].
     #[arg(long, value_name = "PATH")]
-    tokenizer: Option<PathBuf>,
+    pub tokenizer: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 //! A command family has a file with its arguments and its handlers: `text` (generate,
 //! mark, detect), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
 //! `attribute` (attribute, report), `corpus` (index, count, trace), `batch` (bulk jobs
-//! on Ray), `log`, `model` (sign, verify, bom, digest, log), `rights`, `config`, `demo`,
+//! on Ray), `log`, `model` (sign, verify, bom, digest, log), `rights`, `summary`, `config`, `demo`,
 //! `serve`, `eval`, `hash` and `version`; `input` reads what they are given and `print`
 //! holds what they share to print. This file holds only the commands and their dispatch.
 
@@ -22,6 +22,7 @@ mod model;
 mod print;
 mod rights;
 mod serve;
+mod summary;
 mod text;
 mod version;
 
@@ -93,6 +94,9 @@ pub enum Command {
     /// Rights signals: opt-outs and licences for text and data mining and AI uses.
     #[command(subcommand)]
     Rights(rights::RightsCommand),
+    /// The public summary of a training corpus (AI Act Art. 53(1)(d)) on the AI Office's
+    /// template: JSON, an HTML page and the top domains by content size.
+    Summary(summary::SummaryArgs),
     /// Show or check the configuration in force.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Trace(args) => corpus::trace(args),
         Command::Log(cmd) => log::run(cmd, config),
         Command::Model(cmd) => model::run(cmd, config),
+        Command::Summary(args) => summary::run(args),
         Command::Config(cmd) => config::run(cmd, config),
         Command::Version => Ok(version::version()),
     }
