@@ -642,9 +642,9 @@ pub fn render_summary_html(summary: &TrainingSummary, domains: &[DomainSize]) ->
         summary.last_update.long()
     );
     if let Some(p) = &summary.previous {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<dt>Previous version</dt><dd>{} of {} (SHA-256 <code>{}</code>)</dd>\n",
+            "<dt>Previous version</dt><dd>{} of {} (SHA-256 <code>{}</code>)</dd>",
             escape(&p.version),
             p.last_update.long(),
             escape(&p.sha256)
@@ -652,9 +652,9 @@ pub fn render_summary_html(summary: &TrainingSummary, domains: &[DomainSize]) ->
     }
     h.push_str("</dl>\n</header>\n");
     for section in &summary.sections {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<section>\n<h2>{} {}</h2>\n<table>\n",
+            "<section>\n<h2>{} {}</h2>\n<table>",
             escape(&section.id),
             escape(&section.title)
         );
@@ -664,9 +664,9 @@ pub fn render_summary_html(summary: &TrainingSummary, domains: &[DomainSize]) ->
                 Origin::Provider => ("provider", "stated by the provider"),
                 Origin::ToFill => ("fill", "to be filled by the provider"),
             };
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr class=\"{class}\"><th>{}</th><td>{}</td><td class=\"from\">{source}</td></tr>\n",
+                "<tr class=\"{class}\"><th>{}</th><td>{}</td><td class=\"from\">{source}</td></tr>",
                 escape(&f.label),
                 value_html(&f.value)
             );
@@ -694,9 +694,9 @@ fn domain_table(h: &mut String, domains: &[DomainSize]) {
         domains.len()
     );
     for (rank, d) in domains.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             rank + 1,
             escape(&d.domain),
             d.bytes,
