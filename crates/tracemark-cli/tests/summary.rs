@@ -19,6 +19,22 @@ fn field<'a>(summary: &'a Value, key: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no field {key}"))
 }
 
+/// `tracemark summary --index index --provider-info INFO --out OUT`, exiting with `code`.
+fn summary(dir: &Path, info: &str, out: &str, code: i32) -> Value {
+    json(
+        tracemark(dir).args([
+            "summary",
+            "--index",
+            "index",
+            "--provider-info",
+            info,
+            "--out",
+            out,
+        ]),
+        code,
+    )
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -203,18 +219,7 @@ fn the_provider_fills_its_fields_and_each_version_names_the_one_before() {
          crawlers = [\"ExampleBot/1.0\"]\n",
     )
     .unwrap();
-    let first = json(
-        tracemark(dir).args([
-            "summary",
-            "--index",
-            "index",
-            "--provider-info",
-            "provider.toml",
-            "--out",
-            "v1",
-        ]),
-        0,
-    );
+    let first = summary(dir, "provider.toml", "v1", 0);
     let v1 = read_json(&dir.join("v1/summary.json"));
     assert_eq!(field(&v1, "provider")["from"], "provider");
     assert_eq!(
@@ -232,18 +237,7 @@ fn the_provider_fills_its_fields_and_each_version_names_the_one_before() {
         "version = \"1.1\"\nprevious = \"v1/summary.json\"\n[fields]\nprovider = \"Example AI SA\"\n",
     )
     .unwrap();
-    json(
-        tracemark(dir).args([
-            "summary",
-            "--index",
-            "index",
-            "--provider-info",
-            "provider.toml",
-            "--out",
-            "v2",
-        ]),
-        0,
-    );
+    summary(dir, "provider.toml", "v2", 0);
     let v2 = read_json(&dir.join("v2/summary.json"));
     assert_eq!(v2["previous"]["version"], "1.0");
     assert_eq!(v2["previous"]["sha256"], first["sha256"]);
@@ -258,18 +252,7 @@ fn the_provider_fills_its_fields_and_each_version_names_the_one_before() {
         ("previous = \"provider.toml\"", "previous summary"),
     ] {
         std::fs::write(dir.join("bad.toml"), file).unwrap();
-        let error = json(
-            tracemark(dir).args([
-                "summary",
-                "--index",
-                "index",
-                "--provider-info",
-                "bad.toml",
-                "--out",
-                "bad",
-            ]),
-            3,
-        );
+        let error = summary(dir, "bad.toml", "bad", 3);
         let message = error["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
     }
