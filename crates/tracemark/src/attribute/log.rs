@@ -304,6 +304,8 @@ mod tests {
             model: ModelRef {
                 id: "m".into(),
                 version: "1".into(),
+                digest: None,
+                release: None,
             },
             provider: "provider.example".into(),
             credential_hash: credential.then(|| ContentHash::of_bytes(b"manifest")),
