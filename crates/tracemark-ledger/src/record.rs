@@ -115,7 +115,9 @@ pub struct GenerationRecord {
 pub enum RecordError {
     #[error("not a generation record: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1} and {GENERATION_RECORD_V2})")]
+    #[error(
+        "unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1} and {GENERATION_RECORD_V2})"
+    )]
     Format(String),
     /// A known format whose fields belong to the other version.
     #[error("not a valid {format} record: {reason}")]

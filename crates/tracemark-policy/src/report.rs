@@ -743,13 +743,15 @@ pub fn model_identity_words(m: &ModelIdentityFinding) -> String {
         (ModelCheck::Trusted | ModelCheck::Untrusted, None) => format!(
             "the model {} checked has digest {} and is signed by {signer} (OpenSSF Model Signing{method}): {}; no record of this content names a model digest.",
             m.name,
-            m.model_digest.map_or_else(|| "(unknown)".into(), |d| d.to_string()),
+            m.model_digest
+                .map_or_else(|| "(unknown)".into(), |d| d.to_string()),
             m.check.code()
         ),
         (ModelCheck::DigestMismatch, named) => format!(
             "{}, but the model checked has digest {} (signed by {signer}): digest mismatch, the record names other weights.",
             named.unwrap_or_else(|| format!("the model {}", m.name)),
-            m.model_digest.map_or_else(|| "(unknown)".into(), |d| d.to_string()),
+            m.model_digest
+                .map_or_else(|| "(unknown)".into(), |d| d.to_string()),
         ),
         (ModelCheck::Tampered, named) => format!(
             "{}the model {} checked does not match its signature by {signer}: tampered ({}).",

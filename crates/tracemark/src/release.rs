@@ -241,6 +241,9 @@ pub struct ModelIdentity {
     pub digest: tracemark_core::ContentHash,
     /// The signature file.
     pub signature: PathBuf,
+    /// Whether the weights were hashed (the model given), or only the signature read
+    /// (the digest is then the one it signs).
+    pub weights_checked: bool,
     /// `trusted`, `untrusted` or `tampered` (the weights or the bundle do not match),
     /// with every check.
     pub conclusion: Conclusion,
@@ -277,13 +280,23 @@ pub enum Identified {
 
 /// The identity of the model at `model`, from its signature under `trust`: hashes the
 /// weights once (twice only when the signature's serialisation is not the identity's:
-/// shards, BLAKE3, or paths left out). A signature that cannot be read as one (a
-/// malformed, truncated or foreign bundle) is an error naming why; one that does not
-/// match the weights is [`Identified::Signed`] with the outcome `tampered`.
-pub fn identify(model: &Path, trust: &ModelTrust<'_>) -> Result<Identified> {
-    let signature = trust
-        .signature
-        .map_or_else(|| default_signature(model), Path::to_owned);
+/// shards, BLAKE3, or paths left out). Without `model`, the signature alone
+/// (`trust.signature`) is checked: its signer and statement, and the root digest it signs
+/// is taken as the identity (the weights are not hashed: [`ModelIdentity::weights_checked`]
+/// is false). A signature that cannot be read as one (a malformed, truncated or foreign
+/// bundle) is an error naming why; one that does not match the weights is
+/// [`Identified::Signed`] with the outcome `tampered`.
+pub fn identify(model: Option<&Path>, trust: &ModelTrust<'_>) -> Result<Identified> {
+    let signature = match (trust.signature, model) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(model)) => default_signature(model),
+        (None, None) => {
+            return Err(crate::Error::usage(
+                "no model and no model signature to check",
+                Some("give the model directory, or its signature (model.sig)".into()),
+            ));
+        }
+    };
     match std::fs::symlink_metadata(&signature) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust.signature.is_none() => {
             return Ok(Identified::Unsigned { signature });
@@ -311,7 +324,7 @@ pub fn identify(model: &Path, trust: &ModelTrust<'_>) -> Result<Identified> {
         roots.extend(Cert::all_from_pem(&pem, &path.display().to_string())?);
     }
     let key = choose_key(&bundle, &source, keys);
-    let signature_name = name_inside(model, &signature);
+    let signature_name = model.and_then(|m| name_inside(m, &signature));
     let options = VerifyOptions {
         key,
         roots,
@@ -320,11 +333,14 @@ pub fn identify(model: &Path, trust: &ModelTrust<'_>) -> Result<Identified> {
         signature_name: signature_name.clone(),
         include_git: false,
     };
-    let verification = tracemark_model::verify(model, &bytes, &source, &options)?;
+    let verification = match model {
+        Some(model) => tracemark_model::verify(model, &bytes, &source, &options)?,
+        None => tracemark_model::verify_statement(&bytes, &source, &options)?,
+    };
     let conclusion = conclusion_of(&verification);
     let manifest = Manifest::from_statement(&bundle.payload, &source)?;
     // The signed root is the identity when the signature hashed the model as the identity
-    // does and verification re-hashed every file to it.
+    // does (and, with the model given, verification re-hashed every file to it).
     let s = &manifest.serialization;
     let git = [".git", ".gitattributes", ".github", ".gitignore"];
     let same_serialisation = s.method == tracemark_model::Method::Files
@@ -334,23 +350,43 @@ pub fn identify(model: &Path, trust: &ModelTrust<'_>) -> Result<Identified> {
                 || p == SIGNATURE_FILE
                 || signature_name.as_deref() == Some(p.as_str())
         });
-    let digest = if same_serialisation && conclusion.trust != Trust::Tampered {
-        verification.root_digest.clone()
-    } else {
-        let mut options = HashOptions::default();
-        options.exclusions.add(SIGNATURE_FILE)?;
-        if let Some(name) = &signature_name {
-            options.exclusions.add(name)?;
+    let digest = match model {
+        _ if same_serialisation && conclusion.trust != Trust::Tampered => {
+            verification.root_digest.clone()
         }
-        Manifest::of_model(model, &options)?.root_digest_id()
+        Some(model) => {
+            let mut options = HashOptions::default();
+            options.exclusions.add(SIGNATURE_FILE)?;
+            if let Some(name) = &signature_name {
+                options.exclusions.add(name)?;
+            }
+            Manifest::of_model(model, &options)?.root_digest_id()
+        }
+        None if conclusion.trust == Trust::Tampered => verification.root_digest.clone(),
+        None => {
+            return Err(crate::Error::input(
+                format!(
+                    "{source} signs the model hashed as {} (ignoring {:?}), not as its identity \
+                     (files, sha256, the default exclusions): the identity cannot be read from \
+                     the signature alone",
+                    verification.serialization,
+                    s.ignore_paths.clone().unwrap_or_default()
+                ),
+                Some("give the model directory too, so that its weights are hashed".into()),
+            ));
+        }
     };
     let digest = digest
         .parse()
         .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
     Ok(Identified::Signed(Box::new(ModelIdentity {
-        name: tracemark_model::manifest::model_name(model),
+        name: model.map_or_else(
+            || verification.model_name.clone(),
+            tracemark_model::manifest::model_name,
+        ),
         digest,
         signature,
+        weights_checked: model.is_some(),
         signer: verification.signer.clone(),
         signing_method: verification.method,
         signed_root: verification.root_digest.clone(),
@@ -369,7 +405,9 @@ fn choose_key(
 ) -> Option<VerifyingKey> {
     use tracemark_model::bundle::Material;
     let named: Option<VerifyingKey> = match &bundle.material {
-        Material::Key { hint: Some(hint), .. } => {
+        Material::Key {
+            hint: Some(hint), ..
+        } => {
             return match keys.iter().position(|k| k.hint() == *hint) {
                 Some(i) => Some(keys.swap_remove(i)),
                 None => keys.into_iter().next(),
@@ -403,7 +441,7 @@ pub fn configured_identity(config: &crate::Config) -> Result<Option<ModelIdentit
     ) {
         return Ok(None);
     }
-    match identify(path, &ModelTrust::configured(&config.model))? {
+    match identify(Some(path), &ModelTrust::configured(&config.model))? {
         Identified::Unsigned { .. } => Ok(None),
         Identified::Signed(id) if id.conclusion.trust == Trust::Tampered => {
             Err(crate::Error::input(
@@ -413,7 +451,10 @@ pub fn configured_identity(config: &crate::Config) -> Result<Option<ModelIdentit
                     id.signature.display(),
                     id.conclusion.reason
                 ),
-                Some("restore the model's files, or sign the model again (`tracemark model sign`)".into()),
+                Some(
+                    "restore the model's files, or sign the model again (`tracemark model sign`)"
+                        .into(),
+                ),
             ))
         }
         Identified::Signed(id) => Ok(Some(*id)),
@@ -425,7 +466,12 @@ pub fn configured_identity(config: &crate::Config) -> Result<Option<ModelIdentit
 pub fn find_release<S: tracemark_ledger::LogStore>(
     log: &tracemark_ledger::LogReader<S>,
     digest: &tracemark_core::ContentHash,
-) -> Result<Option<(tracemark_ledger::ReleaseRef, tracemark_ledger::ModelReleaseRecord)>> {
+) -> Result<
+    Option<(
+        tracemark_ledger::ReleaseRef,
+        tracemark_ledger::ModelReleaseRecord,
+    )>,
+> {
     use tracemark_ledger::{LogRecord, Lookup};
     let hits = log.lookup(&Lookup::ContentHash(*digest))?;
     for &index in hits.iter().rev() {
