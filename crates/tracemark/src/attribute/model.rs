@@ -96,16 +96,22 @@ impl ModelCheck {
         }
     }
 
-    /// One fact per digest the records name (checked against the model given, or not
-    /// checked without one); without a named digest, the model given, checked alone; and
-    /// what could not be established (a record naming the model by name only, a model
-    /// without a signature). `release` finds the log's release record of a digest.
+    /// The facts of the models the content's records name (none when none names one: a
+    /// report speaks of the model that made its content, not of whichever is
+    /// configured): one fact per digest named (checked against the model given, or not
+    /// checked without one); for a record naming the model by name only, that its
+    /// identity is not established, and the model given checked alone, or why it could
+    /// not be (unsigned, an unreadable signature). `release` finds the log's release
+    /// record of a digest.
     pub(super) fn facts(
         &self,
         named: &[Named],
         release: &dyn Fn(&ContentHash) -> Option<ModelReleaseFinding>,
     ) -> Vec<Fact> {
         let mut out = Vec::new();
+        if named.is_empty() {
+            return out;
+        }
         // One fact a digest, naming every record that names it.
         let mut digests: Vec<(ContentHash, Vec<&Named>)> = Vec::new();
         for n in named {
