@@ -80,7 +80,14 @@ fn mark(f: &Fixture, out: &str, extra: &[&str]) -> Value {
 fn attribute(f: &Fixture, file: &str, extra: &[&str], config: &str) -> Value {
     let report = json(
         tracemark(&f.dir)
-            .args(["--config", config, "attribute", "--no-log", "--as-of", "2026-12-15"])
+            .args([
+                "--config",
+                config,
+                "attribute",
+                "--no-log",
+                "--as-of",
+                "2026-12-15",
+            ])
             .args(extra)
             .arg(file),
         0,
@@ -147,11 +154,17 @@ fn a_signed_model_is_named_by_its_identity_and_checked_with_the_outcome() {
     let record = &marked["record"];
     assert_eq!(record["format"], "tracemark.generation-record/v2");
     assert_eq!(record["model"]["digest"], digest.as_str());
-    assert_eq!(record["model"]["release"]["index"], identity["release_index"]);
+    assert_eq!(
+        record["model"]["release"]["index"],
+        identity["release_index"]
+    );
     let on_disk: Value =
         serde_json::from_slice(&std::fs::read(dir.join("signed.record.json")).unwrap()).unwrap();
     assert_eq!(on_disk["model"]["digest"], digest.as_str());
-    let credential = json(tracemark(dir).args(CONFIG).args(["verify", "signed.txt"]), 0);
+    let credential = json(
+        tracemark(dir).args(CONFIG).args(["verify", "signed.txt"]),
+        0,
+    );
     assert_eq!(credential["state"], "trusted");
     assert_eq!(credential["model_digest"], digest.as_str());
 
@@ -162,7 +175,12 @@ fn a_signed_model_is_named_by_its_identity_and_checked_with_the_outcome() {
     assert_eq!(m["check"], "trusted", "{m:#}");
     assert_eq!(m["named_digest"], digest.as_str());
     assert_eq!(m["model_digest"], digest.as_str());
-    assert!(m["signer"].as_str().unwrap().contains("Tracemark demo model publisher"));
+    assert!(
+        m["signer"]
+            .as_str()
+            .unwrap()
+            .contains("Tracemark demo model publisher")
+    );
     assert_eq!(m["release"]["index"], identity["release_index"]);
     assert_eq!(m["release"]["inclusion_verified"], true);
     assert_eq!(m["method"]["parameters"]["weights_hashed"], true);
@@ -256,7 +274,10 @@ fn an_unsigned_model_gives_v1_records_and_an_unestablished_identity() {
     let record = &marked["record"];
     assert_eq!(record["format"], "tracemark.generation-record/v1");
     assert!(record["model"].get("digest").is_none(), "{record:#}");
-    let credential = json(tracemark(dir).args(CONFIG).args(["verify", "unsigned.txt"]), 0);
+    let credential = json(
+        tracemark(dir).args(CONFIG).args(["verify", "unsigned.txt"]),
+        0,
+    );
     assert!(credential.get("model_digest").is_none(), "{credential:#}");
 
     // Attributed with the unsigned model: the record names it by name only, the model
@@ -272,7 +293,10 @@ fn an_unsigned_model_gives_v1_records_and_an_unestablished_identity() {
         .filter(|u| u["topic"] == "model")
         .map(|u| u["reason"].as_str().unwrap())
         .collect();
-    assert!(reasons.iter().any(|r| r.contains("by name only")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("by name only")),
+        "{reasons:?}"
+    );
     assert!(
         reasons.iter().any(|r| r.contains("has no signature")),
         "{reasons:?}"
@@ -321,7 +345,14 @@ fn a_bad_or_hostile_model_signature_is_a_clear_error() {
             tracemark(dir)
                 .args(CONFIG)
                 .args(["mark", "--model-signature", name])
-                .args(["--prompt", "Once", "--max-tokens", "5", "--out", "never.txt"]),
+                .args([
+                    "--prompt",
+                    "Once",
+                    "--max-tokens",
+                    "5",
+                    "--out",
+                    "never.txt",
+                ]),
             3,
         );
         assert!(err["error"]["message"].is_string(), "{err:#}");
@@ -337,10 +368,26 @@ fn a_bad_or_hostile_model_signature_is_a_clear_error() {
     let err = json(
         tracemark(dir)
             .args(CONFIG)
-            .args(["mark", "--model", "changed-for-mark", "--model-signature", SIGNATURE])
-            .args(["--prompt", "Once", "--max-tokens", "5", "--out", "never.txt"]),
+            .args([
+                "mark",
+                "--model",
+                "changed-for-mark",
+                "--model-signature",
+                SIGNATURE,
+            ])
+            .args([
+                "--prompt",
+                "Once",
+                "--max-tokens",
+                "5",
+                "--out",
+                "never.txt",
+            ]),
         3,
     );
     let message = err["error"]["message"].as_str().unwrap();
-    assert!(message.contains("does not match its signature"), "{message}");
+    assert!(
+        message.contains("does not match its signature"),
+        "{message}"
+    );
 }

@@ -246,7 +246,11 @@ fn with_a_model_the_marked_output_is_attributed() {
     assert!(!tracemark_testkit::model_dir().join("model.sig").exists());
     assert!(identity.signature.starts_with(&summary.out));
     assert_eq!(identity.trust, tracemark::trust::Trust::Trusted);
-    assert!(identity.signer.contains(MODEL_PUBLISHER), "{}", identity.signer);
+    assert!(
+        identity.signer.contains(MODEL_PUBLISHER),
+        "{}",
+        identity.signer
+    );
     assert_eq!(
         identity.digest.to_string(),
         tracemark::release::identity(&tracemark_testkit::model_dir()).unwrap()
@@ -267,7 +271,11 @@ fn with_a_model_the_marked_output_is_attributed() {
     assert_eq!(m.check, ModelCheck::Trusted, "{m:?}");
     assert_eq!(m.named_digest, Some(identity.digest));
     assert_eq!(m.model_digest, Some(identity.digest));
-    assert!(m.named_by.as_deref().is_some_and(|b| b.contains("generation record")));
+    assert!(
+        m.named_by
+            .as_deref()
+            .is_some_and(|b| b.contains("generation record"))
+    );
     let release = m.release.as_ref().expect("the release record");
     assert_eq!(release.index, identity.release_index);
     assert!(release.inclusion_verified && release.signer.contains(MODEL_PUBLISHER));
