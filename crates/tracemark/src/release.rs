@@ -628,3 +628,122 @@ pub fn log_release(
             .into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygen::{self, Destination, KeySpec};
+    use tracemark_credentials::SigningAlgorithm;
+
+    /// An ES256 signing identity in `dir/name`, and its public key's PEM beside it.
+    fn es256(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let path = dir.join(name);
+        let spec = KeySpec::Signing {
+            algorithm: SigningAlgorithm::Es256,
+            organization: "Model publisher".into(),
+        };
+        keygen::generate(&spec, &Destination::Path(path.clone()), Replace::No).unwrap();
+        let pem = keyfile::read_file(&path.join("key.pem"), Secrecy::Secret).unwrap();
+        let public = SigningKey::from_pem(&pem, "key")
+            .unwrap()
+            .verifying_key()
+            .pem();
+        let public_path = dir.join(format!("{name}.pub.pem"));
+        std::fs::write(&public_path, public).unwrap();
+        (path, public_path)
+    }
+
+    fn signed(id: Identified) -> ModelIdentity {
+        match id {
+            Identified::Signed(id) => *id,
+            Identified::Unsigned { signature } => panic!("unsigned: {}", signature.display()),
+        }
+    }
+
+    /// The identity is the OMS root digest of the weights, established under the keys
+    /// trusted for model signatures (the one the bundle names is chosen among them),
+    /// from the signature alone when only it is given; a model without a signature has
+    /// none; a signature over shards is re-hashed as the identity, and alone it cannot
+    /// give one.
+    #[test]
+    fn a_model_identity_is_established_under_the_keys_trusted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let model = dir.join("m");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join("weights.bin"), vec![7u8; 10_000]).unwrap();
+        std::fs::write(model.join("config.json"), b"{}").unwrap();
+        let (signer, signer_pub) = es256(dir, "signer");
+        let (_, other_pub) = es256(dir, "other");
+        let sig = dir.join("m.sig");
+        let key = signer.join("key.pem");
+        sign(&model, &key, None, HashOptions::default(), Some(&sig)).unwrap();
+        let expected = identity(&model).unwrap();
+
+        let keys = [other_pub.clone(), signer_pub];
+        let trust = ModelTrust {
+            signature: Some(&sig),
+            keys: &keys,
+            roots: &[],
+        };
+        let id = signed(identify(Some(&model), &trust).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Trusted, "{:?}", id.conclusion);
+        assert_eq!(id.digest.to_string(), expected);
+        assert!(id.weights_checked && id.signing_method == "key");
+
+        let other = [other_pub];
+        let untrusted = ModelTrust {
+            keys: &other,
+            ..trust
+        };
+        let id = signed(identify(Some(&model), &untrusted).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Untrusted);
+        assert_eq!(id.digest.to_string(), expected);
+
+        let alone = signed(identify(None, &trust).unwrap());
+        assert_eq!(alone.conclusion.trust, Trust::Trusted);
+        assert!(!alone.weights_checked);
+        assert_eq!(alone.digest.to_string(), expected);
+
+        assert!(matches!(
+            identify(Some(&model), &ModelTrust::default()).unwrap(),
+            Identified::Unsigned { .. }
+        ));
+        // A signature named but missing is an error, not an unsigned model.
+        let missing = dir.join("missing.sig");
+        assert!(
+            identify(
+                Some(&model),
+                &ModelTrust {
+                    signature: Some(&missing),
+                    ..trust
+                }
+            )
+            .is_err()
+        );
+
+        let shards = dir.join("shards.sig");
+        let options = HashOptions {
+            method: tracemark_model::Method::Shards { shard_size: 4096 },
+            ..HashOptions::default()
+        };
+        sign(&model, &key, None, options, Some(&shards)).unwrap();
+        let by_shards = ModelTrust {
+            signature: Some(&shards),
+            ..trust
+        };
+        let id = signed(identify(Some(&model), &by_shards).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Trusted);
+        assert_eq!(id.digest.to_string(), expected);
+        assert_ne!(id.signed_root, expected);
+        let err = identify(None, &by_shards).unwrap_err().to_string();
+        assert!(err.contains("shards"), "{err}");
+
+        // A changed byte: tampered, and the digest is the weights' as they are.
+        std::fs::write(model.join("weights.bin"), vec![8u8; 10_000]).unwrap();
+        let id = signed(identify(Some(&model), &trust).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Tampered);
+        assert_eq!(id.digest.to_string(), identity(&model).unwrap());
+        assert_ne!(id.digest.to_string(), expected);
+    }
+}
