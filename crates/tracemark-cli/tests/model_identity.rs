@@ -13,7 +13,7 @@ use std::{
     sync::{Mutex, OnceLock},
 };
 
-use common::{json, tracemark};
+use common::{assert_follows_schema, json, tracemark};
 use serde_json::Value;
 
 /// The demo's work folder with the committed model, signed and its release logged: made
@@ -96,17 +96,22 @@ fn attribute(f: &Fixture, file: &str, extra: &[&str], config: &str) -> Value {
     report
 }
 
-fn assert_follows_schema(report: &Value) {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracemark-policy/schema/evidence-report-v3.schema.json");
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+/// `tracemark mark` with `extra` flags, which must refuse (exit 3) before generating:
+/// the error's message.
+fn mark_refused(dir: &Path, extra: &[&str]) -> String {
+    let err = json(
+        tracemark(dir).args(CONFIG).arg("mark").args(extra).args([
+            "--prompt",
+            "Once",
+            "--max-tokens",
+            "5",
+            "--out",
+            "never.txt",
+        ]),
+        3,
+    );
+    assert!(!dir.join("never.txt").exists());
+    err["error"]["message"].as_str().unwrap().to_owned()
 }
 
 fn facts<'a>(report: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value> {
@@ -341,22 +346,8 @@ fn a_bad_or_hostile_model_signature_is_a_clear_error() {
             "{name}: {message}"
         );
         // The marking station refuses it too, before generating.
-        let err = json(
-            tracemark(dir)
-                .args(CONFIG)
-                .args(["mark", "--model-signature", name])
-                .args([
-                    "--prompt",
-                    "Once",
-                    "--max-tokens",
-                    "5",
-                    "--out",
-                    "never.txt",
-                ]),
-            3,
-        );
-        assert!(err["error"]["message"].is_string(), "{err:#}");
-        assert!(!dir.join("never.txt").exists());
+        let message = mark_refused(dir, &["--model-signature", name]);
+        assert!(message.contains(name), "{name}: {message}");
     }
     // A signature that does not match the weights stops the marking station: it must
     // not name weights it does not run.
@@ -365,27 +356,15 @@ fn a_bad_or_hostile_model_signature_is_a_clear_error() {
     let mut bytes = std::fs::read(&weights).unwrap();
     bytes[100] ^= 0x80;
     std::fs::write(&weights, &bytes).unwrap();
-    let err = json(
-        tracemark(dir)
-            .args(CONFIG)
-            .args([
-                "mark",
-                "--model",
-                "changed-for-mark",
-                "--model-signature",
-                SIGNATURE,
-            ])
-            .args([
-                "--prompt",
-                "Once",
-                "--max-tokens",
-                "5",
-                "--out",
-                "never.txt",
-            ]),
-        3,
+    let message = mark_refused(
+        dir,
+        &[
+            "--model",
+            "changed-for-mark",
+            "--model-signature",
+            SIGNATURE,
+        ],
     );
-    let message = err["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("does not match its signature"),
         "{message}"
