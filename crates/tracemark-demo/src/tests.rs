@@ -1,5 +1,7 @@
 //! The demo end to end: its use cases' verdicts, its work folder reused, its keys kept.
 
+use std::path::{Path, PathBuf};
+
 use super::*;
 use tracemark::{
     config::Config,
@@ -213,11 +215,28 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
 #[test]
 fn with_a_model_the_marked_output_is_attributed() {
     let dir = tempfile::tempdir().unwrap();
+    // Given as a path relative to the working folder (the crate's, in tests), as users
+    // type it: the configuration, in the work folder, names it absolute.
+    let relative = PathBuf::from("../../models/tinystories-260k");
+    assert!(relative.join("model.bin").is_file());
     let options = Options {
-        model: Some(tracemark_testkit::model_dir()),
+        model: Some(relative),
         ..seeded()
     };
     let summary = run(dir.path(), &options).unwrap();
+    let written = Config::load(&summary.config).unwrap();
+    assert!(
+        written.model.path.as_deref().is_some_and(Path::is_dir),
+        "{:?}",
+        written.model
+    );
+    assert!(
+        written
+            .model
+            .signature
+            .as_deref()
+            .is_some_and(Path::is_file)
+    );
     let report = case(&summary, "1-mark-at-the-source");
     // The 260k-parameter model leaves the watermark little room (its edited text
     // tests anywhere from p ~ 2e-2 to 1e-8 under a 16-bit payload's correction), so

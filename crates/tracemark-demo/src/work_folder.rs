@@ -230,7 +230,7 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
     let store = KeyStore::at(out.join("home"));
 
     let model_dir = match &source {
-        ModelSource::Path(path) => Some(path.clone()),
+        ModelSource::Path(path) => Some(std::path::absolute(path).unwrap_or_else(|_| path.clone())),
         ModelSource::Corpus(_) => None,
     };
     let mut keys = Vec::new();
@@ -261,11 +261,21 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         });
     }
 
+    let absolute_model = model
+        .map(std::path::absolute)
+        .transpose()
+        .map_err(|source| Error::Io {
+            action: "resolve",
+            path: model.unwrap_or(Path::new("")).to_owned(),
+            source,
+        })?;
     let config_path = out.join(tracemark::config::FILE_NAME);
     if !config_path.exists() {
         keyfile::write_file(
             &config_path,
-            config_text(&store, model)?.as_bytes(),
+            // The configuration's relative paths are taken relative to it, in the work
+            // folder: the model's path is written absolute.
+            config_text(&store, absolute_model.as_deref())?.as_bytes(),
             Secrecy::Public,
             Replace::No,
         )?;
