@@ -291,6 +291,23 @@ fn a_model_identity_is_said_in_the_summary_with_its_outcome() {
     .unwrap();
     v["facts"][1]["check"] = serde_json::json!("verified");
     assert!(!validator.is_valid(&v), "an unknown check accepted");
+    // A signer's name comes from a certificate anyone can make: the page escapes it.
+    let mut hostile = model_identity(ModelCheck::Untrusted);
+    if let Claim::ModelIdentity(m) = &mut hostile.claim {
+        m.signer = Some("<script>alert(1)</script>".into());
+    }
+    let report = EvidenceReport::build(request(
+        "m.txt",
+        MARKED,
+        vec![content_fact(MARKED), hostile],
+        Context::new(date("2026-12-15")),
+    ));
+    let html = render_html(&report);
+    assert!(!html.contains("<script>alert"), "unescaped signer");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "the signer is shown"
+    );
 }
 
 #[test]
