@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, tracemark};
+use common::{assert_follows_schema, json, tracemark};
 
 #[test]
 fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
@@ -82,20 +82,6 @@ fn credentials_verify_as_trusted_untrusted_tampered_or_none() {
     );
     let side = json(tracemark(dir).arg("verify").args(trust).arg("in.txt"), 0);
     assert_eq!(side["state"], "trusted", "{side}");
-}
-
-/// Checks `report` against the published schema.
-fn assert_follows_schema(report: &serde_json::Value) {
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tracemark-policy/schema/evidence-report-v3.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 fn fact<'a>(report: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {

@@ -22,6 +22,8 @@ fn record(n: u64, text: &str) -> GenerationRecord {
         model: ModelRef {
             id: "tinystories-260k".into(),
             version: "1".into(),
+            digest: None,
+            release: None,
         },
         provider: "Example AI".into(),
         credential_hash: None,

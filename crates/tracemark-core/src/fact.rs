@@ -70,6 +70,10 @@ pub enum Claim {
     /// Who mined the documents the content reproduces, and on what footing: the
     /// conditions of the research exception (DSM Directive Art. 3). Stated, not measured.
     Mining(MiningFinding),
+    /// Which model made the content, by the identity of its weights: the digest a
+    /// provider's signed record names, and the check of the model's signature (OpenSSF
+    /// Model Signing) against it.
+    ModelIdentity(ModelIdentityFinding),
     /// A question a capability was asked and could not answer, with the reason.
     Unestablished {
         topic: Topic,
@@ -90,6 +94,8 @@ pub enum Topic {
     Attribution,
     /// Comparing the marks the content carries with a record of the marks it carried.
     Removal,
+    /// The identity of the model that generated the content (its signed weights).
+    Model,
 }
 
 /// The result of testing the content for one watermark key.
@@ -139,6 +145,10 @@ pub struct CredentialFinding {
     pub manifest_id: Option<String>,
     /// The generator named in the claim (model name and version).
     pub generator: Option<String>,
+    /// The identity of the model's weights (`sha256:HEX`, its OMS root digest) as the
+    /// claim's generator names it, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_digest: Option<ContentHash>,
     /// The IPTC digital source type of the `c2pa.created` action, if any.
     pub digital_source_type: Option<String>,
     pub soft_binding: Option<SoftBinding>,
@@ -397,6 +407,92 @@ impl PartyRole {
             PartyRole::Other => "other",
         }
     }
+}
+
+/// The outcome of checking a model's identity: its signature (OMS) under the keys and
+/// roots the user trusts, and the digest a record names against the model's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelCheck {
+    /// The signature verifies, under a key or root the user trusts, over weights whose
+    /// digest is the one named.
+    Trusted,
+    /// As trusted, but the signer is not one the user trusts.
+    Untrusted,
+    /// The weights or the signature were altered: the model does not match its
+    /// signature (a changed, added or missing file; a signature that does not verify).
+    Tampered,
+    /// The model checked is signed, but its digest is not the one the record names: the
+    /// record names other weights.
+    DigestMismatch,
+    /// A digest is named, but no model directory or signature was given to check it
+    /// against.
+    NotChecked,
+}
+
+impl ModelCheck {
+    /// `trusted`, `untrusted`, `tampered`, `digest_mismatch`, `not_checked`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ModelCheck::Trusted => "trusted",
+            ModelCheck::Untrusted => "untrusted",
+            ModelCheck::Tampered => "tampered",
+            ModelCheck::DigestMismatch => "digest_mismatch",
+            ModelCheck::NotChecked => "not_checked",
+        }
+    }
+}
+
+/// A model release the transparency log records (`tracemark.model-release-record/v1`):
+/// who signed the weights with this digest, by the publisher's account when it logged
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelReleaseFinding {
+    /// The log's origin line.
+    pub origin: String,
+    pub index: u64,
+    /// The RFC 6962 leaf hash, hex.
+    pub leaf_hash: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The key's hint, or the signing certificate's subject.
+    pub signer: String,
+    pub released_at: Timestamp,
+    /// Whether the inclusion proof was checked against a signed checkpoint.
+    pub inclusion_verified: bool,
+}
+
+/// Which model made the content, by the identity of its weights (`sha256:HEX`, the OMS
+/// root digest under `files`, SHA-256 and the default exclusions), and what checking it
+/// showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelIdentityFinding {
+    /// The model's name (as the record names it, else the model directory's).
+    pub name: String,
+    /// The digest the provider's signed record names (a generation record, a content
+    /// credential), when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_digest: Option<ContentHash>,
+    /// What names it ("generation record 3 of log …", "the content credential").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_by: Option<String>,
+    /// The digest of the model checked (its weights hashed), when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_digest: Option<ContentHash>,
+    pub check: ModelCheck,
+    /// Who signed the model, as its signature says (a key's hint, a certificate's
+    /// subject), when it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// `key`, `certificate` or `sigstore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_method: Option<String>,
+    /// The model's release record in the log, when the log holds one for the digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ModelReleaseFinding>,
+    /// Why, in one line: the check that concluded.
+    pub reason: String,
 }
 
 /// A mark the content is shown to have carried, and whether it still does.

@@ -33,6 +33,7 @@ fn bench(c: &mut Criterion) {
         Generator {
             name: "bench-model".into(),
             version: "1".into(),
+            digest: None,
         },
         "Bench",
         "gen-1",

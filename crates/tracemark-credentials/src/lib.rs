@@ -21,7 +21,8 @@ use std::path::Path;
 pub use error::CredentialError;
 pub use identity::{SigningAlgorithm, SigningIdentity, SigningIdentityFiles};
 pub use manifest::{
-    AigcLabel, CredentialSpec, Generator, LatentDisclosure, LogCheckpoint, WatermarkDeclaration,
+    AigcLabel, CredentialSpec, Generator, LatentDisclosure, LogCheckpoint, MODEL_DIGEST_FIELD,
+    WatermarkDeclaration,
 };
 pub use media::{MediaFormat, SignedMedia, sign_media, sign_media_file};
 pub use signer::SigningKey;

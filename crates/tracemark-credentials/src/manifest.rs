@@ -13,12 +13,15 @@
 //! | `cawg.training-mining` | (optional) the CAWG training-and-data-mining assertion |
 //!
 //! The claim generator (`claim_generator_info`) names the model (name and version), with
-//! Tracemark's version as an extra field.
+//! Tracemark's version as an extra field. When the model is signed (OpenSSF Model
+//! Signing), the generator info (`claim_generator_info` and each action's
+//! `softwareAgent`) also carries [`MODEL_DIGEST_FIELD`]: the identity of its weights,
+//! `sha256:HEX` (the OMS root digest under `files`, SHA-256, default exclusions).
 
 use c2pa::{Builder, BuilderIntent, Context};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tracemark_core::{KeyId, Payload, Timestamp, rights::TrainingMining};
+use tracemark_core::{ContentHash, KeyId, Payload, Timestamp, rights::TrainingMining};
 
 use crate::CredentialError;
 
@@ -37,11 +40,18 @@ pub const TRAINING_MINING_LABEL: &str = "cawg.training-mining";
 /// The C2PA soft-binding assertion.
 pub const SOFT_BINDING_LABEL: &str = "c2pa.soft-binding";
 
+/// The field of a C2PA generator-info map (`claim_generator_info`, `softwareAgent`) that
+/// names the model by the identity of its weights.
+pub const MODEL_DIGEST_FIELD: &str = "org.tracemark.model_digest";
+
 /// The model that generated the content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Generator {
     pub name: String,
     pub version: String,
+    /// The identity of the model's weights (its OMS root digest), when it is signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<ContentHash>,
 }
 
 /// The watermark the content carries, declared as a C2PA soft binding.
@@ -163,7 +173,11 @@ impl CredentialSpec {
     }
 
     fn software_agent(&self) -> Value {
-        json!({"name": self.generator.name, "version": self.generator.version})
+        let mut agent = json!({"name": self.generator.name, "version": self.generator.version});
+        if let Some(digest) = &self.generator.digest {
+            agent[MODEL_DIGEST_FIELD] = json!(digest.to_string());
+        }
+        agent
     }
 
     /// The `c2pa.actions.v2` assertion. `edit` is for a manifest added to content that
@@ -204,12 +218,10 @@ impl CredentialSpec {
 
     /// A c2pa builder with every assertion of this spec. `edit`: see [`Self::actions`].
     pub(crate) fn builder(&self, context: Context, edit: bool) -> Result<Builder, CredentialError> {
+        let mut info = self.software_agent();
+        info["org.tracemark.version"] = json!(env!("CARGO_PKG_VERSION"));
         let mut definition = json!({
-            "claim_generator_info": [{
-                "name": self.generator.name,
-                "version": self.generator.version,
-                "org.tracemark.version": env!("CARGO_PKG_VERSION"),
-            }],
+            "claim_generator_info": [info],
             "assertions": [],
         });
         if let Some(title) = &self.title {

@@ -177,6 +177,10 @@ pub struct VerificationReport {
     pub claimed_time: Option<Timestamp>,
     /// The claim generator (model name and version).
     pub generator: Option<String>,
+    /// The identity of the model's weights (`sha256:HEX`, its OMS root digest) as the
+    /// claim generator names it ([`crate::MODEL_DIGEST_FIELD`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_digest: Option<tracemark_core::ContentHash>,
     pub digital_source_type: Option<String>,
     pub assertions: Vec<AssertionReport>,
     pub soft_binding: Option<SoftBinding>,
@@ -205,6 +209,7 @@ impl VerificationReport {
             signed_at: None,
             claimed_time: None,
             generator: None,
+            model_digest: None,
             digital_source_type: None,
             assertions: Vec::new(),
             soft_binding: None,
@@ -239,6 +244,7 @@ impl VerificationReport {
             time_stamped_at: self.signed_at,
             manifest_id: self.manifest_label.clone(),
             generator: self.generator.clone(),
+            model_digest: self.model_digest,
             digital_source_type: self.digital_source_type.clone(),
             soft_binding: self.soft_binding.clone(),
             training_mining: self.training_mining.clone(),
@@ -735,12 +741,18 @@ fn all_assertions(reader: &Reader, active: &c2pa::Manifest) -> Vec<AssertionRepo
 fn fill_from_assertions(report: &mut VerificationReport) {
     if let Some(info) = report.assertion("claim_generator_info") {
         let info = if info.is_array() { &info[0] } else { info };
+        // A digest that is not one is ignored: the claim names no model identity.
+        let digest = info[crate::MODEL_DIGEST_FIELD]
+            .as_str()
+            .and_then(|d| d.strip_prefix("sha256:"))
+            .and_then(|d| d.parse().ok());
         if let Some(name) = info["name"].as_str() {
             report.generator = Some(match info["version"].as_str() {
                 Some(v) => format!("{name} {v}"),
                 None => name.to_owned(),
             });
         }
+        report.model_digest = digest;
     }
     for label in ["c2pa.actions.v2", "c2pa.actions"] {
         if let Some(actions) = report
@@ -905,6 +917,7 @@ mod tests {
             crate::Generator {
                 name: "m".into(),
                 version: "1".into(),
+                digest: None,
             },
             "P",
             "g",
@@ -961,6 +974,38 @@ mod tests {
             "{:#?}",
             r.failures
         );
+    }
+
+    /// A signed model's identity travels in the generator info (the claim's and each
+    /// action's software agent) and is read back into the report and the fact; a
+    /// credential without it names none.
+    #[test]
+    fn the_model_digest_is_carried_in_the_generator_info() {
+        let (key, chain, root) =
+            development_pems(SigningAlgorithm::Ed25519, time::Duration::days(1));
+        let signing = SigningKey::from_pem(chain.as_bytes(), key.as_bytes()).unwrap();
+        let digest = tracemark_core::ContentHash::of_bytes(b"weights");
+        let mut with = spec();
+        with.generator.digest = Some(digest);
+        let verifier =
+            Verifier::with_trust_anchors(TrustAnchors::from_pem(root.as_bytes()).unwrap());
+        let store = sign_sidecar(b"text", &signing, &with, &SignOptions::default()).unwrap();
+        let r = verifier
+            .verify_sidecar(b"text", &store, "text/plain")
+            .unwrap();
+        assert_eq!(r.state, CredentialState::Trusted, "{r:#?}");
+        assert_eq!(r.model_digest, Some(digest));
+        assert_eq!(r.to_finding().model_digest, Some(digest));
+        let actions = r.assertion("c2pa.actions.v2").unwrap();
+        assert_eq!(
+            actions["actions"][0]["softwareAgent"][crate::MODEL_DIGEST_FIELD],
+            digest.to_string()
+        );
+        let store = sign_sidecar(b"text", &signing, &spec(), &SignOptions::default()).unwrap();
+        let r = verifier
+            .verify_sidecar(b"text", &store, "text/plain")
+            .unwrap();
+        assert_eq!(r.model_digest, None);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! usable by reading it back through the same loaders the other commands use. Nothing is
 //! read from the source tree, so an installed binary runs it from any folder. Then it
 //! runs the three use cases with the model (the corpus model unless one is given), each
-//! ending in a sealed, logged evidence report in `reports/`: a provider marking its
+//! ending in a sealed, logged evidence report in `reports/` (with a model directory, the
+//! model is signed and its release logged first, so that the reports name it by its
+//! verified identity): a provider marking its
 //! output (and the same output unmarked), a rights holder tracing an output to an
 //! opted-out work, and an author's mixed document. Running it again reuses the keys,
 //! index and log that are there.
@@ -30,7 +32,7 @@ mod work_folder;
 pub use corpus::{CORPUS, CORPUS_DIR};
 pub use summary::{DemoKey, DemoSummary};
 pub use use_cases::UseCase;
-pub use work_folder::{Options, Workspace, prepare};
+pub use work_folder::{DemoModel, Options, Workspace, prepare};
 
 use use_cases::UseCases;
 
@@ -55,6 +57,7 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     use_cases.push(cases.mixed_document()?);
     Ok(DemoSummary {
         model,
+        model_identity: ws.model_identity,
         use_cases,
         index: ws.index,
         corpus: ws.corpus,

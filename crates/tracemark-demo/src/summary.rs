@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tracemark::core::{KeyId, KeyKind};
 
-use crate::use_cases::UseCase;
+use crate::{use_cases::UseCase, work_folder::DemoModel};
 
 /// What the demo set up.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +22,10 @@ pub struct DemoSummary {
     pub keys: Vec<DemoKey>,
     /// The model that generated the demo's texts.
     pub model: String,
+    /// The model's verified identity (its signature, digest, signer and release record),
+    /// when the model is a model directory the demo signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_identity: Option<DemoModel>,
     /// The use cases, each with its sealed evidence report (in `reports/`).
     pub use_cases: Vec<UseCase>,
 }

@@ -1,10 +1,12 @@
 //! The demo end to end: its use cases' verdicts, its work folder reused, its keys kept.
 
+use std::path::{Path, PathBuf};
+
 use super::*;
 use tracemark::{
     config::Config,
     core::{
-        fact::{Claim, CredentialState},
+        fact::{Claim, CredentialState, ModelCheck, Topic},
         keyfile::{self, Replace, Secrecy},
         rights::Permission,
     },
@@ -14,7 +16,7 @@ use tracemark::{
 use crate::{
     corpus::{OPTED_OUT_DOCUMENT, QUOTED_DOCUMENT, read_corpus_text},
     use_cases::paragraphs,
-    work_folder::PROVIDER,
+    work_folder::{MODEL_PUBLISHER, PROVIDER},
 };
 
 fn case<'a>(summary: &'a DemoSummary, id: &str) -> &'a EvidenceReport {
@@ -169,6 +171,13 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
     let first = run(&out, &seeded()).unwrap();
     assert_eq!(first.keys.len(), 4);
     assert_eq!(first.model, "corpus-kn3");
+    // The corpus model is no signed model: its records name it by name only, and the
+    // report says its identity is not established.
+    assert!(first.model_identity.is_none());
+    let report = case(&first, "1-mark-at-the-source");
+    assert!(!claims(report).any(|c| matches!(c, Claim::ModelIdentity(_))));
+    assert!(claims(report).any(|c| matches!(c,
+        Claim::Unestablished { topic: Topic::Model, reason } if reason.contains("by name only"))));
     assert_mark_at_the_source(&first);
     assert_traced_to_opted_out_work(&first);
     assert_mixed_document_split(&first);
@@ -206,11 +215,28 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
 #[test]
 fn with_a_model_the_marked_output_is_attributed() {
     let dir = tempfile::tempdir().unwrap();
+    // Given as a path relative to the working folder (the crate's, in tests), as users
+    // type it: the configuration, in the work folder, names it absolute.
+    let relative = PathBuf::from("../../models/tinystories-260k");
+    assert!(relative.join("model.bin").is_file());
     let options = Options {
-        model: Some(tracemark_testkit::model_dir()),
+        model: Some(relative),
         ..seeded()
     };
     let summary = run(dir.path(), &options).unwrap();
+    let written = Config::load(&summary.config).unwrap();
+    assert!(
+        written.model.path.as_deref().is_some_and(Path::is_dir),
+        "{:?}",
+        written.model
+    );
+    assert!(
+        written
+            .model
+            .signature
+            .as_deref()
+            .is_some_and(Path::is_file)
+    );
     let report = case(&summary, "1-mark-at-the-source");
     // The 260k-parameter model leaves the watermark little room (its edited text
     // tests anywhere from p ~ 2e-2 to 1e-8 under a 16-bit payload's correction), so
@@ -227,6 +253,65 @@ fn with_a_model_the_marked_output_is_attributed() {
         outcome(case(&summary, "1b-unmarked-output"), "EU-AIA-50-2"),
         Outcome::NonCompliant
     );
+
+    // The demo signed the model into its work folder (the model's own directory is
+    // untouched), logged its release and trusts its publisher: the marked generation's
+    // record names the model by that identity, and the report says it is signed by the
+    // demo's publisher, trusted, with the release record.
+    let identity = summary
+        .model_identity
+        .as_ref()
+        .expect("the model's identity");
+    assert!(!tracemark_testkit::model_dir().join("model.sig").exists());
+    assert!(identity.signature.starts_with(&summary.out));
+    assert_eq!(identity.trust, tracemark::trust::Trust::Trusted);
+    assert!(
+        identity.signer.contains(MODEL_PUBLISHER),
+        "{}",
+        identity.signer
+    );
+    assert_eq!(
+        identity.digest.to_string(),
+        tracemark::release::identity(&tracemark_testkit::model_dir()).unwrap()
+    );
+    assert_eq!(summary.keys.len(), 5);
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(summary.out.join("1-mark-at-the-source.signed.record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["format"], "tracemark.generation-record/v2");
+    assert_eq!(record["model"]["digest"], identity.digest.to_string());
+    assert_eq!(record["model"]["release"]["index"], identity.release_index);
+    let Some(Claim::ModelIdentity(m)) =
+        claims(report).find(|c| matches!(c, Claim::ModelIdentity(_)))
+    else {
+        panic!("no model identity: {:?}", report.facts);
+    };
+    assert_eq!(m.check, ModelCheck::Trusted, "{m:?}");
+    assert_eq!(m.named_digest, Some(identity.digest));
+    assert_eq!(m.model_digest, Some(identity.digest));
+    assert!(
+        m.named_by
+            .as_deref()
+            .is_some_and(|b| b.contains("generation record"))
+    );
+    let release = m.release.as_ref().expect("the release record");
+    assert_eq!(release.index, identity.release_index);
+    assert!(release.inclusion_verified && release.signer.contains(MODEL_PUBLISHER));
+    assert!(
+        report
+            .verdict
+            .summary
+            .iter()
+            .any(|l| l.starts_with("Model identity: ") && l.contains("trusted.")),
+        "{:?}",
+        report.verdict.summary
+    );
+    // Reused on a second run: the signature still holds, the release is logged once.
+    let again = run(dir.path(), &options).unwrap();
+    let second = again.model_identity.as_ref().unwrap();
+    assert!(!second.signed_now && !second.logged_now, "{second:?}");
+    assert_eq!(second.release_index, identity.release_index);
 }
 
 #[test]

@@ -1,6 +1,13 @@
 //! The demo's work folder: a key store with a key of every kind, the demo corpus and its
 //! index, a `tracemark.toml` that names them and an SQLite log beside them, each read
 //! back through the loaders every other command uses; reused when it is there.
+//!
+//! With a model directory (`--model models/tinystories-260k`), the demo also plays the
+//! model's publisher: it makes a model-signing key (ECDSA P-256 with a development
+//! chain), signs the model (OpenSSF Model Signing) into the work folder
+//! (`model/NAME.sig`, leaving the model's own directory untouched), logs the release
+//! (a model-release record), and configures the signature and the publisher's root as
+//! trusted, so that its records and reports name the model by its verified identity.
 
 use std::path::{Path, PathBuf};
 
@@ -26,36 +33,79 @@ use crate::{
 /// The key name the demo uses in its store.
 const NAME: &str = "demo";
 
-fn specs(tokenizer: Option<TokenizerBinding>) -> [KeySpec; 4] {
-    [
-        KeySpec::Watermark {
-            scheme: SchemeId::KgwSelfHash,
-            tokenizer,
-            payload_bits: PAYLOAD_BITS,
-        },
-        KeySpec::Signing {
-            algorithm: SigningAlgorithm::Ed25519,
-            organization: PROVIDER.into(),
-        },
-        KeySpec::Log {
-            origin: "demo.tracemark.invalid/log".into(),
-        },
-        KeySpec::Service {
-            name: "demo.tracemark.invalid/service".into(),
-        },
-    ]
+/// The name of the demo's model-signing key (a signing identity, ES256) in its store.
+const MODEL_KEY_NAME: &str = "demo-model";
+
+/// The demo's model publisher, as its model-signing certificates name it.
+pub(crate) const MODEL_PUBLISHER: &str = "Tracemark demo model publisher";
+
+/// The keys the demo makes, with their names in its store: one of every kind, and a
+/// model-signing key when it signs a model.
+fn specs(tokenizer: Option<TokenizerBinding>, signs_model: bool) -> Vec<(KeySpec, &'static str)> {
+    let mut specs = vec![
+        (
+            KeySpec::Watermark {
+                scheme: SchemeId::KgwSelfHash,
+                tokenizer,
+                payload_bits: PAYLOAD_BITS,
+            },
+            NAME,
+        ),
+        (
+            KeySpec::Signing {
+                algorithm: SigningAlgorithm::Ed25519,
+                organization: PROVIDER.into(),
+            },
+            NAME,
+        ),
+        (
+            KeySpec::Log {
+                origin: "demo.tracemark.invalid/log".into(),
+            },
+            NAME,
+        ),
+        (
+            KeySpec::Service {
+                name: "demo.tracemark.invalid/service".into(),
+            },
+            NAME,
+        ),
+    ];
+    if signs_model {
+        // OpenSSF Model Signing has no Ed25519: ECDSA P-256.
+        specs.push((
+            KeySpec::Signing {
+                algorithm: SigningAlgorithm::Es256,
+                organization: MODEL_PUBLISHER.into(),
+            },
+            MODEL_KEY_NAME,
+        ));
+    }
+    specs
+}
+
+/// Where the demo writes a model's signature: in the work folder, never in the model's
+/// own directory.
+fn signature_path(model: &Path) -> PathBuf {
+    PathBuf::from("model").join(format!(
+        "{}.sig",
+        tracemark::oms::manifest::model_name(model)
+    ))
+}
+
+/// The path of a key of the store, relative to the work folder.
+fn rel_name(store: &KeyStore, kind: KeyKind, name: &str) -> Result<String> {
+    let path = store.path_of(kind, name)?;
+    Ok(path
+        .strip_prefix(store.root().parent().unwrap_or(Path::new("")))
+        .unwrap_or(&path)
+        .display()
+        .to_string())
 }
 
 /// The demo's configuration; paths are relative to the work folder.
 fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
-    let rel = |kind| -> Result<String> {
-        let path = store.path_of(kind, NAME)?;
-        Ok(path
-            .strip_prefix(store.root().parent().unwrap_or(Path::new("")))
-            .unwrap_or(&path)
-            .display()
-            .to_string())
-    };
+    let rel = |kind| rel_name(store, kind, NAME);
     Ok(format!(
         "# Written by `tracemark demo`. Paths are relative to this file.\n\
          [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
@@ -74,6 +124,15 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
         rel(KeyKind::Signing)?,
         match model {
             // The model is the user's: its path as given, quoted for TOML.
+            Some(path) if matches!(ModelSource::at(path), ModelSource::Path(_)) => format!(
+                "\n[model]\npath = {}\n\
+                 # The demo signed the model (OpenSSF Model Signing) into the work folder and\n\
+                 # trusts its own model publisher's root; a deployment names the publisher's.\n\
+                 signature = {}\ntrusted_roots = [\"{}/root.pem\"]\n",
+                toml::Value::String(path.display().to_string()),
+                toml::Value::String(signature_path(path).display().to_string()),
+                rel_name(store, KeyKind::Signing, MODEL_KEY_NAME)?,
+            ),
             Some(path) => format!(
                 "\n[model]\npath = {}\n",
                 toml::Value::String(path.display().to_string())
@@ -125,6 +184,9 @@ pub struct Workspace {
     pub corpus_model: bool,
     /// The corpus folder indexed: `corpus/texts` in the work folder, or `--corpus`.
     pub corpus: PathBuf,
+    /// The signed model's verified identity and its release, when the model is a
+    /// model directory.
+    pub model_identity: Option<DemoModel>,
 }
 
 /// Sets up (or reuses) the demo's work folder in `out`: what `tracemark demo` runs its
@@ -167,17 +229,21 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
     });
     let store = KeyStore::at(out.join("home"));
 
+    let model_dir = match &source {
+        ModelSource::Path(path) => Some(std::path::absolute(path).unwrap_or_else(|_| path.clone())),
+        ModelSource::Corpus(_) => None,
+    };
     let mut keys = Vec::new();
-    for spec in specs(tokenizer) {
+    for (spec, name) in specs(tokenizer, model_dir.is_some()) {
         let kind = spec.kind();
-        let path = store.path_of(kind, NAME)?;
+        let path = store.path_of(kind, name)?;
         let reused = path.exists();
         let key_id = if reused {
             keygen::check(kind, &path)?
         } else {
             let dest = Destination::Store {
                 store: store.clone(),
-                name: NAME.into(),
+                name: name.into(),
             };
             match options.seed {
                 Some(seed) => {
@@ -195,18 +261,28 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         });
     }
 
+    let absolute_model = model
+        .map(std::path::absolute)
+        .transpose()
+        .map_err(|source| Error::Io {
+            action: "resolve",
+            path: model.unwrap_or(Path::new("")).to_owned(),
+            source,
+        })?;
     let config_path = out.join(tracemark::config::FILE_NAME);
     if !config_path.exists() {
         keyfile::write_file(
             &config_path,
-            config_text(&store, model)?.as_bytes(),
+            // The configuration's relative paths are taken relative to it, in the work
+            // folder: the model's path is written absolute.
+            config_text(&store, absolute_model.as_deref())?.as_bytes(),
             Secrecy::Public,
             Replace::No,
         )?;
     }
     // Read everything back the way every other command will.
-    let config = Config::load(&config_path)?;
-    for key in &keys {
+    let mut config = Config::load(&config_path)?;
+    for key in keys.iter().take(4) {
         let configured = match key.kind {
             KeyKind::Watermark => config.keys.watermark.first(),
             KeyKind::Signing => config.keys.signing.as_ref(),
@@ -216,6 +292,13 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         let path = configured.unwrap_or(&key.path);
         keygen::check(key.kind, path)?;
     }
+    let model_identity = match &model_dir {
+        Some(dir) => {
+            let key = store.path_of(KeyKind::Signing, MODEL_KEY_NAME)?;
+            Some(publish_model(&out, &mut config, dir, &key)?)
+        }
+        None => None,
+    };
     Ok(Workspace {
         out,
         config_path,
@@ -226,6 +309,97 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         loaded,
         corpus_model,
         corpus,
+        model_identity,
+    })
+}
+
+/// What the demo's model publisher did: the signed model's verified identity, and the
+/// log entry of its release record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoModel {
+    pub name: String,
+    /// `sha256:HEX`: the OMS root digest of the model's weights (its identity).
+    pub digest: tracemark::core::ContentHash,
+    pub signature: PathBuf,
+    /// The signing certificate's subject.
+    pub signer: String,
+    /// The signature's outcome under the demo's trust (`trusted`).
+    pub trust: tracemark::trust::Trust,
+    /// The leaf index of the model-release record.
+    pub release_index: u64,
+    /// Whether this run signed the model (else it reused a signature that still holds).
+    pub signed_now: bool,
+    /// Whether this run logged the release (else the log already held it).
+    pub logged_now: bool,
+}
+
+/// Signs the model at `dir` with the demo's model-signing key (`key`, a signing
+/// identity's directory) into the work folder, unless a signature there still holds;
+/// logs its release unless the log holds it; and makes `config` name the signature and
+/// trust the key's root (as the written configuration does). The model's own directory
+/// is only read.
+fn publish_model(out: &Path, config: &mut Config, dir: &Path, key: &Path) -> Result<DemoModel> {
+    use tracemark::release::{self, Identified, ModelTrust, VerifyRequest};
+    let signature = out.join(signature_path(dir));
+    let root = key.join("root.pem");
+    // A configuration written by a run with another model (or none) names the model in
+    // use here, in memory.
+    config.model.path = Some(dir.to_owned());
+    config.model.signature = Some(signature.clone());
+    if !config.model.trusted_roots.contains(&root) {
+        config.model.trusted_roots.push(root.clone());
+    }
+    let trust = ModelTrust::configured(&config.model);
+    let holds = signature.exists()
+        && matches!(
+            release::identify(Some(dir), &trust),
+            Ok(Identified::Signed(id)) if id.conclusion.trust == tracemark::trust::Trust::Trusted
+        );
+    if !holds {
+        if let Some(parent) = signature.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                action: "create",
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        release::sign(
+            dir,
+            &key.join("key.pem"),
+            Some(&key.join("chain.pem")),
+            tracemark::oms::HashOptions::default(),
+            Some(&signature),
+        )?;
+    }
+    let Identified::Signed(id) = release::identify(Some(dir), &trust)? else {
+        unreachable!("the signature was just written");
+    };
+    let mut ledger = tracemark::log::LogSite::configured(config)?.open()?;
+    let (release_index, logged_now) = match release::find_release(&ledger, &id.digest)? {
+        Some((at, _)) => (at.index, false),
+        None => {
+            let roots = [root];
+            let verified = release::verify(
+                dir,
+                &VerifyRequest {
+                    signature: Some(&signature),
+                    trust: &roots,
+                    ..VerifyRequest::default()
+                },
+            )?;
+            let logged = release::log_release(&mut ledger, dir, &verified, None, None)?;
+            (logged.entry.index, true)
+        }
+    };
+    Ok(DemoModel {
+        name: id.name.clone(),
+        digest: id.digest,
+        signature,
+        signer: id.signer.clone(),
+        trust: id.conclusion.trust,
+        release_index,
+        signed_now: !holds,
+        logged_now,
     })
 }
 

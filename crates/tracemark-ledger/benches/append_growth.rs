@@ -32,6 +32,8 @@ fn record(n: u64) -> GenerationRecord {
         model: ModelRef {
             id: "tinystories-260k".into(),
             version: "1".into(),
+            digest: None,
+            release: None,
         },
         provider: "provider.example".into(),
         credential_hash: None,

@@ -1,5 +1,16 @@
-//! Generation records (`tracemark.generation-record/v1`) and the MinHash sketch that
-//! lets an edited copy of a text find its record without the log storing the text.
+//! Generation records (`tracemark.generation-record/v1` and `/v2`) and the MinHash
+//! sketch that lets an edited copy of a text find its record without the log storing
+//! the text.
+//!
+//! # Versions
+//!
+//! A v2 record is a v1 record whose `model` also names the model by its identity:
+//! `model.digest`, its OMS root digest (`files`, SHA-256, the default exclusions), and
+//! optionally `model.release`, the log entry of the model's release record
+//! (`tracemark.model-release-record/v1`) as `{index, leaf_hash}`. A provider whose model
+//! is signed writes v2; one whose model is not (or the corpus model) writes v1, byte for
+//! byte as before. Both are read; a v1 record carrying a digest, or a v2 record without
+//! one, is refused.
 //!
 //! The log entry of a record is its RFC 8785 canonical JSON ([`crate::jcs`]); the leaf is
 //! `SHA-256(0x00 ‖ those bytes)`.
@@ -28,6 +39,13 @@ pub use tracemark_core::minhash::{Scheme as SketchScheme, Sketch as TextSketch};
 /// The `format` of a version 1 generation record.
 pub const GENERATION_RECORD_V1: &str = "tracemark.generation-record/v1";
 
+/// The `format` of a version 2 generation record: v1, with the model named by its
+/// identity (`model.digest`) and, optionally, its release record (`model.release`).
+pub const GENERATION_RECORD_V2: &str = "tracemark.generation-record/v2";
+
+/// The generation-record formats this build reads.
+pub const GENERATION_RECORD_FORMATS: [&str; 2] = [GENERATION_RECORD_V1, GENERATION_RECORD_V2];
+
 /// The scheme id of the sketches new records carry.
 pub const MINHASH_SCHEME: &str = SketchScheme::CURRENT.id();
 
@@ -37,13 +55,42 @@ pub const MINHASH_SCHEME: &str = SketchScheme::CURRENT.id();
 pub struct ModelRef {
     pub id: String,
     pub version: String,
+    /// v2: `sha256:HEX`, the model's identity (its OMS root digest under `files`,
+    /// SHA-256 and the default exclusions). Absent in v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<ContentHash>,
+    /// v2, optional: the log entry of the model's release record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseRef>,
+}
+
+impl ModelRef {
+    /// A model named only by its name and version (a v1 record's model).
+    pub fn named(id: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            version: version.into(),
+            digest: None,
+            release: None,
+        }
+    }
+}
+
+/// A model-release record in the log, as a generation record refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRef {
+    /// Its leaf index.
+    pub index: u64,
+    /// Its RFC 6962 leaf hash, hex.
+    pub leaf_hash: String,
 }
 
 /// What a provider logs about one generation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerationRecord {
-    /// Always [`GENERATION_RECORD_V1`].
+    /// [`GENERATION_RECORD_V1`], or [`GENERATION_RECORD_V2`] when `model.digest` is set.
     pub format: String,
     /// SHA-256 of the generated text's bytes.
     pub content_hash: ContentHash,
@@ -63,13 +110,21 @@ pub struct GenerationRecord {
     pub sketch: TextSketch,
 }
 
-/// A record that is not a valid v1 generation record.
+/// A record that is not a valid generation record.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     #[error("not a generation record: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1})")]
+    #[error(
+        "unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1} and {GENERATION_RECORD_V2})"
+    )]
     Format(String),
+    /// A known format whose fields belong to the other version.
+    #[error("not a valid {format} record: {reason}")]
+    Version {
+        format: &'static str,
+        reason: &'static str,
+    },
     #[error("the record has no canonical form: {0}")]
     Canonical(#[from] JcsError),
     #[error("the record's canonical form is {0} bytes; a log entry holds at most 65535")]
@@ -86,20 +141,54 @@ impl Diagnose for RecordError {
 pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
 impl GenerationRecord {
+    /// The format a record naming `model` is written in: v2 when the model is named by
+    /// its digest, else v1.
+    pub fn format_for(model: &ModelRef) -> &'static str {
+        match model.digest {
+            Some(_) => GENERATION_RECORD_V2,
+            None => GENERATION_RECORD_V1,
+        }
+    }
+
+    /// Checks that the format is one this build reads and that the fields fit it.
+    pub fn check_format(&self) -> Result<(), RecordError> {
+        let v1 = match self.format.as_str() {
+            GENERATION_RECORD_V1 => true,
+            GENERATION_RECORD_V2 => false,
+            _ => return Err(RecordError::Format(self.format.clone())),
+        };
+        match (v1, &self.model.digest, &self.model.release) {
+            (true, Some(_), _) | (true, _, Some(_)) => Err(RecordError::Version {
+                format: GENERATION_RECORD_V1,
+                reason: "its model carries a digest or a release (fields of v2)",
+            }),
+            (false, None, _) => Err(RecordError::Version {
+                format: GENERATION_RECORD_V2,
+                reason: "its model has no digest",
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The format constant of this record's version (after [`Self::check_format`]).
+    pub fn format_id(&self) -> &'static str {
+        if self.format == GENERATION_RECORD_V2 {
+            GENERATION_RECORD_V2
+        } else {
+            GENERATION_RECORD_V1
+        }
+    }
+
     /// Reads a record from JSON, checking its format.
     pub fn from_json(bytes: &[u8]) -> Result<Self, RecordError> {
         let record: Self = serde_json::from_slice(bytes)?;
-        if record.format != GENERATION_RECORD_V1 {
-            return Err(RecordError::Format(record.format));
-        }
+        record.check_format()?;
         Ok(record)
     }
 
     /// The RFC 8785 canonical JSON: the log entry.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, RecordError> {
-        if self.format != GENERATION_RECORD_V1 {
-            return Err(RecordError::Format(self.format.clone()));
-        }
+        self.check_format()?;
         let bytes = jcs::to_canonical_bytes(self)?;
         if bytes.len() > MAX_ENTRY_BYTES {
             return Err(RecordError::TooLarge(bytes.len()));
@@ -124,10 +213,7 @@ pub(crate) mod tests {
             watermark_scheme: "kgw-selfhash-v1".into(),
             key_id: KeyId::derive(tracemark_core::KeyKind::Watermark, b"k"),
             payload: Payload::new(0xbeef, 16).unwrap(),
-            model: ModelRef {
-                id: "tinystories-260k".into(),
-                version: "1".into(),
-            },
+            model: ModelRef::named("tinystories-260k", "1"),
             provider: "provider.example".into(),
             credential_hash: None,
             time: "2026-08-02T00:00:00Z".parse().unwrap(),
@@ -155,9 +241,9 @@ pub(crate) mod tests {
     fn wrong_formats_and_fields_are_rejected() {
         let r = record("text", "g");
         let json = serde_json::to_string(&r).unwrap();
-        let v2 = json.replace("generation-record/v1", "generation-record/v2");
+        let v3 = json.replace("generation-record/v1", "generation-record/v3");
         assert!(matches!(
-            GenerationRecord::from_json(v2.as_bytes()),
+            GenerationRecord::from_json(v3.as_bytes()),
             Err(RecordError::Format(_))
         ));
         let extra = json.replacen('{', "{\"surprise\":1,", 1);
@@ -218,5 +304,49 @@ pub(crate) mod tests {
             "{json}"
         );
         assert_eq!(GenerationRecord::from_json(json.as_bytes()).unwrap(), now);
+    }
+
+    /// A v2 record names the model by its digest (and its release record); v1 records
+    /// keep their bytes; a record whose fields belong to the other version is refused.
+    #[test]
+    fn a_v2_record_names_the_model_by_its_digest() {
+        let mut r = record("once upon a time", "g-2");
+        let v1_bytes = r.canonical_bytes().unwrap();
+        r.model.digest = Some(ContentHash::of_bytes(b"root"));
+        assert!(matches!(
+            r.canonical_bytes(),
+            Err(RecordError::Version {
+                format: GENERATION_RECORD_V1,
+                ..
+            })
+        ));
+        r.format = GenerationRecord::format_for(&r.model).into();
+        assert_eq!(r.format, GENERATION_RECORD_V2);
+        r.model.release = Some(ReleaseRef {
+            index: 3,
+            leaf_hash: "00".repeat(32),
+        });
+        let bytes = r.canonical_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("\"digest\":\"sha256:"), "{text}");
+        assert!(text.contains("\"release\":{\"index\":3,"), "{text}");
+        assert_eq!(GenerationRecord::from_json(&bytes).unwrap(), r);
+        assert_eq!(r.format_id(), GENERATION_RECORD_V2);
+        // Without a digest, v2 is refused; the v1 bytes are unchanged by the new fields.
+        let no_digest = text.replace(
+            &format!("\"digest\":\"{}\",", ContentHash::of_bytes(b"root")),
+            "",
+        );
+        assert!(matches!(
+            GenerationRecord::from_json(no_digest.as_bytes()),
+            Err(RecordError::Version {
+                format: GENERATION_RECORD_V2,
+                ..
+            })
+        ));
+        let v1 = GenerationRecord::from_json(&v1_bytes).unwrap();
+        assert_eq!(v1.model.digest, None);
+        assert_eq!(v1.canonical_bytes().unwrap(), v1_bytes);
+        assert!(!String::from_utf8(v1_bytes).unwrap().contains("digest"));
     }
 }

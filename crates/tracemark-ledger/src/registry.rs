@@ -11,13 +11,17 @@
 //! | format | type | look-up keys |
 //! |---|---|---|
 //! | `tracemark.generation-record/v1` | [`GenerationRecord`] (in [`crate::record`]) | content hash, payload and key, generation id, MinHash sketch |
+//! | `tracemark.generation-record/v2` | [`GenerationRecord`]: v1 with the model's identity (`model.digest`) and optionally its release record (`model.release`) | as v1 |
 //! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
 //! | `tracemark.model-release-record/v1` | [`ModelReleaseRecord`] | content hash (the model's identity) |
+//!
+//! A kind may have several versions ([`RecordKind::formats`]): every one is read, the
+//! writer chooses (a generation record is v2 only when it names the model's digest).
 
 use serde::{Deserialize, Serialize};
 use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
 
-pub use crate::record::GENERATION_RECORD_V1;
+pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
 use crate::{
     ledger::record_entry,
     record::{GenerationRecord, MAX_ENTRY_BYTES, RecordError},
@@ -35,14 +39,16 @@ pub const MODEL_RELEASE_RECORD_V1: &str = "tracemark.model-release-record/v1";
 /// Every record format this build reads and writes.
 pub const RECORD_FORMATS: &[&str] = &[
     GENERATION_RECORD_V1,
+    GENERATION_RECORD_V2,
     REPORT_RECORD_V1,
     MODEL_RELEASE_RECORD_V1,
 ];
 
-/// A kind of log record, one per format of [`RECORD_FORMATS`].
+/// A kind of log record, with one or more formats of [`RECORD_FORMATS`] (its versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
-    /// `tracemark.generation-record/v1`: what a provider logs about one generation.
+    /// `tracemark.generation-record/v1` and `/v2`: what a provider logs about one
+    /// generation.
     Generation,
     /// `tracemark.report-record/v1`: that a sealed evidence report existed, unaltered.
     Report,
@@ -58,18 +64,26 @@ impl RecordKind {
         RecordKind::ModelRelease,
     ];
 
-    /// The `format` its records carry.
+    /// The `format` of its latest version.
     pub const fn format(self) -> &'static str {
+        let formats = self.formats();
+        formats[formats.len() - 1]
+    }
+
+    /// The `format`s of its versions, oldest first: every one is read.
+    pub const fn formats(self) -> &'static [&'static str] {
         match self {
-            RecordKind::Generation => GENERATION_RECORD_V1,
-            RecordKind::Report => REPORT_RECORD_V1,
-            RecordKind::ModelRelease => MODEL_RELEASE_RECORD_V1,
+            RecordKind::Generation => &crate::record::GENERATION_RECORD_FORMATS,
+            RecordKind::Report => &[REPORT_RECORD_V1],
+            RecordKind::ModelRelease => &[MODEL_RELEASE_RECORD_V1],
         }
     }
 
     /// The kind of a `format`, if this build knows it.
     pub fn of_format(format: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.format() == format)
+        Self::ALL
+            .into_iter()
+            .find(|k| k.formats().contains(&format))
     }
 
     /// What a person calls it ("generation record").
@@ -245,9 +259,12 @@ impl LogRecord {
         }
     }
 
-    /// The `format` of its kind.
+    /// The `format` of this record (its kind's version it was written in).
     pub fn format(&self) -> &'static str {
-        self.kind().format()
+        match self {
+            LogRecord::Generation(r) => r.format_id(),
+            other => other.kind().format(),
+        }
     }
 
     /// The RFC 8785 canonical JSON: the log entry.
@@ -341,6 +358,10 @@ fn check_format(expected: &'static str, found: &str) -> Result<(), LogRecordErro
 
 fn generation_error(e: RecordError) -> LogRecordError {
     match e {
+        RecordError::Version { format, reason } => LogRecordError::Invalid {
+            format,
+            reason: reason.into(),
+        },
         RecordError::Json(e) => LogRecordError::Invalid {
             format: GENERATION_RECORD_V1,
             reason: e.to_string(),
@@ -368,12 +389,49 @@ mod tests {
 
     #[test]
     fn every_format_has_one_kind() {
-        let formats: Vec<&str> = RecordKind::ALL.iter().map(|k| k.format()).collect();
+        let formats: Vec<&str> = RecordKind::ALL
+            .iter()
+            .flat_map(|k| k.formats().iter().copied())
+            .collect();
         assert_eq!(formats, RECORD_FORMATS);
         for k in RecordKind::ALL {
-            assert_eq!(RecordKind::of_format(k.format()), Some(k));
-            assert!(k.format().starts_with("tracemark.") && k.format().contains("-record/v"));
+            assert_eq!(k.format(), *k.formats().last().unwrap());
+            for f in k.formats() {
+                assert_eq!(RecordKind::of_format(f), Some(k));
+                assert!(f.starts_with("tracemark.") && f.contains("-record/v"));
+            }
         }
+        assert_eq!(
+            RecordKind::of_format(GENERATION_RECORD_V1),
+            Some(RecordKind::Generation)
+        );
+    }
+
+    /// Both generation-record versions read through the registry, each keeping its
+    /// format; a v2 record without the model's digest is named invalid.
+    #[test]
+    fn generation_records_of_both_versions_read() {
+        let mut r = crate::record::tests::record("some text", "g-1");
+        let v1 = r.canonical_bytes().unwrap();
+        let parsed = LogRecord::parse(&v1).unwrap();
+        assert_eq!(parsed.format(), GENERATION_RECORD_V1);
+        r.model.digest = Some(ContentHash::of_bytes(b"weights"));
+        r.format = GENERATION_RECORD_V2.into();
+        let v2 = r.canonical_bytes().unwrap();
+        let parsed = LogRecord::parse(&v2).unwrap();
+        assert_eq!(parsed.format(), GENERATION_RECORD_V2);
+        assert_eq!(parsed.kind(), RecordKind::Generation);
+        assert_eq!(parsed.canonical_bytes().unwrap(), v2);
+        let stripped = String::from_utf8(v1)
+            .unwrap()
+            .replace(GENERATION_RECORD_V1, GENERATION_RECORD_V2);
+        assert!(matches!(
+            LogRecord::parse(stripped.as_bytes()),
+            Err(LogRecordError::Invalid {
+                format: GENERATION_RECORD_V2,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use error::{ModelError, Result};
 pub use keys::{SigningKey, VerifyingKey};
 pub use manifest::{HashOptions, Manifest};
 pub use sign::sign;
-pub use verify::{Check, Trust, Verification, VerifyOptions, verify};
+pub use verify::{Check, Trust, Verification, VerifyOptions, verify, verify_statement};
 pub use x509::Cert;
 
 /// The conventional signature file name.

@@ -112,6 +112,28 @@ pub fn verify(
     source: &str,
     options: &VerifyOptions,
 ) -> Result<Verification> {
+    verify_inner(Some(model), bundle_bytes, source, options)
+}
+
+/// Verifies the bundle alone, without the model's files: its signature under the key or
+/// roots the user chose and its statement (the subject's root digest against the
+/// resources). What the signature says of the weights holds only for weights that hash
+/// to its root digest, which this does not check (the `files` check says so); `tampered`
+/// still means the bundle itself was altered.
+pub fn verify_statement(
+    bundle_bytes: &[u8],
+    source: &str,
+    options: &VerifyOptions,
+) -> Result<Verification> {
+    verify_inner(None, bundle_bytes, source, options)
+}
+
+fn verify_inner(
+    model: Option<&Path>,
+    bundle_bytes: &[u8],
+    source: &str,
+    options: &VerifyOptions,
+) -> Result<Verification> {
     let bundle = Bundle::parse(bundle_bytes, source)?;
     let mut checks = Vec::new();
     let signer = signature_checks(&bundle, source, options, &mut checks)?;
@@ -130,7 +152,9 @@ pub fn verify(
             ),
         ));
     }
-    checks.push(model_check(model, &manifest, options)?);
+    if let Some(model) = model {
+        checks.push(model_check(model, &manifest, options)?);
+    }
     let trust = checks
         .iter()
         .map(|c| c.outcome)

@@ -808,6 +808,11 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
             ),
             String::new(),
         ),
+        Claim::ModelIdentity(m) => (
+            "Model identity",
+            crate::report::model_identity_words(m),
+            format!("check: {}", m.check.code().replace('_', " ")),
+        ),
         Claim::Unestablished { topic, reason } => (
             "Not established",
             format!("{}: {reason}", format!("{topic:?}").to_lowercase()),

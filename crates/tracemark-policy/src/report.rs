@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracemark_core::{
     ByteRange, ContentHash, Fact, PValue, Timestamp, Verdict,
-    fact::{Claim, LogFinding},
+    fact::{Claim, LogFinding, ModelCheck, ModelIdentityFinding},
 };
 
 use crate::{
@@ -351,7 +351,7 @@ impl EvidenceReport {
         let ai = ai_origin(&req.facts);
         let sources = source_shares(&evidence, &req.facts, req.subject.bytes);
         let statement = attribution_statement(&segments, req.subject.bytes, ai.as_ref(), &sources);
-        let verdict = verdict(&statement, ai, sources, &rules);
+        let verdict = verdict(&statement, ai, sources, &rules, &req.facts);
         let limitations = limitations(&req.facts, &req.context);
         EvidenceReport {
             format: REPORT_FORMAT.to_owned(),
@@ -713,11 +713,91 @@ pub fn segments(facts: &[Fact], total: u64, text: Option<&str>) -> Vec<Attribute
     out
 }
 
+/// What a model-identity fact says, in sentences: which digest the provider's record
+/// names, whether the model checked has it, who signed it, and the outcome.
+pub fn model_identity_words(m: &ModelIdentityFinding) -> String {
+    let named = match (&m.named_by, &m.named_digest) {
+        (Some(by), Some(d)) => Some(format!(
+            "{by} names the model {} whose weights have digest {d}",
+            m.name
+        )),
+        (None, Some(d)) => Some(format!(
+            "the model {} is named by the digest {d} of its weights",
+            m.name
+        )),
+        _ => None,
+    };
+    let signer = m.signer.as_deref().unwrap_or("an unnamed signer");
+    let method = m
+        .signing_method
+        .as_deref()
+        .map(|x| format!(", {x} method"))
+        .unwrap_or_default();
+    let mut out = match (m.check, named) {
+        (ModelCheck::Trusted, Some(named)) => format!(
+            "{named}, and that digest is signed by {signer} (OpenSSF Model Signing{method}): trusted."
+        ),
+        (ModelCheck::Untrusted, Some(named)) => format!(
+            "{named}, and that digest is signed by {signer} (OpenSSF Model Signing{method}), a signer not among the keys and roots trusted for model signatures: untrusted."
+        ),
+        (ModelCheck::Trusted | ModelCheck::Untrusted, None) => format!(
+            "the model {} checked has digest {} and is signed by {signer} (OpenSSF Model Signing{method}): {}; no record of this content names a model digest.",
+            m.name,
+            m.model_digest
+                .map_or_else(|| "(unknown)".into(), |d| d.to_string()),
+            m.check.code()
+        ),
+        (ModelCheck::DigestMismatch, named) => format!(
+            "{}, but the model checked has digest {} (signed by {signer}): digest mismatch, the record names other weights.",
+            named.unwrap_or_else(|| format!("the model {}", m.name)),
+            m.model_digest
+                .map_or_else(|| "(unknown)".into(), |d| d.to_string()),
+        ),
+        (ModelCheck::Tampered, named) => format!(
+            "{}the model {} checked does not match its signature by {signer}: tampered ({}).",
+            named.map(|n| format!("{n}; ")).unwrap_or_default(),
+            m.name,
+            m.reason
+        ),
+        (ModelCheck::NotChecked, named) => format!(
+            "{}; no signed model was given to check it against: not checked.",
+            named.unwrap_or_else(|| format!("the model {}", m.name)),
+        ),
+    };
+    if let Some(r) = &m.release {
+        let version = r
+            .version
+            .as_deref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            " The transparency log records its release (entry {} of {}{}): {}{version}, signed by {}, released {}.",
+            r.index,
+            r.origin,
+            if r.inclusion_verified {
+                ", inclusion proved"
+            } else {
+                ""
+            },
+            r.name,
+            r.signer,
+            r.released_at
+        ));
+    }
+    // A sentence starts with a capital.
+    let mut chars = out.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => out,
+    }
+}
+
 fn verdict(
     statement: &AttributionStatement,
     ai: Option<AiOrigin>,
     sources: Vec<SourceShare>,
     rules: &[RuleResult],
+    facts: &[Fact],
 ) -> ReportVerdict {
     let mut summary = Vec::new();
     match &ai {
@@ -769,6 +849,11 @@ fn verdict(
         "Not attributed to AI or a source: {} (which the author may claim; no tool can prove human authorship).",
         percent(statement.unattributed_share)
     ));
+    for f in facts {
+        if let Claim::ModelIdentity(m) = &f.claim {
+            summary.push(format!("Model identity: {}", model_identity_words(m)));
+        }
+    }
     let non_compliant: Vec<&str> = rules
         .iter()
         .filter(|r| r.outcome == Outcome::NonCompliant)
@@ -812,6 +897,8 @@ fn limitations(facts: &[Fact], ctx: &Context) -> Vec<String> {
                         "The search for attribution notices",
                     tracemark_core::fact::Topic::Removal =>
                         "The comparison of the content's marks with the record of its marks",
+                    tracemark_core::fact::Topic::Model =>
+                        "The identity of the model (its signed weights)",
                 }
             )),
             _ => None,

@@ -7,8 +7,9 @@ use common::*;
 use tracemark_core::{
     ByteRange, ContentHash, Fact, PValue, Segment, Verdict,
     fact::{
-        Claim, CredentialState, DetectorAccess, MarkKind, MiningPurpose, OrganisationType,
-        PartyRole, Topic, WatermarkFinding,
+        Claim, CredentialState, DetectorAccess, MarkKind, MiningPurpose, ModelCheck,
+        ModelIdentityFinding, ModelReleaseFinding, OrganisationType, PartyRole, Topic,
+        WatermarkFinding,
     },
     rights::{AiUse, Permission},
 };
@@ -199,12 +200,114 @@ fn every_new_fact() -> EvidenceReport {
             Some(MiningPurpose::ScientificResearch),
         ),
         unestablished(Topic::Removal, "the log could not be read"),
+        model_identity(ModelCheck::Trusted),
+        unestablished(Topic::Model, "the model directory has no signature"),
     ];
     facts.extend(trace_to_the_training_data().facts.into_iter().skip(2));
     let ctx = Context::new(date("2026-12-15"))
         .declare("registration_sought", true)
         .declare("kr_ai_business_operator", true);
     EvidenceReport::build(request("all.txt", MARKED, facts, ctx))
+}
+
+/// A model-identity fact: a generation record names the model's digest, checked against
+/// the signed model with `check`.
+fn model_identity(check: ModelCheck) -> Fact {
+    let named = ContentHash::of_bytes(b"root digest");
+    fact(
+        Claim::ModelIdentity(ModelIdentityFinding {
+            name: "tinystories-260k".into(),
+            named_digest: Some(named),
+            named_by: Some("generation record 3 of log log.example/a".into()),
+            model_digest: Some(if check == ModelCheck::DigestMismatch {
+                ContentHash::of_bytes(b"other weights")
+            } else {
+                named
+            }),
+            check,
+            signer: Some("Example AI Ltd model signing".into()),
+            signing_method: Some("certificate".into()),
+            release: Some(ModelReleaseFinding {
+                origin: "log.example/a".into(),
+                index: 1,
+                leaf_hash: "ab".repeat(32),
+                name: "tinystories-260k".into(),
+                version: Some("1.0".into()),
+                signer: "Example AI Ltd model signing".into(),
+                released_at: "2026-11-01T00:00:00Z".parse().unwrap(),
+                inclusion_verified: true,
+            }),
+            reason: "signature: verifies under the trusted root".into(),
+        }),
+        "oms-v1.0-verify",
+    )
+}
+
+/// The report says which weights the provider's record names, who signed them, and the
+/// outcome, in the summary and on the page; the schema holds every outcome.
+#[test]
+fn a_model_identity_is_said_in_the_summary_with_its_outcome() {
+    for (check, says) in [
+        (ModelCheck::Trusted, "trusted."),
+        (ModelCheck::Untrusted, "untrusted."),
+        (ModelCheck::Tampered, "tampered"),
+        (ModelCheck::DigestMismatch, "digest mismatch"),
+        (ModelCheck::NotChecked, "not checked"),
+    ] {
+        let facts = vec![content_fact(MARKED), model_identity(check)];
+        let report = EvidenceReport::build(request(
+            "m.txt",
+            MARKED,
+            facts,
+            Context::new(date("2026-12-15")),
+        ));
+        validate(&report);
+        let line = report
+            .verdict
+            .summary
+            .iter()
+            .find(|l| l.starts_with("Model identity: "))
+            .unwrap_or_else(|| panic!("{:?}", report.verdict.summary));
+        assert!(line.contains(says), "{check:?}: {line}");
+        assert!(
+            line.contains(&ContentHash::of_bytes(b"root digest").to_string()),
+            "{line}"
+        );
+        assert!(line.contains("entry 1 of log.example/a"), "{line}");
+        if check != ModelCheck::NotChecked {
+            assert!(line.contains("Example AI Ltd model signing"), "{line}");
+        }
+        let html = render_html(&report);
+        assert!(html.contains("Model identity"), "{check:?}");
+    }
+    let schema: serde_json::Value = serde_json::from_str(REPORT_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut v = serde_json::to_value(EvidenceReport::build(request(
+        "m.txt",
+        MARKED,
+        vec![content_fact(MARKED), model_identity(ModelCheck::Trusted)],
+        Context::new(date("2026-12-15")),
+    )))
+    .unwrap();
+    v["facts"][1]["check"] = serde_json::json!("verified");
+    assert!(!validator.is_valid(&v), "an unknown check accepted");
+    // A signer's name comes from a certificate anyone can make: the page escapes it.
+    let mut hostile = model_identity(ModelCheck::Untrusted);
+    if let Claim::ModelIdentity(m) = &mut hostile.claim {
+        m.signer = Some("<script>alert(1)</script>".into());
+    }
+    let report = EvidenceReport::build(request(
+        "m.txt",
+        MARKED,
+        vec![content_fact(MARKED), hostile],
+        Context::new(date("2026-12-15")),
+    ));
+    let html = render_html(&report);
+    assert!(!html.contains("<script>alert"), "unescaped signer");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "the signer is shown"
+    );
 }
 
 #[test]

@@ -67,6 +67,7 @@ pub fn sign_credential(
         let generator = Generator {
             name: model.to_owned(),
             version: model_version.to_owned(),
+            digest: None,
         };
         let mut spec = CredentialSpec::new(generator, provider.to_owned(), generation_id);
         if let Some(scheme) = watermark_scheme {

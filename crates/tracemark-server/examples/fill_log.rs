@@ -183,6 +183,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         model: ModelRef {
             id: loaded.name.clone(),
             version: format!("sha256:{}", &loaded.weights_hash.to_hex()[..16]),
+            digest: None,
+            release: None,
         },
         provider: "Tracemark load-test provider".into(),
         words,

@@ -238,10 +238,19 @@ struct Provenance<'a> {
     leaf_hash: &'a str,
     /// The C2SP tlog-proof of the record: checkable offline with the log's public key.
     receipt: &'a str,
+    /// The record's format: `tracemark.generation-record/v2` when it names the model by
+    /// its identity, v1 otherwise.
+    record_format: &'a str,
+    /// The identity of the model's weights (`sha256:HEX`, its OMS root digest), when the
+    /// model is signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_digest: Option<String>,
 }
 
 fn provenance(m: &MarkedText) -> Provenance<'_> {
     Provenance {
+        record_format: &m.record.format,
+        model_digest: m.record.model.digest.map(|d| d.to_string()),
         generation_id: &m.record.generation_id,
         provider: &m.record.provider,
         scheme: &m.record.watermark_scheme,

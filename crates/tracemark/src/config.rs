@@ -60,6 +60,20 @@ pub struct ModelConfig {
     /// A llama2.c checkpoint, or a directory with an HF llama-family model. Absent: the
     /// embedded default (the n-gram model of the configured corpus index).
     pub path: Option<PathBuf>,
+    /// The model's OMS signature (`tracemark model sign`) [default: `model.sig` in the
+    /// model directory]. A signed model is named by its identity (its OMS root digest)
+    /// in credentials and log records, and `attribute` checks it; a signature named here
+    /// must exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<PathBuf>,
+    /// Public keys (PEM, ECDSA) trusted to sign models: a model signature verifies as
+    /// `trusted` only under one of these or `trusted_roots`, else `untrusted`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_keys: Vec<PathBuf>,
+    /// Root certificates (PEM) trusted for model signatures made with a certificate
+    /// chain (`tracemark model sign --cert`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_roots: Vec<PathBuf>,
 }
 
 /// The keys in use. Paths name key files or key directories, as `tracemark keygen`
@@ -360,6 +374,9 @@ impl Config {
             ..
         } = self;
         model.path.iter_mut().for_each(resolve);
+        model.signature.iter_mut().for_each(resolve);
+        model.trusted_keys.iter_mut().for_each(resolve);
+        model.trusted_roots.iter_mut().for_each(resolve);
         keys.store.iter_mut().for_each(resolve);
         keys.watermark.iter_mut().for_each(resolve);
         keys.signing.iter_mut().for_each(resolve);
@@ -408,6 +425,9 @@ mod tests {
     const FULL: &str = r#"
 [model]
 path = "models/tinystories-260k"
+signature = "signatures/tinystories.sig"
+trusted_keys = ["model-signer.pub.pem"]
+trusted_roots = ["/etc/ssl/model-root.pem"]
 
 [keys]
 store = "home"
@@ -435,6 +455,18 @@ addr = "127.0.0.1:8080"
         assert_eq!(
             config.model.path.as_deref(),
             Some(Path::new("/etc/tm/models/tinystories-260k"))
+        );
+        assert_eq!(
+            config.model.signature.as_deref(),
+            Some(Path::new("/etc/tm/signatures/tinystories.sig"))
+        );
+        assert_eq!(
+            config.model.trusted_keys,
+            [PathBuf::from("/etc/tm/model-signer.pub.pem")]
+        );
+        assert_eq!(
+            config.model.trusted_roots,
+            [PathBuf::from("/etc/ssl/model-root.pem")]
         );
         assert_eq!(config.keys.log.as_deref(), Some(Path::new("/abs/log")));
         assert_eq!(

@@ -25,7 +25,11 @@ pub const WRITTEN: &[(&str, &str)] = &[
     ),
     (
         tracemark_ledger::registry::GENERATION_RECORD_V1,
-        "log record of a generation (RFC 8785 JSON)",
+        "log record of a generation by a model without a signature (RFC 8785 JSON)",
+    ),
+    (
+        tracemark_ledger::registry::GENERATION_RECORD_V2,
+        "log record of a generation naming the signed model's identity (RFC 8785 JSON)",
     ),
     (
         tracemark_ledger::registry::REPORT_RECORD_V1,

@@ -6,6 +6,13 @@
 //! MinHash sketch of the text) to the transparency log. The receipt it returns proves
 //! the record is in the log; anyone holding the log's public key can check it offline.
 //!
+//! When the model is signed (OpenSSF Model Signing: `model.sig` in its directory, or
+//! `[model] signature`), its identity (the OMS root digest of its weights) is established
+//! once when the station opens, and every credential (the generator info) and record
+//! (`tracemark.generation-record/v2`, with the log entry of the model's release record
+//! when the log holds one) names the model by it besides its name. An unsigned model's
+//! records stay v1, naming it by name only.
+//!
 //! The layers fail over to one another at attribution time: a stripped credential leaves
 //! the watermark, whose payload finds the log record; an edited text still matches the
 //! record's sketch; an exact copy matches its content hash.
@@ -22,13 +29,14 @@ use tracemark_credentials::{
     CredentialSpec, Generator, SignOptions, SigningKey, WatermarkDeclaration, sign_text_embedded,
     wrapper,
 };
-use tracemark_ledger::{GenerationRecord, ModelRef, TextSketch, record::GENERATION_RECORD_V1};
+use tracemark_ledger::{GenerationRecord, ModelRef, ReleaseRef, TextSketch};
 use tracemark_lm::{LoadedModel, sampling::SamplingParams};
 use tracemark_watermark::{WatermarkKey, watermarker::Watermarker};
 
 use crate::{
     Config, Error, Result,
     log::{self, AnyLedger, AppendedEntry, LogSite},
+    release::{self, ModelIdentity},
     text::{self, GenerateRequest},
 };
 
@@ -102,6 +110,10 @@ pub struct Marker {
     signing_key: SigningKey,
     provider: String,
     ledger: AnyLedger,
+    /// The signed model's identity, established at open (its weights hashed once).
+    model: Option<ModelIdentity>,
+    /// The log entry of the model's release record, when the log holds one.
+    release: Option<ReleaseRef>,
 }
 
 impl std::fmt::Debug for Marker {
@@ -110,6 +122,7 @@ impl std::fmt::Debug for Marker {
         f.debug_struct("Marker")
             .field("key_id", &self.key.key_id)
             .field("provider", &self.provider)
+            .field("model_digest", &self.model.as_ref().map(|m| m.digest))
             .finish_non_exhaustive()
     }
 }
@@ -132,7 +145,10 @@ pub struct MarkedText {
 
 impl Marker {
     /// Opens the configured keys and log for generations of `loaded`'s tokenizer. The log
-    /// is opened first: a marking that cannot be recorded is not started.
+    /// is opened first: a marking that cannot be recorded is not started. When the
+    /// configured model (`[model] path`, which must be the model `loaded` was loaded
+    /// from) is signed, its identity is established now: a signature that does not match
+    /// the weights is an error.
     pub fn open(config: &Config, loaded: &LoadedModel) -> Result<Self> {
         let key_path = config.keys.watermark.first().ok_or_else(|| {
             Error::usage(
@@ -150,6 +166,11 @@ impl Marker {
         let ledger = LogSite::configured(config)?.open()?;
         let key = text::load_key(key_path, Some(loaded.tokenizer.as_ref()))?;
         let bits = Watermarker::new(&key, loaded.tokenizer.vocab_size())?.payload_bits();
+        let model = release::configured_identity(config)?;
+        let release = match &model {
+            Some(m) => release::find_release(&ledger, &m.digest)?.map(|(r, _)| r),
+            None => None,
+        };
         Ok(Self {
             key_path: key_path.clone(),
             key,
@@ -157,12 +178,24 @@ impl Marker {
             provider: provider(config, &signing_key),
             signing_key,
             ledger,
+            model,
+            release,
         })
     }
 
     /// The provider named in credentials and records.
     pub fn provider(&self) -> &str {
         &self.provider
+    }
+
+    /// The signed model's identity, when the model is signed.
+    pub fn model_identity(&self) -> Option<&ModelIdentity> {
+        self.model.as_ref()
+    }
+
+    /// The log entry of the model's release record, when the log held one at open.
+    pub fn model_release(&self) -> Option<&ReleaseRef> {
+        self.release.as_ref()
     }
 
     /// Generates, watermarks, signs and logs one text, calling `on_token` with each token
@@ -205,11 +238,14 @@ impl Marker {
         let model = ModelRef {
             id: generated.model.clone(),
             version: format!("sha256:{}", &generated.model_hash.to_hex()[..16]),
+            digest: self.model.as_ref().map(|m| m.digest),
+            release: self.release.clone(),
         };
         let mut spec = CredentialSpec::new(
             Generator {
                 name: model.id.clone(),
                 version: model.version.clone(),
+                digest: model.digest,
             },
             self.provider.clone(),
             generation_id.clone(),
@@ -235,7 +271,7 @@ impl Marker {
         };
 
         let record = GenerationRecord {
-            format: GENERATION_RECORD_V1.into(),
+            format: GenerationRecord::format_for(&model).into(),
             content_hash: ContentHash::of_bytes(published.as_bytes()),
             watermark_scheme: self.key.scheme().to_string(),
             key_id: self.key.key_id.clone(),

@@ -178,7 +178,17 @@ pub fn verify(model: &Path, request: &VerifyRequest<'_>) -> Result<Verified> {
     };
     let verification =
         tracemark_model::verify(model, &bundle, &signature.display().to_string(), &options)?;
-    let conclusion = Conclusion::from_checks(
+    let conclusion = conclusion_of(&verification);
+    Ok(Verified {
+        signature,
+        verification,
+        conclusion,
+    })
+}
+
+/// The OMS verification's checks under the one trust rule.
+fn conclusion_of(verification: &Verification) -> Conclusion {
+    Conclusion::from_checks(
         verification
             .checks
             .iter()
@@ -191,12 +201,295 @@ pub fn verify(model: &Path, request: &VerifyRequest<'_>) -> Result<Verified> {
                 Check::new(c.check, outcome, c.detail.clone())
             })
             .collect(),
-    );
-    Ok(Verified {
+    )
+}
+
+/// Where a model's signature is and whom to trust for it: the configuration's `[model]`
+/// (`signature`, `trusted_keys`, `trusted_roots`), or a command's flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelTrust<'a> {
+    /// The signature file; `None`: [`default_signature`], and a model without one is
+    /// unsigned. A signature named here must exist.
+    pub signature: Option<&'a Path>,
+    /// Public keys (PEM) trusted to sign models (the `key` method, or a certificate's
+    /// key).
+    pub keys: &'a [PathBuf],
+    /// Root certificates (PEM) trusted for the `certificate` method's chains.
+    pub roots: &'a [PathBuf],
+}
+
+impl<'a> ModelTrust<'a> {
+    /// The configuration's.
+    pub fn configured(model: &'a crate::config::ModelConfig) -> Self {
+        Self {
+            signature: model.signature.as_deref(),
+            keys: &model.trusted_keys,
+            roots: &model.trusted_roots,
+        }
+    }
+}
+
+/// A signed model's identity, established once (its weights hashed) when the model is
+/// loaded: the digest generation records and credentials name it by, and its signature's
+/// outcome under the trust rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelIdentity {
+    /// The model directory's (or file's) name.
+    pub name: String,
+    /// `sha256:HEX`: the model's identity (OMS root digest, `files`, SHA-256, default
+    /// exclusions) of the weights as they are.
+    pub digest: tracemark_core::ContentHash,
+    /// The signature file.
+    pub signature: PathBuf,
+    /// Whether the weights were hashed (the model given), or only the signature read
+    /// (the digest is then the one it signs).
+    pub weights_checked: bool,
+    /// `trusted`, `untrusted` or `tampered` (the weights or the bundle do not match),
+    /// with every check.
+    pub conclusion: Conclusion,
+    /// The key's hint, or the signing certificate's subject.
+    pub signer: String,
+    /// `key`, `certificate` or `sigstore`.
+    pub signing_method: &'static str,
+    /// The root digest the signature states, and how it hashed the model.
+    pub signed_root: String,
+    pub serialization: String,
+}
+
+impl ModelIdentity {
+    /// `sha256:` and the first 16 hex digits: for a line a person reads.
+    pub fn short(&self) -> String {
+        short_digest(&self.digest)
+    }
+}
+
+/// `sha256:` and the first 16 hex digits of a digest.
+pub fn short_digest(digest: &tracemark_core::ContentHash) -> String {
+    format!("sha256:{}…", &digest.to_hex()[..16])
+}
+
+/// What a model is, as far as its signature goes.
+#[derive(Debug, Clone)]
+pub enum Identified {
+    /// No signature at the default place: the model's identity is not established (its
+    /// records stay v1).
+    Unsigned { signature: PathBuf },
+    /// Signed: its identity and the signature's outcome (which may be `tampered`).
+    Signed(Box<ModelIdentity>),
+}
+
+/// The identity of the model at `model`, from its signature under `trust`: hashes the
+/// weights once (twice only when the signature's serialisation is not the identity's:
+/// shards, BLAKE3, or paths left out). Without `model`, the signature alone
+/// (`trust.signature`) is checked: its signer and statement, and the root digest it signs
+/// is taken as the identity (the weights are not hashed: [`ModelIdentity::weights_checked`]
+/// is false). A signature that cannot be read as one (a malformed, truncated or foreign
+/// bundle) is an error naming why; one that does not match the weights is
+/// [`Identified::Signed`] with the outcome `tampered`.
+pub fn identify(model: Option<&Path>, trust: &ModelTrust<'_>) -> Result<Identified> {
+    let signature = match (trust.signature, model) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(model)) => default_signature(model),
+        (None, None) => {
+            return Err(crate::Error::usage(
+                "no model and no model signature to check",
+                Some("give the model directory, or its signature (model.sig)".into()),
+            ));
+        }
+    };
+    match std::fs::symlink_metadata(&signature) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust.signature.is_none() => {
+            return Ok(Identified::Unsigned { signature });
+        }
+        Err(source) => {
+            return Err(crate::Error::Io {
+                action: "read the model signature",
+                path: signature,
+                source,
+            });
+        }
+        Ok(_) => {}
+    }
+    let bytes = read_signature(&signature)?;
+    let source = signature.display().to_string();
+    let bundle = tracemark_model::Bundle::parse(&bytes, &source)?;
+    let mut keys = Vec::new();
+    for path in trust.keys {
+        let pem = keyfile::read_file(path, Secrecy::Public)?;
+        keys.push(VerifyingKey::from_pem(&pem, &path.display().to_string())?);
+    }
+    let mut roots = Vec::new();
+    for path in trust.roots {
+        let pem = keyfile::read_file(path, Secrecy::Public)?;
+        roots.extend(Cert::all_from_pem(&pem, &path.display().to_string())?);
+    }
+    let key = choose_key(&bundle, &source, keys);
+    let signature_name = model.and_then(|m| name_inside(m, &signature));
+    let options = VerifyOptions {
+        key,
+        roots,
+        ignore_unsigned: false,
+        ignore_paths: Vec::new(),
+        signature_name: signature_name.clone(),
+        include_git: false,
+    };
+    let verification = match model {
+        Some(model) => tracemark_model::verify(model, &bytes, &source, &options)?,
+        None => tracemark_model::verify_statement(&bytes, &source, &options)?,
+    };
+    let conclusion = conclusion_of(&verification);
+    let manifest = Manifest::from_statement(&bundle.payload, &source)?;
+    // The signed root is the identity when the signature hashed the model as the identity
+    // does (and, with the model given, verification re-hashed every file to it).
+    let s = &manifest.serialization;
+    let git = [".git", ".gitattributes", ".github", ".gitignore"];
+    let same_serialisation = s.method == tracemark_model::Method::Files
+        && s.hash == tracemark_model::HashType::Sha256
+        && s.ignore_paths.iter().flatten().all(|p| {
+            git.contains(&p.as_str())
+                || p == SIGNATURE_FILE
+                || signature_name.as_deref() == Some(p.as_str())
+        });
+    let digest = match model {
+        _ if same_serialisation && conclusion.trust != Trust::Tampered => {
+            verification.root_digest.clone()
+        }
+        Some(model) => {
+            let mut options = HashOptions::default();
+            options.exclusions.add(SIGNATURE_FILE)?;
+            if let Some(name) = &signature_name {
+                options.exclusions.add(name)?;
+            }
+            Manifest::of_model(model, &options)?.root_digest_id()
+        }
+        None if conclusion.trust == Trust::Tampered => verification.root_digest.clone(),
+        None => {
+            return Err(crate::Error::input(
+                format!(
+                    "{source} signs the model hashed as {} (ignoring {:?}), not as its identity \
+                     (files, sha256, the default exclusions): the identity cannot be read from \
+                     the signature alone",
+                    verification.serialization,
+                    s.ignore_paths.clone().unwrap_or_default()
+                ),
+                Some("give the model directory too, so that its weights are hashed".into()),
+            ));
+        }
+    };
+    let digest = digest
+        .parse()
+        .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
+    Ok(Identified::Signed(Box::new(ModelIdentity {
+        name: model.map_or_else(
+            || verification.model_name.clone(),
+            tracemark_model::manifest::model_name,
+        ),
+        digest,
         signature,
-        verification,
+        weights_checked: model.is_some(),
+        signer: verification.signer.clone(),
+        signing_method: verification.method,
+        signed_root: verification.root_digest.clone(),
+        serialization: verification.serialization.clone(),
         conclusion,
-    })
+    })))
+}
+
+/// Of the trusted keys, the one the bundle names (by its hint, its embedded key, or its
+/// signing certificate's key), else the first: a signature by another key is then
+/// `untrusted`, as the trust rule says.
+fn choose_key(
+    bundle: &tracemark_model::Bundle,
+    source: &str,
+    mut keys: Vec<VerifyingKey>,
+) -> Option<VerifyingKey> {
+    use tracemark_model::bundle::Material;
+    let named: Option<VerifyingKey> = match &bundle.material {
+        Material::Key {
+            hint: Some(hint), ..
+        } => {
+            return match keys.iter().position(|k| k.hint() == *hint) {
+                Some(i) => Some(keys.swap_remove(i)),
+                None => keys.into_iter().next(),
+            };
+        }
+        Material::Key { .. } => bundle.material.embedded_key(source).and_then(|k| k.ok()),
+        Material::Chain { certificates } => certificates
+            .first()
+            .and_then(|der| Cert::from_der(der, source).ok())
+            .and_then(|c| c.key(source).ok()),
+        Material::Sigstore { .. } => None,
+    };
+    match named.and_then(|n| keys.iter().position(|k| *k == n)) {
+        Some(i) => Some(keys.swap_remove(i)),
+        None => keys.into_iter().next(),
+    }
+}
+
+/// The identity of the model the configuration generates with (`[model] path`), when it
+/// is a signed model: established once, for every generation of a marking station. The
+/// corpus model and an unsigned model have none (their records stay v1). A signature that
+/// does not match the weights is an error: a provider must not name a model it cannot
+/// show it runs.
+pub fn configured_identity(config: &crate::Config) -> Result<Option<ModelIdentity>> {
+    let Some(path) = config.model.path.as_deref() else {
+        return Ok(None);
+    };
+    if matches!(
+        crate::model::ModelSource::at(path),
+        crate::model::ModelSource::Corpus(_)
+    ) {
+        return Ok(None);
+    }
+    match identify(Some(path), &ModelTrust::configured(&config.model))? {
+        Identified::Unsigned { .. } => Ok(None),
+        Identified::Signed(id) if id.conclusion.trust == Trust::Tampered => {
+            Err(crate::Error::input(
+                format!(
+                    "the model {} does not match its signature {}: {}",
+                    path.display(),
+                    id.signature.display(),
+                    id.conclusion.reason
+                ),
+                Some(
+                    "restore the model's files, or sign the model again (`tracemark model sign`)"
+                        .into(),
+                ),
+            ))
+        }
+        Identified::Signed(id) => Ok(Some(*id)),
+    }
+}
+
+/// The latest model-release record in the log for the model whose identity is `digest`,
+/// as a generation record refers to it.
+pub fn find_release<S: tracemark_ledger::LogStore>(
+    log: &tracemark_ledger::LogReader<S>,
+    digest: &tracemark_core::ContentHash,
+) -> Result<
+    Option<(
+        tracemark_ledger::ReleaseRef,
+        tracemark_ledger::ModelReleaseRecord,
+    )>,
+> {
+    use tracemark_ledger::{LogRecord, Lookup};
+    let hits = log.lookup(&Lookup::ContentHash(*digest))?;
+    for &index in hits.iter().rev() {
+        let entry = log.entry(index)?;
+        if let Ok(LogRecord::ModelRelease(record)) = LogRecord::parse(&entry)
+            && record.model_digest == *digest
+        {
+            let leaf = tracemark_ledger::merkle::leaf_hash(&entry);
+            return Ok(Some((
+                tracemark_ledger::ReleaseRef {
+                    index,
+                    leaf_hash: leaf.to_hex(),
+                },
+                record,
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The model's identity: `sha256:HEX`, its OMS root digest under `files`, SHA-256 and
@@ -334,4 +627,123 @@ pub fn log_release(
             .expect("one entry appended")
             .into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygen::{self, Destination, KeySpec};
+    use tracemark_credentials::SigningAlgorithm;
+
+    /// An ES256 signing identity in `dir/name`, and its public key's PEM beside it.
+    fn es256(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let path = dir.join(name);
+        let spec = KeySpec::Signing {
+            algorithm: SigningAlgorithm::Es256,
+            organization: "Model publisher".into(),
+        };
+        keygen::generate(&spec, &Destination::Path(path.clone()), Replace::No).unwrap();
+        let pem = keyfile::read_file(&path.join("key.pem"), Secrecy::Secret).unwrap();
+        let public = SigningKey::from_pem(&pem, "key")
+            .unwrap()
+            .verifying_key()
+            .pem();
+        let public_path = dir.join(format!("{name}.pub.pem"));
+        std::fs::write(&public_path, public).unwrap();
+        (path, public_path)
+    }
+
+    fn signed(id: Identified) -> ModelIdentity {
+        match id {
+            Identified::Signed(id) => *id,
+            Identified::Unsigned { signature } => panic!("unsigned: {}", signature.display()),
+        }
+    }
+
+    /// The identity is the OMS root digest of the weights, established under the keys
+    /// trusted for model signatures (the one the bundle names is chosen among them),
+    /// from the signature alone when only it is given; a model without a signature has
+    /// none; a signature over shards is re-hashed as the identity, and alone it cannot
+    /// give one.
+    #[test]
+    fn a_model_identity_is_established_under_the_keys_trusted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let model = dir.join("m");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join("weights.bin"), vec![7u8; 10_000]).unwrap();
+        std::fs::write(model.join("config.json"), b"{}").unwrap();
+        let (signer, signer_pub) = es256(dir, "signer");
+        let (_, other_pub) = es256(dir, "other");
+        let sig = dir.join("m.sig");
+        let key = signer.join("key.pem");
+        sign(&model, &key, None, HashOptions::default(), Some(&sig)).unwrap();
+        let expected = identity(&model).unwrap();
+
+        let keys = [other_pub.clone(), signer_pub];
+        let trust = ModelTrust {
+            signature: Some(&sig),
+            keys: &keys,
+            roots: &[],
+        };
+        let id = signed(identify(Some(&model), &trust).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Trusted, "{:?}", id.conclusion);
+        assert_eq!(id.digest.to_string(), expected);
+        assert!(id.weights_checked && id.signing_method == "key");
+
+        let other = [other_pub];
+        let untrusted = ModelTrust {
+            keys: &other,
+            ..trust
+        };
+        let id = signed(identify(Some(&model), &untrusted).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Untrusted);
+        assert_eq!(id.digest.to_string(), expected);
+
+        let alone = signed(identify(None, &trust).unwrap());
+        assert_eq!(alone.conclusion.trust, Trust::Trusted);
+        assert!(!alone.weights_checked);
+        assert_eq!(alone.digest.to_string(), expected);
+
+        assert!(matches!(
+            identify(Some(&model), &ModelTrust::default()).unwrap(),
+            Identified::Unsigned { .. }
+        ));
+        // A signature named but missing is an error, not an unsigned model.
+        let missing = dir.join("missing.sig");
+        assert!(
+            identify(
+                Some(&model),
+                &ModelTrust {
+                    signature: Some(&missing),
+                    ..trust
+                }
+            )
+            .is_err()
+        );
+
+        let shards = dir.join("shards.sig");
+        let options = HashOptions {
+            method: tracemark_model::Method::Shards { shard_size: 4096 },
+            ..HashOptions::default()
+        };
+        sign(&model, &key, None, options, Some(&shards)).unwrap();
+        let by_shards = ModelTrust {
+            signature: Some(&shards),
+            ..trust
+        };
+        let id = signed(identify(Some(&model), &by_shards).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Trusted);
+        assert_eq!(id.digest.to_string(), expected);
+        assert_ne!(id.signed_root, expected);
+        let err = identify(None, &by_shards).unwrap_err().to_string();
+        assert!(err.contains("shards"), "{err}");
+
+        // A changed byte: tampered, and the digest is the weights' as they are.
+        std::fs::write(model.join("weights.bin"), vec![8u8; 10_000]).unwrap();
+        let id = signed(identify(Some(&model), &trust).unwrap());
+        assert_eq!(id.conclusion.trust, Trust::Tampered);
+        assert_eq!(id.digest.to_string(), identity(&model).unwrap());
+        assert_ne!(id.digest.to_string(), expected);
+    }
 }

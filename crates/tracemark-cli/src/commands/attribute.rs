@@ -46,6 +46,23 @@ pub struct AttributeArgs {
     /// Write REPORT.json and REPORT.html here [default: print only].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The model directory (or single-file model) whose signature (OpenSSF Model
+    /// Signing) the model digest a record names is checked against; its weights are
+    /// hashed [default: the configuration's `[model] path`].
+    #[arg(long, value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+    /// The model's signature [default: `model.sig` in --model-dir]. Given alone, only the
+    /// signature is checked (its signer, and the digest it signs), not the weights.
+    #[arg(long, value_name = "MODEL.sig")]
+    model_signature: Option<PathBuf>,
+    /// A public key (PEM) trusted to sign models (repeatable; added to `[model]
+    /// trusted_keys`).
+    #[arg(long = "model-key", value_name = "PUB.pem")]
+    model_keys: Vec<PathBuf>,
+    /// A root certificate (PEM) trusted for model signatures made with a certificate
+    /// chain (repeatable; added to `[model] trusted_roots`).
+    #[arg(long = "model-trust", value_name = "ROOTS.pem")]
+    model_trust: Vec<PathBuf>,
     /// The content (`-` for standard input).
     file: PathBuf,
 }
@@ -73,7 +90,22 @@ pub enum ReportCommand {
 }
 
 pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
-    let (config, _) = Config::locate(config)?;
+    let (mut config, _) = Config::locate(config)?;
+    // The model flags replace the configured model (a signature configured for it
+    // belongs to it); the trusted keys and roots add to the configured ones.
+    let model_flags = args.model_dir.is_some() || args.model_signature.is_some();
+    if model_flags {
+        config.model.path = args.model_dir.clone();
+        config.model.signature = args.model_signature.clone();
+    }
+    config
+        .model
+        .trusted_keys
+        .extend(args.model_keys.iter().cloned());
+    config
+        .model
+        .trusted_roots
+        .extend(args.model_trust.iter().cloned());
     let content = read_input(&args.file)?;
     let as_of = args.as_of.unwrap_or_else(today);
     let jurisdictions = if args.jurisdictions.is_empty() {
@@ -82,13 +114,33 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         args.jurisdictions.clone()
     };
     let name = args.file.display().to_string();
-    let command = attribute::command_line(
+    let mut command = attribute::command_line(
         &name,
         as_of,
         &jurisdictions,
         args.ai_generated,
         args.generated_at,
     );
+    let mut model_args = String::new();
+    for (flag, path) in [
+        ("--model-dir", &args.model_dir),
+        ("--model-signature", &args.model_signature),
+    ] {
+        if let Some(p) = path {
+            let _ = write!(model_args, " {flag} {}", p.display());
+        }
+    }
+    for (flag, paths) in [
+        ("--model-key", &args.model_keys),
+        ("--model-trust", &args.model_trust),
+    ] {
+        for p in paths {
+            let _ = write!(model_args, " {flag} {}", p.display());
+        }
+    }
+    if let Some(head) = command.strip_suffix(&format!(" {name}")) {
+        command = format!("{head}{model_args} {name}");
+    }
     // A credential may travel beside the file, in its `.c2pa` sidecar.
     let sidecar = match (args.file.as_os_str() != "-")
         .then(|| sidecar_for(&args.file))
@@ -108,8 +160,16 @@ pub fn attribute(args: AttributeArgs, config: Option<&Path>) -> Result<Output> {
         ai_generated: args.ai_generated.then_some(true),
         command,
     };
-    let mut report =
-        Attributor::load(&config, Disclosure::Full).attribute_at(&request, args.generated_at);
+    let attributor = Attributor::load(&config, Disclosure::Full);
+    // A model signature given on the command line that cannot be checked is an error,
+    // not a report (a configured one is a fact the report states).
+    if model_flags && let Some(problem) = attributor.model.problem() {
+        return Err(tracemark::Error::input(
+            problem.to_owned(),
+            Some("give a model signature made by `tracemark model sign` or model_signing".into()),
+        ));
+    }
+    let mut report = attributor.attribute_at(&request, args.generated_at);
     attribute::seal(&mut report, config.keys.service.as_deref())?;
     if !args.no_log && config.keys.log.is_some() {
         let mut ledger = LogSite::configured(&config)?.open()?;

@@ -11,7 +11,8 @@ use crate::Output;
 pub enum ConfigCommand {
     /// Print the configuration in force and where it came from.
     Show,
-    /// Read the configuration and every key it names; fail on the first problem.
+    /// Read the configuration and every key it names, and check the configured model's
+    /// signature (its weights hashed); fail on the first problem.
     Check,
 }
 
@@ -42,8 +43,31 @@ pub(super) fn run(cmd: ConfigCommand, explicit: Option<&Path>) -> Result<Output>
                 .iter()
                 .map(|(kind, path, id)| serde_json::json!({ "kind": kind, "path": path, "key_id": id }))
                 .collect();
+            // The model's signature, when the configured model is signed (its weights
+            // hashed): a signature the weights no longer match fails the check.
+            let model = tracemark::release::configured_identity(&config)?;
+            match (&model, &config.model.path) {
+                (Some(m), _) => {
+                    let _ = write!(
+                        human,
+                        "\n  model     {} {}  signed by {} ({})",
+                        m.name,
+                        m.digest,
+                        m.signer,
+                        m.conclusion.trust.code()
+                    );
+                }
+                (None, Some(path)) => {
+                    let _ = write!(
+                        human,
+                        "\n  model     {}: no signature; records name it by name only",
+                        path.display()
+                    );
+                }
+                (None, None) => {}
+            }
             Ok(Output::new(
-                serde_json::json!({ "from": source, "ok": true, "keys": keys }),
+                serde_json::json!({ "from": source, "ok": true, "keys": keys, "model": model }),
                 human,
             ))
         }

@@ -98,6 +98,7 @@ pub fn sign(args: SignArgs, config: Option<&Path>) -> Result<Output> {
         Generator {
             name: args.model.clone(),
             version: args.model_version.clone(),
+            digest: None,
         },
         args.provider.clone(),
         generation_id,

@@ -31,6 +31,21 @@ pub struct KeyOut {
     force: bool,
 }
 
+/// Where a model-signing key goes: as [`KeyOut`], named `model` in the store by default
+/// (apart from the content-credential signing key, `default`).
+#[derive(Debug, Args)]
+pub struct ModelKeyOut {
+    /// Where to write the key (a directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "name")]
+    out: Option<PathBuf>,
+    /// The key's name in the key store, when --out is not given.
+    #[arg(long, default_value = "model")]
+    name: String,
+    /// Replace an existing key (the old one is lost).
+    #[arg(long)]
+    force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Keygen {
     /// A secret watermark key (one JSON file).
@@ -95,6 +110,17 @@ pub enum Keygen {
         org: String,
         #[command(flatten)]
         out: KeyOut,
+    },
+    /// A model-signing key: ECDSA P-256 (OpenSSF Model Signing has no Ed25519) with a
+    /// development certificate chain, for `tracemark model sign --key DIR/key.pem --cert
+    /// DIR/chain.pem`; verifiers trust it through DIR/root.pem (`[model] trusted_roots`,
+    /// `model verify --trust`). The same key kind as `keygen signing --alg es256`.
+    ModelSigning {
+        /// The organisation named in the certificates (the model's publisher).
+        #[arg(long, default_value = "Tracemark development model publisher")]
+        org: String,
+        #[command(flatten)]
+        out: ModelKeyOut,
     },
     /// A transparency log's checkpoint key (C2SP signed-note).
     Log {
@@ -184,6 +210,17 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
                 out,
             )
         }
+        Keygen::ModelSigning { org, out } => (
+            KeySpec::Signing {
+                algorithm: SigningAlgorithm::Es256,
+                organization: org,
+            },
+            KeyOut {
+                out: out.out,
+                name: out.name,
+                force: out.force,
+            },
+        ),
         Keygen::Log { origin, out } => (KeySpec::Log { origin }, out),
         Keygen::Service { key_name, out } => (KeySpec::Service { name: key_name }, out),
     };

@@ -70,6 +70,12 @@ pub struct MarkArgs {
     /// index].
     #[arg(long)]
     model: Option<PathBuf>,
+    /// The model's signature (OpenSSF Model Signing) [default: `[model] signature` for
+    /// the configured model, else `model.sig` in the model directory]. A signed model is
+    /// named by its identity (the digest of its weights) in the credential and the log
+    /// record (`tracemark.generation-record/v2`); an unsigned one by its name only (v1).
+    #[arg(long, value_name = "MODEL.sig")]
+    model_signature: Option<PathBuf>,
     #[command(flatten)]
     sampling: SamplingArgs,
     /// The signed text goes here; its record (`.record.json`) and log receipt
@@ -138,7 +144,18 @@ pub(super) fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Outp
 }
 
 pub(super) fn mark(args: MarkArgs, config: Option<&Path>) -> Result<Output> {
-    let (config, _) = Config::locate(config)?;
+    let (mut config, _) = Config::locate(config)?;
+    // The marking station names the model it loads: the flag's replaces the configured
+    // one (whose configured signature is then not this model's).
+    if let Some(model) = &args.model
+        && config.model.path.as_deref() != Some(model.as_path())
+    {
+        config.model.path = Some(model.clone());
+        config.model.signature = None;
+    }
+    if let Some(signature) = &args.model_signature {
+        config.model.signature = Some(signature.clone());
+    }
     let mut loaded = ModelSource::choose(args.model.as_deref(), &config)?.load()?;
     let marked = tracemark::mark::mark(
         &config,
@@ -150,9 +167,25 @@ pub(super) fn mark(args: MarkArgs, config: Option<&Path>) -> Result<Output> {
         },
     )?;
     let r = &marked.record;
+    let identity = match &r.model.digest {
+        Some(d) => format!(
+            "{} {d}{}",
+            r.model.id,
+            r.model
+                .release
+                .as_ref()
+                .map(|rel| format!(" (release record at index {})", rel.index))
+                .unwrap_or_default()
+        ),
+        None => format!(
+            "{} by name only (the model is not signed: `tracemark model sign`)",
+            r.model.id
+        ),
+    };
     let human = format!(
         "{}\n\n[{} tokens] marked by {} with {} (key {}, payload {}), credential signed, \
-         logged at index {} of the log\n  text:    {}\n  record:  {}\n  receipt: {}",
+         logged at index {} of the log ({})\n  model:   {identity}\n  text:    {}\n  \
+         record:  {}\n  receipt: {}",
         marked.text,
         marked.tokens,
         r.provider,
@@ -160,6 +193,7 @@ pub(super) fn mark(args: MarkArgs, config: Option<&Path>) -> Result<Output> {
         r.key_id,
         r.payload,
         marked.entry.index,
+        r.format,
         marked.text_file.display(),
         marked.record_file.display(),
         marked.receipt_file.display()

@@ -51,3 +51,18 @@ pub fn detect(dir: &Path, key: &str, file: &str, code: i32) -> Value {
         code,
     )
 }
+
+/// Checks `report` against the published schema of the evidence report.
+#[allow(dead_code)] // each test binary compiles this module; not all of them attribute
+pub fn assert_follows_schema(report: &Value) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracemark-policy/schema/evidence-report-v3.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -35,6 +35,7 @@ pub fn spec() -> CredentialSpec {
         Generator {
             name: "tiny-llama".into(),
             version: "1.2".into(),
+            digest: None,
         },
         "Example AI",
         "gen-0001",

@@ -33,6 +33,8 @@ pub fn record_for(text: &str, generation_id: &str, payload: u64) -> GenerationRe
         model: ModelRef {
             id: "tinystories-260k".into(),
             version: "1".into(),
+            digest: None,
+            release: None,
         },
         provider: "provider.example".into(),
         credential_hash: None,

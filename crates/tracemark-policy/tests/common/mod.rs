@@ -85,6 +85,7 @@ pub fn credential(state: CredentialState, source_type: Option<&str>, aigc: bool)
             time_stamped_at: valid.then(|| ts("2026-10-01T09:00:02Z")),
             manifest_id: valid.then(|| "urn:c2pa:0f3e7a52-0000-4000-8000-000000000042".to_owned()),
             generator: valid.then(|| "example-model 1.0".to_owned()),
+            model_digest: None,
             digital_source_type: source_type
                 .map(|t| format!("http://cv.iptc.org/newscodes/digitalsourcetype/{t}")),
             soft_binding: None,

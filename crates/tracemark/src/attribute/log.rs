@@ -7,9 +7,14 @@ use std::sync::Mutex;
 
 use tracemark_core::{
     ContentHash, Fact, KeyId, Payload,
-    fact::{Claim, CredentialState, LogFinding, MarkHistoryFinding, MarkKind, Topic},
+    fact::{
+        Claim, CredentialState, LogFinding, MarkHistoryFinding, MarkKind, ModelReleaseFinding,
+        Topic,
+    },
 };
-use tracemark_ledger::{GenerationRecord, Lookup, SignedCheckpoint, TextSketch};
+use tracemark_ledger::{
+    GenerationRecord, LogRecord, Lookup, ModelRef, ReleaseRef, SignedCheckpoint, TextSketch,
+};
 
 use super::{Disclosure, LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
 use crate::{
@@ -93,22 +98,94 @@ impl LogLookup {
     }
 
     /// The generation record of the content, with a checked proof, or that the log holds
-    /// none, or why it could not be searched.
-    pub(super) fn facts(&self, query: &Query<'_>) -> Vec<Fact> {
+    /// none, or why it could not be searched; and the model the record names.
+    pub(super) fn facts(&self, query: &Query<'_>) -> (Vec<Fact>, Option<RecordedModel>) {
         let readers = match &self.readers {
             Ok(r) => r,
-            Err(why) => return vec![unestablished(Topic::Log, why)],
+            Err(why) => return (vec![unestablished(Topic::Log, why)], None),
         };
         let found = readers.with(|reader| Ok((find(reader, query)?, reader.origin().to_owned())));
         match found {
-            Ok((Some(facts), _)) => facts,
-            Ok((None, origin)) => vec![searched(Topic::Log, origin, 0)],
-            Err(e) => vec![unestablished(
-                Topic::Log,
-                self.disclosure.reason("the log look-up failed", e),
-            )],
+            Ok((Some((facts, model)), _)) => (facts, Some(model)),
+            Ok((None, origin)) => (vec![searched(Topic::Log, origin, 0)], None),
+            Err(e) => (
+                vec![unestablished(
+                    Topic::Log,
+                    self.disclosure.reason("the log look-up failed", e),
+                )],
+                None,
+            ),
         }
     }
+
+    /// The model-release record the log holds for the model whose identity is `digest`
+    /// (the one at `hint` when it is that model's), with its inclusion proved against the
+    /// latest signed checkpoint; `None` when the log holds none or cannot be read.
+    pub(super) fn release(
+        &self,
+        digest: &ContentHash,
+        hint: Option<&ReleaseRef>,
+    ) -> Option<ModelReleaseFinding> {
+        let readers = self.readers.as_ref().ok()?;
+        readers
+            .with(|reader| release_of(reader, digest, hint))
+            .unwrap_or_else(|e| {
+                // The release is a further fact; the look-up's failure is not the report's.
+                if self.disclosure == Disclosure::Private {
+                    eprintln!("tracemark: the model-release look-up failed: {e}");
+                }
+                None
+            })
+    }
+}
+
+/// The model a generation record names, and which record names it.
+#[derive(Debug, Clone)]
+pub(super) struct RecordedModel {
+    pub model: ModelRef,
+    /// "generation record N of log ORIGIN".
+    pub shown_by: String,
+}
+
+fn release_of(
+    reader: &LogReader,
+    digest: &ContentHash,
+    hint: Option<&ReleaseRef>,
+) -> Result<Option<ModelReleaseFinding>> {
+    // The record's own reference first, when it is a release of this model.
+    let hinted = match hint {
+        Some(r) if r.index < reader.size()? => {
+            let entry = reader.entry(r.index)?;
+            match LogRecord::parse(&entry) {
+                Ok(LogRecord::ModelRelease(record))
+                    if record.model_digest == *digest
+                        && tracemark_ledger::merkle::leaf_hash(&entry).to_hex() == r.leaf_hash =>
+                {
+                    Some((r.clone(), record))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some((at, record)) = (match hinted {
+        Some(found) => Some(found),
+        None => crate::release::find_release(reader, digest)?,
+    }) else {
+        return Ok(None);
+    };
+    let receipt = reader.prove_latest(at.index)?;
+    let verified = receipt.verify(&reader.policy(), None)?;
+    Ok(Some(ModelReleaseFinding {
+        origin: verified.checkpoint.checkpoint.origin.clone(),
+        index: at.index,
+        leaf_hash: at.leaf_hash,
+        name: record.name,
+        version: record.version,
+        signer: record.signer,
+        released_at: record.released_at,
+        inclusion_verified: true,
+    }))
 }
 
 impl std::fmt::Debug for Readers {
@@ -158,8 +235,9 @@ impl Readers {
 }
 
 /// The generation record of the content, with its proof checked, and what it shows of
-/// the marks the generation carried against those the content carries now.
-fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Vec<Fact>>> {
+/// the marks the generation carried against those the content carries now; and the model
+/// it names.
+fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<(Vec<Fact>, RecordedModel)>> {
     // The payload survives edits and stripped metadata; the hash only exact copies; the
     // sketch, edited ones. A short payload names a share of a provider's generations,
     // not one (and a misdecoded digit names others): the sketch must agree with it.
@@ -217,7 +295,11 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<Vec<Fact>>> {
         serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
     )];
     facts.extend(mark_history(&record, &shown_by, &query.carries));
-    Ok(Some(facts))
+    let model = RecordedModel {
+        model: record.model,
+        shown_by,
+    };
+    Ok(Some((facts, model)))
 }
 
 /// One fact per mark the record says the generation carried that the content was
@@ -304,6 +386,8 @@ mod tests {
             model: ModelRef {
                 id: "m".into(),
                 version: "1".into(),
+                digest: None,
+                release: None,
             },
             provider: "provider.example".into(),
             credential_hash: credential.then(|| ContentHash::of_bytes(b"manifest")),

@@ -5,7 +5,8 @@
 //! configured key ([`watermark`]), the content credential ([`credential`]), the log
 //! look-up by the payload a watermark carries, by content hash, then by similarity, with
 //! its inclusion proof checked against the latest signed checkpoint ([`log`]), and a
-//! trace into each configured index with the rights of every source ([`trace`]). A
+//! trace into each configured index with the rights of every source ([`trace`]), and the
+//! identity of the model the records name, checked against its signature ([`model`]). A
 //! capability that is not configured or fails is an `Unestablished` fact, never a
 //! silent pass. The report is then sealed, signed and logged ([`seal`]).
 //!
@@ -16,6 +17,7 @@
 mod credential;
 mod files;
 mod log;
+mod model;
 mod seal;
 mod trace;
 mod watermark;
@@ -34,6 +36,7 @@ pub use self::{
     credential::Credentials,
     files::write_report,
     log::LogLookup,
+    model::ModelCheck,
     seal::{
         SIGNED_RESULT_V1, SignedResult, record_report, seal, seal_with, service_signer, sign_result,
     },
@@ -123,6 +126,8 @@ pub struct Attributor {
     pub credentials: Credentials,
     pub log: LogLookup,
     pub indexes: Indexes,
+    /// The model signature the records' model digests are checked against.
+    pub model: ModelCheck,
     /// Detectors the provider states it offers (AI Act Art. 50(2) asks that marks be
     /// detectable by others): no instrument can see how a detector is offered.
     detectors: Vec<DetectorFinding>,
@@ -139,7 +144,9 @@ impl Attributor {
         let credentials = Credentials::load(config, disclosure);
         let log = LogLookup::load(config, disclosure);
         let indexes = Indexes::load(config, disclosure);
+        let model = ModelCheck::load(config, disclosure);
         let mut problems: Vec<String> = watermarks.problems().into_iter().map(Into::into).collect();
+        problems.extend(model.problem().map(Into::into));
         problems.extend(credentials.problem().map(Into::into));
         // The log counts as configured when it is named: the key store's default log is
         // tried, and its absence is no misconfiguration.
@@ -153,6 +160,7 @@ impl Attributor {
             credentials,
             log,
             indexes,
+            model,
             detectors: Vec::new(),
             problems,
         }
@@ -207,6 +215,27 @@ impl Attributor {
             Claim::Credential(c) => Some(c.state),
             _ => None,
         };
+        // The model a valid credential names by its digest.
+        let mut named_models: Vec<model::Named> = match &credential.claim {
+            Claim::Credential(c)
+                if matches!(
+                    c.state,
+                    tracemark_core::fact::CredentialState::Trusted
+                        | tracemark_core::fact::CredentialState::Untrusted
+                ) && c.model_digest.is_some() =>
+            {
+                vec![model::Named {
+                    name: c.generator.clone().unwrap_or_else(|| "(unnamed)".into()),
+                    digest: c.model_digest,
+                    by: match &c.signer {
+                        Some(s) => format!("the content credential signed by {s}"),
+                        None => "the content credential".into(),
+                    },
+                    release: None,
+                }]
+            }
+            _ => Vec::new(),
+        };
         facts.push(credential);
         facts.extend(self.detectors.iter().map(|d| {
             fact(
@@ -245,12 +274,28 @@ impl Attributor {
                 if text.len() != content.bytes.len() {
                     hashes.push(ContentHash::of_bytes(text.as_bytes()));
                 }
-                facts.extend(self.log.facts(&log::Query {
+                let (log_facts, recorded) = self.log.facts(&log::Query {
                     text,
                     hashes: &hashes,
                     payloads: &payloads,
                     carries,
-                }));
+                });
+                facts.extend(log_facts);
+                if let Some(r) = recorded {
+                    // The log's record first: it is what the provider logged.
+                    named_models.insert(
+                        0,
+                        model::Named {
+                            release: r
+                                .model
+                                .digest
+                                .and_then(|d| self.log.release(&d, r.model.release.as_ref())),
+                            name: r.model.id,
+                            digest: r.model.digest,
+                            by: format!("the provider's {}", r.shown_by),
+                        },
+                    );
+                }
                 facts.extend(self.indexes.facts(text, &mut inputs));
             }
             None => {
@@ -261,6 +306,17 @@ impl Attributor {
                 }
             }
         }
+        for n in &mut named_models {
+            if n.release.is_none()
+                && let Some(d) = n.digest
+            {
+                n.release = self.log.release(&d, None);
+            }
+        }
+        facts.extend(
+            self.model
+                .facts(&named_models, &|d| self.log.release(d, None)),
+        );
         if let Some(at) = at {
             for f in &mut facts {
                 f.established_at = at;
