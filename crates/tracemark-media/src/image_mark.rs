@@ -75,6 +75,9 @@ pub const MIN_SIDE: u32 = 64;
 /// Centre crops tried after the full frame: `1 − 0.005·i` for `i = 1..=60`.
 const CROP_STEP: f64 = 0.005;
 const CROP_STEPS: usize = 60;
+/// Around a crop found by the search: scale and shift (canonical pixels) refinements.
+const REFINE_SCALE: [f64; 3] = [-0.002, 0.0, 0.002];
+const REFINE_SHIFT: [f64; 3] = [-0.5, 0.0, 0.5];
 
 /// How strongly to mark.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,9 +138,10 @@ pub struct ImageAnalysis {
 impl ImageMarker {
     pub fn new(key: &MediaKey) -> Result<Self, MediaError> {
         let secret = key.expect(SCHEME)?;
+        let prf = Prf::new(&secret);
         Ok(Self {
             key_id: key.key_id.clone(),
-            layout: UnitLayout::new(&Prf::new(&secret), TAG, UNITS, PILOT_EVERY),
+            layout: UnitLayout::new(&prf, TAG, UNITS, PILOT_EVERY),
             basis: dct8_basis(),
         })
     }
@@ -169,7 +173,7 @@ impl ImageMarker {
             ));
         }
         let targets = self.layout.targets(payload);
-        let mut spent = vec![0.0f32; UNITS];
+        let mut spent = vec![0.0f32; targets.len()];
         let mut out = picture.clone();
         for _ in 0..opts.passes.clamp(1, 2) {
             let coefs = coefficients(&canonical(&out.luma(), 1.0), &self.basis);
@@ -202,28 +206,77 @@ impl ImageMarker {
         let ln_c = (fractions.len() as f64).ln();
         let mut best: Option<(Reading, f64)> = None;
         let mut tried = 0;
+        // Steps since the best alignment improved, once one is significant: the first
+        // significant alignment of a crop is often a neighbour of the true one, and the
+        // payload reads best at the true one, so the scan goes on while it improves.
+        let mut since_best: Option<usize> = None;
         for &f in &fractions {
             tried += 1;
             let coefs = coefficients(&canonical(&luma, f), &self.basis);
-            let reading = self.layout.read(&coefs, f32::signum);
-            if best.is_none_or(|(b, _)| reading.ln_p() < b.ln_p()) {
+            let reading = self.layout.read(&coefs, soft);
+            let improved = best.is_none_or(|(b, _)| reading.ln_p() < b.ln_p());
+            if improved {
                 best = Some((reading, f));
             }
             let (b, _) = best.expect("set above");
             if b.ln_p() + ln_c <= opts.false_positive_rate.ln() {
-                break;
+                let steps = if improved {
+                    0
+                } else {
+                    since_best.unwrap_or(0) + 1
+                };
+                since_best = Some(steps);
+                if f == 1.0 || steps >= 3 {
+                    break;
+                }
             }
         }
         let (reading, f) = best.expect("at least the full frame");
-        Ok(units::conclude(
+        // A crop keeps whole pixels, so its centre sits up to half a pixel off the grid
+        // point searched: the payload is read at the best of a few nearby alignments
+        // (the verdict keeps the grid's p-value; the payload's own bound pays for them).
+        let (reading, f, shift, refined) = if f < 1.0 {
+            self.refine(&luma, f, reading)
+        } else {
+            (reading, f, (0.0, 0.0), 1)
+        };
+        let mut detection = units::conclude(
             reading,
             fractions.len() as u64,
             tried,
             opts.false_positive_rate,
             SCHEME.as_str(),
             parameters(opts.crop_search),
-            json!({ "crop_fraction": f }),
-        ))
+            json!({ "crop_fraction": f, "shift": [shift.0, shift.1] }),
+        );
+        if refined > 1 {
+            units::pay_for_alignments(&mut detection, refined, opts.false_positive_rate);
+        }
+        Ok(detection)
+    }
+
+    /// The alignment near `(f, 0, 0)` whose pilot agrees most.
+    fn refine(&self, luma: &Plane, f: f64, start: Reading) -> (Reading, f64, (f64, f64), u64) {
+        let mut best = (start, f, (0.0, 0.0));
+        let score = |r: &Reading| r.pilot_k as f64 / r.pilot_n.max(1) as f64;
+        let mut tried = 1;
+        for df in REFINE_SCALE {
+            for dx in REFINE_SHIFT {
+                for dy in REFINE_SHIFT {
+                    if (df, dx, dy) == (0.0, 0.0, 0.0) {
+                        continue;
+                    }
+                    tried += 1;
+                    let g = f + df;
+                    let coefs = coefficients(&canonical_at(luma, g, (dx, dy)), &self.basis);
+                    let r = self.layout.read(&coefs, soft);
+                    if score(&r) > score(&best.0) {
+                        best = (r, g, (dx, dy));
+                    }
+                }
+            }
+        }
+        (best.0, best.1, best.2, tried)
     }
 
     /// The corrected `ln p` of the verdict from a prepared analysis (every alignment
@@ -253,6 +306,13 @@ pub fn analyse(picture: &Picture, crop_search: bool) -> Result<ImageAnalysis, Me
             .map(|f| (f, coefficients(&canonical(&luma, f), &basis)))
             .collect(),
     })
+}
+
+/// The weight of a reading for the payload's decoder: its sign. Informed embedding
+/// leaves marked coefficients near the margin and host-dominated ones anywhere, so the
+/// magnitude says little about the mark (a magnitude-damped weight decoded worse).
+fn soft(y: f32) -> f32 {
+    y.signum()
 }
 
 /// The public parameters every verdict carries.
@@ -290,19 +350,24 @@ fn check_size(picture: &Picture) -> Result<(), MediaError> {
 /// `fraction` of each side of the original" (1: the whole original). Canonical pixels the
 /// picture does not cover are `NaN`.
 fn canonical(luma: &Plane, fraction: f64) -> Plane {
-    let map = |len: usize| {
+    canonical_at(luma, fraction, (0.0, 0.0))
+}
+
+/// [`canonical`] with the grid moved by `shift` canonical pixels.
+fn canonical_at(luma: &Plane, fraction: f64, shift: (f64, f64)) -> Plane {
+    let map = |len: usize, shift: f64| {
         let scale = len as f64 / (CANONICAL as f64 * fraction);
         AxisMap {
             scale,
-            offset: -(len as f64) * (1.0 - fraction) / (2.0 * fraction),
+            offset: -(len as f64) * (1.0 - fraction) / (2.0 * fraction) + shift * scale,
         }
     };
     resample(
         luma,
         CANONICAL,
         CANONICAL,
-        map(luma.width),
-        map(luma.height),
+        map(luma.width, shift.0),
+        map(luma.height, shift.1),
     )
 }
 

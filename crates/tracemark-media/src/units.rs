@@ -21,16 +21,19 @@
 //! The payload is decoded from the data units by soft Viterbi decoding of the K = 7
 //! convolutional code (`tracemark_watermark::payload`). Its own p-value is the union
 //! bound the text marks use: under the null, the agreements with any *fixed* codeword are
-//! Binomial(n_data, ½), so `2^64 · P[Bin ≥ k]` bounds the chance that the decoded one
-//! agrees as well. A payload is reported only when the verdict is significant *and* the
-//! payload's own p-value is at most the same level, so noise is never read as a payload.
+//! Binomial(n_data, ½), so `2^80 · P[Bin ≥ k]` bounds the chance that the decoded one
+//! agrees as well (2^80: the payload's 64 bits and a keyed 16-bit check, coded apart in
+//! slots of their own). A payload is reported only when the verdict is significant, the
+//! payload's own p-value is at most the same level, *and* the decoded check matches the
+//! decoded payload: noise is never read as a payload, and a decode that lands on a
+//! neighbouring wrong codeword is caught with probability 1 − 2^-16.
 
 use serde::Serialize;
 use tracemark_core::{PValue, Payload, Verdict};
 use tracemark_watermark::{
     PayloadCode,
     payload::Layout,
-    prf::{Prf, word},
+    prf::{Prf, fmix64, word},
     stats::ln_binomial_sf,
 };
 
@@ -43,6 +46,18 @@ pub(crate) const CODE: Layout = Layout {
     code: PayloadCode::ConvolutionalK7,
 };
 
+/// The keyed check's code: 16 bits, 44 slots after the payload's.
+const CHECK: Layout = Layout {
+    bits: 16,
+    radix: 2,
+    code: PayloadCode::ConvolutionalK7,
+};
+
+/// Every code slot: the payload's, then the check's.
+fn slots() -> usize {
+    (CODE.slots() + CHECK.slots()) as usize
+}
+
 /// A pilot unit's slot marker.
 const PILOT: u16 = u16::MAX;
 
@@ -53,6 +68,8 @@ pub(crate) struct UnitLayout {
     slot: Vec<u16>,
     /// `true` for chip −1.
     negative: Vec<bool>,
+    /// Keys the 16-bit check of a payload.
+    check_seed: u64,
     /// The pilot units and their chips, for the verdict alone (false-positive runs read
     /// millions of alignments and need nothing else).
     pilots: Vec<(u32, bool)>,
@@ -78,7 +95,7 @@ impl UnitLayout {
             order.swap(i, j);
         }
         let pilots = units / pilot_every;
-        let slots = CODE.slots() as usize;
+        let slots = slots();
         let mut slot = vec![PILOT; units];
         for (rank, &unit) in order.iter().enumerate().skip(pilots) {
             slot[unit as usize] = ((rank - pilots) % slots) as u16;
@@ -93,8 +110,24 @@ impl UnitLayout {
         Self {
             slot,
             negative,
+            check_seed: prf.seed(tag, &[2]),
             pilots,
         }
+    }
+
+    /// The keyed 16-bit check written beside a payload. A payload is reported only when
+    /// the check decoded beside it matches: a Viterbi decode that lands on a wrong
+    /// codeword (a few units misread after a crop) passes with probability 2^-16, where
+    /// the union-bound p-value alone would let a near-miss through.
+    fn check(&self, payload: u64) -> u64 {
+        fmix64(self.check_seed ^ payload) & 0xffff
+    }
+
+    /// The coded bit of every slot for a payload.
+    fn coded_bits(&self, payload: u64) -> Vec<u32> {
+        let mut bits = CODE.digits(payload);
+        bits.extend(CHECK.digits(self.check(payload)));
+        bits
     }
 
     /// `(n, k)`: pilot units read and pilot units agreeing with their chip.
@@ -113,7 +146,7 @@ impl UnitLayout {
 
     /// The sign each unit is pushed towards (+1 or −1) for a payload.
     pub fn targets(&self, payload: u64) -> Vec<f32> {
-        let bits = CODE.digits(payload);
+        let bits = self.coded_bits(payload);
         self.slot
             .iter()
             .zip(&self.negative)
@@ -132,8 +165,7 @@ impl UnitLayout {
     /// `soft` weighs a reading for the Viterbi decoder (any odd function of it: the
     /// decoder is maximum likelihood when it is the log-likelihood ratio).
     pub fn read(&self, readings: &[f32], soft: impl Fn(f32) -> f32) -> Reading {
-        let slots = CODE.slots() as usize;
-        let mut totals = vec![0.0f64; slots * 2];
+        let mut totals = vec![0.0f64; slots() * 2];
         let (mut pilot_n, mut pilot_k) = (0u64, 0u64);
         for ((&y, &slot), &neg) in readings.iter().zip(&self.slot).zip(&self.negative) {
             if y.is_nan() || y == 0.0 {
@@ -150,7 +182,10 @@ impl UnitLayout {
                 totals[slot as usize * 2 + 1] -= w;
             }
         }
-        let (payload, bits) = CODE.decode(&totals);
+        let split = CODE.slots() as usize * 2;
+        let (payload, mut bits) = CODE.decode(&totals[..split]);
+        let (check, check_bits) = CHECK.decode(&totals[split..]);
+        bits.extend(check_bits);
         let (mut data_n, mut data_k) = (0u64, 0u64);
         for ((&y, &slot), &neg) in readings.iter().zip(&self.slot).zip(&self.negative) {
             if y.is_nan() || y == 0.0 || slot == PILOT {
@@ -166,6 +201,7 @@ impl UnitLayout {
             data_n,
             data_k,
             payload,
+            checked: check == self.check(payload),
         }
     }
 }
@@ -178,6 +214,8 @@ pub(crate) struct Reading {
     pub data_n: u64,
     pub data_k: u64,
     pub payload: u64,
+    /// Whether the decoded check matches the decoded payload.
+    pub checked: bool,
 }
 
 impl Reading {
@@ -186,9 +224,10 @@ impl Reading {
         ln_binomial_sf(self.pilot_k, self.pilot_n, 0.5)
     }
 
-    /// The payload's union bound over all `2^64` messages.
+    /// The payload's union bound over all `2^80` messages (payload and check).
     pub fn ln_p_payload(&self) -> f64 {
-        (ln_binomial_sf(self.data_k, self.data_n, 0.5) + CODE.ln_messages()).min(0.0)
+        let ln_messages = CODE.ln_messages() + CHECK.ln_messages();
+        (ln_binomial_sf(self.data_k, self.data_n, 0.5) + ln_messages).min(0.0)
     }
 }
 
@@ -203,12 +242,15 @@ pub struct MediaDetection {
     /// The decoded 64-bit payload, when the verdict is significant and the payload's own
     /// p-value is at most the same level.
     pub payload: Option<Payload>,
-    /// The union-bound p-value of the decoded payload (over all 2^64 messages).
+    /// The union-bound p-value of the decoded payload (over all 2^80 messages of
+    /// payload and check).
     pub payload_p_value: PValue,
     /// Share of pilot units that agree with the key (½ expected without the mark).
     pub pilot_agreement: f64,
     /// Share of data units that agree with the decoded codeword.
     pub data_agreement: f64,
+    /// Whether the keyed check decoded beside the payload matches it.
+    pub payload_checked: bool,
     /// How the content was aligned (crop fraction, start offset): what the search found.
     pub alignment: serde_json::Value,
     /// How many alignments were tried in all (the Bonferroni factor is their number).
@@ -234,9 +276,10 @@ pub(crate) fn conclude(
         best.pilot_n,
     );
     let payload_p_value = PValue::from_ln(best.ln_p_payload());
-    let payload = (verdict.detected && payload_p_value.significant_at(false_positive_rate))
-        .then(|| Payload::new(best.payload, PAYLOAD_BITS).ok())
-        .flatten();
+    let payload =
+        (verdict.detected && best.checked && payload_p_value.significant_at(false_positive_rate))
+            .then(|| Payload::new(best.payload, PAYLOAD_BITS).ok())
+            .flatten();
     let share = |k: u64, n: u64| if n == 0 { 0.5 } else { k as f64 / n as f64 };
     MediaDetection {
         verdict,
@@ -244,8 +287,35 @@ pub(crate) fn conclude(
         payload_p_value,
         pilot_agreement: share(best.pilot_k, best.pilot_n),
         data_agreement: share(best.data_k, best.data_n),
+        payload_checked: best.checked,
         alignment,
         alignments_tried: tried,
+    }
+}
+
+/// Readings divided by their median magnitude, so a decoder's clamp means the same on
+/// loud and quiet content (signs, and so the verdict, are unchanged).
+pub(crate) fn normalise(mut readings: Vec<f32>) -> Vec<f32> {
+    let mut magnitudes: Vec<f32> = readings
+        .iter()
+        .map(|v| v.abs())
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .collect();
+    if magnitudes.is_empty() {
+        return readings;
+    }
+    let mid = magnitudes.len() / 2;
+    let scale = *magnitudes.select_nth_unstable_by(mid, f32::total_cmp).1;
+    readings.iter_mut().for_each(|v| *v /= scale);
+    readings
+}
+
+/// Corrects the payload's p-value for `alignments` alignments it was chosen among, and
+/// withdraws the payload when it no longer passes.
+pub(crate) fn pay_for_alignments(d: &mut MediaDetection, alignments: u64, level: f64) {
+    d.payload_p_value = d.payload_p_value.bonferroni(alignments);
+    if !d.payload_p_value.significant_at(level) {
+        d.payload = None;
     }
 }
 
@@ -269,7 +339,7 @@ mod tests {
         let layout = UnitLayout::new(&Prf::new(&[5; 32]), 40, 4096, 8);
         let pilots = layout.slot.iter().filter(|&&s| s == PILOT).count();
         assert_eq!(pilots, 512);
-        let mut per = vec![0; CODE.slots() as usize];
+        let mut per = vec![0; slots()];
         layout
             .slot
             .iter()
