@@ -4,6 +4,7 @@
 
 use crate::{
     MediaError,
+    audio::Audio,
     dsp::{AxisMap, Plane, resample, resize},
     imageio,
     picture::Picture,
@@ -226,6 +227,89 @@ pub fn ssim(a: &Picture, b: &Picture) -> f64 {
         })
         .sum();
     total / n.max(1) as f64
+}
+
+/// An audio edit (MP3 runs outside the crate, in the bench, through `lameenc` and
+/// `mpg123`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AudioAttack {
+    None,
+    /// Resample to this rate and back.
+    ResampleVia(u32),
+    /// Multiply every sample by this factor.
+    Gain(f32),
+    /// Add white Gaussian noise at this signal-to-noise ratio (dB).
+    Noise(f32),
+    /// Cut this many seconds from the start.
+    TrimStart(f64),
+}
+
+impl AudioAttack {
+    pub const TABLE: [AudioAttack; 8] = [
+        AudioAttack::None,
+        AudioAttack::ResampleVia(16_000),
+        AudioAttack::ResampleVia(44_100),
+        AudioAttack::Gain(0.5),
+        AudioAttack::Gain(1.8),
+        AudioAttack::Noise(20.0),
+        AudioAttack::TrimStart(1.37),
+        AudioAttack::TrimStart(3.0),
+    ];
+
+    pub fn name(&self) -> String {
+        match self {
+            AudioAttack::None => "none".into(),
+            AudioAttack::ResampleVia(r) => format!("resample-via-{r}Hz"),
+            AudioAttack::Gain(g) => format!("gain-x{g}"),
+            AudioAttack::Noise(snr) => format!("noise-snr{snr}dB"),
+            AudioAttack::TrimStart(s) => format!("trim-start-{s}s"),
+        }
+    }
+
+    pub fn apply(&self, audio: &Audio, seed: u64) -> Result<Audio, MediaError> {
+        Ok(match *self {
+            AudioAttack::None => audio.clone(),
+            AudioAttack::ResampleVia(rate) => {
+                audio.resampled(rate)?.resampled(audio.sample_rate())?
+            }
+            AudioAttack::Gain(g) => audio.map_channels(|c| c.iter().map(|s| s * g).collect()),
+            AudioAttack::Noise(snr) => audio_noise(audio, snr, seed),
+            AudioAttack::TrimStart(seconds) => {
+                let cut = ((seconds * f64::from(audio.sample_rate())) as usize).min(audio.frames());
+                audio.map_channels(|c| c[cut..].to_vec())
+            }
+        })
+    }
+}
+
+/// White Gaussian noise at `snr_db` below the audio's mean power.
+pub fn audio_noise(audio: &Audio, snr_db: f32, seed: u64) -> Audio {
+    let power = audio
+        .channels()
+        .iter()
+        .flat_map(|c| c.iter())
+        .map(|s| f64::from(*s).powi(2))
+        .sum::<f64>()
+        / (audio.frames() * audio.channels().len()).max(1) as f64;
+    let sigma = (power / 10f64.powf(f64::from(snr_db) / 10.0)).sqrt();
+    let rng = std::cell::RefCell::new(SplitMix(seed));
+    audio.map_channels(|c| {
+        c.iter()
+            .map(|s| s + (sigma * rng.borrow_mut().normal()) as f32)
+            .collect()
+    })
+}
+
+/// Signal-to-noise ratio (dB) of `marked` against `original`, over all channels.
+pub fn snr(original: &Audio, marked: &Audio) -> f64 {
+    let (mut signal, mut noise) = (0.0f64, 0.0f64);
+    for (a, b) in original.channels().iter().zip(marked.channels()) {
+        for (x, y) in a.iter().zip(b) {
+            signal += f64::from(*x).powi(2);
+            noise += f64::from(y - x).powi(2);
+        }
+    }
+    10.0 * (signal / noise).log10()
 }
 
 #[cfg(test)]

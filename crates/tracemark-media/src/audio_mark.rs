@@ -8,19 +8,23 @@
 //! 2. Bins 6 to 149 (188 Hz to 4.7 kHz: inside telephone-band speech, below what MP3 at
 //!    64 kbit/s and a 16 kHz resampling cut) form 48 bands of 3 bins. Time is cut into
 //!    cells of 4 hops (64 ms), and cells into blocks of 64 cells (4.1 s) that repeat along
-//!    the clip. In each cell position of the block a keyed permutation pairs the bands;
-//!    each of the 24 pairs is a unit: 1,536 units a block, one in 4 a pilot, the rest
-//!    dealt to the payload's code slots ([`crate::units`]).
-//! 3. A unit with target sign `s = +1` raises its first band's magnitudes by the factor
-//!    `1 + strength` and lowers the second's by the same factor (`s = −1`: the reverse),
-//!    phases kept: patchwork on log-magnitudes. The change is synthesised at 16 kHz,
-//!    resampled to the clip's rate and added to every channel.
+//!    the clip. Neighbouring bands make 24 pairs; a pair in a cell position of the block
+//!    is a unit: 1,536 units a block, one in 4 a pilot, the rest dealt to the payload's
+//!    code slots in a keyed order, each with a keyed chip ([`crate::units`]).
+//! 3. Informed patchwork: in each cell, a unit with target sign `s` reads
+//!    `d = Σ log-power(first band) − Σ log-power(second band)` over the cell's frames; if
+//!    `s·d` falls short of the margin, the first band's power is multiplied by `e^{sδ}`
+//!    and the second's divided by it (phases kept), with `δ` just enough to reach the
+//!    margin and at most `max_db`. Where the content already agrees nothing is changed,
+//!    so the energy goes where a sign would be read wrong. The change is synthesised at
+//!    16 kHz, resampled to the clip's rate and added to every channel.
 //!
 //! # Detection
 //!
 //! The reading of a unit is the difference of its two bands' summed log-powers, summed
-//! over every repetition of its cell in the clip, so a unit is read once however long the
-//! clip. That matters for the null: the chip of a unit is one coin, so the agreements of
+//! over every repetition of its cell in the clip (so a unit is read once however long the
+//! clip), less the pair's mean over the block (the content's steady difference between
+//! two neighbouring bands). That matters for the null: the chip of a unit is one coin, so the agreements of
 //! its repetitions are not independent (a steady tone favours one band every time);
 //! summed first, one unit gives one fair coin under the null and the pilot count is
 //! exactly binomial ([`crate::units`]). The start of a trimmed clip is found by trying
@@ -30,7 +34,7 @@
 use rustfft::num_complex::Complex32;
 use serde_json::json;
 use tracemark_core::KeyId;
-use tracemark_watermark::prf::{Prf, word};
+use tracemark_watermark::prf::Prf;
 
 use crate::{
     MediaError,
@@ -67,13 +71,19 @@ const POWER_FLOOR: f32 = 1e-10;
 /// How strongly to mark.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AudioEmbedOptions {
-    /// Magnitudes of a unit's bands are multiplied and divided by `1 + strength`.
-    pub strength: f32,
+    /// The margin, in nats of summed log-power difference, a unit's occurrence is pushed
+    /// to agree by.
+    pub margin: f32,
+    /// The largest change of a band's power, in dB (each way).
+    pub max_db: f32,
 }
 
 impl Default for AudioEmbedOptions {
     fn default() -> Self {
-        Self { strength: 0.25 }
+        Self {
+            margin: 6.0,
+            max_db: 2.0,
+        }
     }
 }
 
@@ -82,29 +92,15 @@ impl Default for AudioEmbedOptions {
 pub struct AudioMarker {
     key_id: KeyId,
     layout: UnitLayout,
-    /// `pairs[c][j] = (band a, band b)` for cell position `c`.
-    pairs: Vec<[(u8, u8); PAIRS]>,
 }
 
 impl AudioMarker {
     pub fn new(key: &MediaKey) -> Result<Self, MediaError> {
         let secret = key.expect(SCHEME)?;
         let prf = Prf::new(&secret);
-        let pairs = (0..BLOCK_CELLS)
-            .map(|c| {
-                let seed = prf.seed(TAG, &[3, c as u32]);
-                let mut bands: Vec<u8> = (0..BANDS as u8).collect();
-                for i in (1..BANDS).rev() {
-                    let j = (word(seed, i as u32, 0) % (i as u64 + 1)) as usize;
-                    bands.swap(i, j);
-                }
-                std::array::from_fn(|j| (bands[2 * j], bands[2 * j + 1]))
-            })
-            .collect();
         Ok(Self {
             key_id: key.key_id.clone(),
             layout: UnitLayout::new(&prf, TAG, UNITS, PILOT_EVERY),
-            pairs,
         })
     }
 
@@ -124,34 +120,49 @@ impl AudioMarker {
         opts: &AudioEmbedOptions,
     ) -> Result<Audio, MediaError> {
         check_length(audio)?;
-        if !(opts.strength.is_finite() && (0.0..=1.0).contains(&opts.strength)) {
+        let valid = |v: f32| v.is_finite() && v >= 0.0;
+        if !(valid(opts.margin) && valid(opts.max_db) && opts.max_db <= 12.0) {
             return Err(MediaError::InvalidOption(
-                "the audio strength must lie in [0, 1]".into(),
+                "the audio margin must be finite and not negative, max_db within [0, 12]".into(),
             ));
         }
         let targets = self.layout.targets(payload);
         let x = resample(&audio.mono(), audio.sample_rate(), RATE);
         let stft = Stft::new(FRAME);
+        let spectra: Vec<Vec<Complex32>> = (0..stft.frames(x.len(), 0))
+            .map(|t| stft.analyse(&x, t * HOP))
+            .collect();
+        let powers: Vec<[f32; BANDS]> = spectra.iter().map(|s| log_powers(s)).collect();
         let mut residual = vec![0.0f32; x.len()];
-        let up = 1.0 + opts.strength;
-        for t in 0..stft.frames(x.len(), 0) {
-            let spec = stft.analyse(&x, t * HOP);
-            let c = (t / CELL_HOPS) % BLOCK_CELLS;
-            let mut delta = vec![Complex32::new(0.0, 0.0); spec.len()];
-            for (j, &(a, b)) in self.pairs[c].iter().enumerate() {
-                let (raise, lower) = if targets[c * PAIRS + j] > 0.0 {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
-                for k in band_bins(raise) {
-                    delta[k] = spec[k] * (up - 1.0);
+        for (q, cell) in spectra.chunks(CELL_HOPS).enumerate() {
+            let c = q % BLOCK_CELLS;
+            let cell_powers = &powers[q * CELL_HOPS..][..cell.len()];
+            let gains: Vec<(u8, f32)> = (0..PAIRS)
+                .flat_map(|j| {
+                    let (a, b) = pair(j);
+                    let s = targets[c * PAIRS + j];
+                    let d: f32 = cell_powers
+                        .iter()
+                        .map(|p| p[a as usize] - p[b as usize])
+                        .sum();
+                    // Each of the 2·hops·bins log-power terms moves by δ, so d by that times δ.
+                    let terms = (2 * cell.len() * BAND_BINS) as f32;
+                    let max = opts.max_db * std::f32::consts::LN_10 / 10.0;
+                    let delta = ((opts.margin - s * d) / terms).clamp(0.0, max);
+                    // Power e^{±δ}: magnitude e^{±δ/2}, raised on the target side.
+                    let g = (s * delta / 2.0).exp();
+                    [(a, g), (b, 1.0 / g)]
+                })
+                .collect();
+            for (k, spec) in cell.iter().enumerate() {
+                let mut change = vec![Complex32::new(0.0, 0.0); spec.len()];
+                for &(band, g) in &gains {
+                    for bin in band_bins(band) {
+                        change[bin] = spec[bin] * (g - 1.0);
+                    }
                 }
-                for k in band_bins(lower) {
-                    delta[k] = spec[k] * (1.0 / up - 1.0);
-                }
+                stft.synthesise_into(&change, &mut residual, (q * CELL_HOPS + k) * HOP);
             }
-            stft.synthesise_into(&delta, &mut residual, t * HOP);
         }
         let full = resample(&residual, RATE, audio.sample_rate());
         Ok(audio.add_to_channels(&full))
@@ -171,18 +182,30 @@ impl AudioMarker {
         let ln_c = (candidates as f64).ln();
         let mut best: Option<(Reading, usize, usize)> = None;
         let mut tried = 0;
+        // As for image crops: the first significant alignment may be a neighbour of the
+        // true one (a hop off), so the scan goes on while it improves.
+        let mut since_best: Option<usize> = None;
         'search: for &offset in &SUB_HOPS {
             let powers = band_log_powers(&stft, &x, offset);
             for phase in 0..BLOCK_CELLS * CELL_HOPS {
                 tried += 1;
-                let readings = self.unit_readings(&powers, phase);
+                let readings = unit_readings(&powers, phase);
                 let reading = self.layout.read(&readings, |y| y.clamp(-3.0, 3.0));
-                if best.is_none_or(|(b, _, _)| reading.ln_p() < b.ln_p()) {
+                let improved = best.is_none_or(|(b, _, _)| reading.ln_p() < b.ln_p());
+                if improved {
                     best = Some((reading, offset, phase));
                 }
                 let (b, _, _) = best.expect("set above");
                 if b.ln_p() + ln_c <= false_positive_rate.ln() {
-                    break 'search;
+                    let steps = if improved {
+                        0
+                    } else {
+                        since_best.unwrap_or(0) + 1
+                    };
+                    since_best = Some(steps);
+                    if steps >= 4 {
+                        break 'search;
+                    }
                 }
             }
         }
@@ -204,26 +227,93 @@ impl AudioMarker {
         ))
     }
 
-    /// Each unit's band difference summed over its repetitions, for the alignment where
-    /// frame `t` lies in cell `(t + phase) / 4`; normalised by the median magnitude so the
-    /// decoder's clamp means the same on loud and quiet clips; `NaN` for units never seen.
-    fn unit_readings(&self, powers: &[[f32; BANDS]], phase: usize) -> Vec<f32> {
-        let mut sums = vec![0.0f32; UNITS];
-        let mut seen = vec![false; UNITS];
-        for (t, p) in powers.iter().enumerate() {
-            let c = ((t + phase) / CELL_HOPS) % BLOCK_CELLS;
-            for (j, &(a, b)) in self.pairs[c].iter().enumerate() {
-                sums[c * PAIRS + j] += p[a as usize] - p[b as usize];
-                seen[c * PAIRS + j] = true;
+    /// The corrected `ln p` of the verdict from a prepared analysis (every alignment
+    /// read): what [`Self::detect`] decides on, without the payload.
+    pub fn ln_p_value(&self, analysis: &AudioAnalysis) -> f64 {
+        let ln_c = (analysis.alignments.len() as f64).ln();
+        let best = analysis
+            .alignments
+            .iter()
+            .map(|readings| {
+                let (n, k) = self.layout.pilot_counts(readings);
+                tracemark_watermark::stats::ln_binomial_sf(k, n, 0.5)
+            })
+            .fold(0.0f64, f64::min);
+        (best + ln_c).min(0.0)
+    }
+}
+
+/// The key-independent part of a test: every unit's reading under every alignment.
+#[derive(Debug, Clone)]
+pub struct AudioAnalysis {
+    alignments: Vec<Vec<f32>>,
+}
+
+/// Reads the units of `audio` under every alignment the detector tries.
+pub fn analyse(audio: &Audio) -> Result<AudioAnalysis, MediaError> {
+    check_length(audio)?;
+    let x = resample(&audio.mono(), audio.sample_rate(), RATE);
+    let stft = Stft::new(FRAME);
+    let mut alignments = Vec::new();
+    for &offset in &SUB_HOPS {
+        let powers = band_log_powers(&stft, &x, offset);
+        for phase in 0..BLOCK_CELLS * CELL_HOPS {
+            alignments.push(unit_readings(&powers, phase));
+        }
+    }
+    Ok(AudioAnalysis { alignments })
+}
+
+/// Each unit's band difference summed over its repetitions, for the alignment where
+/// frame `t` lies in cell `(t + phase) / 4`, then detrended: a pair's mean over the
+/// block's cell positions is the content's own steady difference between its two
+/// bands (spectral tilt, a held note), which the mark's chips average out of, so it is
+/// subtracted, and what is left is scaled by its spread across positions. Both are
+/// functions of the content alone, so the null stays exact. `NaN` for units never seen.
+fn unit_readings(powers: &[[f32; BANDS]], phase: usize) -> Vec<f32> {
+    let mut sums = vec![0.0f32; UNITS];
+    let mut seen = vec![false; UNITS];
+    for (t, p) in powers.iter().enumerate() {
+        let c = ((t + phase) / CELL_HOPS) % BLOCK_CELLS;
+        for j in 0..PAIRS {
+            let (a, b) = pair(j);
+            sums[c * PAIRS + j] += p[a as usize] - p[b as usize];
+            seen[c * PAIRS + j] = true;
+        }
+    }
+    // Cells of one pair, in time order around the block: take out the content's
+    // slow drift with a second difference across neighbouring cells.
+    let raw = sums.clone();
+    for c in 0..BLOCK_CELLS {
+        let (prev, next) = ((c + BLOCK_CELLS - 1) % BLOCK_CELLS, (c + 1) % BLOCK_CELLS);
+        for j in 0..PAIRS {
+            let (u, up, un) = (c * PAIRS + j, prev * PAIRS + j, next * PAIRS + j);
+            if seen[up] && seen[un] {
+                sums[u] = raw[u] - 0.5 * (raw[up] + raw[un]);
             }
         }
-        let sums = sums
-            .iter()
-            .zip(&seen)
-            .map(|(&s, &seen)| if seen { s } else { f32::NAN })
-            .collect();
-        units::normalise(sums)
     }
+    for j in 0..PAIRS {
+        let column = || (0..BLOCK_CELLS).map(|c| c * PAIRS + j).filter(|&u| seen[u]);
+        let n = column().count();
+        if n < 2 {
+            continue;
+        }
+        let mean = column().map(|u| sums[u]).sum::<f32>() / n as f32;
+        let spread = (column().map(|u| (sums[u] - mean).powi(2)).sum::<f32>() / n as f32)
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
+        column().for_each(|u| sums[u] = (sums[u] - mean) / spread);
+    }
+    sums.iter()
+        .zip(&seen)
+        .map(|(&s, &seen)| if seen { s } else { f32::NAN })
+        .collect()
+}
+
+/// The two bands of pair `j`: neighbours, so their steady difference is small.
+fn pair(j: usize) -> (u8, u8) {
+    (2 * j as u8, 2 * j as u8 + 1)
 }
 
 fn band_bins(band: u8) -> std::ops::Range<usize> {
@@ -234,15 +324,17 @@ fn band_bins(band: u8) -> std::ops::Range<usize> {
 /// Per frame, each band's summed log-power.
 fn band_log_powers(stft: &Stft, x: &[f32], offset: usize) -> Vec<[f32; BANDS]> {
     (0..stft.frames(x.len(), offset))
-        .map(|t| {
-            let spec = stft.analyse(x, offset + t * HOP);
-            std::array::from_fn(|b| {
-                band_bins(b as u8)
-                    .map(|k| (spec[k].norm_sqr() + POWER_FLOOR).ln())
-                    .sum()
-            })
-        })
+        .map(|t| log_powers(&stft.analyse(x, offset + t * HOP)))
         .collect()
+}
+
+/// Each band's summed log-power in one spectrum.
+fn log_powers(spec: &[Complex32]) -> [f32; BANDS] {
+    std::array::from_fn(|b| {
+        band_bins(b as u8)
+            .map(|k| (spec[k].norm_sqr() + POWER_FLOOR).ln())
+            .sum()
+    })
 }
 
 fn check_length(audio: &Audio) -> Result<(), MediaError> {

@@ -60,7 +60,7 @@ pub fn picture(seed: u64, width: u32, height: u32) -> Picture {
     let shapes: Vec<(Shape, [f32; 3], f32)> = (0..3 + rng.next_u64() % 12)
         .map(|_| {
             let (w, h) = (width as f32, height as f32);
-            let shape = if rng.next_u64() % 2 == 0 {
+            let shape = if rng.next_u64().is_multiple_of(2) {
                 Shape::Disc {
                     cx: rng.unit() as f32 * w,
                     cy: rng.unit() as f32 * h,
@@ -105,9 +105,142 @@ pub fn picture(seed: u64, width: u32, height: u32) -> Picture {
     Picture::new(width, height, 3, pixels).expect("the buffer matches its shape")
 }
 
+/// A two-pole resonator (formant filter) at `freq` Hz with bandwidth `bw` Hz.
+struct Resonator {
+    a1: f32,
+    a2: f32,
+    gain: f32,
+    y1: f32,
+    y2: f32,
+}
+
+impl Resonator {
+    fn new(freq: f32, bw: f32, rate: f32) -> Self {
+        let r = (-std::f32::consts::PI * bw / rate).exp();
+        let theta = std::f32::consts::TAU * freq / rate;
+        Self {
+            a1: 2.0 * r * theta.cos(),
+            a2: -r * r,
+            gain: 1.0 - r,
+            y1: 0.0,
+            y2: 0.0,
+        }
+    }
+
+    fn step(&mut self, x: f32) -> f32 {
+        let y = self.gain * x + self.a1 * self.y1 + self.a2 * self.y2;
+        self.y2 = self.y1;
+        self.y1 = y;
+        y
+    }
+}
+
+/// Speech-like sound: voiced segments (a glottal pulse train at 90 to 250 Hz through
+/// three formant resonators that move every segment), unvoiced hiss and pauses.
+pub fn speechlike(seed: u64, rate: u32, seconds: f64) -> Vec<f32> {
+    let mut rng = SplitMix(seed ^ 0x005B_EEC4);
+    let n = (seconds * f64::from(rate)) as usize;
+    let fs = rate as f32;
+    let mut out = Vec::with_capacity(n);
+    let f0_base = 90.0 + 160.0 * rng.unit() as f32;
+    let mut phase = 0.0f32;
+    while out.len() < n {
+        let len = ((0.06 + 0.2 * rng.unit()) * f64::from(rate)) as usize;
+        let kind = rng.next_u64() % 10;
+        let formants = [
+            300.0 + 600.0 * rng.unit() as f32,
+            900.0 + 1600.0 * rng.unit() as f32,
+            2500.0 + 1000.0 * rng.unit() as f32,
+        ];
+        let mut filters: Vec<Resonator> = formants
+            .iter()
+            .map(|&f| Resonator::new(f.min(fs * 0.45), 80.0 + f * 0.05, fs))
+            .collect();
+        let mut hiss = Resonator::new((5000.0f32).min(fs * 0.4), 2000.0, fs);
+        let f0 = f0_base * (0.8 + 0.4 * rng.unit() as f32);
+        let level = 0.1 + 0.4 * rng.unit() as f32;
+        for i in 0..len.min(n - out.len()) {
+            let env = (std::f32::consts::PI * i as f32 / len as f32).sin();
+            let v = match kind {
+                0 => 0.0,
+                1 | 2 => hiss.step(rng.normal() as f32) * 2.0,
+                _ => {
+                    phase += f0 * (1.0 + 0.01 * rng.normal() as f32) / fs;
+                    let pulse = if phase >= 1.0 {
+                        phase -= 1.0;
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    filters
+                        .iter_mut()
+                        .map(|f| f.step(pulse * 20.0))
+                        .sum::<f32>()
+                }
+            };
+            out.push(level * env * v);
+        }
+    }
+    normalise_peak(&mut out, 0.5);
+    out
+}
+
+/// Music-like sound: chords of harmonic notes with attack and decay, slight vibrato,
+/// and a noise burst on each beat.
+pub fn music(seed: u64, rate: u32, seconds: f64) -> Vec<f32> {
+    let mut rng = SplitMix(seed ^ 0x3A51C);
+    let n = (seconds * f64::from(rate)) as usize;
+    let fs = rate as f32;
+    let mut out = vec![0.0f32; n];
+    let beat = ((0.3 + 0.4 * rng.unit()) * f64::from(rate)) as usize;
+    let mut start = 0;
+    while start < n {
+        let root = 110.0 * 2f32.powf((rng.next_u64() % 24) as f32 / 12.0);
+        let chord = [0.0, 4.0 - (rng.next_u64() % 2) as f32, 7.0];
+        let len = beat * (1 + (rng.next_u64() % 3) as usize);
+        for semis in chord {
+            let f = root * 2f32.powf(semis / 12.0);
+            for i in 0..len.min(n - start) {
+                let t = i as f32 / fs;
+                let env = (t * 200.0).min(1.0) * (-t * 2.5).exp();
+                let vib = 1.0 + 0.003 * (std::f32::consts::TAU * 5.0 * t).sin();
+                let v: f32 = (1..8)
+                    .filter(|&k| f * (k as f32) < fs * 0.45)
+                    .map(|k| (std::f32::consts::TAU * f * k as f32 * vib * t).sin() / k as f32)
+                    .sum();
+                out[start + i] += 0.1 * env * v;
+            }
+        }
+        for i in 0..(beat / 8).min(n - start) {
+            out[start + i] +=
+                0.2 * (-(i as f32) / (beat as f32 / 40.0)).exp() * rng.normal() as f32;
+        }
+        start += len;
+    }
+    normalise_peak(&mut out, 0.5);
+    out
+}
+
+fn normalise_peak(x: &mut [f32], peak: f32) {
+    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max > 0.0 {
+        x.iter_mut().for_each(|v| *v *= peak / max);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sounds_have_the_asked_length_and_level() {
+        for s in [speechlike(1, 16_000, 2.0), music(1, 16_000, 2.0)] {
+            assert_eq!(s.len(), 32_000);
+            let peak = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!((peak - 0.5).abs() < 1e-3);
+            assert!(s.iter().all(|v| v.is_finite()));
+        }
+    }
 
     #[test]
     fn pictures_are_deterministic_and_varied() {

@@ -293,23 +293,6 @@ pub(crate) fn conclude(
     }
 }
 
-/// Readings divided by their median magnitude, so a decoder's clamp means the same on
-/// loud and quiet content (signs, and so the verdict, are unchanged).
-pub(crate) fn normalise(mut readings: Vec<f32>) -> Vec<f32> {
-    let mut magnitudes: Vec<f32> = readings
-        .iter()
-        .map(|v| v.abs())
-        .filter(|v| *v > 0.0 && v.is_finite())
-        .collect();
-    if magnitudes.is_empty() {
-        return readings;
-    }
-    let mid = magnitudes.len() / 2;
-    let scale = *magnitudes.select_nth_unstable_by(mid, f32::total_cmp).1;
-    readings.iter_mut().for_each(|v| *v /= scale);
-    readings
-}
-
 /// Corrects the payload's p-value for `alignments` alignments it was chosen among, and
 /// withdraws the payload when it no longer passes.
 pub(crate) fn pay_for_alignments(d: &mut MediaDetection, alignments: u64, level: f64) {
