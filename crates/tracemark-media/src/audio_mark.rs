@@ -41,7 +41,7 @@ use crate::{
     MediaError,
     audio::{Audio, Stft, resample},
     key::{MediaKey, MediaScheme},
-    units::{self, MediaDetection, Reading, UnitLayout},
+    units::{self, MediaDetection, UnitLayout},
 };
 
 /// The scheme this module implements.
@@ -184,7 +184,8 @@ impl AudioMarker {
         let stft = Stft::new(FRAME);
         let candidates = (SUB_HOPS.len() * BLOCK_CELLS * CELL_HOPS) as u64;
         let ln_c = (candidates as f64).ln();
-        let mut best: Option<(Reading, usize, usize)> = None;
+        // The search reads pilots only; the payload is decoded once, at the end.
+        let mut best: Option<(f64, usize, usize, Vec<f32>)> = None;
         let mut tried = 0;
         // As for image crops: the first significant alignment may be a neighbour of the
         // true one (a hop off), so the scan goes on while it improves.
@@ -194,13 +195,13 @@ impl AudioMarker {
             for phase in 0..BLOCK_CELLS * CELL_HOPS {
                 tried += 1;
                 let readings = unit_readings(&powers, phase);
-                let reading = self.layout.read(&readings, |y| y.clamp(-3.0, 3.0));
-                let improved = best.is_none_or(|(b, _, _)| reading.ln_p() < b.ln_p());
+                let ln_p = units::ln_p_pilot(self.layout.pilot_counts(&readings));
+                let improved = best.as_ref().is_none_or(|b| ln_p < b.0);
                 if improved {
-                    best = Some((reading, offset, phase));
+                    best = Some((ln_p, offset, phase, readings));
                 }
-                let (b, _, _) = best.expect("set above");
-                if b.ln_p() + ln_c <= false_positive_rate.ln() {
+                let b = best.as_ref().expect("set above").0;
+                if b + ln_c <= false_positive_rate.ln() {
                     let steps = if improved {
                         0
                     } else {
@@ -213,10 +214,13 @@ impl AudioMarker {
                 }
             }
         }
-        let (reading, offset, phase) = best.expect("at least one alignment");
+        let (_, offset, phase, readings) = best.expect("at least one alignment");
+        let pilot = self.layout.pilot_counts(&readings);
+        let reading = self.layout.read(&readings, |y| y.clamp(-3.0, 3.0));
         // The start the clip lost, modulo a block, in 16 kHz samples.
         let trimmed = (BLOCK_CELLS * CELL_HOPS - phase) % (BLOCK_CELLS * CELL_HOPS) * HOP;
         Ok(units::conclude(
+            pilot,
             reading,
             candidates,
             tried,
@@ -238,10 +242,7 @@ impl AudioMarker {
         let best = analysis
             .alignments
             .iter()
-            .map(|readings| {
-                let (n, k) = self.layout.pilot_counts(readings);
-                tracemark_watermark::stats::ln_binomial_sf(k, n, 0.5)
-            })
+            .map(|readings| units::ln_p_pilot(self.layout.pilot_counts(readings)))
             .fold(0.0f64, f64::min);
         (best + ln_c).min(0.0)
     }

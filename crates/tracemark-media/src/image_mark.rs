@@ -46,7 +46,7 @@ use crate::{
     dsp::{AxisMap, Plane, dct8_basis, resample, resize},
     key::{MediaKey, MediaScheme},
     picture::Picture,
-    units::{self, MediaDetection, Reading, UnitLayout},
+    units::{self, MediaDetection, UnitLayout},
 };
 
 /// The scheme this module implements.
@@ -209,7 +209,8 @@ impl ImageMarker {
         let luma = picture.luma();
         let fractions = crop_fractions(opts.crop_search);
         let ln_c = (fractions.len() as f64).ln();
-        let mut best: Option<(Reading, f64)> = None;
+        // The search reads pilots only; the payload is decoded once, at the end.
+        let mut best: Option<(f64, f64, Vec<f32>)> = None;
         let mut tried = 0;
         // Steps since the best alignment improved, once one is significant: the first
         // significant alignment of a crop is often a neighbour of the true one, and the
@@ -218,13 +219,13 @@ impl ImageMarker {
         for &f in &fractions {
             tried += 1;
             let coefs = coefficients(&canonical(&luma, f), &self.basis);
-            let reading = self.layout.read(&coefs, soft);
-            let improved = best.is_none_or(|(b, _)| reading.ln_p() < b.ln_p());
+            let ln_p = units::ln_p_pilot(self.layout.pilot_counts(&coefs));
+            let improved = best.as_ref().is_none_or(|(b, _, _)| ln_p < *b);
             if improved {
-                best = Some((reading, f));
+                best = Some((ln_p, f, coefs));
             }
-            let (b, _) = best.expect("set above");
-            if b.ln_p() + ln_c <= opts.false_positive_rate.ln() {
+            let b = best.as_ref().expect("set above").0;
+            if b + ln_c <= opts.false_positive_rate.ln() {
                 let steps = if improved {
                     0
                 } else {
@@ -236,16 +237,19 @@ impl ImageMarker {
                 }
             }
         }
-        let (reading, f) = best.expect("at least the full frame");
+        let (_, f, coefs) = best.expect("at least the full frame");
+        let pilot = self.layout.pilot_counts(&coefs);
         // A crop keeps whole pixels, so its centre sits up to half a pixel off the grid
         // point searched: the payload is read at the best of a few nearby alignments
         // (the verdict keeps the grid's p-value; the payload's own bound pays for them).
-        let (reading, f, shift, refined) = if f < 1.0 {
-            self.refine(&luma, f, reading)
+        let (coefs, f, shift, refined) = if f < 1.0 {
+            self.refine(&luma, f, coefs)
         } else {
-            (reading, f, (0.0, 0.0), 1)
+            (coefs, f, (0.0, 0.0), 1)
         };
+        let reading = self.layout.read(&coefs, soft);
         let mut detection = units::conclude(
+            pilot,
             reading,
             fractions.len() as u64,
             tried,
@@ -260,10 +264,13 @@ impl ImageMarker {
         Ok(detection)
     }
 
-    /// The alignment near `(f, 0, 0)` whose pilot agrees most.
-    fn refine(&self, luma: &Plane, f: f64, start: Reading) -> (Reading, f64, (f64, f64), u64) {
-        let mut best = (start, f, (0.0, 0.0));
-        let score = |r: &Reading| r.pilot_k as f64 / r.pilot_n.max(1) as f64;
+    /// The alignment near `(f, 0, 0)` whose pilot agrees most, with its coefficients.
+    fn refine(&self, luma: &Plane, f: f64, start: Vec<f32>) -> (Vec<f32>, f64, (f64, f64), u64) {
+        let score = |coefs: &[f32]| {
+            let (n, k) = self.layout.pilot_counts(coefs);
+            k as f64 / n.max(1) as f64
+        };
+        let mut best = (score(&start), start, f, (0.0, 0.0));
         let mut tried = 1;
         for df in REFINE_SCALE {
             for dx in REFINE_SHIFT {
@@ -274,14 +281,14 @@ impl ImageMarker {
                     tried += 1;
                     let g = f + df;
                     let coefs = coefficients(&canonical_at(luma, g, (dx, dy)), &self.basis);
-                    let r = self.layout.read(&coefs, soft);
-                    if score(&r) > score(&best.0) {
-                        best = (r, g, (dx, dy));
+                    let s = score(&coefs);
+                    if s > best.0 {
+                        best = (s, coefs, g, (dx, dy));
                     }
                 }
             }
         }
-        (best.0, best.1, best.2, tried)
+        (best.1, best.2, best.3, tried)
     }
 
     /// The corrected `ln p` of the verdict from a prepared analysis (every alignment
@@ -291,10 +298,7 @@ impl ImageMarker {
         let best = analysis
             .candidates
             .iter()
-            .map(|(_, coefs)| {
-                let (n, k) = self.layout.pilot_counts(coefs);
-                tracemark_watermark::stats::ln_binomial_sf(k, n, 0.5)
-            })
+            .map(|(_, coefs)| units::ln_p_pilot(self.layout.pilot_counts(coefs)))
             .fold(0.0f64, f64::min);
         (best + ln_c).min(0.0)
     }

@@ -219,11 +219,6 @@ pub(crate) struct Reading {
 }
 
 impl Reading {
-    /// `ln P[Bin(n, ½) ≥ k]` of the pilot, uncorrected.
-    pub fn ln_p(&self) -> f64 {
-        ln_binomial_sf(self.pilot_k, self.pilot_n, 0.5)
-    }
-
     /// The payload's union bound over all `2^80` messages (payload and check).
     pub fn ln_p_payload(&self) -> f64 {
         let ln_messages = CODE.ln_messages() + CHECK.ln_messages();
@@ -257,9 +252,18 @@ pub struct MediaDetection {
     pub alignments_tried: u64,
 }
 
-/// Assembles a detection from the best reading of `candidates` alignments.
+/// `ln P[Bin(n, ½) ≥ k]` of pilot counts `(n, k)`, uncorrected.
+pub(crate) fn ln_p_pilot((n, k): (u64, u64)) -> f64 {
+    ln_binomial_sf(k, n, 0.5)
+}
+
+/// Assembles a detection: the verdict from the pilot counts `(n, k)` of the best of
+/// `candidates` alignments, the payload from `payload` (read at that alignment or a
+/// refinement of it, which [`pay_for_alignments`] pays for).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn conclude(
-    best: Reading,
+    pilot: (u64, u64),
+    payload: Reading,
     candidates: u64,
     tried: u64,
     false_positive_rate: f64,
@@ -267,27 +271,28 @@ pub(crate) fn conclude(
     parameters: serde_json::Value,
     alignment: serde_json::Value,
 ) -> MediaDetection {
-    let ln_p = best.ln_p() + (candidates.max(1) as f64).ln();
+    let ln_p = ln_p_pilot(pilot) + (candidates.max(1) as f64).ln();
     let verdict = Verdict::decide(
         PValue::from_ln(ln_p),
         false_positive_rate,
         method,
         parameters,
-        best.pilot_n,
+        pilot.0,
     );
-    let payload_p_value = PValue::from_ln(best.ln_p_payload());
-    let payload =
-        (verdict.detected && best.checked && payload_p_value.significant_at(false_positive_rate))
-            .then(|| Payload::new(best.payload, PAYLOAD_BITS).ok())
-            .flatten();
+    let payload_p_value = PValue::from_ln(payload.ln_p_payload());
+    let decoded = (verdict.detected
+        && payload.checked
+        && payload_p_value.significant_at(false_positive_rate))
+    .then(|| Payload::new(payload.payload, PAYLOAD_BITS).ok())
+    .flatten();
     let share = |k: u64, n: u64| if n == 0 { 0.5 } else { k as f64 / n as f64 };
     MediaDetection {
         verdict,
-        payload,
+        payload: decoded,
         payload_p_value,
-        pilot_agreement: share(best.pilot_k, best.pilot_n),
-        data_agreement: share(best.data_k, best.data_n),
-        payload_checked: best.checked,
+        pilot_agreement: share(pilot.1, pilot.0),
+        data_agreement: share(payload.data_k, payload.data_n),
+        payload_checked: payload.checked,
         alignment,
         alignments_tried: tried,
     }
@@ -343,7 +348,9 @@ mod tests {
         assert_eq!(r.payload, payload);
         assert_eq!((r.pilot_k, r.pilot_n), (512, 512));
         assert_eq!(r.data_k, r.data_n);
+        assert_eq!(layout.pilot_counts(&targets), (512, 512));
         let d = conclude(
+            (512, 512),
             r,
             1,
             1,
@@ -357,7 +364,10 @@ mod tests {
         // Another key reads the same units as noise.
         let other = UnitLayout::new(&Prf::new(&[7; 32]), 40, 4096, 8);
         let r = other.read(&targets, |y| y);
+        let pilot = other.pilot_counts(&targets);
+        assert_eq!(pilot, (r.pilot_n, r.pilot_k));
         let d = conclude(
+            pilot,
             r,
             1,
             1,
