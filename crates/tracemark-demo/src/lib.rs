@@ -20,9 +20,13 @@
 //! evidence report ([`UseCase`]); `summary`, what a run set up and found
 //! ([`DemoSummary`]), which [`run`] returns.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use tracemark::{Result, config::LogLocation};
+use tracemark::{
+    Config, Result,
+    config::LogLocation,
+    policy::{Date, summary::ProviderInfo},
+};
 
 mod corpus;
 mod summary;
@@ -55,10 +59,12 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     let mut use_cases = Vec::from(cases.mark_at_the_source()?);
     use_cases.push(cases.trace_to_training_data()?);
     use_cases.push(cases.mixed_document()?);
+    let training_summary = training_summary(&ws.config, &ws.index, &model, &ws.out)?;
     Ok(DemoSummary {
         model,
         model_identity: ws.model_identity,
         use_cases,
+        training_summary,
         index: ws.index,
         corpus: ws.corpus,
         config: ws.config_path,
@@ -67,6 +73,29 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
         keys: ws.keys,
         out: ws.out,
     })
+}
+
+/// The demo provider's public summary of training content (AI Act Art. 53(1)(d)) for
+/// the demo corpus, in `training-summary/`: what the corpus measures, what the demo's
+/// configuration states (the provider, the model, the market date), the rest left to
+/// fill as a real provider would have to.
+fn training_summary(config: &Config, index: &Path, model: &str, out: &Path) -> Result<PathBuf> {
+    let mut info = ProviderInfo::default();
+    let mut state = |key: &str, value: &str| {
+        info.fields.insert(key.into(), value.into());
+    };
+    if let Some(name) = &config.provider.name {
+        state("provider", name);
+    }
+    state("model_names", model);
+    if let Some(date) = config.provider.placed_on_market {
+        state("placed_on_market", &date.to_string());
+    }
+    let index = tracemark::corpus::open(index, None)?;
+    let census = tracemark::summary::census(std::slice::from_ref(&index), None)?;
+    let written =
+        tracemark::summary::write(&census, &info, Date::today(), &out.join("training-summary"))?;
+    Ok(written.summary)
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ pub struct DemoSummary {
     pub model_identity: Option<DemoModel>,
     /// The use cases, each with its sealed evidence report (in `reports/`).
     pub use_cases: Vec<UseCase>,
+    /// The provider's public summary of the training corpus (`summary.json`, with its
+    /// page and domain lists beside it).
+    pub training_summary: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -157,6 +157,31 @@ fn assert_mixed_document_split(summary: &DemoSummary) {
 /// segment starts after the author's opening (some seeds started it 100 bytes inside).
 const SEED: u64 = 5;
 
+/// The provider's training summary: the corpus measured, the configuration's statements,
+/// and the rest left to fill.
+fn assert_training_summary(summary: &DemoSummary) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary.training_summary).unwrap()).unwrap();
+    let field = |key: &str| {
+        json["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["fields"].as_array().unwrap())
+            .find(|f| f["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let index = tracemark::corpus::open(&summary.index, None).unwrap();
+    assert_eq!(field("text_size")["value"]["tokens"], index.total_tokens());
+    assert_eq!(field("provider")["value"], PROVIDER);
+    assert_eq!(field("placed_on_market")["value"], "2026-09-01");
+    assert_eq!(field("illegal_content")["from"], "to_fill");
+    let dir = summary.training_summary.parent().unwrap();
+    assert!(dir.join("summary.html").exists());
+    assert!(dir.join("top-domains.csv").exists());
+}
+
 fn seeded() -> Options {
     Options {
         seed: Some(SEED),
@@ -199,6 +224,7 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
         assert!(html.contains("EU-AIA-50-2"));
     }
     assert!(first.keys.iter().all(|k| !k.reused));
+    assert_training_summary(&first);
     let config = Config::load(&first.config).unwrap();
     assert_eq!(
         config.keys.store.as_deref(),

@@ -104,6 +104,11 @@ fn demo(out: &Path, options: &Options) -> Result<Output> {
             let _ = writeln!(human, "  > {line}");
         }
     }
+    let _ = writeln!(
+        human,
+        "\nThe provider's public summary of training content (AI Act Art. 53(1)(d)):\n  {}",
+        summary.training_summary.display()
+    );
     let _ = write!(
         human,
         "\nUse it with: tracemark --config {} attribute FILE",
