@@ -129,10 +129,7 @@ impl ReportRecord {
 
     /// Reads a record from JSON, checking its format.
     pub fn from_json(bytes: &[u8]) -> Result<Self, LogRecordError> {
-        let record: Self = serde_json::from_slice(bytes).map_err(|e| LogRecordError::Invalid {
-            format: REPORT_RECORD_V1,
-            reason: e.to_string(),
-        })?;
+        let record: Self = parse(REPORT_RECORD_V1, bytes)?;
         check_format(REPORT_RECORD_V1, &record.format)?;
         Ok(record)
     }
@@ -140,12 +137,7 @@ impl ReportRecord {
     /// The RFC 8785 canonical JSON: the log entry.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
         check_format(REPORT_RECORD_V1, &self.format)?;
-        let bytes =
-            jcs::to_canonical_bytes(self).map_err(|e| LogRecordError::Canonical(e.to_string()))?;
-        if bytes.len() > MAX_ENTRY_BYTES {
-            return Err(LogRecordError::TooLarge(bytes.len()));
-        }
-        Ok(bytes)
+        canonical(self)
     }
 
     /// The entry to append (no look-up keys).
@@ -189,10 +181,7 @@ pub struct ModelReleaseRecord {
 impl ModelReleaseRecord {
     /// Reads a record from JSON, checking its format.
     pub fn from_json(bytes: &[u8]) -> Result<Self, LogRecordError> {
-        let record: Self = serde_json::from_slice(bytes).map_err(|e| LogRecordError::Invalid {
-            format: MODEL_RELEASE_RECORD_V1,
-            reason: e.to_string(),
-        })?;
+        let record: Self = parse(MODEL_RELEASE_RECORD_V1, bytes)?;
         check_format(MODEL_RELEASE_RECORD_V1, &record.format)?;
         Ok(record)
     }
@@ -200,12 +189,7 @@ impl ModelReleaseRecord {
     /// The RFC 8785 canonical JSON: the log entry.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
         check_format(MODEL_RELEASE_RECORD_V1, &self.format)?;
-        let bytes =
-            jcs::to_canonical_bytes(self).map_err(|e| LogRecordError::Canonical(e.to_string()))?;
-        if bytes.len() > MAX_ENTRY_BYTES {
-            return Err(LogRecordError::TooLarge(bytes.len()));
-        }
-        Ok(bytes)
+        canonical(self)
     }
 
     /// The entry to append, found by the model's identity.
@@ -344,6 +328,27 @@ impl Diagnose for LogRecordError {
             _ => None,
         }
     }
+}
+
+/// A record of `format` read from JSON (its `format` field checked by the caller).
+fn parse<T: serde::de::DeserializeOwned>(
+    format: &'static str,
+    bytes: &[u8],
+) -> Result<T, LogRecordError> {
+    serde_json::from_slice(bytes).map_err(|e| LogRecordError::Invalid {
+        format,
+        reason: e.to_string(),
+    })
+}
+
+/// A record's RFC 8785 canonical JSON, refused above the log's entry size.
+fn canonical(record: &impl Serialize) -> Result<Vec<u8>, LogRecordError> {
+    let bytes =
+        jcs::to_canonical_bytes(record).map_err(|e| LogRecordError::Canonical(e.to_string()))?;
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(LogRecordError::TooLarge(bytes.len()));
+    }
+    Ok(bytes)
 }
 
 fn check_format(expected: &'static str, found: &str) -> Result<(), LogRecordError> {

@@ -54,6 +54,8 @@ pub fn registrable_domain(url: &str) -> Option<String> {
 /// in force then, for `crawler` (a robots.txt product token) or, without one, any AI
 /// agent. Its size is the bytes of its text as indexed (an index older than the size's
 /// recording counts the bytes of its decoded tokens).
+/// The indexes are taken to hold disjoint corpora: a document in two of them counts twice
+/// (one corpus in parts is one sharded index, whose parts never share a document).
 pub fn census(indexes: &[Index], crawler: Option<&str>) -> Result<Census> {
     let actor = match crawler {
         Some(agent) => Actor::Agent(agent.to_owned()),
