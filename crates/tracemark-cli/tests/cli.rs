@@ -308,7 +308,16 @@ fn hash_matches_sha256_and_checks_text() {
 fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
     let dir = tempfile::tempdir().unwrap();
     let demo = json(tracemark(dir.path()).args(["demo", "--out", "work"]), 0);
-    assert_eq!(demo["keys"].as_array().unwrap().len(), 4);
+    assert_eq!(demo["keys"].as_array().unwrap().len(), 5);
+    // The corpus model is signed as its index: the identity the demo verified is the
+    // one `model digest` computes, and `model verify` (under the demo's trust) agrees.
+    let identity = &demo["model_identity"];
+    assert_eq!(identity["trust"], "trusted", "{identity:#}");
+    let digest = json(
+        tracemark(dir.path()).args(["model", "digest", "work/index"]),
+        0,
+    );
+    assert_eq!(digest["identity"], identity["digest"], "{digest:#}");
     // The demo corpus comes out of the binary into the work folder, and is what it indexed.
     let corpus = Path::new(demo["corpus"].as_str().unwrap());
     assert!(corpus.ends_with("work/corpus/texts"), "{corpus:?}");
@@ -324,7 +333,19 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
         0,
     );
     assert_eq!(check["keys"].as_array().unwrap().len(), 4);
-    // Idempotent: a second run reuses the keys.
+    // A withdrawal after the release changes the index's withdrawal list, which the
+    // model's identity leaves out: the same identity, and the signature still holds.
+    tracemark(dir.path())
+        .args([
+            "index",
+            "withdraw",
+            "work/index",
+            "--id",
+            "brightwater/changelog.txt",
+        ])
+        .assert()
+        .success();
+    // Idempotent: a second run reuses the keys, the signature and the release record.
     let again = json(tracemark(dir.path()).args(["demo", "--out", "work"]), 0);
     assert!(
         again["keys"]
@@ -333,6 +354,10 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
             .iter()
             .all(|k| k["reused"] == true)
     );
+    let reused = &again["model_identity"];
+    assert_eq!(reused["digest"], identity["digest"], "{reused:#}");
+    assert_eq!(reused["signed_now"], false, "{reused:#}");
+    assert_eq!(reused["logged_now"], false, "{reused:#}");
 }
 
 #[test]

@@ -22,10 +22,8 @@ pub struct DemoSummary {
     pub keys: Vec<DemoKey>,
     /// The model that generated the demo's texts.
     pub model: String,
-    /// The model's verified identity (its signature, digest, signer and release record),
-    /// when the model is a model directory the demo signed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_identity: Option<DemoModel>,
+    /// The model's verified identity (its signature, digest, signer and release record).
+    pub model_identity: DemoModel,
     /// The use cases, each with its sealed evidence report (in `reports/`).
     pub use_cases: Vec<UseCase>,
     /// The provider's public summary of the training corpus (`summary.json`, with its

@@ -2,12 +2,13 @@
 //! index, a `tracemark.toml` that names them and an SQLite log beside them, each read
 //! back through the loaders every other command uses; reused when it is there.
 //!
-//! With a model directory (`--model models/tinystories-260k`), the demo also plays the
-//! model's publisher: it makes a model-signing key (ECDSA P-256 with a development
-//! chain), signs the model (OpenSSF Model Signing) into the work folder
-//! (`model/NAME.sig`, leaving the model's own directory untouched), logs the release
-//! (a model-release record), and configures the signature and the publisher's root as
-//! trusted, so that its records and reports name the model by its verified identity.
+//! The demo also plays the model's publisher: it makes a model-signing key (ECDSA P-256
+//! with a development chain), signs the model (OpenSSF Model Signing) into the work
+//! folder (`model/NAME.sig`, leaving the model's own directory untouched: a model
+//! directory such as `models/tinystories-260k`, or the corpus model's index, whose
+//! withdrawal list the signature leaves out), logs the release (a model-release record),
+//! and configures the signature and the publisher's root as trusted, so that its records
+//! and reports name the model by its verified identity.
 
 use std::path::{Path, PathBuf};
 
@@ -39,10 +40,10 @@ const MODEL_KEY_NAME: &str = "demo-model";
 /// The demo's model publisher, as its model-signing certificates name it.
 pub(crate) const MODEL_PUBLISHER: &str = "Tracemark demo model publisher";
 
-/// The keys the demo makes, with their names in its store: one of every kind, and a
-/// model-signing key when it signs a model.
-fn specs(tokenizer: Option<TokenizerBinding>, signs_model: bool) -> Vec<(KeySpec, &'static str)> {
-    let mut specs = vec![
+/// The keys the demo makes, with their names in its store: one of every kind, and the
+/// model publisher's model-signing key.
+fn specs(tokenizer: Option<TokenizerBinding>) -> Vec<(KeySpec, &'static str)> {
+    vec![
         (
             KeySpec::Watermark {
                 scheme: SchemeId::KgwSelfHash,
@@ -70,18 +71,15 @@ fn specs(tokenizer: Option<TokenizerBinding>, signs_model: bool) -> Vec<(KeySpec
             },
             NAME,
         ),
-    ];
-    if signs_model {
         // OpenSSF Model Signing has no Ed25519: ECDSA P-256.
-        specs.push((
+        (
             KeySpec::Signing {
                 algorithm: SigningAlgorithm::Es256,
                 organization: MODEL_PUBLISHER.into(),
             },
             MODEL_KEY_NAME,
-        ));
-    }
-    specs
+        ),
+    ]
 }
 
 /// Where the demo writes a model's signature: in the work folder, never in the model's
@@ -103,9 +101,12 @@ fn rel_name(store: &KeyStore, kind: KeyKind, name: &str) -> Result<String> {
         .to_string())
 }
 
-/// The demo's configuration; paths are relative to the work folder.
+/// The demo's configuration; paths are relative to the work folder. The model is the
+/// user's (its path as given), or the corpus model of the demo's index (signed as its
+/// index).
 fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
     let rel = |kind| rel_name(store, kind, NAME);
+    let model = model.unwrap_or(Path::new("index"));
     Ok(format!(
         "# Written by `tracemark demo`. Paths are relative to this file.\n\
          [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
@@ -116,29 +117,19 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
          [policy]\njurisdictions = [\"EU\", \"CN\", \"US-CA\"]\n\n\
          # The demo provider placed its system on the EU market after 2 August 2026, so\n\
          # Art. 50(2) applies to it without the grace period for older systems.\n\
-         [provider]\nname = \"{PROVIDER}\"\nplaced_on_market = \"2026-09-01\"\n{}",
+         [provider]\nname = \"{PROVIDER}\"\nplaced_on_market = \"2026-09-01\"\n\n\
+         [model]\npath = {}\n\
+         # The demo signed the model (OpenSSF Model Signing) into the work folder and\n\
+         # trusts its own model publisher's root; a deployment names the publisher's.\n\
+         signature = {}\ntrusted_roots = [\"{}/root.pem\"]\n",
         rel(KeyKind::Watermark)?,
         rel(KeyKind::Signing)?,
         rel(KeyKind::Log)?,
         rel(KeyKind::Service)?,
         rel(KeyKind::Signing)?,
-        match model {
-            // The model is the user's: its path as given, quoted for TOML.
-            Some(path) if matches!(ModelSource::at(path), ModelSource::Path(_)) => format!(
-                "\n[model]\npath = {}\n\
-                 # The demo signed the model (OpenSSF Model Signing) into the work folder and\n\
-                 # trusts its own model publisher's root; a deployment names the publisher's.\n\
-                 signature = {}\ntrusted_roots = [\"{}/root.pem\"]\n",
-                toml::Value::String(path.display().to_string()),
-                toml::Value::String(signature_path(path).display().to_string()),
-                rel_name(store, KeyKind::Signing, MODEL_KEY_NAME)?,
-            ),
-            Some(path) => format!(
-                "\n[model]\npath = {}\n",
-                toml::Value::String(path.display().to_string())
-            ),
-            None => String::new(),
-        }
+        toml::Value::String(model.display().to_string()),
+        toml::Value::String(signature_path(model).display().to_string()),
+        rel_name(store, KeyKind::Signing, MODEL_KEY_NAME)?,
     ))
 }
 
@@ -184,9 +175,8 @@ pub struct Workspace {
     pub corpus_model: bool,
     /// The corpus folder indexed: `corpus/texts` in the work folder, or `--corpus`.
     pub corpus: PathBuf,
-    /// The signed model's verified identity and its release, when the model is a
-    /// model directory.
-    pub model_identity: Option<DemoModel>,
+    /// The signed model's verified identity and its release.
+    pub model_identity: DemoModel,
 }
 
 /// Sets up (or reuses) the demo's work folder in `out`: what `tracemark demo` runs its
@@ -229,12 +219,10 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
     });
     let store = KeyStore::at(out.join("home"));
 
-    let model_dir = match &source {
-        ModelSource::Path(path) => Some(std::path::absolute(path).unwrap_or_else(|_| path.clone())),
-        ModelSource::Corpus(_) => None,
-    };
+    let (ModelSource::Path(model_dir) | ModelSource::Corpus(model_dir)) = &source;
+    let model_dir = std::path::absolute(model_dir).unwrap_or_else(|_| model_dir.clone());
     let mut keys = Vec::new();
-    for (spec, name) in specs(tokenizer, model_dir.is_some()) {
+    for (spec, name) in specs(tokenizer) {
         let kind = spec.kind();
         let path = store.path_of(kind, name)?;
         let reused = path.exists();
@@ -292,13 +280,10 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         let path = configured.unwrap_or(&key.path);
         keygen::check(key.kind, path)?;
     }
-    let model_identity = match &model_dir {
-        Some(dir) => {
-            let key = store.path_of(KeyKind::Signing, MODEL_KEY_NAME)?;
-            Some(publish_model(&out, &mut config, dir, &key)?)
-        }
-        None => None,
-    };
+    let key = store.path_of(KeyKind::Signing, MODEL_KEY_NAME)?;
+    // The corpus model's index is named by what the model is, not by its folder's name.
+    let name = corpus_model.then_some(loaded.name.as_str());
+    let model_identity = publish_model(&out, &mut config, &model_dir, &key, name)?;
     Ok(Workspace {
         out,
         config_path,
@@ -337,8 +322,15 @@ pub struct DemoModel {
 /// identity's directory) into the work folder, unless a signature there still holds;
 /// logs its release unless the log holds it; and makes `config` name the signature and
 /// trust the key's root (as the written configuration does). The model's own directory
-/// is only read.
-fn publish_model(out: &Path, config: &mut Config, dir: &Path, key: &Path) -> Result<DemoModel> {
+/// is only read. `name` is what the release record calls the model (default: its
+/// directory's name).
+fn publish_model(
+    out: &Path,
+    config: &mut Config,
+    dir: &Path,
+    key: &Path,
+    name: Option<&str>,
+) -> Result<DemoModel> {
     use tracemark::release::{self, Identified, ModelTrust, VerifyRequest};
     let signature = out.join(signature_path(dir));
     let root = key.join("root.pem");
@@ -387,12 +379,12 @@ fn publish_model(out: &Path, config: &mut Config, dir: &Path, key: &Path) -> Res
                     ..VerifyRequest::default()
                 },
             )?;
-            let logged = release::log_release(&mut ledger, dir, &verified, None, None)?;
+            let logged = release::log_release(&mut ledger, dir, &verified, name, None)?;
             (logged.entry.index, true)
         }
     };
     Ok(DemoModel {
-        name: id.name.clone(),
+        name: name.map_or_else(|| id.name.clone(), str::to_owned),
         digest: id.digest,
         signature,
         signer: id.signer.clone(),

@@ -778,6 +778,20 @@ impl Index {
 /// The withdrawals of an index: one JSON tombstone a line, appended by [`withdraw`].
 const WITHDRAWN_FILE: &str = "withdrawn.jsonl";
 
+/// Where `index withdraw` writes into the index at `dir`, relative to it, `/`-separated
+/// (one list a part of a sharded index): the files that change after an index is built,
+/// which a signature over the index (its corpus model's identity) leaves out.
+pub fn withdrawal_lists(dir: &Path) -> Result<Vec<String>, TraceError> {
+    if !dir.join(SHARDED_FILE).exists() {
+        return Ok(vec![WITHDRAWN_FILE.to_owned()]);
+    }
+    Ok(sharded::read_manifest(dir)?
+        .shards
+        .iter()
+        .map(|part| format!("{}/{WITHDRAWN_FILE}", part.path))
+        .collect())
+}
+
 /// The file that names what the index at `dir` holds (see [`Index::manifest_file`]).
 pub fn manifest_file(dir: &Path) -> PathBuf {
     match dir.join(SHARDED_FILE) {

@@ -32,6 +32,18 @@ pub fn default_signature(model: &Path) -> PathBuf {
     }
 }
 
+/// What a model's identity leaves out besides the default exclusions and its signature:
+/// for a corpus model, its index's withdrawal lists, which change after the index is
+/// released (the log records each withdrawal on its own).
+fn index_exclusions(model: &Path) -> Result<Vec<String>> {
+    match crate::model::ModelSource::at(model) {
+        crate::model::ModelSource::Corpus(dir) => {
+            Ok(tracemark_trace::index::withdrawal_lists(&dir)?)
+        }
+        crate::model::ModelSource::Path(_) => Ok(Vec::new()),
+    }
+}
+
 /// The signature's canonical name relative to the model directory, when it lies inside.
 fn name_inside(model: &Path, signature: &Path) -> Option<String> {
     if !model.is_dir() {
@@ -80,6 +92,9 @@ pub fn sign(
     };
     let signature = signature.map_or_else(|| default_signature(model), Path::to_owned);
     if let Some(name) = name_inside(model, &signature) {
+        options.exclusions.add(&name)?;
+    }
+    for name in index_exclusions(model)? {
         options.exclusions.add(&name)?;
     }
     let manifest = Manifest::of_model(model, &options)?;
@@ -343,24 +358,25 @@ pub fn identify(model: Option<&Path>, trust: &ModelTrust<'_>) -> Result<Identifi
     // does (and, with the model given, verification re-hashed every file to it).
     let s = &manifest.serialization;
     let git = [".git", ".gitattributes", ".github", ".gitignore"];
+    let index_lists = match model {
+        Some(model) => index_exclusions(model)?,
+        None => Vec::new(),
+    };
     let same_serialisation = s.method == tracemark_model::Method::Files
         && s.hash == tracemark_model::HashType::Sha256
         && s.ignore_paths.iter().flatten().all(|p| {
             git.contains(&p.as_str())
                 || p == SIGNATURE_FILE
                 || signature_name.as_deref() == Some(p.as_str())
+                || index_lists.contains(p)
         });
     let digest = match model {
         _ if same_serialisation && conclusion.trust != Trust::Tampered => {
             verification.root_digest.clone()
         }
         Some(model) => {
-            let mut options = HashOptions::default();
-            options.exclusions.add(SIGNATURE_FILE)?;
-            if let Some(name) = &signature_name {
-                options.exclusions.add(name)?;
-            }
-            Manifest::of_model(model, &options)?.root_digest_id()
+            Manifest::of_model(model, &identity_options(model, signature_name.as_deref())?)?
+                .root_digest_id()
         }
         None if conclusion.trust == Trust::Tampered => verification.root_digest.clone(),
         None => {
@@ -427,20 +443,15 @@ fn choose_key(
 }
 
 /// The identity of the model the configuration generates with (`[model] path`), when it
-/// is a signed model: established once, for every generation of a marking station. The
-/// corpus model and an unsigned model have none (their records stay v1). A signature that
+/// is a signed model (a corpus model is signed as its index): established once, for
+/// every generation of a marking station. An unsigned model has none (its records stay
+/// v1). A signature that
 /// does not match the weights is an error: a provider must not name a model it cannot
 /// show it runs.
 pub fn configured_identity(config: &crate::Config) -> Result<Option<ModelIdentity>> {
     let Some(path) = config.model.path.as_deref() else {
         return Ok(None);
     };
-    if matches!(
-        crate::model::ModelSource::at(path),
-        crate::model::ModelSource::Corpus(_)
-    ) {
-        return Ok(None);
-    }
     match identify(Some(path), &ModelTrust::configured(&config.model))? {
         Identified::Unsigned { .. } => Ok(None),
         Identified::Signed(id) if id.conclusion.trust == Trust::Tampered => {
@@ -493,9 +504,24 @@ pub fn find_release<S: tracemark_ledger::LogStore>(
 }
 
 /// The model's identity: `sha256:HEX`, its OMS root digest under `files`, SHA-256 and
-/// the default exclusions.
+/// the default exclusions (and, for a corpus model, its index's withdrawal lists).
 pub fn identity(model: &Path) -> Result<String> {
-    Ok(tracemark_model::identity(model)?)
+    Ok(Manifest::of_model(model, &identity_options(model, None)?)?.root_digest_id())
+}
+
+/// How the identity hashes `model`: the default exclusions, the signature (`model.sig`,
+/// and the one given by name inside the model) and a corpus model's withdrawal lists.
+fn identity_options(model: &Path, signature_name: Option<&str>) -> Result<HashOptions> {
+    let mut options = HashOptions::default();
+    options.exclusions.add(SIGNATURE_FILE)?;
+    for name in signature_name
+        .into_iter()
+        .map(str::to_owned)
+        .chain(index_exclusions(model)?)
+    {
+        options.exclusions.add(&name)?;
+    }
+    Ok(options)
 }
 
 /// What Tracemark knows of a model's card: the directory's own (Hugging Face config,

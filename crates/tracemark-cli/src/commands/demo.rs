@@ -68,29 +68,19 @@ fn demo(out: &Path, options: &Options) -> Result<Output> {
     let _ = writeln!(human, "  corpus index  {}", summary.index.display());
     let _ = writeln!(human, "  log (SQLite)  {}", summary.log.display());
     let _ = writeln!(human, "  model         {}", summary.model);
-    match &summary.model_identity {
-        Some(m) => {
-            let _ = writeln!(
-                human,
-                "  model identity {} ({}, OMS root digest of its weights)\n                 signed by {} ({}), signature {}{}\n                 release logged at index {}{}",
-                m.digest,
-                m.name,
-                m.signer,
-                m.trust.code(),
-                m.signature.display(),
-                if m.signed_now { " (new)" } else { " (reused)" },
-                m.release_index,
-                if m.logged_now { " (new)" } else { " (reused)" },
-            );
-        }
-        None => {
-            let _ = writeln!(
-                human,
-                "  model identity not established (the corpus model is not a signed model; \
-                 give --model models/tinystories-260k to sign one)"
-            );
-        }
-    }
+    let m = &summary.model_identity;
+    let _ = writeln!(
+        human,
+        "  model identity {} ({}, OMS root digest of its files)\n                 signed by {} ({}), signature {}{}\n                 release logged at index {}{}",
+        m.digest,
+        m.name,
+        m.signer,
+        m.trust.code(),
+        m.signature.display(),
+        if m.signed_now { " (new)" } else { " (reused)" },
+        m.release_index,
+        if m.logged_now { " (new)" } else { " (reused)" },
+    );
     for case in &summary.use_cases {
         let _ = writeln!(
             human,

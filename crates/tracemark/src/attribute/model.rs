@@ -16,7 +16,6 @@ use tracemark_core::{
 use super::{Disclosure, fact, label, unestablished};
 use crate::{
     Config,
-    model::ModelSource,
     release::{self, Identified, ModelIdentity, ModelTrust},
     trust::Trust,
 };
@@ -54,14 +53,11 @@ pub(super) struct Named {
 }
 
 impl ModelCheck {
-    /// Checks the configured model's signature (hashing its weights) or the configured
-    /// signature alone. The corpus model has no signature to check.
+    /// Checks the configured model's signature (hashing its weights, or a corpus
+    /// model's index) or the configured signature alone.
     pub fn load(config: &Config, disclosure: Disclosure) -> Self {
         let m = &config.model;
-        let path = m
-            .path
-            .as_deref()
-            .filter(|p| matches!(ModelSource::at(p), ModelSource::Path(_)));
+        let path = m.path.as_deref();
         if path.is_none() && m.signature.is_none() {
             return Self {
                 state: State::NotConfigured,
