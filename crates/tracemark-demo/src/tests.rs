@@ -6,7 +6,7 @@ use super::*;
 use tracemark::{
     config::Config,
     core::{
-        fact::{Claim, CredentialState, ModelCheck, Topic},
+        fact::{Claim, CredentialState, ModelCheck},
         keyfile::{self, Replace, Secrecy},
         rights::Permission,
     },
