@@ -204,6 +204,7 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
             &index,
             &corpora,
             &tracemark::trace::ByteTokenizer,
+            None,
             &mut |_| {},
         )?;
     }

@@ -155,6 +155,20 @@ impl<K: NoteKeyKind> NoteKey<K> {
     }
 }
 
+impl LogKey {
+    /// The salt of `url`'s collection records ([`crate::url_key`]): HMAC-SHA256 keyed by
+    /// the log's secret, so that the operator recomputes it for any URL without keeping a
+    /// table, and revealing one URL's salt reveals nothing of another's.
+    pub fn collection_salt(&self, url: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.signer_key.as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"tracemark.collection-salt/v1\n");
+        mac.update(url.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,10 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 pub use postgres_store::PostgresStore;
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
 pub use record::{GenerationRecord, ModelRef, RecordError, ReleaseRef, TextSketch};
-pub use registry::{LogRecord, LogRecordError, ModelReleaseRecord, RecordKind, ReportRecord};
+pub use registry::{
+    CollectionEvent, CollectionRecord, LogRecord, LogRecordError, ModelReleaseRecord, RecordKind,
+    ReportRecord, SignalSeen, UseDecision, url_key,
+};
 pub use sqlite::{ReadStats, SqliteStore};
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};

@@ -14,12 +14,16 @@
 //! | `tracemark.generation-record/v2` | [`GenerationRecord`]: v1 with the model's identity (`model.digest`) and optionally its release record (`model.release`) | as v1 |
 //! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
 //! | `tracemark.model-release-record/v1` | [`ModelReleaseRecord`] | content hash (the model's identity) |
+//! | `tracemark.collection-record/v1` | [`CollectionRecord`] | content hash (the URL's key: [`url_key`]) |
 //!
 //! A kind may have several versions ([`RecordKind::formats`]): every one is read, the
 //! writer chooses (a generation record is v2 only when it names the model's digest).
 
 use serde::{Deserialize, Serialize};
-use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
+use tracemark_core::{
+    ContentHash, Diagnose, Fault, Timestamp, jcs,
+    rights::{AiUse, Permission},
+};
 
 pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
 use crate::{
@@ -36,12 +40,17 @@ pub const REPORT_RECORD_V1: &str = "tracemark.report-record/v1";
 /// identity (its OMS root digest), who signed it, and the signature's hash.
 pub const MODEL_RELEASE_RECORD_V1: &str = "tracemark.model-release-record/v1";
 
+/// The `format` of the log entry that records a document's rights decision at
+/// collection: included in a corpus, excluded because of a reservation, or withdrawn.
+pub const COLLECTION_RECORD_V1: &str = "tracemark.collection-record/v1";
+
 /// Every record format this build reads and writes.
 pub const RECORD_FORMATS: &[&str] = &[
     GENERATION_RECORD_V1,
     GENERATION_RECORD_V2,
     REPORT_RECORD_V1,
     MODEL_RELEASE_RECORD_V1,
+    COLLECTION_RECORD_V1,
 ];
 
 /// A kind of log record, with one or more formats of [`RECORD_FORMATS`] (its versions).
@@ -54,14 +63,17 @@ pub enum RecordKind {
     Report,
     /// `tracemark.model-release-record/v1`: a signed model release.
     ModelRelease,
+    /// `tracemark.collection-record/v1`: a document's rights decision at collection.
+    Collection,
 }
 
 impl RecordKind {
     /// Every kind, in the order of [`RECORD_FORMATS`].
-    pub const ALL: [RecordKind; 3] = [
+    pub const ALL: [RecordKind; 4] = [
         RecordKind::Generation,
         RecordKind::Report,
         RecordKind::ModelRelease,
+        RecordKind::Collection,
     ];
 
     /// The `format` of its latest version.
@@ -76,6 +88,7 @@ impl RecordKind {
             RecordKind::Generation => &crate::record::GENERATION_RECORD_FORMATS,
             RecordKind::Report => &[REPORT_RECORD_V1],
             RecordKind::ModelRelease => &[MODEL_RELEASE_RECORD_V1],
+            RecordKind::Collection => &[COLLECTION_RECORD_V1],
         }
     }
 
@@ -92,6 +105,7 @@ impl RecordKind {
             RecordKind::Generation => "generation record",
             RecordKind::Report => "evidence-report record",
             RecordKind::ModelRelease => "model-release record",
+            RecordKind::Collection => "collection record",
         }
     }
 }
@@ -204,6 +218,162 @@ impl ModelReleaseRecord {
     }
 }
 
+/// What happened to a document, as a collection record states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionEvent {
+    /// Collected into the corpus.
+    Included,
+    /// Collected, and left out of the corpus because of a reservation.
+    Excluded,
+    /// Withdrawn from the corpus after it was built.
+    Withdrawn,
+}
+
+impl CollectionEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectionEvent::Included => "included",
+            CollectionEvent::Excluded => "excluded",
+            CollectionEvent::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// A rights signal as a collection record keeps it: what it said, when, and the hash of
+/// the file or header it was read from; not where (its source would tell the URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalSeen {
+    /// The signal's kind (`robots-txt`, `tdmrep`, ...).
+    pub kind: String,
+    #[serde(rename = "use")]
+    pub usage: AiUse,
+    pub permission: Permission,
+    pub seen_at: Timestamp,
+    pub sha256: ContentHash,
+}
+
+/// The decision for one use, most restrictive signal first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UseDecision {
+    #[serde(rename = "use")]
+    pub usage: AiUse,
+    pub permission: Permission,
+}
+
+/// What the log records of one document's rights at collection: the URL (or, so that
+/// the log does not publish the crawl list, a salted commitment to it that the provider
+/// opens for one URL at a time: [`url_key`]), when it was collected, the signals then in
+/// force with their hashes, the decision per use for whom they were read, and the event.
+/// Found by the URL's key (the content-hash key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionRecord {
+    /// Always [`COLLECTION_RECORD_V1`].
+    pub format: String,
+    pub event: CollectionEvent,
+    /// The document's URL, when the provider publishes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Else the commitment to it: [`url_key`] with the URL's salt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_commitment: Option<ContentHash>,
+    /// When the document was collected, as the provider states it (the log's evidence
+    /// of time is a witness's cosignature of a checkpoint that includes the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<Timestamp>,
+    /// Whose reservations the decisions answer: a crawler's product token, or `*` for
+    /// any AI agent.
+    pub agent: String,
+    pub signals: Vec<SignalSeen>,
+    pub decisions: Vec<UseDecision>,
+    /// For a withdrawal: when, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Prefix of the URL keys, so that they hash nothing else's bytes.
+const URL_KEY_DOMAIN: &[u8] = b"tracemark.collection-url/v1\n";
+
+/// The look-up key of a URL's collection records: SHA-256 of the URL (under a domain
+/// prefix), or with its `salt` (32 secret bytes a URL) the commitment that opens only
+/// with that salt: a reader of the log learns no URL, and whoever is given one URL and
+/// its salt can check that URL's records and no other.
+pub fn url_key(url: &str, salt: Option<&[u8; 32]>) -> ContentHash {
+    let mut bytes = URL_KEY_DOMAIN.to_vec();
+    if let Some(salt) = salt {
+        bytes.extend_from_slice(salt);
+    }
+    bytes.extend_from_slice(url.as_bytes());
+    ContentHash::of_bytes(&bytes)
+}
+
+impl CollectionRecord {
+    /// Reads a record from JSON, checking its format and that it names its URL one way.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, LogRecordError> {
+        let record: Self = parse(COLLECTION_RECORD_V1, bytes)?;
+        record.check()?;
+        Ok(record)
+    }
+
+    fn check(&self) -> Result<(), LogRecordError> {
+        check_format(COLLECTION_RECORD_V1, &self.format)?;
+        let invalid = |reason: &str| LogRecordError::Invalid {
+            format: COLLECTION_RECORD_V1,
+            reason: reason.into(),
+        };
+        if self.url.is_some() == self.url_commitment.is_some() {
+            return Err(invalid(
+                "exactly one of `url` and `url_commitment` is given",
+            ));
+        }
+        if (self.event == CollectionEvent::Withdrawn) != self.withdrawn_at.is_some() {
+            return Err(invalid(
+                "`withdrawn_at` is given for a withdrawal, and only then",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key it is found by: its commitment, or its URL's key.
+    pub fn key(&self) -> ContentHash {
+        match (&self.url_commitment, &self.url) {
+            (Some(c), _) => *c,
+            (None, url) => url_key(url.as_deref().unwrap_or_default(), None),
+        }
+    }
+
+    /// Whether the record is about `url` (with the URL's `salt` when it commits to it).
+    pub fn names(&self, url: &str, salt: Option<&[u8; 32]>) -> bool {
+        match (&self.url, &self.url_commitment, salt) {
+            (Some(u), None, _) => u == url,
+            (None, Some(c), Some(salt)) => *c == url_key(url, Some(salt)),
+            _ => false,
+        }
+    }
+
+    /// The RFC 8785 canonical JSON: the log entry.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, LogRecordError> {
+        self.check()?;
+        canonical(self)
+    }
+
+    /// The entry to append, found by its URL's key.
+    pub fn entry(&self) -> Result<NewEntry, LogRecordError> {
+        Ok(NewEntry {
+            data: self.canonical_bytes()?,
+            keys: EntryKeys {
+                content_hash: Some(self.key()),
+                ..EntryKeys::default()
+            },
+        })
+    }
+}
+
 /// A log entry read as the record its `format` names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -211,6 +381,7 @@ pub enum LogRecord {
     Generation(GenerationRecord),
     Report(ReportRecord),
     ModelRelease(ModelReleaseRecord),
+    Collection(CollectionRecord),
 }
 
 impl LogRecord {
@@ -231,6 +402,9 @@ impl LogRecord {
             Some(RecordKind::ModelRelease) => Ok(LogRecord::ModelRelease(
                 ModelReleaseRecord::from_json(entry)?,
             )),
+            Some(RecordKind::Collection) => {
+                Ok(LogRecord::Collection(CollectionRecord::from_json(entry)?))
+            }
             None => Err(LogRecordError::UnknownFormat(head.format)),
         }
     }
@@ -240,6 +414,7 @@ impl LogRecord {
             LogRecord::Generation(_) => RecordKind::Generation,
             LogRecord::Report(_) => RecordKind::Report,
             LogRecord::ModelRelease(_) => RecordKind::ModelRelease,
+            LogRecord::Collection(_) => RecordKind::Collection,
         }
     }
 
@@ -257,6 +432,7 @@ impl LogRecord {
             LogRecord::Generation(r) => r.canonical_bytes().map_err(generation_error),
             LogRecord::Report(r) => r.canonical_bytes(),
             LogRecord::ModelRelease(r) => r.canonical_bytes(),
+            LogRecord::Collection(r) => r.canonical_bytes(),
         }
     }
 
@@ -266,6 +442,7 @@ impl LogRecord {
             LogRecord::Generation(r) => record_entry(r).map_err(generation_error),
             LogRecord::Report(r) => r.entry(),
             LogRecord::ModelRelease(r) => r.entry(),
+            LogRecord::Collection(r) => r.entry(),
         }
     }
 }
@@ -279,6 +456,12 @@ impl From<GenerationRecord> for LogRecord {
 impl From<ModelReleaseRecord> for LogRecord {
     fn from(r: ModelReleaseRecord) -> Self {
         LogRecord::ModelRelease(r)
+    }
+}
+
+impl From<CollectionRecord> for LogRecord {
+    fn from(r: CollectionRecord) -> Self {
+        LogRecord::Collection(r)
     }
 }
 
@@ -494,16 +677,87 @@ mod tests {
         ));
     }
 
+    fn collection(url: Option<&str>, commitment: Option<ContentHash>) -> CollectionRecord {
+        CollectionRecord {
+            format: COLLECTION_RECORD_V1.into(),
+            event: CollectionEvent::Excluded,
+            url: url.map(str::to_owned),
+            url_commitment: commitment,
+            collected_at: Some("2026-03-01T00:00:00Z".parse().unwrap()),
+            agent: "*".into(),
+            signals: vec![SignalSeen {
+                kind: "robots-txt".into(),
+                usage: AiUse::GenaiTrain,
+                permission: Permission::Disallowed,
+                seen_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+                sha256: ContentHash::of_bytes(b"User-agent: *\nDisallow: /\n"),
+            }],
+            decisions: vec![UseDecision {
+                usage: AiUse::GenaiTrain,
+                permission: Permission::Disallowed,
+            }],
+            withdrawn_at: None,
+            reason: None,
+        }
+    }
+
+    /// A committed record opens with its URL and salt only, is found by its commitment,
+    /// and names its URL exactly one way.
+    #[test]
+    fn a_collection_record_commits_to_its_url() {
+        let url = "https://example.com/essay";
+        let salt = [7u8; 32];
+        let r = collection(None, Some(url_key(url, Some(&salt))));
+        let bytes = r.canonical_bytes().unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("example.com"));
+        let parsed = LogRecord::parse(&bytes).unwrap();
+        assert_eq!(parsed.kind(), RecordKind::Collection);
+        let LogRecord::Collection(c) = &parsed else {
+            panic!()
+        };
+        assert!(c.names(url, Some(&salt)));
+        assert!(
+            !c.names(url, Some(&[8u8; 32])) && !c.names("https://example.com/other", Some(&salt))
+        );
+        assert!(!c.names(url, None));
+        assert_eq!(
+            parsed.entry().unwrap().keys.content_hash,
+            Some(url_key(url, Some(&salt)))
+        );
+        // In the open, it is found by its URL's key, unsalted.
+        let open = collection(Some(url), None);
+        assert!(open.names(url, None));
+        assert_eq!(
+            open.entry().unwrap().keys.content_hash,
+            Some(url_key(url, None))
+        );
+        assert_ne!(url_key(url, None), url_key(url, Some(&salt)));
+        for bad in [
+            collection(None, None),
+            collection(Some(url), Some(url_key(url, None))),
+        ] {
+            assert!(matches!(
+                bad.canonical_bytes(),
+                Err(LogRecordError::Invalid { .. })
+            ));
+        }
+        let mut withdrawn = collection(Some(url), None);
+        withdrawn.event = CollectionEvent::Withdrawn;
+        assert!(withdrawn.canonical_bytes().is_err());
+        withdrawn.withdrawn_at = Some("2026-05-01T00:00:00Z".parse().unwrap());
+        assert!(withdrawn.canonical_bytes().is_ok());
+    }
+
     #[test]
     fn unknown_and_malformed_entries_are_named() {
-        let err = LogRecord::parse(br#"{"format":"tracemark.collection-record/v1"}"#).unwrap_err();
+        let err = LogRecord::parse(br#"{"format":"tracemark.licence-record/v1"}"#).unwrap_err();
         assert_eq!(
             err,
-            LogRecordError::UnknownFormat("tracemark.collection-record/v1".into())
+            LogRecordError::UnknownFormat("tracemark.licence-record/v1".into())
         );
         let text = err.to_string();
         assert!(
-            text.contains("tracemark.collection-record/v1")
+            text.contains("tracemark.licence-record/v1")
                 && text.contains(GENERATION_RECORD_V1)
                 && text.contains(REPORT_RECORD_V1),
             "{text}"

@@ -80,6 +80,8 @@ pub struct BuildSummary {
     pub path: PathBuf,
     pub shards: usize,
     pub documents: u64,
+    /// Documents left out (`IndexBuilder::exclude`), listed in `excluded.jsonl`.
+    pub excluded: u64,
     pub tokens: u64,
     pub bytes_on_disk: u64,
     pub ingest: IngestStats,
@@ -118,6 +120,9 @@ pub struct IndexBuilder<'t> {
     ids: HashSet<String>,
     documents: u64,
     tokens: u64,
+    /// `excluded.jsonl` in the partial directory, opened at the first exclusion.
+    excluded: Option<std::io::BufWriter<fs::File>>,
+    excluded_count: u64,
 }
 
 impl std::fmt::Debug for IndexBuilder<'_> {
@@ -164,7 +169,32 @@ impl<'t> IndexBuilder<'t> {
             ids: HashSet::new(),
             documents: 0,
             tokens: 0,
+            excluded: None,
+            excluded_count: 0,
         })
+    }
+
+    /// Leaves a collected document out of the index, keeping its metadata (never its
+    /// text) in `excluded.jsonl`: what a provider shows it collected and did not train
+    /// on, because of a reservation. Its id stays taken.
+    pub fn exclude(&mut self, meta: &DocMeta) -> Result<(), TraceError> {
+        if !self.ids.insert(meta.id.clone()) {
+            return Err(TraceError::DuplicateId {
+                id: meta.id.clone(),
+            });
+        }
+        let path = self.partial.join(EXCLUDED_FILE);
+        if self.excluded.is_none() {
+            let file = fs::File::create(&path).map_err(TraceError::io("create", &path))?;
+            self.excluded = Some(std::io::BufWriter::new(file));
+        }
+        let mut line =
+            serde_json::to_vec(meta).map_err(|e| TraceError::Parameter(e.to_string()))?;
+        line.push(b'\n');
+        let out = self.excluded.as_mut().expect("opened above");
+        std::io::Write::write_all(out, &line).map_err(TraceError::io("write", &path))?;
+        self.excluded_count += 1;
+        Ok(())
     }
 
     fn info(&self) -> TokenizerInfo {
@@ -277,6 +307,13 @@ impl<'t> IndexBuilder<'t> {
     /// Writes the last shard and the index manifest, then renames the index into place.
     pub fn finish(mut self, ingest: IngestStats) -> Result<BuildSummary, TraceError> {
         self.flush_batch()?;
+        if let Some(out) = self.excluded.take() {
+            let path = self.partial.join(EXCLUDED_FILE);
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
+                .map_err(TraceError::io("write", &path))?;
+        }
         if !self.current.tokens.is_empty() {
             self.write_current()?;
         }
@@ -305,6 +342,7 @@ impl<'t> IndexBuilder<'t> {
             path: std::mem::take(&mut self.out),
             shards: self.shards.len(),
             documents: self.documents,
+            excluded: self.excluded_count,
             tokens: self.tokens,
             ingest,
             timings: std::mem::take(&mut self.timings),
@@ -777,6 +815,56 @@ impl Index {
 
 /// The withdrawals of an index: one JSON tombstone a line, appended by [`withdraw`].
 const WITHDRAWN_FILE: &str = "withdrawn.jsonl";
+
+/// The documents a build left out: one [`DocMeta`] a line ([`IndexBuilder::exclude`]).
+const EXCLUDED_FILE: &str = "excluded.jsonl";
+
+/// The documents the build of the index at `dir` left out, in the order it met them
+/// (none when it left none out).
+pub fn excluded_documents(dir: &Path) -> Result<Vec<DocMeta>, TraceError> {
+    let path = dir.join(EXCLUDED_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(TraceError::io("read", &path)(e)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|e| TraceError::BadCorpusLine {
+                path: path.clone(),
+                line: i as u64 + 1,
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Calls `f` with every document's metadata of the index at `dir` (a sharded index's
+/// parts in order), without its tokenizer: what reads the collection, not the text.
+pub fn for_each_document(
+    dir: &Path,
+    f: &mut dyn FnMut(DocMeta) -> Result<(), TraceError>,
+) -> Result<(), TraceError> {
+    if dir.join(SHARDED_FILE).exists() {
+        for part in sharded::read_manifest(dir)?.shards {
+            for_each_document(&dir.join(&part.path), f)?;
+        }
+        return Ok(());
+    }
+    let mpath = dir.join(INDEX_FILE);
+    let bytes = fs::read(&mpath).map_err(TraceError::io("read", &mpath))?;
+    let manifest: IndexManifest =
+        serde_json::from_slice(&bytes).map_err(|e| TraceError::corrupt(&mpath, e.to_string()))?;
+    for name in &manifest.shards {
+        let shard = Shard::open(&dir.join(name))?;
+        for doc in 0..shard.documents() {
+            f(shard.doc_meta(doc)?)?;
+        }
+    }
+    Ok(())
+}
 
 /// Where `index withdraw` writes into the index at `dir`, relative to it, `/`-separated
 /// (one list a part of a sharded index): the files that change after an index is built,

@@ -38,10 +38,15 @@ pub enum BuildStage {
 
 /// Builds an index at `out` (which must not exist) from JSON Lines files, Parquet files
 /// and text folders. A failed build leaves no index behind that looks valid.
+///
+/// With `exclude_reserved`, a document whose reservations in force when it was collected
+/// bar generative training for that actor is left out, its metadata listed in the
+/// index's `excluded.jsonl` (what `rights prove --excluded` proves).
 pub fn build(
     out: &Path,
     corpora: &[PathBuf],
     tokenizer: &dyn IndexTokenizer,
+    exclude_reserved: Option<&tracemark_rights::Actor>,
     progress: &mut dyn FnMut(BuildStage),
 ) -> Result<BuildSummary> {
     check_corpora(corpora)?;
@@ -50,7 +55,12 @@ pub fn build(
     let mut documents = 0;
     for path in corpora {
         corpus::read_corpus(path, &mut stats, &mut |doc| {
-            builder.add(doc)?;
+            match exclude_reserved {
+                Some(actor) if crate::collection::reserved_at_collection(&doc.meta, actor) => {
+                    builder.exclude(&doc.meta)?
+                }
+                _ => builder.add(doc)?,
+            }
             documents += 1;
             if documents % 256 == 0 {
                 progress(BuildStage::Reading { documents });

@@ -8,6 +8,7 @@
 //! evaluation harness (`tracemark-eval`) are crates of their own built on this one.
 
 pub mod attribute;
+pub mod collection;
 pub mod config;
 pub mod corpus;
 pub mod error;

@@ -8,9 +8,10 @@ use std::{
 
 use clap::{Args, Subcommand};
 use tracemark::{
-    Result,
+    Error, Result, collection,
     core::{Timestamp, rights::AiUse},
     corpus::{self, BuildStage},
+    log::LogSite,
     trace::{Tombstone, TraceOptions, TraceReport, sharded, withdraw},
 };
 
@@ -36,8 +37,29 @@ pub enum IndexCommand {
         /// machines that read the same corpus; the last part built writes the manifest.
         #[arg(long, value_name = "K", requires = "shards")]
         only: Option<usize>,
+        #[command(flatten)]
+        collection: CollectionArgs,
+        /// Record each document's rights decision at collection in the configured log
+        /// (a collection record a document: included, excluded, withdrawn), so that
+        /// `rights prove` can show per URL that reservations were honoured.
+        #[arg(long, conflicts_with = "shards")]
+        log: bool,
+        /// Leave out the documents whose reservations in force when they were collected
+        /// bar generative training (for `--crawler`); they are listed in the index's
+        /// `excluded.jsonl` and, with `--log`, logged as excluded.
+        #[arg(long, conflicts_with = "shards")]
+        exclude_reserved: bool,
         #[arg(required = true)]
         corpora: Vec<PathBuf>,
+    },
+    /// Record the collection of an index in the configured log (what `build --log`
+    /// does): a record for each document, each one excluded, each withdrawal. Records the
+    /// log already holds are not appended again, so an interrupted run is finished by
+    /// running it again.
+    Log {
+        dir: PathBuf,
+        #[command(flatten)]
+        collection: CollectionArgs,
     },
     /// Write the manifest of a sharded index from its parts (`DIR/part-NNNNN`, built
     /// apart), after checking that they are one corpus's partitions.
@@ -64,6 +86,19 @@ pub enum IndexCommand {
         #[arg(long)]
         at: Option<Timestamp>,
     },
+}
+
+/// Whose reservations count, and how collection records name URLs.
+#[derive(Debug, Args)]
+pub struct CollectionArgs {
+    /// The crawler whose reservations count (a robots.txt product token)
+    /// [default: `*`, any AI agent].
+    #[arg(long, value_name = "AGENT", default_value = "*")]
+    crawler: String,
+    /// Name URLs in the open in the log's collection records, instead of salted
+    /// commitments (which keep the crawl list out of the public log).
+    #[arg(long)]
+    publish_urls: bool,
 }
 
 /// The tokenizer an index was built with, when it is not the byte-level default.
@@ -105,7 +140,7 @@ pub struct TraceArgs {
     file: PathBuf,
 }
 
-pub fn index(cmd: IndexCommand) -> Result<Output> {
+pub fn index(cmd: IndexCommand, config: Option<&Path>) -> Result<Output> {
     match cmd {
         IndexCommand::Build {
             out,
@@ -113,6 +148,7 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
             shards: Some(shards),
             only,
             corpora,
+            ..
         } => {
             let tokenizer = corpus::index_tokenizer(tokenizer.tokenizer.as_deref())?;
             let bar = spinner();
@@ -168,13 +204,24 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
             tokenizer,
             shards: None,
             only: _,
+            collection: how,
+            log,
+            exclude_reserved,
             corpora,
         } => {
+            // The log is checked before the build, so that a bad configuration costs
+            // nothing.
+            let site = log.then(|| LogSite::locate(None, config)).transpose()?;
             let tokenizer = corpus::index_tokenizer(tokenizer.tokenizer.as_deref())?;
+            let actor = exclude_reserved.then(|| collection::actor(&how.crawler));
             let bar = spinner();
-            let summary = corpus::build(&out, &corpora, tokenizer.as_ref(), &mut |stage| {
-                bar.set_message(progress(stage))
-            });
+            let summary = corpus::build(
+                &out,
+                &corpora,
+                tokenizer.as_ref(),
+                actor.as_ref(),
+                &mut |stage| bar.set_message(progress(stage)),
+            );
             bar.finish_and_clear();
             let summary = summary?;
             let mut human = format!(
@@ -194,7 +241,30 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
                     summary.ingest.skipped_examples.join(", ")
                 );
             }
-            Ok(Output::new(&summary, human))
+            if exclude_reserved {
+                let _ = write!(
+                    human,
+                    "\n  left out {} documents reserved at collection (excluded.jsonl)",
+                    summary.excluded
+                );
+            }
+            let mut json = serde_json::to_value(&summary).expect("the summary serialises");
+            if let Some(site) = site {
+                let logged = collection::log_index(&site, &out, &how.crawler, how.publish_urls)?;
+                human.push('\n');
+                human.push_str(&logged_line(&logged));
+                json["collection"] = serde_json::to_value(&logged).expect("serialises");
+            }
+            Ok(Output::new(json, human))
+        }
+        IndexCommand::Log {
+            dir,
+            collection: how,
+        } => {
+            let site = LogSite::locate(None, config)?;
+            let logged = collection::log_index(&site, &dir, &how.crawler, how.publish_urls)?;
+            let human = logged_line(&logged);
+            Ok(Output::new(&logged, human))
         }
         IndexCommand::Info {
             dir,
@@ -237,13 +307,36 @@ pub fn index(cmd: IndexCommand) -> Result<Output> {
                 reason: Some(reason),
             };
             withdraw(&dir, &tombstone)?;
-            let human = format!(
+            let mut human = format!(
                 "{} withdrawn at {}: queries now report it as withdrawn",
                 tombstone.id, tombstone.withdrawn_at
             );
-            Ok(Output::new(&tombstone, human))
+            let mut json = serde_json::to_value(&tombstone).expect("serialises");
+            // An index whose collection is logged logs its withdrawals too. The
+            // withdrawal is in force first; logging it again later appends nothing twice.
+            if collection::CollectionLog::of_index(&dir)?.is_some() {
+                let site = LogSite::locate(None, config)?;
+                let logged = collection::log_withdrawal(&site, &dir, &tombstone).map_err(|e| {
+                    Error::input(
+                        format!("the withdrawal is in force but not logged: {e}"),
+                        Some("run the same `index withdraw` again to log it".into()),
+                    )
+                })?;
+                if let Some(index) = logged {
+                    let _ = write!(human, "\n  logged as a collection record at index {index}");
+                }
+                json["logged_at_index"] = logged.into();
+            }
+            Ok(Output::new(json, human))
         }
     }
+}
+
+fn logged_line(l: &collection::LoggedCollection) -> String {
+    format!(
+        "Collection records in log {}: {} included, {} excluded, {} withdrawn appended; {} already there; {} documents without a URL",
+        l.origin, l.included, l.excluded, l.withdrawn, l.already_logged, l.without_url
+    )
 }
 
 fn spinner() -> indicatif::ProgressBar {

@@ -424,6 +424,17 @@ fn get(args: GetArgs, config: Option<&Path>) -> Result<Output> {
                 r.signer,
                 r.signing_method
             ),
+            LogRecord::Collection(r) => write!(
+                human,
+                "#{}  {}  collection {}  {}  agent {}",
+                f.index,
+                r.collected_at.map_or("-".into(), |t| t.to_string()),
+                r.event.as_str(),
+                r.url
+                    .clone()
+                    .unwrap_or_else(|| format!("committed URL {}", r.key())),
+                r.agent
+            ),
         };
         if let Some(s) = f.similarity {
             let _ = write!(human, "  similarity {s:.2}");

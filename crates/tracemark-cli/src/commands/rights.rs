@@ -6,7 +6,15 @@ use std::{
 };
 
 use clap::Subcommand;
-use tracemark::{Error, Result, core::Timestamp};
+use tracemark::{
+    Error, Result, collection,
+    core::{
+        Timestamp,
+        keyfile::{self, Replace, Secrecy},
+    },
+    log::LogSite,
+    trust::{Role, Trust, TrustedKeys},
+};
 
 use super::print::json_name;
 use crate::Output;
@@ -29,21 +37,165 @@ pub enum RightsCommand {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Prove from the configured log what was recorded, at collection, about URLs: each
+    /// record with its inclusion receipt and the URL's salt, checkable offline
+    /// (`rights verify-proof`). A URL with no collection record exits 1.
+    Prove {
+        /// A URL whose collection records to prove (repeatable).
+        #[arg(long = "url", value_name = "URL", required_unless_present = "excluded")]
+        urls: Vec<String>,
+        /// Prove every document the index's build left out because of a reservation.
+        #[arg(long, requires = "index")]
+        excluded: bool,
+        /// The index whose excluded documents `--excluded` proves.
+        #[arg(long, value_name = "DIR")]
+        index: Option<PathBuf>,
+        /// Where to write the proof [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a collection proof offline: `trusted` (exit 0) when a log you trust (--key,
+    /// --trust, or the configuration's log and trusted logs) includes every record and
+    /// each is about its URL; `untrusted` and `tampered` exit 1. Each record says when it
+    /// is known to have been logged: a trusted witness's cosignature time, or nothing.
+    VerifyProof {
+        /// A log's verifier key (`key.pub`) whose receipts you trust (repeatable).
+        #[arg(long = "key", value_name = "KEY_PUB")]
+        keys: Vec<PathBuf>,
+        /// A trust file: verifier keys, one a line (repeatable).
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
+        /// A witness's cosignature verifier key, whose cosignatures date the records
+        /// (repeatable).
+        #[arg(long = "witness", value_name = "VKEY_FILE")]
+        witnesses: Vec<PathBuf>,
+        proof: PathBuf,
+    },
 }
 
-pub(super) fn run(cmd: RightsCommand) -> Result<Output> {
-    let RightsCommand::Check {
-        file,
-        asset,
-        seen_at,
-        format,
-    } = cmd;
-    check(
-        &file,
-        asset.as_deref(),
-        seen_at.as_deref(),
-        format.as_deref(),
-    )
+pub(super) fn run(cmd: RightsCommand, config: Option<&Path>) -> Result<Output> {
+    match cmd {
+        RightsCommand::Check {
+            file,
+            asset,
+            seen_at,
+            format,
+        } => check(
+            &file,
+            asset.as_deref(),
+            seen_at.as_deref(),
+            format.as_deref(),
+        ),
+        RightsCommand::Prove {
+            mut urls,
+            excluded,
+            index,
+            out,
+        } => {
+            if excluded && let Some(dir) = &index {
+                urls.extend(collection::excluded_urls(dir)?);
+            }
+            prove(&urls, out.as_deref(), config)
+        }
+        RightsCommand::VerifyProof {
+            keys,
+            trust,
+            witnesses,
+            proof,
+        } => verify_proof(&keys, &trust, &witnesses, &proof, config),
+    }
+}
+
+fn prove(urls: &[String], out: Option<&Path>, config: Option<&Path>) -> Result<Output> {
+    let site = LogSite::locate(None, config)?;
+    let (proof, missing) = collection::prove(&site, urls)?;
+    let text = serde_json::to_string_pretty(&proof).expect("the proof serialises") + "\n";
+    let mut human = String::new();
+    for url in &proof.urls {
+        let _ = writeln!(
+            human,
+            "{}: {} collection record(s) proved",
+            url.url,
+            url.receipts.len()
+        );
+    }
+    for url in &missing {
+        let _ = writeln!(human, "{url}: no collection record in log {}", proof.log);
+    }
+    let mut json = serde_json::json!({ "log": proof.log, "missing": missing });
+    if !proof.urls.is_empty() {
+        match out {
+            Some(path) => {
+                keyfile::write_file(path, text.as_bytes(), Secrecy::Public, Replace::Yes)?;
+                let _ = write!(human, "proof written to {}", path.display());
+                json["proof_file"] = path.display().to_string().into();
+            }
+            None => {
+                human.push_str(&text);
+            }
+        }
+        json["proof"] = serde_json::to_value(&proof).expect("serialises");
+    }
+    let mut output = Output::new(json, human.trim_end().to_owned());
+    output.status = u8::from(!missing.is_empty());
+    Ok(output)
+}
+
+fn verify_proof(
+    keys: &[PathBuf],
+    trust: &[PathBuf],
+    witnesses: &[PathBuf],
+    proof: &Path,
+    config: Option<&Path>,
+) -> Result<Output> {
+    let (config, _) = tracemark::Config::locate(config)?;
+    let mut trusted = TrustedKeys::configured(&config)?;
+    for key in keys.iter().chain(trust) {
+        trusted.add_file(Role::Log, key)?;
+    }
+    let witnesses = witnesses
+        .iter()
+        .map(|w| {
+            std::fs::read_to_string(w).map_err(|source| Error::Io {
+                action: "read",
+                path: w.clone(),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = super::input::read_input(proof)?;
+    let check = collection::verify_proof(&bytes, &trusted, &witnesses)?;
+    let mut human = check.trust.code().to_string();
+    for r in &check.records {
+        let what = match &r.record {
+            Some(rec) => format!(
+                "{} (collected {}, agent {})",
+                rec.event.as_str(),
+                rec.collected_at
+                    .map_or("at an unstated time".into(), |t| t.to_string()),
+                rec.agent
+            ),
+            None => "no record".into(),
+        };
+        let when = match &r.logged_by {
+            collection::TimeEvidence::WitnessCosignature { witness, at } => {
+                format!("logged by {at} (witness {witness} cosigned)")
+            }
+            collection::TimeEvidence::None => {
+                "no time: no trusted witness cosigned a checkpoint that includes it".into()
+            }
+        };
+        let _ = write!(
+            human,
+            "\n{}: {what}; {}: {}; {when}",
+            r.url,
+            r.trust.code(),
+            r.reason
+        );
+    }
+    let mut output = Output::new(&check, human);
+    output.status = u8::from(check.trust != Trust::Trusted);
+    Ok(output)
 }
 
 fn check(
