@@ -63,6 +63,7 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     Ok(DemoSummary {
         model,
         model_identity: ws.model_identity,
+        collection: ws.collection,
         use_cases,
         training_summary,
         index: ws.index,

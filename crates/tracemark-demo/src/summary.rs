@@ -24,6 +24,10 @@ pub struct DemoSummary {
     pub model: String,
     /// The model's verified identity (its signature, digest, signer and release record).
     pub model_identity: DemoModel,
+    /// The collection records of the demo corpus this run logged (none when an earlier
+    /// run did): what `rights prove --url` proves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<tracemark::collection::LoggedCollection>,
     /// The use cases, each with its sealed evidence report (in `reports/`).
     pub use_cases: Vec<UseCase>,
     /// The provider's public summary of the training corpus (`summary.json`, with its

@@ -177,6 +177,8 @@ pub struct Workspace {
     pub corpus: PathBuf,
     /// The signed model's verified identity and its release.
     pub model_identity: DemoModel,
+    /// The collection records this run logged (none when the index's were logged before).
+    pub collection: Option<tracemark::collection::LoggedCollection>,
 }
 
 /// Sets up (or reuses) the demo's work folder in `out`: what `tracemark demo` runs its
@@ -281,6 +283,18 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         let path = configured.unwrap_or(&key.path);
         keygen::check(key.kind, path)?;
     }
+    // The demo provider records each document's rights decision at collection, so that
+    // `rights prove` answers for the demo corpus's URLs (its reserved essays included:
+    // the demo's provider did not honour every reservation).
+    let collection = match tracemark::collection::CollectionLog::of_index(&index)? {
+        Some(_) => None,
+        None => Some(tracemark::collection::log_index(
+            &tracemark::log::LogSite::configured(&config)?,
+            &index,
+            "*",
+            false,
+        )?),
+    };
     let key = store.path_of(KeyKind::Signing, MODEL_KEY_NAME)?;
     // The corpus model's index is named by what the model is, not by its folder's name.
     let name = corpus_model.then_some(loaded.name.as_str());
@@ -296,6 +310,7 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         corpus_model,
         corpus,
         model_identity,
+        collection,
     })
 }
 

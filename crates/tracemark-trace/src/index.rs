@@ -843,10 +843,10 @@ pub fn excluded_documents(dir: &Path) -> Result<Vec<DocMeta>, TraceError> {
 
 /// Calls `f` with every document's metadata of the index at `dir` (a sharded index's
 /// parts in order), without its tokenizer: what reads the collection, not the text.
-pub fn for_each_document(
+pub fn for_each_document<E: From<TraceError>>(
     dir: &Path,
-    f: &mut dyn FnMut(DocMeta) -> Result<(), TraceError>,
-) -> Result<(), TraceError> {
+    f: &mut dyn FnMut(DocMeta) -> Result<(), E>,
+) -> Result<(), E> {
     if dir.join(SHARDED_FILE).exists() {
         for part in sharded::read_manifest(dir)?.shards {
             for_each_document(&dir.join(&part.path), f)?;

@@ -169,9 +169,10 @@ pub struct LoggedCollection {
 
 /// Logs the collection of the index at `dir` in the log at `site`: a record for every
 /// document it holds (`included`), every document its build left out (`excluded`) and
-/// every withdrawal made since (`withdrawn`), then notes in the index that it is logged
-/// there (so that later withdrawals are logged too). Records the log already holds are
-/// not appended again, so a run that stopped half-way is finished by running it again.
+/// every withdrawal made since (`withdrawn`), a thousand a transaction. First it notes in
+/// the index where its collection is logged, so that a withdrawal made meanwhile is
+/// logged too. Records the log already holds are not appended again, so a run that
+/// stopped half-way is finished by running it again.
 pub fn log_index(
     site: &LogSite,
     dir: &Path,
@@ -201,57 +202,88 @@ pub fn log_index(
             None,
         ));
     }
-    let salt = |url: &str| (!publish_urls).then(|| key.collection_salt(url));
-    let mut out = LoggedCollection {
-        origin: origin.clone(),
-        ..Default::default()
-    };
+    write_collection_log(dir, &origin, agent, publish_urls)?;
     let withdrawals = withdrawals(dir)?;
-    let mut pending = Vec::new();
-    let mut push = |meta: &DocMeta, event, tomb: Option<&Tombstone>| {
-        let salt = meta.url.as_deref().and_then(salt);
-        match record(meta, event, agent, salt.as_ref(), tomb) {
-            Some(r) => pending.push(r),
-            None => out.without_url += 1,
-        }
+    let mut batch = Batch {
+        ledger: &mut ledger,
+        key: &key,
+        agent,
+        publish_urls,
+        pending: Vec::new(),
+        out: LoggedCollection {
+            origin,
+            ..Default::default()
+        },
     };
-    let mut documents = Vec::new();
-    for_each_document(dir, &mut |meta| {
-        documents.push(meta);
+    for_each_document(dir, &mut |meta: DocMeta| -> Result<()> {
+        batch.push(&meta, CollectionEvent::Included, None)?;
+        if let Some(t) = withdrawals.iter().find(|t| t.id == meta.id) {
+            batch.push(&meta, CollectionEvent::Withdrawn, Some(t))?;
+        }
         Ok(())
     })?;
-    for meta in &documents {
-        push(meta, CollectionEvent::Included, None);
-        if let Some(t) = withdrawals.iter().find(|t| t.id == meta.id) {
-            push(meta, CollectionEvent::Withdrawn, Some(t));
-        }
-    }
     for meta in tracemark_trace::index::excluded_documents(dir)? {
-        push(&meta, CollectionEvent::Excluded, None);
+        batch.push(&meta, CollectionEvent::Excluded, None)?;
     }
-    // The index says where its collection is logged before the first record goes in: a
-    // withdrawal made while this runs is then logged too.
-    write_collection_log(dir, &origin, agent, publish_urls)?;
-    for chunk in pending.chunks(BATCH) {
-        let mut entries = Vec::with_capacity(chunk.len());
-        for r in chunk {
+    batch.flush()?;
+    Ok(batch.out)
+}
+
+/// Collection records on their way into the log.
+struct Batch<'a> {
+    ledger: &'a mut AnyLedger,
+    key: &'a LogKey,
+    agent: &'a str,
+    publish_urls: bool,
+    pending: Vec<CollectionRecord>,
+    out: LoggedCollection,
+}
+
+impl Batch<'_> {
+    fn push(
+        &mut self,
+        meta: &DocMeta,
+        event: CollectionEvent,
+        tomb: Option<&Tombstone>,
+    ) -> Result<()> {
+        let salt = meta
+            .url
+            .as_deref()
+            .filter(|_| !self.publish_urls)
+            .map(|u| self.key.collection_salt(u));
+        match record(meta, event, self.agent, salt.as_ref(), tomb) {
+            Some(r) => self.pending.push(r),
+            None => self.out.without_url += 1,
+        }
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Appends the pending records the log does not hold yet, in one transaction.
+    fn flush(&mut self) -> Result<()> {
+        let mut entries = Vec::with_capacity(self.pending.len());
+        for r in std::mem::take(&mut self.pending) {
             let entry = r.entry().map_err(log_record_error)?;
-            if holds(&ledger, &entry.data, r.key())? {
-                out.already_logged += 1;
+            if holds(self.ledger, &entry.data, r.key())? {
+                self.out.already_logged += 1;
                 continue;
             }
             match r.event {
-                CollectionEvent::Included => out.included += 1,
-                CollectionEvent::Excluded => out.excluded += 1,
-                CollectionEvent::Withdrawn => out.withdrawn += 1,
+                CollectionEvent::Included => self.out.included += 1,
+                CollectionEvent::Excluded => self.out.excluded += 1,
+                CollectionEvent::Withdrawn => self.out.withdrawn += 1,
             }
             entries.push(entry);
         }
         if !entries.is_empty() {
-            ledger.append_entries(&entries).map_err(Error::Ledger)?;
+            self.ledger
+                .append_entries(&entries)
+                .map_err(Error::Ledger)?;
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// Appends the `withdrawn` record of the document `tombstone` withdraws when the index at
@@ -278,7 +310,7 @@ pub fn log_withdrawal(site: &LogSite, dir: &Path, tombstone: &Tombstone) -> Resu
         ));
     }
     let mut found = None;
-    for_each_document(dir, &mut |meta| {
+    for_each_document(dir, &mut |meta: DocMeta| -> Result<()> {
         if found.is_none() && meta.id == tombstone.id {
             found = Some(meta);
         }

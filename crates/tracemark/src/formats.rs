@@ -40,6 +40,18 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "log record of a signed model release (RFC 8785 JSON)",
     ),
     (
+        tracemark_ledger::registry::COLLECTION_RECORD_V1,
+        "log record of a document's rights decision at collection (RFC 8785 JSON)",
+    ),
+    (
+        crate::collection::COLLECTION_LOG_V1,
+        "where an index's collection is logged (collection-log.json)",
+    ),
+    (
+        crate::collection::COLLECTION_PROOF_V1,
+        "proof of a URL's collection records (JSON with C2SP tlog-proof receipts)",
+    ),
+    (
         tracemark_core::minhash::Scheme::CURRENT.id(),
         "MinHash sketch of log records and index shards (v1 still read)",
     ),

@@ -33,12 +33,15 @@ pub fn default_signature(model: &Path) -> PathBuf {
 }
 
 /// What a model's identity leaves out besides the default exclusions and its signature:
-/// for a corpus model, its index's withdrawal lists, which change after the index is
-/// released (the log records each withdrawal on its own).
+/// for a corpus model, what is written into its index after the release (its withdrawal
+/// lists, and the note of where its collection is logged), the log recording each
+/// withdrawal on its own.
 fn index_exclusions(model: &Path) -> Result<Vec<String>> {
     match crate::model::ModelSource::at(model) {
         crate::model::ModelSource::Corpus(dir) => {
-            Ok(tracemark_trace::index::withdrawal_lists(&dir)?)
+            let mut names = tracemark_trace::index::withdrawal_lists(&dir)?;
+            names.push(crate::collection::COLLECTION_LOG_FILE.to_owned());
+            Ok(names)
         }
         crate::model::ModelSource::Path(_) => Ok(Vec::new()),
     }

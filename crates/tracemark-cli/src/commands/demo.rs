@@ -81,6 +81,14 @@ fn demo(out: &Path, options: &Options) -> Result<Output> {
         m.release_index,
         if m.logged_now { " (new)" } else { " (reused)" },
     );
+    if let Some(c) = &summary.collection {
+        let _ = writeln!(
+            human,
+            "  collection    {} documents' rights decisions at collection logged (URLs as salted commitments);\n                 prove one: tracemark --config {} rights prove --url URL",
+            c.included + c.excluded,
+            summary.config.display()
+        );
+    }
     for case in &summary.use_cases {
         let _ = writeln!(
             human,
