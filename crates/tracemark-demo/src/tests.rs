@@ -152,12 +152,13 @@ fn assert_mixed_document_split(summary: &DemoSummary) {
 /// The seed the tests run the demo with: its key and generation ids are fixed, so its
 /// verdicts are the same every run (with fresh ones, the mixed document's AI segment
 /// took in the author's opening in about 1 run in 50). Chosen among seeds 1 to 30 for
-/// the widest margins (rescanned when the model's release record became the log's first
-/// entry, which moves every generation id), which the asserts below keep: the marked
+/// the widest margins (rescanned whenever the entries before the generations change, as
+/// the corpus's collection records and the model's release record did: they move every
+/// generation id), which the asserts below keep: the marked
 /// texts test at p < 1e-11 in both runs (the threshold is 1e-3; some seeds gave
 /// 1e-2.3), and the AI segment starts after the author's opening (some seeds started it
 /// 100 bytes inside).
-const SEED: u64 = 28;
+const SEED: u64 = 27;
 
 /// The provider's training summary: the corpus measured, the configuration's statements,
 /// and the rest left to fill.
@@ -244,6 +245,15 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
 
     let second = run(&out, &seeded()).unwrap();
     assert!(second.keys.iter().all(|k| k.reused));
+    // The corpus's collection is logged once: every document included, none left out.
+    let logged = first
+        .collection
+        .as_ref()
+        .expect("the first run logs the collection");
+    let index = tracemark::corpus::open(&first.index, None).unwrap();
+    assert_eq!(logged.included, index.total_documents());
+    assert_eq!((logged.excluded, logged.without_url), (0, 0));
+    assert!(second.collection.is_none());
     let ids = |s: &DemoSummary| s.keys.iter().map(|k| k.key_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&first), ids(&second));
     assert_mark_at_the_source(&second);
