@@ -335,16 +335,29 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
     assert_eq!(check["keys"].as_array().unwrap().len(), 4);
     // A withdrawal after the release changes the index's withdrawal list, which the
     // model's identity leaves out: the same identity, and the signature still holds.
-    tracemark(dir.path())
-        .args([
-            "index",
-            "withdraw",
-            "work/index",
-            "--id",
-            "brightwater/changelog.txt",
-        ])
-        .assert()
-        .success();
+    // The demo logged its corpus's collection, so the withdrawal is logged too, in the
+    // demo's log: without its configuration, a usage error that names that log.
+    let withdraw = [
+        "index",
+        "withdraw",
+        "work/index",
+        "--id",
+        "brightwater/changelog.txt",
+    ];
+    let unlogged = json(tracemark(dir.path()).args(withdraw), 2);
+    let message = unlogged["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("in force but not logged")
+            && message.contains("demo.tracemark.invalid/log"),
+        "{unlogged:#}"
+    );
+    let logged = json(
+        tracemark(dir.path())
+            .args(["--config", config])
+            .args(withdraw),
+        0,
+    );
+    assert!(logged["logged_at_index"].is_u64(), "{logged:#}");
     // Idempotent: a second run reuses the keys, the signature and the release record.
     let again = json(tracemark(dir.path()).args(["demo", "--out", "work"]), 0);
     assert!(

@@ -296,8 +296,19 @@ pub fn log_withdrawal(site: &LogSite, dir: &Path, tombstone: &Tombstone) -> Resu
     };
     let first = withdrawals(dir)?.into_iter().find(|t| t.id == tombstone.id);
     let tombstone = first.as_ref().unwrap_or(tombstone);
-    let key = LogKey::load(&site.key)?;
-    let mut ledger = site.open()?;
+    let opened = LogKey::load(&site.key)
+        .map_err(Error::from)
+        .and_then(|key| Ok((key, site.open()?)));
+    let (key, mut ledger) = opened.map_err(|e| {
+        Error::usage(
+            format!(
+                "the collection of {} is logged in {}, which cannot be opened: {e}",
+                dir.display(),
+                log.origin
+            ),
+            Some("give the configuration of that log (--config, [log] and [keys] log)".into()),
+        )
+    })?;
     if ledger.reader().origin() != log.origin {
         return Err(Error::usage(
             format!(

@@ -317,7 +317,7 @@ pub fn index(cmd: IndexCommand, config: Option<&Path>) -> Result<Output> {
             if collection::CollectionLog::of_index(&dir)?.is_some() {
                 let site = LogSite::locate(None, config)?;
                 let logged = collection::log_withdrawal(&site, &dir, &tombstone).map_err(|e| {
-                    Error::input(
+                    Error::usage(
                         format!("the withdrawal is in force but not logged: {e}"),
                         Some("run the same `index withdraw` again to log it".into()),
                     )
