@@ -342,6 +342,15 @@ fn broken_proofs_get_a_clear_answer() {
             .unwrap()
             .contains("collection-proof/v1")
     );
+    // Oversized: refused before it is parsed.
+    let mut huge =
+        br#"{"format":"tracemark.collection-proof/v1","log":"x","urls":[],"pad":""#.to_vec();
+    huge.resize(17 << 20, b'a');
+    std::fs::write(dir.join("huge.json"), &huge).unwrap();
+    json(
+        tracemark(dir).args(["rights", "verify-proof", "huge.json"]),
+        2,
+    );
     // A receipt that is not one is a failed check, not a crash.
     std::fs::write(
         dir.join("bad-receipt.json"),

@@ -566,14 +566,11 @@ pub fn verify_proof(
             )?);
         }
     }
+    // The trust rule's worst-of; a proof of nothing proves nothing.
     let trust = records
         .iter()
         .map(|r| r.trust)
-        .max_by_key(|t| match t {
-            Trust::Trusted => 0,
-            Trust::Untrusted => 1,
-            Trust::Tampered => 2,
-        })
+        .max()
         .unwrap_or(Trust::Untrusted);
     Ok(ProofCheck { trust, records })
 }
