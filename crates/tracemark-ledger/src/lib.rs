@@ -49,7 +49,9 @@ pub use merkle::{Hash, ProofError};
 pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 pub use postgres_store::PostgresStore;
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
-pub use record::{GenerationRecord, ModelRef, RecordError, ReleaseRef, TextSketch};
+pub use record::{
+    Fingerprint, GenerationRecord, MediaRef, ModelRef, RecordError, ReleaseRef, TextSketch,
+};
 pub use registry::{LogRecord, LogRecordError, ModelReleaseRecord, RecordKind, ReportRecord};
 pub use sqlite::{ReadStats, SqliteStore};
 pub use store::{LogStore, Lookup, StoreError};

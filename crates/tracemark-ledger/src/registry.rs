@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `tracemark.generation-record/v1` | [`GenerationRecord`] (in [`crate::record`]) | content hash, payload and key, generation id, MinHash sketch |
 //! | `tracemark.generation-record/v2` | [`GenerationRecord`]: v1 with the model's identity (`model.digest`) and optionally its release record (`model.release`) | as v1 |
+//! | `tracemark.generation-record/v3` | [`GenerationRecord`] of generated media: `media` (type and perceptual fingerprint), an empty text sketch, the model as v1 or v2 | content hash, payload and key, generation id |
 //! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
 //! | `tracemark.model-release-record/v1` | [`ModelReleaseRecord`] | content hash (the model's identity) |
 //!
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
 
 pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
+pub use crate::record::GENERATION_RECORD_V3;
 use crate::{
     ledger::record_entry,
     record::{GenerationRecord, MAX_ENTRY_BYTES, RecordError},
@@ -40,6 +42,7 @@ pub const MODEL_RELEASE_RECORD_V1: &str = "tracemark.model-release-record/v1";
 pub const RECORD_FORMATS: &[&str] = &[
     GENERATION_RECORD_V1,
     GENERATION_RECORD_V2,
+    GENERATION_RECORD_V3,
     REPORT_RECORD_V1,
     MODEL_RELEASE_RECORD_V1,
 ];

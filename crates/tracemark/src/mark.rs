@@ -282,6 +282,7 @@ impl Marker {
             time: Timestamp::now(),
             generation_id,
             sketch: TextSketch::of_text(&published),
+            media: None,
         };
         let entry = log::append(&mut self.ledger, std::slice::from_ref(&record))?
             .pop()

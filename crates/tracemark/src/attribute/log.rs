@@ -394,6 +394,7 @@ mod tests {
             time: "2026-08-02T00:00:00Z".parse().unwrap(),
             generation_id: "gen-1".into(),
             sketch: TextSketch::of_text("text"),
+            media: None,
         }
     }
 
