@@ -222,7 +222,7 @@ impl Service {
         }
         let source = ModelSource::choose(None, &config).ok();
         let (generator, model_name, provider) = match (&source, config.keys.signing.is_some()) {
-            (Some(source), true) if !config.keys.watermark.is_empty() => {
+            (Some(source), true) if !tracemark::media::text_key_paths(&config).is_empty() => {
                 let loaded = source.load()?;
                 let marker = Marker::open(&config, &loaded)?;
                 let name = loaded.name.clone();

@@ -106,7 +106,11 @@ pub struct DetectArgs {
 
 /// The watermark key path: the flag, else the configuration's first.
 fn key_path(flag: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
-    flag.or_else(|| config.keys.watermark.first().cloned())
+    flag.or_else(|| {
+        tracemark::media::text_key_paths(config)
+            .first()
+            .map(|p| (*p).clone())
+    })
         .ok_or_else(|| {
             Error::usage(
                 "no watermark key given",

@@ -68,6 +68,7 @@ pub fn watermark(detected: bool, scored: u64) -> Fact {
             ),
             payload: detected.then(|| Payload::new(0xbeef, 16).unwrap()),
             segments: Vec::new(),
+            medium: None,
         }),
         "kgw-selfhash-v1",
     )
