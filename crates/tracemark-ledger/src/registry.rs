@@ -22,8 +22,8 @@
 use serde::{Deserialize, Serialize};
 use tracemark_core::{ContentHash, Diagnose, Fault, Timestamp, jcs};
 
-pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
 pub use crate::record::GENERATION_RECORD_V3;
+pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
 use crate::{
     ledger::record_entry,
     record::{GenerationRecord, MAX_ENTRY_BYTES, RecordError},

@@ -134,7 +134,10 @@ pub fn audio(audio: &Audio) -> Result<u64, MediaError> {
             fft.process(&mut buffer);
             for (b, e) in row.iter_mut().enumerate() {
                 let (lo, hi) = (edges[b], edges[b + 1].max(edges[b] + 1));
-                *e += buffer[lo..hi].iter().map(|c| f64::from(c.norm_sqr())).sum::<f64>();
+                *e += buffer[lo..hi]
+                    .iter()
+                    .map(|c| f64::from(c.norm_sqr()))
+                    .sum::<f64>();
             }
             start += FRAME / 2;
             if start + FRAME > part.len() {
@@ -166,7 +169,11 @@ mod tests {
         let b = synth::picture(2, 384, 256);
         let fa = image(&a);
         let jpeg = attack::jpeg(&a, 75).unwrap();
-        assert!(distance(fa, image(&jpeg)) <= 4, "{}", distance(fa, image(&jpeg)));
+        assert!(
+            distance(fa, image(&jpeg)) <= 4,
+            "{}",
+            distance(fa, image(&jpeg))
+        );
         let half = attack::resize_by(&a, 0.5).unwrap();
         assert!(distance(fa, image(&half)) <= 6);
         assert!(distance(fa, image(&b)) > MATCH_DISTANCE);

@@ -226,7 +226,9 @@ impl Decoded {
     /// The perceptual fingerprint of the content, and its scheme id.
     pub fn fingerprint(&self) -> Result<Fingerprint> {
         Ok(match self {
-            Decoded::Image(p, _) => Fingerprint::new(fingerprint::IMAGE_SCHEME, fingerprint::image(p)),
+            Decoded::Image(p, _) => {
+                Fingerprint::new(fingerprint::IMAGE_SCHEME, fingerprint::image(p))
+            }
             Decoded::Audio(a, _) => {
                 Fingerprint::new(fingerprint::AUDIO_SCHEME, fingerprint::audio(a)?)
             }
@@ -466,7 +468,10 @@ impl MediaDetectors {
 
     /// The keys that loaded.
     pub fn loaded(&self) -> Vec<&MediaDetector> {
-        self.detectors.iter().filter_map(|d| d.as_ref().ok()).collect()
+        self.detectors
+            .iter()
+            .filter_map(|d| d.as_ref().ok())
+            .collect()
     }
 
     /// Why keys did not load.
@@ -771,12 +776,27 @@ mod tests {
 
     #[test]
     fn formats_are_recognised_by_their_bytes() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Sniffed::Image(ImageFormat::Png));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Sniffed::Image(ImageFormat::Jpeg));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0"),
+            Sniffed::Image(ImageFormat::Png)
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Sniffed::Image(ImageFormat::Jpeg)
+        );
         assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt "), Sniffed::Audio);
-        assert_eq!(sniff(b"GIF89a\x01\x00\x01\x00\x80\xff"), Sniffed::Unsupported("GIF"));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 \xff"), Sniffed::Unsupported("WebP"));
-        assert_eq!(sniff(b"fLaC\0\0\0\x22\xff\xfe"), Sniffed::Unsupported("FLAC"));
+        assert_eq!(
+            sniff(b"GIF89a\x01\x00\x01\x00\x80\xff"),
+            Sniffed::Unsupported("GIF")
+        );
+        assert_eq!(
+            sniff(b"RIFF\0\0\0\0WEBPVP8 \xff"),
+            Sniffed::Unsupported("WebP")
+        );
+        assert_eq!(
+            sniff(b"fLaC\0\0\0\x22\xff\xfe"),
+            Sniffed::Unsupported("FLAC")
+        );
         // Text that happens to start like a format is text.
         assert_eq!(sniff(b"BM is a fine name for a text."), Sniffed::Other);
         assert_eq!(sniff(b"GIF89a is a format."), Sniffed::Other);
@@ -800,8 +820,14 @@ mod tests {
         keyfile::write_json(&text, &tkey, Replace::No).unwrap();
         assert_eq!(media_scheme_of(&media), Some(MediaScheme::ImageDctV1));
         assert_eq!(media_scheme_of(&text), None);
-        assert!(matches!(read_watermark_key(&media).unwrap(), AnyWatermarkKey::Media(_)));
-        assert!(matches!(read_watermark_key(&text).unwrap(), AnyWatermarkKey::Text(_)));
+        assert!(matches!(
+            read_watermark_key(&media).unwrap(),
+            AnyWatermarkKey::Media(_)
+        ));
+        assert!(matches!(
+            read_watermark_key(&text).unwrap(),
+            AnyWatermarkKey::Text(_)
+        ));
         assert!(read_media_key(&text).is_err());
         let mut config = Config::default();
         config.keys.watermark = vec![media.clone(), text.clone()];

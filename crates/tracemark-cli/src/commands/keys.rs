@@ -163,15 +163,16 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
                 .as_deref()
                 .and_then(|s| s.parse::<tracemark::mediamark::MediaScheme>().ok())
             {
-                let imported = from_transformers.is_some()
-                    || from_vllm.is_some()
-                    || from_sglang.is_some();
+                let imported =
+                    from_transformers.is_some() || from_vllm.is_some() || from_sglang.is_some();
                 if model.is_some() || imported || !matches!(payload_bits, 0 | 64) {
                     return Err(tracemark::Error::usage(
                         format!(
                             "{media} keys take no --model, --from-* or --payload-bits (they carry 64 bits)"
                         ),
-                        Some(format!("tracemark keygen watermark --scheme {media} --name NAME")),
+                        Some(format!(
+                            "tracemark keygen watermark --scheme {media} --name NAME"
+                        )),
                     ));
                 }
                 let key = keygen::generate(
