@@ -10,8 +10,8 @@ use common::*;
 use tracemark_core::{
     Fact,
     fact::{
-        CredentialState, DetectorAccess, MarkKind, MiningPurpose, OrganisationType, PartyRole,
-        Topic,
+        CredentialState, DetectorAccess, MarkKind, Medium, MiningPurpose, OrganisationType,
+        PartyRole, Topic,
     },
     rights::{AiUse, Permission},
 };
@@ -331,6 +331,36 @@ fn eu_aia_50_2() -> Vec<Case> {
             ctx("2027-01-01"),
             Compliant,
             "signed by Example AI Ltd",
+        ),
+        case(
+            r,
+            "image with both layers: the credential and the image watermark",
+            with(
+                vec![
+                    image(),
+                    watermark_in(Medium::Image, true, 4096),
+                    trusted_ai_credential(),
+                ],
+                detectors(),
+            ),
+            ctx("2027-01-01"),
+            Compliant,
+            "image watermark",
+        ),
+        case(
+            r,
+            "image whose only watermark is a text mark: not the image's",
+            with(
+                vec![
+                    image(),
+                    watermark_in(Medium::Text, true, 4096),
+                    trusted_ai_credential(),
+                ],
+                detectors(),
+            ),
+            ctx("2027-01-01"),
+            NonCompliant,
+            "no watermark was detected",
         ),
         case(
             r,
