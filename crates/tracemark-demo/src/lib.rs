@@ -59,6 +59,7 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     let mut use_cases = Vec::from(cases.mark_at_the_source()?);
     use_cases.push(cases.trace_to_training_data()?);
     use_cases.push(cases.mixed_document()?);
+    use_cases.push(cases.media_marking()?);
     let training_summary = training_summary(&ws.config, &ws.index, &model, &ws.out)?;
     Ok(DemoSummary {
         model,

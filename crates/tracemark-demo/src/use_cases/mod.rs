@@ -5,6 +5,7 @@
 //! share: generation with and without the mark, and the attribution of what they wrote.
 
 mod mark_at_the_source;
+mod media_marking;
 mod mixed_document;
 mod trace_to_training_data;
 
