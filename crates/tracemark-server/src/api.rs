@@ -24,6 +24,7 @@ use tracemark::{
     core::{ContentHash, Fact, Timestamp},
     credentials::strip_wrappers,
     log::AnyLedger,
+    media,
     policy::{Date, EvidenceReport, Jurisdiction, render_html},
     text::DetectReport,
 };
@@ -117,7 +118,12 @@ fn signed<T: Serialize>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectBody {
-    text: String,
+    /// Text to test; or `content_base64`, a file's bytes: text, or an image (PNG, JPEG)
+    /// or a sound (WAV), recognised by its first bytes.
+    text: Option<String>,
+    content_base64: Option<String>,
+    /// The file's name (not used to tell the format: the bytes do).
+    name: Option<String>,
     /// The false-positive rate of the whole test (all keys together).
     fpr: Option<f64>,
 }
@@ -146,7 +152,31 @@ pub async fn detect(
     if !(fpr > 0.0 && fpr < 1.0) {
         return Err(ApiError::bad_request("fpr must be between 0 and 1"));
     }
-    let text = text_of(&request.text)?;
+    let content = Content {
+        text: request.text,
+        content_base64: request.content_base64,
+        name: request.name,
+    };
+    let bytes = content.bytes()?;
+    // An image or a sound: the media keys, and for an image the SDXL reading.
+    if !matches!(media::sniff(&bytes), media::Sniffed::Other) {
+        return query(&service.clone(), &caller, move || {
+            let decoded = media::decode(&bytes)?;
+            let report = service.attributor.media.detect(&decoded, fpr)?;
+            if report.detections.is_empty() && report.sdxl.is_none() {
+                return Err(ApiError::unavailable(format!(
+                    "this service has no {} watermark key to detect with",
+                    report.medium.as_str()
+                )));
+            }
+            Ok(Json(signed(&service, &bytes, report)?).into_response())
+        })
+        .await;
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ApiError::bad_request("the content is neither UTF-8 text nor a PNG, JPEG or WAV file")
+    })?;
+    let text = text_of(&text)?;
     if service.attributor.watermarks.detectors().next().is_none() {
         return Err(ApiError::unavailable(
             "this service has no watermark key to detect with",
@@ -329,6 +359,8 @@ struct Health {
     version: &'static str,
     model: Option<String>,
     detection_keys: usize,
+    /// Image and audio watermark keys.
+    media_detection_keys: usize,
     log: bool,
     signed_results: bool,
 }
@@ -340,6 +372,7 @@ pub async fn health(State(service): State<Arc<Service>>) -> Json<impl Serialize>
         version: tracemark::VERSION,
         model: service.model_name.clone(),
         detection_keys: service.attributor.watermarks.detectors().count(),
+        media_detection_keys: service.attributor.media.loaded().len(),
         log: service.log.is_some(),
         signed_results: service.signer.is_some(),
     })
