@@ -385,10 +385,11 @@ impl LogLookup {
     }
 }
 
-fn find_media(
-    reader: &LogReader,
-    query: &MediaQuery<'_>,
-) -> Result<std::result::Result<(Vec<Fact>, RecordedModel), Option<Mismatch>>> {
+/// The proved record of the content, or else the first record a payload named whose
+/// content is another (`None`: no record at all).
+type MediaFound = std::result::Result<(Vec<Fact>, RecordedModel), Option<Mismatch>>;
+
+fn find_media(reader: &LogReader, query: &MediaQuery<'_>) -> Result<MediaFound> {
     if let Some(&i) = reader.lookup(&Lookup::ContentHash(query.hash))?.last() {
         return Ok(Ok(prove_record(reader, i, "content-hash", &query.carries)?));
     }
