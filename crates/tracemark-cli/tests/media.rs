@@ -322,3 +322,33 @@ fn bad_media_is_refused_with_a_reason_and_writes_nothing() {
     std::fs::write(dir.join("t.txt"), "Plain words, no mark.").unwrap();
     json(tracemark(dir).args(["attribute", "--no-log", "t.txt"]), 0);
 }
+
+#[test]
+fn eval_media_prints_the_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let result = json(
+        tracemark(dir).args([
+            "eval",
+            "media",
+            "--pictures",
+            "1",
+            "--keys",
+            "2",
+            "--clips",
+            "0",
+        ]),
+        0,
+    );
+    assert_eq!(result["pictures"], 1);
+    let rows = result["image"].as_array().unwrap();
+    assert_eq!(rows.len(), 13);
+    assert!(rows.iter().all(|r| r["wrong"] == 0), "{result}");
+    assert_eq!(rows[0]["attack"], "none");
+    assert_eq!(rows[0]["payload_exact"], 1, "{result}");
+    assert_eq!(result["fpr_tests"], 2);
+    tracemark(dir)
+        .args(["eval", "media", "--pictures", "0", "--clips", "0"])
+        .assert()
+        .code(2);
+}
