@@ -352,3 +352,64 @@ fn eval_media_prints_the_table() {
         .assert()
         .code(2);
 }
+
+/// What `mark-media` writes verifies in the official C2PA SDK (c2pa-python) as trusted
+/// under the signer's root, with the soft binding of the mark.
+#[test]
+fn the_official_sdk_trusts_marked_media() {
+    let Some(python) = tracemark_testkit::env_or_skip(
+        "TRACEMARK_C2PA_PYTHON",
+        "a Python with c2pa-python installed",
+    ) else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracemark-credentials/tests/interop/c2pa_official.py");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let picture = synth::picture(9, 320, 240);
+    std::fs::write(
+        dir.join("in.jpg"),
+        imageio::encode_image(&picture, ImageFormat::Jpeg).unwrap(),
+    )
+    .unwrap();
+    let audio = Audio::new(16_000, vec![synth::speechlike(3, 16_000, 6.0)]).unwrap();
+    let wav = audioio::encode_wav(
+        &audio,
+        WavFormat {
+            bits_per_sample: 16,
+            float: false,
+        },
+    )
+    .unwrap();
+    std::fs::write(dir.join("in.wav"), wav).unwrap();
+    for (input, output, mime) in [
+        ("in.jpg", "out.jpg", "image/jpeg"),
+        ("in.wav", "out.wav", "audio/wav"),
+    ] {
+        json(
+            tracemark(dir).args(["mark-media", "--generator", "g", "--out", output, input]),
+            0,
+        );
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .args(["verify", dir.join(output).to_str().unwrap(), mime])
+            .args([
+                "--anchors",
+                dir.join("home/keys/signing/default/root.pem")
+                    .to_str()
+                    .unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["state"], "Trusted", "{output}: {v}");
+        assert!(v["labels"].to_string().contains("c2pa.soft-binding"), "{v}");
+    }
+}
