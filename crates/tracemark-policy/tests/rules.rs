@@ -1594,6 +1594,34 @@ fn us_ca_sb942() -> Vec<Case> {
         ),
         case(
             r,
+            "stripped image, its image watermark leads to the log: permanent",
+            vec![
+                image(),
+                watermark_in(Medium::Image, true, 4608),
+                credential(CredentialState::None, None, false),
+                removed(MarkKind::Credential, Some(PartyRole::Platform)),
+                log_record(true),
+            ],
+            covered("2026-09-01"),
+            Compliant,
+            "a watermark in the content itself carries the disclosure's link",
+        ),
+        case(
+            r,
+            "an image whose only watermark is a text mark: not permanent",
+            vec![
+                image(),
+                watermark_in(Medium::Text, true, 4096),
+                with_credential(trusted_ai_credential(), |c| {
+                    c.latent_disclosure = Some(Box::new(latent_disclosure()))
+                }),
+            ],
+            covered("2026-09-01"),
+            NonCompliant,
+            "metadata alone is easily stripped",
+        ),
+        case(
+            r,
             "stripped image, no log record",
             vec![
                 image(),
