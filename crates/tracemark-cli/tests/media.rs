@@ -413,3 +413,68 @@ fn the_official_sdk_trusts_marked_media() {
         assert!(v["labels"].to_string().contains("c2pa.soft-binding"), "{v}");
     }
 }
+
+/// A picture Stable Diffusion XL's pipeline marked (a committed fixture made by
+/// `invisible-watermark`): no key is needed to say so, and the statement is made only
+/// because the reading is significant; an unmarked picture gets no such statement.
+#[test]
+fn a_stable_diffusion_picture_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tracemark-media/fixtures/sd");
+    std::fs::copy(fixtures.join("sdxl-0.png"), dir.join("sdxl.png")).unwrap();
+    std::fs::copy(fixtures.join("unmarked-0.png"), dir.join("plain.png")).unwrap();
+    // No key of ours is in it: exit 1, with the SDXL reading beside.
+    let found = json(tracemark(dir).args(["detect", "sdxl.png"]), 1);
+    assert_eq!(found["sdxl"]["significant"], true, "{found}");
+    assert_eq!(found["sdxl"]["matching_bits"], 48);
+    assert!(
+        found["sdxl"]["statement"]
+            .as_str()
+            .unwrap()
+            .starts_with("made by a Stable Diffusion pipeline")
+    );
+    let plain = json(tracemark(dir).args(["detect", "plain.png"]), 1);
+    assert_eq!(plain["sdxl"]["significant"], false);
+    assert!(
+        !plain["sdxl"]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("made by")
+    );
+    let report = json(
+        tracemark(dir).args(["attribute", "--no-log", "sdxl.png"]),
+        0,
+    );
+    let sd = facts(&report, "watermark")
+        .into_iter()
+        .find(|f| f["scheme"] == "sdxl-invisible-watermark-dwtdct")
+        .unwrap();
+    assert_eq!(sd["verdict"]["detected"], true);
+    assert_eq!(sd["method"]["parameters"]["keyless"], true);
+    // A truncated WAV is an error, never a panic.
+    let audio = Audio::new(16_000, vec![synth::music(1, 16_000, 2.0)]).unwrap();
+    let wav = audioio::encode_wav(
+        &audio,
+        WavFormat {
+            bits_per_sample: 16,
+            float: false,
+        },
+    )
+    .unwrap();
+    std::fs::write(dir.join("cut.wav"), &wav[..40]).unwrap();
+    tracemark(dir).args(["detect", "cut.wav"]).assert().code(3);
+    tracemark(dir)
+        .args([
+            "mark-media",
+            "--generator",
+            "g",
+            "--out",
+            "o.wav",
+            "cut.wav",
+        ])
+        .assert()
+        .code(3);
+    assert!(!dir.join("o.wav").exists());
+}
