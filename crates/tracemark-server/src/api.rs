@@ -353,6 +353,65 @@ pub async fn attribute(
     .await
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkMediaBody {
+    /// The picture (PNG, JPEG) or sound (WAV) the provider's model made, in base64.
+    content_base64: String,
+    /// The model that made it.
+    generator: String,
+    generator_version: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MarkedMediaAnswer {
+    /// The published file: marked, with its credential embedded.
+    content_base64: String,
+    #[serde(flatten)]
+    marked: media::MarkedMedia,
+}
+
+/// `POST /v1/media/mark` (a token required): an image or a sound marked with the
+/// service's media key, its C2PA credential signed into it, its record logged; the
+/// answer holds the file, the record, its log entry and the C2SP receipt.
+pub async fn mark_media(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    json: Result<Json<MarkMediaBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(json)?;
+    if service.media_marker.is_none() {
+        return Err(ApiError::unavailable(
+            "this service has no image or audio watermark key, or no signing key, to mark with",
+        ));
+    }
+    if request.generator.trim().is_empty() {
+        return Err(ApiError::bad_request("the generator is empty"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(request.content_base64.trim())
+        .map_err(|e| ApiError::bad_request(format!("content_base64 is not base64: {e}")))?;
+    query(&service.clone(), &caller, move || {
+        let generator = media::MediaGenerator {
+            name: request.generator,
+            version: request.generator_version.unwrap_or_else(|| "1".into()),
+        };
+        let marked = service
+            .media_marker
+            .as_ref()
+            .expect("checked above")
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .mark(&bytes, &generator)?;
+        Ok(Json(MarkedMediaAnswer {
+            content_base64: base64::engine::general_purpose::STANDARD.encode(&marked.bytes),
+            marked,
+        })
+        .into_response())
+    })
+    .await
+}
+
 #[derive(Debug, Serialize)]
 struct Health {
     status: &'static str,

@@ -144,6 +144,9 @@ pub struct Service {
     /// What the checking endpoints read: loaded once, only ever read.
     pub attributor: Attributor,
     pub generator: Option<Mutex<Generator>>,
+    /// The media marking station (`POST /v1/media/mark`), when media keys and a signing
+    /// key are configured.
+    pub media_marker: Option<Mutex<tracemark::media::MediaMarker>>,
     /// The model's name as `/v1/models` lists it.
     pub model_name: Option<String>,
     /// The provider named in the credentials and records of its generations.
@@ -232,7 +235,14 @@ impl Service {
             }
             _ => (None, None, None),
         };
+        let media_marker = match config.keys.signing.is_some()
+            && !tracemark::media::media_key_paths(&config).is_empty()
+        {
+            true => Some(Mutex::new(tracemark::media::MediaMarker::open(&config)?)),
+            false => None,
+        };
         Ok(Arc::new(Self {
+            media_marker,
             rates: RateLimiter::new(limits.token_rate, limits.anonymous_rate),
             read_slots: tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),

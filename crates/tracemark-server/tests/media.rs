@@ -1,11 +1,12 @@
 //! Images through the API, against a real service (the demo's work folder with an image
 //! watermark key added): detection of a marked picture re-encoded as JPEG, attribution
-//! to its log record, and the refusal of another format.
+//! to its log record, marked generation (`POST /v1/media/mark`), and the refusal of
+//! another format.
 
 mod common;
 
 use base64::Engine as _;
-use common::{post, start, workspace};
+use common::{TOKEN, post, start, workspace};
 use serde_json::json;
 use tracemark::{
     core::keyfile::Replace,
@@ -112,6 +113,39 @@ fn an_image_is_detected_and_attributed_through_the_api() {
     );
     assert_eq!(status, 422, "{refused}");
     assert!(refused.to_string().contains("GIF"), "{refused}");
+    // Marked generation through the API: a token is needed (it logs).
+    let other = imageio::encode_image(&synth::picture(12, 480, 320), ImageFormat::Png).unwrap();
+    let request = json!({ "content_base64": b64(&other), "generator": "pixel-model" });
+    let (status, _) = post(&format!("{base}/v1/media/mark"), None, &request);
+    assert_eq!(status, 401);
+    let (status, made) = post(&format!("{base}/v1/media/mark"), Some(TOKEN), &request);
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["record"]["format"], "tracemark.generation-record/v3");
+    assert!(made["receipt"].as_str().unwrap().contains('\n'));
+    let published = base64::engine::general_purpose::STANDARD
+        .decode(made["content_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        made["record"]["content_hash"].as_str().unwrap(),
+        tracemark::core::ContentHash::of_bytes(&published).to_string()
+    );
+    let (status, found) = post(
+        &format!("{base}/v1/detect"),
+        None,
+        &json!({ "content_base64": b64(&published) }),
+    );
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        found["result"]["detections"][0]["payload"]["hex"],
+        made["payload"]["hex"]
+    );
+    let (status, _) = post(
+        &format!("{base}/v1/media/mark"),
+        Some(TOKEN),
+        &json!({ "content_base64": b64(gif), "generator": "g" }),
+    );
+    assert_eq!(status, 422);
+
     // A file over the body limit is refused (413) before it is read, as any body is
     // (`tests/api.rs`): images and sounds share the limit, 6 MiB of JSON by default.
 }
