@@ -317,6 +317,20 @@ fn bad_media_is_refused_with_a_reason_and_writes_nothing() {
         ])
         .assert()
         .code(2);
+    std::fs::write(dir.join("t.txt"), "Plain words, no mark.").unwrap();
+    // A media key given to test text is a usage error that says what it is for.
+    let out = tracemark(dir)
+        .args(["detect", "--key", "home/keys/watermark/image.json", "t.txt"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("media watermark key")
+    );
     // A media key given for text marking is skipped: text detection still uses the
     // text key; attribution of a text file loads with media keys configured.
     std::fs::write(dir.join("t.txt"), "Plain words, no mark.").unwrap();
