@@ -231,6 +231,10 @@ pub(super) fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> 
         return super::media::detect_media(&bytes, args.key.as_deref(), &config, args.fpr);
     }
     let key_file = key_path(args.key, &config)?;
+    if tracemark::media::media_scheme_of(&key_file).is_some() {
+        // Said before the tokenizer is looked for: the key is the mistake.
+        load_key(&key_file, None)?;
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         super::input::read_error(
             &args.file,
