@@ -49,11 +49,12 @@ pub use merkle::{Hash, ProofError};
 pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 pub use postgres_store::PostgresStore;
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
-pub use record::{
-    Fingerprint, GenerationRecord, MediaRef, ModelRef, RecordError, ReleaseRef, TextSketch,
-};
+pub use record::{GenerationRecord, ModelRef, RecordError, ReleaseRef, TextSketch};
 pub use registry::{LogRecord, LogRecordError, ModelReleaseRecord, RecordKind, ReportRecord};
 pub use sqlite::{ReadStats, SqliteStore};
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};
 pub use witness::{AddCheckpoint, Cosigned, WitnessError, WitnessState, WitnessStateFile};
+
+// What a generation record of media (v3) names: its type and perceptual fingerprint.
+pub use record::{Fingerprint, MediaRef};
