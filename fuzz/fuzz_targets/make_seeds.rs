@@ -87,6 +87,7 @@ fn record(n: u64) -> GenerationRecord {
         time: "2026-11-29T12:00:00Z".parse().unwrap(),
         generation_id: format!("gen-{n}"),
         sketch: TextSketch::of_text(&text),
+        media: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn record(n: u64, text: &str) -> GenerationRecord {
         time: "2026-11-29T12:00:00Z".parse::<Timestamp>().unwrap(),
         generation_id: format!("gen-{n}"),
         sketch: TextSketch::of_text(text),
+        media: None,
     }
 }
 

@@ -108,6 +108,50 @@ pub struct WatermarkFinding {
     /// The marked passages, when windowed detection found them inside longer text.
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// What the mark is carried in: a text watermark in words, an image watermark in
+    /// pixels, an audio watermark in samples. Absent in reports written before media
+    /// marks, whose watermarks were all text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<Medium>,
+}
+
+/// What a watermark is carried in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    Text,
+    Image,
+    Audio,
+    Video,
+}
+
+impl Medium {
+    /// "text", "image", "audio", "video".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Medium::Text => "text",
+            Medium::Image => "image",
+            Medium::Audio => "audio",
+            Medium::Video => "video",
+        }
+    }
+
+    /// The medium of a media type (`image/png` is an image); text for anything else.
+    pub fn of_media_type(media_type: &str) -> Self {
+        match media_type.split('/').next().unwrap_or_default() {
+            "image" => Medium::Image,
+            "audio" => Medium::Audio,
+            "video" => Medium::Video,
+            _ => Medium::Text,
+        }
+    }
+}
+
+impl WatermarkFinding {
+    /// The medium, text when the finding predates media marks.
+    pub fn medium(&self) -> Medium {
+        self.medium.unwrap_or(Medium::Text)
+    }
 }
 
 /// The four outcomes of verifying a content credential.

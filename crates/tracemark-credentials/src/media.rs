@@ -145,6 +145,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedMediaBytes {
     pub bytes: Vec<u8>,
+    /// The manifest store as embedded (its hash is what a generation record names).
+    pub manifest: Vec<u8>,
     pub manifest_len: usize,
     pub aigc_xmp: bool,
     pub parent_manifest: bool,
@@ -194,6 +196,7 @@ pub fn sign_media(
     Ok(SignedMediaBytes {
         bytes: dest.into_inner(),
         manifest_len: manifest.len(),
+        manifest,
         aigc_xmp,
         parent_manifest,
     })

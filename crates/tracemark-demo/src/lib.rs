@@ -6,17 +6,18 @@
 //! `tracemark.toml` that names them and an SQLite log beside them) and proves each part
 //! usable by reading it back through the same loaders the other commands use. Nothing is
 //! read from the source tree, so an installed binary runs it from any folder. Then it
-//! runs the three use cases with the model (the corpus model unless one is given), each
+//! runs the four use cases with the model (the corpus model unless one is given), each
 //! ending in a sealed, logged evidence report in `reports/` (with a model directory, the
 //! model is signed and its release logged first, so that the reports name it by its
 //! verified identity): a provider marking its
 //! output (and the same output unmarked), a rights holder tracing an output to an
-//! opted-out work, and an author's mixed document. Running it again reuses the keys,
+//! opted-out work, an author's mixed document, and an AI image marked, signed, re-encoded as
+//! JPEG and stripped of its credential. Running it again reuses the keys,
 //! index and log that are there.
 //!
 //! Its modules: `corpus`, the demo corpus built into the binary ([`CORPUS`]);
 //! `work_folder`, the work folder ([`prepare`], also what `tracemark serve` serves
-//! without a configuration); `use_cases`, the three use cases, each ending in an
+//! without a configuration); `use_cases`, the four use cases, each ending in an
 //! evidence report ([`UseCase`]); `summary`, what a run set up and found
 //! ([`DemoSummary`]), which [`run`] returns.
 
@@ -40,7 +41,7 @@ pub use work_folder::{DemoModel, Options, Workspace, prepare};
 
 use use_cases::UseCases;
 
-/// Runs the demo in `out`: prepares the work folder, then the three use cases.
+/// Runs the demo in `out`: prepares the work folder, then the four use cases.
 pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     let mut ws = prepare(out, options)?;
     let log = match ws.config.log.location() {
@@ -59,6 +60,7 @@ pub fn run(out: &Path, options: &Options) -> Result<DemoSummary> {
     let mut use_cases = Vec::from(cases.mark_at_the_source()?);
     use_cases.push(cases.trace_to_training_data()?);
     use_cases.push(cases.mixed_document()?);
+    use_cases.push(cases.media_marking()?);
     let training_summary = training_summary(&ws.config, &ws.index, &model, &ws.out)?;
     Ok(DemoSummary {
         model,

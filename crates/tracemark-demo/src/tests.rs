@@ -93,6 +93,58 @@ fn assert_mark_at_the_source(summary: &DemoSummary) {
     assert_eq!(outcome(unmarked, "EU-AIA-50-2"), Outcome::NonCompliant);
 }
 
+/// Use case 4: the reposted JPEG carries no credential; its image watermark is detected
+/// and its payload finds the generation record, whose fingerprint matches the picture;
+/// the record shows the credential was there, so both layers count for the provider.
+fn assert_media_marking(summary: &DemoSummary) {
+    use tracemark::core::fact::{MarkKind, Medium};
+    let report = case(summary, "4-ai-image");
+    assert_eq!(report.subject.media_type, "image/jpeg");
+    let mark = claims(report)
+        .find_map(|c| match c {
+            Claim::Watermark(w) if w.scheme == "tracemark-image-dct-v1" => Some(w),
+            _ => None,
+        })
+        .expect("an image watermark finding");
+    assert_eq!(mark.medium, Some(Medium::Image));
+    assert!(mark.verdict.detected && mark.payload.is_some(), "{mark:?}");
+    assert!(mark.verdict.p_value.log10() < -10.0, "{:?}", mark.verdict);
+    assert!(
+        claims(report)
+            .any(|c| matches!(c, Claim::Credential(cr) if cr.state == CredentialState::None))
+    );
+    let Some(Claim::LogEntry(entry)) = claims(report).find(|c| matches!(c, Claim::LogEntry(_)))
+    else {
+        panic!("the log record is not found: {:?}", report.facts);
+    };
+    let record: GenerationRecordFile = serde_json::from_slice(
+        &std::fs::read(summary.out.join("4-ai-image.signed.record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
+    assert_eq!(entry.provider.as_deref(), Some(PROVIDER));
+    assert!(claims(report).any(|c| matches!(c,
+        Claim::MarkHistory(h) if h.mark == MarkKind::Credential && !h.still_present)));
+    assert_eq!(outcome(report, "EU-AIA-50-2"), Outcome::Compliant);
+    // The published file itself carries a trusted credential declaring the mark.
+    let signed = std::fs::read(summary.out.join("4-ai-image.signed.png")).unwrap();
+    let config = Config::load(&summary.config).unwrap();
+    let attributor =
+        tracemark::attribute::Attributor::load(&config, tracemark::attribute::Disclosure::Full);
+    let fact =
+        attributor.verify_credential(&tracemark::attribute::Content::new(&signed, Some("a.png")));
+    let Claim::Credential(c) = &fact.claim else {
+        panic!("{fact:?}")
+    };
+    assert_eq!(c.state, CredentialState::Trusted, "{c:?}");
+    assert!(
+        c.soft_binding
+            .as_ref()
+            .is_some_and(|b| format!("{b:?}").contains("tracemark-image-dct-v1")),
+        "{c:?}"
+    );
+}
+
 /// Use case 2: the spans name the opted-out document, its owner and its reservation.
 fn assert_traced_to_opted_out_work(summary: &DemoSummary) {
     let report = case(summary, "2-trace-to-training-data");
@@ -218,6 +270,7 @@ fn runs_the_three_use_cases_and_reuses_its_work_folder() {
     assert_mark_at_the_source(&first);
     assert_traced_to_opted_out_work(&first);
     assert_mixed_document_split(&first);
+    assert_media_marking(&first);
     // Every report is sealed, signed with the service key and logged: trusted by a
     // reader who trusts the work folder's configuration.
     let trusted =

@@ -36,7 +36,10 @@ mod measure;
 mod results;
 mod table;
 
+pub mod media;
+
 pub use measure::watermark;
+pub use media::{MediaEval, MediaEvalOptions};
 pub use results::{Calibration, Paste, PayloadCell, Rates, SchemeEval, WatermarkEval};
 
 /// The false-positive rates every rate is reported at.

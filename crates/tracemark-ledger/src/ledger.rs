@@ -680,7 +680,8 @@ pub fn record_entry(record: &GenerationRecord) -> Result<NewEntry, RecordError> 
             key_id: Some(record.key_id.clone()),
             payload: Some(record.payload),
             generation_id: Some(record.generation_id.clone()),
-            sketch: Some(record.sketch.clone()),
+            // A media record's sketch is empty: it is found by payload and hash only.
+            sketch: (!record.is_media()).then(|| record.sketch.clone()),
         },
     })
 }

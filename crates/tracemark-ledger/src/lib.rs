@@ -58,3 +58,6 @@ pub use sqlite::{ReadStats, SqliteStore};
 pub use store::{LogStore, Lookup, StoreError};
 pub use tiles::{Tile, TileError, TileKind};
 pub use witness::{AddCheckpoint, Cosigned, WitnessError, WitnessState, WitnessStateFile};
+
+// What a generation record of media (v3) names: its type and perceptual fingerprint.
+pub use record::{Fingerprint, MediaRef};

@@ -43,8 +43,18 @@ pub const GENERATION_RECORD_V1: &str = "tracemark.generation-record/v1";
 /// identity (`model.digest`) and, optionally, its release record (`model.release`).
 pub const GENERATION_RECORD_V2: &str = "tracemark.generation-record/v2";
 
+/// The `format` of a version 3 generation record: a generation of media (an image or a
+/// sound). It names the media type and the content's perceptual fingerprint (`media`);
+/// its `sketch` is the empty text sketch (media has no words); the model is named as in
+/// v1 or v2 (its digest optional).
+pub const GENERATION_RECORD_V3: &str = "tracemark.generation-record/v3";
+
 /// The generation-record formats this build reads.
-pub const GENERATION_RECORD_FORMATS: [&str; 2] = [GENERATION_RECORD_V1, GENERATION_RECORD_V2];
+pub const GENERATION_RECORD_FORMATS: [&str; 3] = [
+    GENERATION_RECORD_V1,
+    GENERATION_RECORD_V2,
+    GENERATION_RECORD_V3,
+];
 
 /// The scheme id of the sketches new records carry.
 pub const MINHASH_SCHEME: &str = SketchScheme::CURRENT.id();
@@ -86,6 +96,42 @@ pub struct ReleaseRef {
     pub leaf_hash: String,
 }
 
+/// What a v3 record says of generated media: its type, and the perceptual fingerprint
+/// of the content as published, which tells the same picture or sound re-encoded from
+/// other content carrying a copied watermark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRef {
+    /// `image/png`, `image/jpeg`, `audio/wav`.
+    pub media_type: String,
+    pub fingerprint: Fingerprint,
+}
+
+/// A perceptual fingerprint: its scheme id (`phash-dct-32x8-v1`,
+/// `audio-band-energy-9x9-v1`) and 64 bits as 16 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    pub scheme: String,
+    pub value: String,
+}
+
+impl Fingerprint {
+    pub fn new(scheme: impl Into<String>, bits: u64) -> Self {
+        Self {
+            scheme: scheme.into(),
+            value: format!("{bits:016x}"),
+        }
+    }
+
+    /// The 64 bits, when `value` is 16 hex digits.
+    pub fn bits(&self) -> Option<u64> {
+        (self.value.len() == 16)
+            .then(|| u64::from_str_radix(&self.value, 16).ok())
+            .flatten()
+    }
+}
+
 /// What a provider logs about one generation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +154,9 @@ pub struct GenerationRecord {
     pub time: Timestamp,
     pub generation_id: String,
     pub sketch: TextSketch,
+    /// v3: the generated media's type and fingerprint. Absent in v1 and v2 (text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaRef>,
 }
 
 /// A record that is not a valid generation record.
@@ -116,7 +165,7 @@ pub enum RecordError {
     #[error("not a generation record: {0}")]
     Json(#[from] serde_json::Error),
     #[error(
-        "unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1} and {GENERATION_RECORD_V2})"
+        "unsupported record format `{0}` (this build reads {GENERATION_RECORD_V1}, {GENERATION_RECORD_V2} and {GENERATION_RECORD_V3})"
     )]
     Format(String),
     /// A known format whose fields belong to the other version.
@@ -155,8 +204,31 @@ impl GenerationRecord {
         let v1 = match self.format.as_str() {
             GENERATION_RECORD_V1 => true,
             GENERATION_RECORD_V2 => false,
+            GENERATION_RECORD_V3 => {
+                return match (&self.media, &self.model.digest, &self.model.release) {
+                    (None, _, _) => Err(RecordError::Version {
+                        format: GENERATION_RECORD_V3,
+                        reason: "it names no media (the field of v3)",
+                    }),
+                    (Some(_), None, Some(_)) => Err(RecordError::Version {
+                        format: GENERATION_RECORD_V3,
+                        reason: "its model names a release but no digest",
+                    }),
+                    _ => Ok(()),
+                };
+            }
             _ => return Err(RecordError::Format(self.format.clone())),
         };
+        if self.media.is_some() {
+            return Err(RecordError::Version {
+                format: if v1 {
+                    GENERATION_RECORD_V1
+                } else {
+                    GENERATION_RECORD_V2
+                },
+                reason: "it names media (a field of v3)",
+            });
+        }
         match (v1, &self.model.digest, &self.model.release) {
             (true, Some(_), _) | (true, _, Some(_)) => Err(RecordError::Version {
                 format: GENERATION_RECORD_V1,
@@ -172,11 +244,16 @@ impl GenerationRecord {
 
     /// The format constant of this record's version (after [`Self::check_format`]).
     pub fn format_id(&self) -> &'static str {
-        if self.format == GENERATION_RECORD_V2 {
-            GENERATION_RECORD_V2
-        } else {
-            GENERATION_RECORD_V1
+        match self.format.as_str() {
+            GENERATION_RECORD_V2 => GENERATION_RECORD_V2,
+            GENERATION_RECORD_V3 => GENERATION_RECORD_V3,
+            _ => GENERATION_RECORD_V1,
         }
+    }
+
+    /// Whether the record is of generated media (v3).
+    pub fn is_media(&self) -> bool {
+        self.media.is_some()
     }
 
     /// Reads a record from JSON, checking its format.
@@ -219,7 +296,39 @@ pub(crate) mod tests {
             time: "2026-08-02T00:00:00Z".parse().unwrap(),
             generation_id: generation_id.into(),
             sketch: TextSketch::of_text(text),
+            media: None,
         }
+    }
+
+    /// A v3 record (an image) reads back with its bytes; v3 without media, and v1 or v2
+    /// with media, are refused.
+    #[test]
+    fn a_v3_record_names_its_media() {
+        let mut r = record("", "g-3");
+        r.format = GENERATION_RECORD_V3.into();
+        assert!(matches!(
+            r.canonical_bytes(),
+            Err(RecordError::Version {
+                format: GENERATION_RECORD_V3,
+                ..
+            })
+        ));
+        r.media = Some(MediaRef {
+            media_type: "image/png".into(),
+            fingerprint: Fingerprint::new("phash-dct-32x8-v1", 0x0123_4567_89ab_cdef),
+        });
+        let bytes = r.canonical_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("\"value\":\"0123456789abcdef\""), "{text}");
+        let back = GenerationRecord::from_json(&bytes).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.format_id(), GENERATION_RECORD_V3);
+        assert_eq!(
+            back.media.unwrap().fingerprint.bits(),
+            Some(0x0123_4567_89ab_cdef)
+        );
+        r.format = GENERATION_RECORD_V1.into();
+        assert!(r.canonical_bytes().is_err());
     }
 
     #[test]
@@ -241,7 +350,7 @@ pub(crate) mod tests {
     fn wrong_formats_and_fields_are_rejected() {
         let r = record("text", "g");
         let json = serde_json::to_string(&r).unwrap();
-        let v3 = json.replace("generation-record/v1", "generation-record/v3");
+        let v3 = json.replace("generation-record/v1", "generation-record/v9");
         assert!(matches!(
             GenerationRecord::from_json(v3.as_bytes()),
             Err(RecordError::Format(_))

@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `tracemark.generation-record/v1` | [`GenerationRecord`] (in [`crate::record`]) | content hash, payload and key, generation id, MinHash sketch |
 //! | `tracemark.generation-record/v2` | [`GenerationRecord`]: v1 with the model's identity (`model.digest`) and optionally its release record (`model.release`) | as v1 |
+//! | `tracemark.generation-record/v3` | [`GenerationRecord`] of generated media: `media` (type and perceptual fingerprint), an empty text sketch, the model as v1 or v2 | content hash, payload and key, generation id |
 //! | `tracemark.report-record/v1` | [`ReportRecord`] | none |
 //! | `tracemark.model-release-record/v1` | [`ModelReleaseRecord`] | content hash (the model's identity) |
 //! | `tracemark.collection-record/v1` | [`CollectionRecord`] | content hash (the URL's key: [`url_key`]) |
@@ -25,6 +26,7 @@ use tracemark_core::{
     rights::{AiUse, Permission},
 };
 
+pub use crate::record::GENERATION_RECORD_V3;
 pub use crate::record::{GENERATION_RECORD_V1, GENERATION_RECORD_V2};
 use crate::{
     ledger::record_entry,
@@ -48,6 +50,7 @@ pub const COLLECTION_RECORD_V1: &str = "tracemark.collection-record/v1";
 pub const RECORD_FORMATS: &[&str] = &[
     GENERATION_RECORD_V1,
     GENERATION_RECORD_V2,
+    GENERATION_RECORD_V3,
     REPORT_RECORD_V1,
     MODEL_RELEASE_RECORD_V1,
     COLLECTION_RECORD_V1,

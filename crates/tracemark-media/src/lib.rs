@@ -21,6 +21,7 @@ pub mod audio_mark;
 pub mod audioio;
 pub mod dsp;
 pub mod error;
+pub mod fingerprint;
 pub mod image_mark;
 pub mod imageio;
 pub mod key;

@@ -541,10 +541,51 @@ pub fn describe(f: &Fact) -> (&'static str, String, String) {
             } else {
                 format!("; {} marked passage(s)", w.segments.len())
             };
+            let kind = match w.medium {
+                Some(m) if m != tracemark_core::fact::Medium::Text => match m {
+                    tracemark_core::fact::Medium::Image => "Image watermark",
+                    tracemark_core::fact::Medium::Audio => "Audio watermark",
+                    _ => "Video watermark",
+                },
+                _ => "Watermark",
+            };
+            // A media mark's evidence beyond the verdict: how the content was aligned,
+            // and what its pilots and payload read (the method's parameters).
+            let evidence = if w
+                .medium
+                .is_some_and(|m| m != tracemark_core::fact::Medium::Text)
+            {
+                let p = &f.method.parameters;
+                let mut parts = Vec::new();
+                if let Some(a) = p.get("pilot_agreement").and_then(|v| v.as_f64()) {
+                    parts.push(format!("pilot agreement {:.1}%", a * 100.0));
+                }
+                if let Some(n) = p.get("alignments_tried").and_then(|v| v.as_u64()) {
+                    parts.push(format!("{n} alignment(s) tried"));
+                }
+                if let Some(c) = p.get("payload_checked").and_then(|v| v.as_bool()) {
+                    parts.push(format!(
+                        "payload check {}",
+                        if c { "passed" } else { "not passed" }
+                    ));
+                }
+                if let Some(m) = p.get("matching_bits").and_then(|v| v.as_u64()) {
+                    parts.push(format!(
+                        "{m} of 48 bits match Stable Diffusion's message (no key)"
+                    ));
+                }
+                if parts.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", parts.join(", "))
+                }
+            } else {
+                String::new()
+            };
             (
-                "Watermark",
+                kind,
                 format!(
-                    "{} with key {}: {}{payload}{segments}",
+                    "{} with key {}: {}{payload}{segments}{evidence}",
                     w.scheme,
                     w.key_id,
                     if w.verdict.detected {

@@ -15,7 +15,7 @@ use tracemark_core::{
     Fact,
     fact::{
         AigcLabelFields, Claim, CredentialFinding, CredentialState, DocumentRef, LogFinding,
-        RightsFinding, Topic,
+        Medium, RightsFinding, Topic,
     },
     rights::{AiUse, Permission, ReservationForm},
 };
@@ -288,10 +288,23 @@ impl<'a> Evidence<'a> {
     }
 
     fn watermark(&self) -> Eval {
+        // A mark counts in the medium it is carried in: an image's watermark is in its
+        // pixels, a text's in its words (a container's text too).
+        // A finding that names no medium (written before media marks) fits any content.
+        let kind = self.content_kind().0;
+        let fits = |m: Option<Medium>| match (kind, m) {
+            (_, None) | (None, _) => true,
+            (Some(ContentKind::Image), Some(m)) => m == Medium::Image,
+            (Some(ContentKind::Audio), Some(m)) => m == Medium::Audio,
+            (Some(ContentKind::Video), Some(m)) => m == Medium::Video,
+            (Some(ContentKind::Text | ContentKind::Document | ContentKind::Code), Some(m)) => {
+                m == Medium::Text
+            }
+        };
         let tests: Vec<_> = self
             .claims()
             .filter_map(|(i, c)| match c {
-                Claim::Watermark(w) => Some((i, w)),
+                Claim::Watermark(w) if fits(w.medium) => Some((i, w)),
                 _ => None,
             })
             .collect();
@@ -305,14 +318,27 @@ impl<'a> Evidence<'a> {
                         .payload
                         .map(|p| format!(", carrying payload {p}"))
                         .unwrap_or_default();
-                    format!(
-                        "a {} watermark of key {} was detected (p = {}, false-positive rate {}, {} tokens scored{payload})",
-                        w.scheme,
-                        w.key_id,
-                        p_value(&w.verdict.p_value),
-                        w.verdict.false_positive_rate,
-                        w.verdict.scored
-                    )
+                    match w.medium() {
+                        Medium::Text => format!(
+                            "a {} watermark of key {} was detected (p = {}, false-positive rate {}, {} tokens scored{payload})",
+                            w.scheme,
+                            w.key_id,
+                            p_value(&w.verdict.p_value),
+                            w.verdict.false_positive_rate,
+                            w.verdict.scored
+                        ),
+                        medium => format!(
+                            "{} {} watermark ({}, key {}) was detected in the {} itself (p = {}, false-positive rate {}, {} units read{payload})",
+                            if medium == Medium::Video { "a" } else { "an" },
+                            medium.as_str(),
+                            w.scheme,
+                            w.key_id,
+                            if medium == Medium::Audio { "sound" } else { "picture" },
+                            p_value(&w.verdict.p_value),
+                            w.verdict.false_positive_rate,
+                            w.verdict.scored
+                        ),
+                    }
                 })
                 .collect();
             return out;
@@ -345,6 +371,26 @@ impl<'a> Evidence<'a> {
                     .map(|(i, _)| *i)
                     .chain(empty.iter().map(|(i, _)| *i)),
             );
+        }
+        // Marks of another medium (a text watermark reported for an image) are not the
+        // content's own: no watermark in its medium was found among them.
+        let others: Vec<_> = self
+            .claims()
+            .filter_map(|(i, c)| match c {
+                Claim::Watermark(w) => Some((i, w)),
+                _ => None,
+            })
+            .collect();
+        if !others.is_empty() {
+            let media: Vec<&str> = others.iter().map(|(_, w)| w.medium().as_str()).collect();
+            return Eval::new(
+                Tri::False,
+                format!(
+                    "no watermark was detected in the content's own medium: the watermark tests run were for {}",
+                    media.join(", ")
+                ),
+            )
+            .with_facts(others.iter().map(|(i, _)| *i));
         }
         Eval::new(Tri::Unknown, "no watermark detection was run")
     }

@@ -10,8 +10,8 @@ use common::*;
 use tracemark_core::{
     Fact,
     fact::{
-        CredentialState, DetectorAccess, MarkKind, MiningPurpose, OrganisationType, PartyRole,
-        Topic,
+        CredentialState, DetectorAccess, MarkKind, Medium, MiningPurpose, OrganisationType,
+        PartyRole, Topic,
     },
     rights::{AiUse, Permission},
 };
@@ -331,6 +331,36 @@ fn eu_aia_50_2() -> Vec<Case> {
             ctx("2027-01-01"),
             Compliant,
             "signed by Example AI Ltd",
+        ),
+        case(
+            r,
+            "image with both layers: the credential and the image watermark",
+            with(
+                vec![
+                    image(),
+                    watermark_in(Medium::Image, true, 4096),
+                    trusted_ai_credential(),
+                ],
+                detectors(),
+            ),
+            ctx("2027-01-01"),
+            Compliant,
+            "image watermark",
+        ),
+        case(
+            r,
+            "image whose only watermark is a text mark: not the image's",
+            with(
+                vec![
+                    image(),
+                    watermark_in(Medium::Text, true, 4096),
+                    trusted_ai_credential(),
+                ],
+                detectors(),
+            ),
+            ctx("2027-01-01"),
+            NonCompliant,
+            "no watermark was detected",
         ),
         case(
             r,
@@ -1561,6 +1591,34 @@ fn us_ca_sb942() -> Vec<Case> {
             covered("2026-09-01"),
             Compliant,
             "generation record 41 of log log.example/tracemark (reached by the watermark's payload) states a unique identifier: gen-0042",
+        ),
+        case(
+            r,
+            "stripped image, its image watermark leads to the log: permanent",
+            vec![
+                image(),
+                watermark_in(Medium::Image, true, 4608),
+                credential(CredentialState::None, None, false),
+                removed(MarkKind::Credential, Some(PartyRole::Platform)),
+                log_record(true),
+            ],
+            covered("2026-09-01"),
+            Compliant,
+            "a watermark in the content itself carries the disclosure's link",
+        ),
+        case(
+            r,
+            "an image whose only watermark is a text mark: not permanent",
+            vec![
+                image(),
+                watermark_in(Medium::Text, true, 4096),
+                with_credential(trusted_ai_credential(), |c| {
+                    c.latent_disclosure = Some(Box::new(latent_disclosure()))
+                }),
+            ],
+            covered("2026-09-01"),
+            NonCompliant,
+            "metadata alone is easily stripped",
         ),
         case(
             r,

@@ -126,6 +126,7 @@ impl Template {
             time: timestamp(1_790_000_000 + 2 * n as i64),
             generation_id,
             sketch: TextSketch::of_text(&text),
+            media: None,
         }
     }
 }

@@ -24,6 +24,7 @@ use tracemark::{
     core::{ContentHash, Fact, Timestamp},
     credentials::strip_wrappers,
     log::AnyLedger,
+    media,
     policy::{Date, EvidenceReport, Jurisdiction, render_html},
     text::DetectReport,
 };
@@ -117,7 +118,12 @@ fn signed<T: Serialize>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectBody {
-    text: String,
+    /// Text to test; or `content_base64`, a file's bytes: text, or an image (PNG, JPEG)
+    /// or a sound (WAV), recognised by its first bytes.
+    text: Option<String>,
+    content_base64: Option<String>,
+    /// The file's name (not used to tell the format: the bytes do).
+    name: Option<String>,
     /// The false-positive rate of the whole test (all keys together).
     fpr: Option<f64>,
 }
@@ -146,7 +152,31 @@ pub async fn detect(
     if !(fpr > 0.0 && fpr < 1.0) {
         return Err(ApiError::bad_request("fpr must be between 0 and 1"));
     }
-    let text = text_of(&request.text)?;
+    let content = Content {
+        text: request.text,
+        content_base64: request.content_base64,
+        name: request.name,
+    };
+    let bytes = content.bytes()?;
+    // An image or a sound: the media keys, and for an image the SDXL reading.
+    if !matches!(media::sniff(&bytes), media::Sniffed::Other) {
+        return query(&service.clone(), &caller, move || {
+            let decoded = media::decode(&bytes)?;
+            let report = service.attributor.media.detect(&decoded, fpr)?;
+            if report.detections.is_empty() && report.sdxl.is_none() {
+                return Err(ApiError::unavailable(format!(
+                    "this service has no {} watermark key to detect with",
+                    report.medium.as_str()
+                )));
+            }
+            Ok(Json(signed(&service, &bytes, report)?).into_response())
+        })
+        .await;
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ApiError::bad_request("the content is neither UTF-8 text nor a PNG, JPEG or WAV file")
+    })?;
+    let text = text_of(&text)?;
     if service.attributor.watermarks.detectors().next().is_none() {
         return Err(ApiError::unavailable(
             "this service has no watermark key to detect with",
@@ -323,12 +353,73 @@ pub async fn attribute(
     .await
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkMediaBody {
+    /// The picture (PNG, JPEG) or sound (WAV) the provider's model made, in base64.
+    content_base64: String,
+    /// The model that made it.
+    generator: String,
+    generator_version: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MarkedMediaAnswer {
+    /// The published file: marked, with its credential embedded.
+    content_base64: String,
+    #[serde(flatten)]
+    marked: media::MarkedMedia,
+}
+
+/// `POST /v1/media/mark` (a token required): an image or a sound marked with the
+/// service's media key, its C2PA credential signed into it, its record logged; the
+/// answer holds the file, the record, its log entry and the C2SP receipt.
+pub async fn mark_media(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    json: Result<Json<MarkMediaBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let request = body(json)?;
+    if service.media_marker.is_none() {
+        return Err(ApiError::unavailable(
+            "this service has no image or audio watermark key, or no signing key, to mark with",
+        ));
+    }
+    if request.generator.trim().is_empty() {
+        return Err(ApiError::bad_request("the generator is empty"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(request.content_base64.trim())
+        .map_err(|e| ApiError::bad_request(format!("content_base64 is not base64: {e}")))?;
+    query(&service.clone(), &caller, move || {
+        let generator = media::MediaGenerator {
+            name: request.generator,
+            version: request.generator_version.unwrap_or_else(|| "1".into()),
+        };
+        let marked = service
+            .media_marker
+            .as_ref()
+            .expect("checked above")
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .mark(&bytes, &generator)?;
+        Ok(Json(MarkedMediaAnswer {
+            content_base64: base64::engine::general_purpose::STANDARD.encode(&marked.bytes),
+            marked,
+        })
+        .into_response())
+    })
+    .await
+}
+
 #[derive(Debug, Serialize)]
 struct Health {
     status: &'static str,
     version: &'static str,
     model: Option<String>,
     detection_keys: usize,
+    /// Image and audio watermark keys.
+    media_detection_keys: usize,
     log: bool,
     signed_results: bool,
 }
@@ -340,6 +431,7 @@ pub async fn health(State(service): State<Arc<Service>>) -> Json<impl Serialize>
         version: tracemark::VERSION,
         model: service.model_name.clone(),
         detection_keys: service.attributor.watermarks.detectors().count(),
+        media_detection_keys: service.attributor.media.loaded().len(),
         log: service.log.is_some(),
         signed_results: service.signer.is_some(),
     })

@@ -149,7 +149,10 @@ impl Metrics {
 
 /// Routes that generate or write, which need an API token.
 fn needs_token(route: &str) -> bool {
-    matches!(route, "/v1/completions" | "/v1/chat/completions")
+    matches!(
+        route,
+        "/v1/completions" | "/v1/chat/completions" | "/v1/media/mark"
+    )
 }
 
 /// The bearer token of a request, if it sends one.

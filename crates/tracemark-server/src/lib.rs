@@ -84,6 +84,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/count", post(api::count))
         .route("/v1/trace", post(api::trace))
         .route("/v1/attribute", post(api::attribute))
+        .route("/v1/media/mark", post(api::mark_media))
         .route("/v1/models", get(openai::models))
         .route("/v1/completions", post(openai::completions))
         .route("/v1/chat/completions", post(openai::chat_completions))

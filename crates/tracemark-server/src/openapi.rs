@@ -52,7 +52,10 @@ pub fn document() -> Value {
         "type": "boolean",
         "description": "Log the report's hash (callers with a token; default true for them).",
     });
-    let mut detect = text.clone();
+    let mut detect = content.clone();
+    detect["description"] = json!(
+        "Exactly one of `text` and `content_base64` (text, or an image (PNG, JPEG) or a sound (WAV), recognised by its bytes; within the body limit, 6 MiB by default: about 4 MiB of file)."
+    );
     detect["properties"]["fpr"] =
         json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 1e-3 });
     let generation = json!({
@@ -87,7 +90,15 @@ pub fn document() -> Value {
                             Results are signed with the service key.",
         },
         "paths": {
-            "/v1/detect": { "post": operation("Test a text for the service's watermarks", Some(json_body(detect)), ok("Signed detections", signed.clone()), false) },
+            "/v1/media/mark": { "post": operation("Mark an image (PNG, JPEG) or a sound (WAV) with the service's media key, sign its C2PA credential into it and log its record (tracemark.generation-record/v3)", Some(json_body(json!({
+                "type": "object", "required": ["content_base64", "generator"], "additionalProperties": false,
+                "properties": {
+                    "content_base64": { "type": "string", "contentEncoding": "base64" },
+                    "generator": { "type": "string", "description": "The model that made the content." },
+                    "generator_version": { "type": "string", "default": "1" },
+                },
+            }))), ok("The marked file (content_base64), its record, log entry and receipt", json!({ "type": "object" })), true) },
+            "/v1/detect": { "post": operation("Test a text, an image or a sound for the service's watermarks (an image also for Stable Diffusion XL's keyless mark)", Some(json_body(detect)), ok("Signed detections", signed.clone()), false) },
             "/v1/verify": { "post": operation("Verify the content's C2PA credential", Some(json_body(content.clone())), ok("Signed credential check", signed.clone()), false) },
             "/v1/count": { "post": operation("Count the text's occurrences in each configured index (503 `incomplete`, with `missing_shards`, when a shard did not answer)", Some(json_body(text.clone())), ok("The count in each index", json!({
                 "type": "object",

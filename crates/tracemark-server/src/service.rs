@@ -144,6 +144,9 @@ pub struct Service {
     /// What the checking endpoints read: loaded once, only ever read.
     pub attributor: Attributor,
     pub generator: Option<Mutex<Generator>>,
+    /// The media marking station (`POST /v1/media/mark`), when media keys and a signing
+    /// key are configured.
+    pub media_marker: Option<Mutex<tracemark::media::MediaMarker>>,
     /// The model's name as `/v1/models` lists it.
     pub model_name: Option<String>,
     /// The provider named in the credentials and records of its generations.
@@ -222,7 +225,7 @@ impl Service {
         }
         let source = ModelSource::choose(None, &config).ok();
         let (generator, model_name, provider) = match (&source, config.keys.signing.is_some()) {
-            (Some(source), true) if !config.keys.watermark.is_empty() => {
+            (Some(source), true) if !tracemark::media::text_key_paths(&config).is_empty() => {
                 let loaded = source.load()?;
                 let marker = Marker::open(&config, &loaded)?;
                 let name = loaded.name.clone();
@@ -232,7 +235,14 @@ impl Service {
             }
             _ => (None, None, None),
         };
+        let media_marker = match config.keys.signing.is_some()
+            && !tracemark::media::media_key_paths(&config).is_empty()
+        {
+            true => Some(Mutex::new(tracemark::media::MediaMarker::open(&config)?)),
+            false => None,
+        };
         Ok(Arc::new(Self {
+            media_marker,
             rates: RateLimiter::new(limits.token_rate, limits.anonymous_rate),
             read_slots: tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -712,8 +712,12 @@
       case "watermark": {
         const v = f.verdict || {};
         const p = typeof v.log10_p_value === "number" ? " (p = " + pValue(v.log10_p_value, v.p_value) + ")" : "";
-        const tokens = typeof v.scored === "number" ? ", " + v.scored + " tokens scored" : "";
-        return (v.detected ? "Watermark detected" : "No watermark detected") + p + tokens +
+        // A media mark (image, audio) reads units of its carrier, not tokens.
+        const media = f.medium && f.medium !== "text";
+        const unit = media ? " units read" : " tokens scored";
+        const tokens = typeof v.scored === "number" ? ", " + v.scored + unit : "";
+        const what = media ? (f.medium === "image" ? "Image watermark" : "Audio watermark") : "Watermark";
+        return (v.detected ? what + " detected" : "No " + what.toLowerCase() + " detected") + p + tokens +
           ": " + String(f.scheme) + ", key " + String(f.key_id) +
           (f.payload && f.payload.hex ? ", payload " + f.payload.hex : "") + ".";
       }

@@ -31,6 +31,8 @@ pub enum Error {
     #[error(transparent)]
     Payload(#[from] tracemark_core::payload::PayloadError),
     #[error(transparent)]
+    Media(#[from] tracemark_media::MediaError),
+    #[error(transparent)]
     Rights(#[from] tracemark_rights::RightsError),
     #[error(transparent)]
     UnknownScheme(#[from] tracemark_watermark::scheme::UnknownScheme),
@@ -98,6 +100,7 @@ impl Error {
             Error::Model(e) => e,
             Error::Watermark(e) => e,
             Error::Payload(e) => e,
+            Error::Media(e) => e,
             Error::UnknownScheme(_)
             | Error::Usage { .. }
             | Error::Input { .. }

@@ -32,6 +32,10 @@ pub const WRITTEN: &[(&str, &str)] = &[
         "log record of a generation naming the signed model's identity (RFC 8785 JSON)",
     ),
     (
+        tracemark_ledger::registry::GENERATION_RECORD_V3,
+        "log record of a generated image or sound, with its media type and perceptual fingerprint (RFC 8785 JSON)",
+    ),
+    (
         tracemark_ledger::registry::REPORT_RECORD_V1,
         "log record of a sealed evidence report (RFC 8785 JSON)",
     ),

@@ -12,6 +12,7 @@ use tracemark_core::{
 };
 use tracemark_credentials::{SigningAlgorithm, SigningIdentity};
 use tracemark_ledger::{LogKey, ServiceKey};
+use tracemark_media::{MediaKey, MediaScheme};
 use tracemark_watermark::{
     SchemeId, TokenizerBinding, WatermarkError, WatermarkKey,
     deployed::{
@@ -61,6 +62,10 @@ pub enum KeySpec {
         config: PathBuf,
         tokenizer: Option<TokenizerBinding>,
     },
+    /// An image or audio watermark key (`tracemark-image-dct-v1`,
+    /// `tracemark-audio-stft-v1`): the text keys' file format, a media scheme id, a
+    /// 64-bit payload.
+    MediaWatermark { scheme: MediaScheme },
     Signing {
         algorithm: SigningAlgorithm,
         organization: String,
@@ -77,7 +82,8 @@ impl KeySpec {
             KeySpec::Watermark { .. }
             | KeySpec::WatermarkFromTransformers { .. }
             | KeySpec::WatermarkFromVllm { .. }
-            | KeySpec::WatermarkFromSglang { .. } => KeyKind::Watermark,
+            | KeySpec::WatermarkFromSglang { .. }
+            | KeySpec::MediaWatermark { .. } => KeyKind::Watermark,
             KeySpec::Signing { .. } => KeyKind::Signing,
             KeySpec::Log { .. } => KeyKind::Log,
             KeySpec::Service { .. } => KeyKind::Service,
@@ -188,6 +194,20 @@ pub fn generate_with_rng(
             let (key, facts) = import_sglang(*scheme, config)?;
             let (key_id, details) = write_imported(key, tokenizer, config, facts, &path, replace)?;
             generated(key_id, None, details)
+        }
+        KeySpec::MediaWatermark { scheme } => {
+            let key = MediaKey::generate(*scheme, rng);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+                && !parent.exists()
+            {
+                KeyStore::create_private_dir(parent)?;
+            }
+            keyfile::write_json(&path, &key, replace)?;
+            let details = serde_json::json!({
+                "scheme": scheme.as_str(),
+                "payload_bits": tracemark_media::key::PAYLOAD_BITS,
+            });
+            generated(key.key_id, None, details)
         }
         KeySpec::Signing {
             algorithm,
@@ -539,7 +559,8 @@ fn import_transformers(
 /// Reads back a key of `kind` at `path`, proving it is complete and usable; returns its id.
 pub fn check(kind: KeyKind, path: &Path) -> Result<KeyId> {
     Ok(match kind {
-        KeyKind::Watermark => keyfile::read_json::<WatermarkKey>(path)?.key_id,
+        // Text and media keys share the kind: either reads.
+        KeyKind::Watermark => crate::media::read_watermark_key(path)?.key_id().clone(),
         KeyKind::Signing => {
             let id = SigningIdentity::load(path)?;
             keyfile::read_file(&path.join(&id.files.key), keyfile::Secrecy::Secret)?;

@@ -16,6 +16,7 @@ pub mod formats;
 pub mod keygen;
 pub mod log;
 pub mod mark;
+pub mod media;
 pub mod model;
 pub mod release;
 pub mod shards;
@@ -31,6 +32,8 @@ pub use tracemark_core as core;
 pub use tracemark_credentials as credentials;
 pub use tracemark_ledger as ledger;
 pub use tracemark_lm as lm;
+/// The image and audio marks (`tracemark::media` holds their pipelines).
+pub use tracemark_media as mediamark;
 pub use tracemark_model as oms;
 pub use tracemark_policy as policy;
 pub use tracemark_rights as rights;

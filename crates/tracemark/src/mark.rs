@@ -68,7 +68,7 @@ pub struct Marked {
 }
 
 /// A fresh generation id: 128 random bits in hex.
-fn generation_id() -> String {
+pub(crate) fn generation_id() -> String {
     let mut bytes = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     hex::encode(bytes)
@@ -150,9 +150,11 @@ impl Marker {
     /// from) is signed, its identity is established now: a signature that does not match
     /// the weights is an error.
     pub fn open(config: &Config, loaded: &LoadedModel) -> Result<Self> {
-        let key_path = config.keys.watermark.first().ok_or_else(|| {
+        // Media keys are for `mark-media`: the first text key marks text.
+        let text_keys = crate::media::text_key_paths(config);
+        let key_path = *text_keys.first().ok_or_else(|| {
             Error::usage(
-                "no watermark key is configured ([keys] watermark)",
+                "no text watermark key is configured ([keys] watermark)",
                 Some("make one with `tracemark keygen watermark --payload-bits 16`".into()),
             )
         })?;
@@ -282,6 +284,7 @@ impl Marker {
             time: Timestamp::now(),
             generation_id,
             sketch: TextSketch::of_text(&published),
+            media: None,
         };
         let entry = log::append(&mut self.ledger, std::slice::from_ref(&record))?
             .pop()

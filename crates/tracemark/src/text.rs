@@ -22,6 +22,15 @@ use crate::error::{Error, Result};
 
 /// Reads a watermark key, checking that it was made for `tokenizer` when it says which.
 pub fn load_key(path: &Path, tokenizer: Option<&dyn Tokenizer>) -> Result<WatermarkKey> {
+    if let Some(scheme) = crate::media::media_scheme_of(path) {
+        return Err(Error::usage(
+            format!(
+                "{} is a media watermark key ({scheme}): it marks and tests images or sound, not text",
+                path.display()
+            ),
+            Some("give a text watermark key (`tracemark keygen watermark --scheme kgw-selfhash-v1`), or an image or a WAV file to test".to_owned()),
+        ));
+    }
     let key: WatermarkKey = keyfile::read_json(path)?;
     if let (Some(binding), Some(tokenizer)) = (&key.tokenizer, tokenizer)
         && (binding.hash != tokenizer.hash()

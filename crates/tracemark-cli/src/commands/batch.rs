@@ -161,7 +161,11 @@ pub fn run(cmd: BatchCommand, config_flag: Option<&Path>) -> Result<Output> {
         } => {
             argv.push("detect".into());
             let key = key
-                .or_else(|| config.keys.watermark.first().cloned())
+                .or_else(|| {
+                    tracemark::media::text_key_paths(&config)
+                        .first()
+                        .map(|p| (*p).clone())
+                })
                 .ok_or_else(|| {
                     Error::usage(
                         "no watermark key given",

@@ -26,14 +26,14 @@ pub(super) fn open_input(file: &Path) -> Result<Box<dyn Read>> {
 const MAX_DETECT_BYTES: u64 = 16 << 20;
 
 pub(super) fn read_input(file: &Path) -> Result<Vec<u8>> {
-    let io_err = |source| read_error(file, source);
-    let reader = open_input(file)?;
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_DETECT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    if bytes.len() as u64 > MAX_DETECT_BYTES {
+    let bytes = read_limited(file, tracemark::media::MAX_MEDIA_BYTES)?;
+    // Media may be larger than text (a PNG of many megapixels): recognised by its bytes.
+    if bytes.len() as u64 > MAX_DETECT_BYTES
+        && !matches!(
+            tracemark::media::sniff(&bytes),
+            tracemark::media::Sniffed::Image(_) | tracemark::media::Sniffed::Audio
+        )
+    {
         return Err(Error::usage(
             format!(
                 "{} is larger than {} MiB",
@@ -41,6 +41,23 @@ pub(super) fn read_input(file: &Path) -> Result<Vec<u8>> {
                 MAX_DETECT_BYTES >> 20
             ),
             Some("split the text, or test the part in question".to_owned()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// At most `limit` bytes of `file` (`-` for standard input); more is a usage error.
+pub(super) fn read_limited(file: &Path, limit: u64) -> Result<Vec<u8>> {
+    let reader = open_input(file)?;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| read_error(file, source))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::usage(
+            format!("{} is larger than {} MiB", file.display(), limit >> 20),
+            Some("scale the content down first".to_owned()),
         ));
     }
     Ok(bytes)

@@ -158,6 +158,31 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
             from_sglang,
             out,
         } => {
+            // An image or audio scheme: a media key (no tokenizer, a 64-bit payload).
+            if let Some(media) = scheme
+                .as_deref()
+                .and_then(|s| s.parse::<tracemark::mediamark::MediaScheme>().ok())
+            {
+                let imported =
+                    from_transformers.is_some() || from_vllm.is_some() || from_sglang.is_some();
+                if model.is_some() || imported || !matches!(payload_bits, 0 | 64) {
+                    return Err(tracemark::Error::usage(
+                        format!(
+                            "{media} keys take no --model, --from-* or --payload-bits (they carry 64 bits)"
+                        ),
+                        Some(format!(
+                            "tracemark keygen watermark --scheme {media} --name NAME"
+                        )),
+                    ));
+                }
+                let key = keygen::generate(
+                    &KeySpec::MediaWatermark { scheme: media },
+                    &destination(out.out, out.name, config)?,
+                    if out.force { Replace::Yes } else { Replace::No },
+                )?;
+                let human = describe_key(&key);
+                return Ok(Output::new(&key, human));
+            }
             let asked = scheme.as_deref().map(str::parse::<SchemeId>).transpose()?;
             let scheme = match (asked, &from_transformers) {
                 (Some(scheme), _) => scheme,
@@ -224,17 +249,22 @@ pub(super) fn keygen(keygen: Keygen, config: Option<&Path>) -> Result<Output> {
         Keygen::Log { origin, out } => (KeySpec::Log { origin }, out),
         Keygen::Service { key_name, out } => (KeySpec::Service { name: key_name }, out),
     };
-    let destination = match out.out {
-        Some(path) => Destination::Path(path),
-        None => Destination::Store {
-            store: key_store(config)?,
-            name: out.name,
-        },
-    };
+    let destination = destination(out.out, out.name, config)?;
     let replace = if out.force { Replace::Yes } else { Replace::No };
     let key = keygen::generate(&spec, &destination, replace)?;
     let human = describe_key(&key);
     Ok(Output::new(&key, human))
+}
+
+/// `--out`, else the name in the key store of the configuration in force.
+fn destination(out: Option<PathBuf>, name: String, config: Option<&Path>) -> Result<Destination> {
+    Ok(match out {
+        Some(path) => Destination::Path(path),
+        None => Destination::Store {
+            store: key_store(config)?,
+            name,
+        },
+    })
 }
 
 fn describe_key(key: &GeneratedKey) -> String {
@@ -287,21 +317,20 @@ pub(super) fn list(config: Option<&Path>) -> Result<Output> {
 }
 
 pub(super) fn schemes() -> Output {
-    let list: Vec<_> = SchemeId::EVERY
+    use tracemark::mediamark::MediaScheme;
+    let all: Vec<(&str, &str)> = SchemeId::EVERY
         .iter()
-        .map(|s| serde_json::json!({ "id": s.as_str(), "summary": s.summary() }))
+        .map(|s| (s.as_str(), s.summary()))
+        .chain(MediaScheme::ALL.iter().map(|s| (s.as_str(), s.summary())))
         .collect();
-    let width = SchemeId::EVERY.iter().map(|s| s.as_str().len()).max();
-    let human = SchemeId::EVERY
+    let list: Vec<_> = all
         .iter()
-        .map(|s| {
-            format!(
-                "{:<width$} {}",
-                s.as_str(),
-                s.summary(),
-                width = width.unwrap_or(0)
-            )
-        })
+        .map(|(id, summary)| serde_json::json!({ "id": id, "summary": summary }))
+        .collect();
+    let width = all.iter().map(|(id, _)| id.len()).max();
+    let human = all
+        .iter()
+        .map(|(id, summary)| format!("{id:<width$} {summary}", width = width.unwrap_or(0)))
         .collect::<Vec<_>>()
         .join("\n");
     Output::new(serde_json::json!({ "schemes": list }), human)

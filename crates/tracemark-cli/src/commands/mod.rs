@@ -1,7 +1,7 @@
 //! The subcommands: each turns its arguments into a call and its result into [`Output`].
 //!
 //! A command family has a file with its arguments and its handlers: `text` (generate,
-//! mark, detect), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
+//! mark, detect), `media` (mark-media, detect on media), `keys` (keygen, keys, schemes), `credentials` (sign, verify),
 //! `attribute` (attribute, report), `corpus` (index, count, trace), `batch` (bulk jobs
 //! on Ray), `log`, `model` (sign, verify, bom, digest, log), `rights`, `summary`, `config`, `demo`,
 //! `serve`, `eval`, `hash` and `version`; `input` reads what they are given and `print`
@@ -18,6 +18,7 @@ mod hash;
 mod input;
 mod keys;
 mod log;
+mod media;
 mod model;
 mod print;
 mod rights;
@@ -46,7 +47,12 @@ pub enum Command {
     /// Generate text marked in every layer: a watermark with a payload, a signed content
     /// credential, and a record in the transparency log (with its receipt).
     Mark(text::MarkArgs),
-    /// Test a text (or token ids) for a watermark; exit status 1 when not detected.
+    /// Mark an image (PNG, JPEG) or a sound (WAV) in every layer: a watermark with a
+    /// 64-bit payload, a signed C2PA credential embedded in the file, and a record in
+    /// the transparency log (with its receipt).
+    MarkMedia(media::MarkMediaArgs),
+    /// Test a text (or token ids), an image (PNG, JPEG) or a sound (WAV), recognised by
+    /// its bytes, for a watermark; exit status 1 when not detected.
     Detect(text::DetectArgs),
     /// Generate a key of any kind.
     #[command(subcommand)]
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Serve(args) => serve::serve(args, config),
         Command::Generate(args) => text::generate(args, config),
         Command::Mark(args) => text::mark(args, config),
+        Command::MarkMedia(args) => media::mark_media(args, config),
         Command::Detect(args) => text::detect(args, config),
         Command::Keygen(keygen) => keys::keygen(keygen, config),
         Command::Eval(cmd) => eval::run(cmd),

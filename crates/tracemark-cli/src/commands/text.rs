@@ -9,8 +9,9 @@ use std::{
 use clap::Args;
 use tracemark::{Config, Error, Result, model::ModelSource};
 
-use super::input::read_text;
+use super::input::read_input;
 use crate::Output;
+use tracemark::media::Sniffed;
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -106,13 +107,17 @@ pub struct DetectArgs {
 
 /// The watermark key path: the flag, else the configuration's first.
 fn key_path(flag: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
-    flag.or_else(|| config.keys.watermark.first().cloned())
-        .ok_or_else(|| {
-            Error::usage(
-                "no watermark key given",
-                Some("pass --key KEY.json (make one with `tracemark keygen watermark`)".into()),
-            )
-        })
+    flag.or_else(|| {
+        tracemark::media::text_key_paths(config)
+            .first()
+            .map(|p| (*p).clone())
+    })
+    .ok_or_else(|| {
+        Error::usage(
+            "no watermark key given",
+            Some("pass --key KEY.json (make one with `tracemark keygen watermark`)".into()),
+        )
+    })
 }
 
 pub(super) fn generate(args: GenerateArgs, config: Option<&Path>) -> Result<Output> {
@@ -220,10 +225,28 @@ fn parse_tokens(text: &str) -> Result<Vec<u32>> {
 pub(super) fn detect(args: DetectArgs, config: Option<&Path>) -> Result<Output> {
     use tracemark::text::{DetectInput, detect, load_key, vocab_size};
     let (config, _) = Config::locate(config)?;
+    // An image or a sound (by its bytes) is tested with the media keys.
+    let bytes = read_input(&args.file)?;
+    if !args.tokens && !matches!(tracemark::media::sniff(&bytes), Sniffed::Other) {
+        return super::media::detect_media(&bytes, args.key.as_deref(), &config, args.fpr);
+    }
     let key_file = key_path(args.key, &config)?;
+    if tracemark::media::media_scheme_of(&key_file).is_some() {
+        // Said before the tokenizer is looked for: the key is the mistake.
+        load_key(&key_file, None)?;
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        super::input::read_error(
+            &args.file,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text, nor a PNG, JPEG or WAV file ({e})"),
+            ),
+        )
+    })?;
     // An embedded content credential is invisible characters the model never wrote:
     // test the text without it (the A.8 wrapper sits at the end, so ranges hold).
-    let text = tracemark::credentials::strip_wrappers(&read_text(&args.file)?);
+    let text = tracemark::credentials::strip_wrappers(&text);
     // Token ids need no tokenizer; text needs the model's (or the corpus model's).
     let tokenizer = match ModelSource::choose(args.model.as_deref(), &config) {
         Ok(source) => Some(source.tokenizer()?),

@@ -1,10 +1,12 @@
-//! The three use cases, each ending in a sealed, logged evidence report in `reports/`:
+//! The use cases, each ending in a sealed, logged evidence report in `reports/`:
 //! a provider marking its output, and the same output unmarked (`mark_at_the_source`),
 //! a rights holder tracing an output to an opted-out work (`trace_to_training_data`),
-//! and an author's mixed document (`mixed_document`). This module holds what they
+//! an author's mixed document (`mixed_document`), and an AI image marked, signed,
+//! re-encoded and stripped of its credential (`media_marking`). This module holds what they
 //! share: generation with and without the mark, and the attribution of what they wrote.
 
 mod mark_at_the_source;
+mod media_marking;
 mod mixed_document;
 mod trace_to_training_data;
 

@@ -41,6 +41,7 @@ pub fn record_for(text: &str, generation_id: &str, payload: u64) -> GenerationRe
         time: "2026-11-29T12:00:00Z".parse().unwrap(),
         generation_id: generation_id.into(),
         sketch: TextSketch::of_text(text),
+        media: None,
     }
 }
 

@@ -68,6 +68,7 @@ pub fn watermark(detected: bool, scored: u64) -> Fact {
             ),
             payload: detected.then(|| Payload::new(0xbeef, 16).unwrap()),
             segments: Vec::new(),
+            medium: None,
         }),
         "kgw-selfhash-v1",
     )
@@ -75,6 +76,21 @@ pub fn watermark(detected: bool, scored: u64) -> Fact {
 
 /// A credential as Tracemark's marker writes one: signed, time-stamped, with a manifest
 /// id; with the AIGC label's fields when `aigc`.
+/// A watermark carried in a medium (`watermark` names none, as reports written before
+/// media marks).
+pub fn watermark_in(medium: tracemark_core::fact::Medium, detected: bool, scored: u64) -> Fact {
+    let mut f = watermark(detected, scored);
+    if let Claim::Watermark(w) = &mut f.claim {
+        w.medium = Some(medium);
+        w.scheme = match medium {
+            tracemark_core::fact::Medium::Image => "tracemark-image-dct-v1".into(),
+            tracemark_core::fact::Medium::Audio => "tracemark-audio-stft-v1".into(),
+            _ => w.scheme.clone(),
+        };
+    }
+    f
+}
+
 pub fn credential(state: CredentialState, source_type: Option<&str>, aigc: bool) -> Fact {
     let valid = matches!(state, CredentialState::Trusted | CredentialState::Untrusted);
     fact(

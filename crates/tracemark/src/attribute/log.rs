@@ -13,7 +13,8 @@ use tracemark_core::{
     },
 };
 use tracemark_ledger::{
-    GenerationRecord, LogRecord, Lookup, ModelRef, ReleaseRef, SignedCheckpoint, TextSketch,
+    Fingerprint, GenerationRecord, LogRecord, Lookup, ModelRef, ReleaseRef, SignedCheckpoint,
+    TextSketch,
 };
 
 use super::{Disclosure, LOG_SIMILARITY, PAYLOAD_SIMILARITY, fact, searched, unestablished};
@@ -271,6 +272,17 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<(Vec<Fact>, Reco
     let Some((index, how)) = found else {
         return Ok(None);
     };
+    prove_record(reader, index, how, &query.carries).map(Some)
+}
+
+/// The facts of the generation record at `index` (found `how`), its inclusion proved
+/// against the latest checkpoint, and what it shows of the marks the content carries.
+fn prove_record(
+    reader: &LogReader,
+    index: u64,
+    how: &str,
+    carries: &Carries,
+) -> Result<(Vec<Fact>, RecordedModel)> {
     let receipt = reader.prove_latest(index)?;
     let verified = receipt.verify(&reader.policy(), None)?;
     let record: GenerationRecord = verified
@@ -294,12 +306,128 @@ fn find(reader: &LogReader, query: &Query<'_>) -> Result<Option<(Vec<Fact>, Reco
         "rfc6962-inclusion",
         serde_json::json!({ "found_by": how, "receipt": receipt.to_text() }),
     )];
-    facts.extend(mark_history(&record, &shown_by, &query.carries));
+    facts.extend(mark_history(&record, &shown_by, carries));
     let model = RecordedModel {
         model: record.model,
         shown_by,
     };
-    Ok(Some((facts, model)))
+    Ok((facts, model))
+}
+
+/// What is looked up for a picture or a sound: its hash, the payloads its marks carry,
+/// and its perceptual fingerprint.
+pub(super) struct MediaQuery<'a> {
+    pub hash: ContentHash,
+    pub payloads: &'a [(Payload, KeyId)],
+    pub fingerprint: Option<Fingerprint>,
+    pub carries: Carries,
+}
+
+/// A record a payload named whose content is not this content.
+struct Mismatch {
+    index: u64,
+    payload: Payload,
+    record: GenerationRecord,
+    distance: Option<u32>,
+}
+
+impl LogLookup {
+    /// The generation record of a picture or a sound: the exact file by its hash, else
+    /// the record a payload names, when that record's fingerprint is this content's. A
+    /// payload whose record describes other content (a mark copied onto it) attributes
+    /// nothing, and the fact says so.
+    pub(super) fn media_facts(&self, query: &MediaQuery<'_>) -> (Vec<Fact>, Option<RecordedModel>) {
+        let readers = match &self.readers {
+            Ok(r) => r,
+            Err(why) => return (vec![unestablished(Topic::Log, why)], None),
+        };
+        let found =
+            readers.with(|reader| Ok((find_media(reader, query)?, reader.origin().to_owned())));
+        match found {
+            Ok((Ok((facts, model)), _)) => (facts, Some(model)),
+            Ok((Err(Some(m)), origin)) => {
+                let media = m
+                    .record
+                    .media
+                    .as_ref()
+                    .map_or("text", |r| r.media_type.as_str());
+                let distance = match m.distance {
+                    Some(d) => format!(
+                        "its perceptual fingerprint differs in {d} of 64 bits (at most {} is the same content)",
+                        tracemark_media::fingerprint::MATCH_DISTANCE
+                    ),
+                    None => "its record describes no comparable fingerprint".to_owned(),
+                };
+                (
+                    vec![unestablished(
+                        Topic::Log,
+                        format!(
+                            "the watermark's payload {} names generation record {} of log {origin} \
+                             ({}, generation {}, {media}), but that record describes other \
+                             content: {distance}. The mark may have been copied from that \
+                             generation onto this content, so the generation is not \
+                             attributed to it",
+                            m.payload, m.index, m.record.provider, m.record.generation_id
+                        ),
+                    )],
+                    None,
+                )
+            }
+            Ok((Err(None), origin)) => (vec![searched(Topic::Log, origin, 0)], None),
+            Err(e) => (
+                vec![unestablished(
+                    Topic::Log,
+                    self.disclosure.reason("the log look-up failed", e),
+                )],
+                None,
+            ),
+        }
+    }
+}
+
+/// The proved record of the content, or else the first record a payload named whose
+/// content is another (`None`: no record at all).
+type MediaFound = std::result::Result<(Vec<Fact>, RecordedModel), Option<Mismatch>>;
+
+fn find_media(reader: &LogReader, query: &MediaQuery<'_>) -> Result<MediaFound> {
+    if let Some(&i) = reader.lookup(&Lookup::ContentHash(query.hash))?.last() {
+        return Ok(Ok(prove_record(reader, i, "content-hash", &query.carries)?));
+    }
+    let mut mismatch = None;
+    for (payload, key_id) in query.payloads {
+        let hits = reader.lookup(&Lookup::Payload {
+            payload: *payload,
+            key_id: Some(key_id.clone()),
+        })?;
+        for &i in hits.iter().rev().take(crate::log::MAX_FOUND) {
+            let record = reader.record(i)?;
+            let stored = record.media.as_ref().map(|m| &m.fingerprint);
+            let distance = match (stored, &query.fingerprint) {
+                (Some(a), Some(b)) if a.scheme == b.scheme => a
+                    .bits()
+                    .zip(b.bits())
+                    .map(|(a, b)| tracemark_media::fingerprint::distance(a, b)),
+                _ => None,
+            };
+            if distance.is_some_and(|d| d <= tracemark_media::fingerprint::MATCH_DISTANCE) {
+                return Ok(Ok(prove_record(
+                    reader,
+                    i,
+                    "payload-and-fingerprint",
+                    &query.carries,
+                )?));
+            }
+            if mismatch.is_none() {
+                mismatch = Some(Mismatch {
+                    index: i,
+                    payload: *payload,
+                    record,
+                    distance,
+                });
+            }
+        }
+    }
+    Ok(Err(mismatch))
 }
 
 /// One fact per mark the record says the generation carried that the content was
@@ -394,6 +522,7 @@ mod tests {
             time: "2026-08-02T00:00:00Z".parse().unwrap(),
             generation_id: "gen-1".into(),
             sketch: TextSketch::of_text("text"),
+            media: None,
         }
     }
 

@@ -17,6 +17,7 @@
 mod credential;
 mod files;
 mod log;
+mod media;
 mod model;
 mod seal;
 mod trace;
@@ -123,6 +124,8 @@ pub fn command_line(
 pub struct Attributor {
     provider: ProviderConfig,
     pub watermarks: Watermarks,
+    /// The media keys (images and sounds).
+    pub media: crate::media::MediaDetectors,
     pub credentials: Credentials,
     pub log: LogLookup,
     pub indexes: Indexes,
@@ -141,11 +144,14 @@ impl Attributor {
     /// say as much as `disclosure` allows.
     pub fn load(config: &Config, disclosure: Disclosure) -> Self {
         let watermarks = Watermarks::load(config, disclosure);
+        let media =
+            crate::media::MediaDetectors::load(config, |what, e| disclosure.reason(what, e));
         let credentials = Credentials::load(config, disclosure);
         let log = LogLookup::load(config, disclosure);
         let indexes = Indexes::load(config, disclosure);
         let model = ModelCheck::load(config, disclosure);
         let mut problems: Vec<String> = watermarks.problems().into_iter().map(Into::into).collect();
+        problems.extend(media.problems().into_iter().map(String::from));
         problems.extend(model.problem().map(Into::into));
         problems.extend(credentials.problem().map(Into::into));
         // The log counts as configured when it is named: the key store's default log is
@@ -157,6 +163,7 @@ impl Attributor {
         Self {
             provider: config.provider.clone(),
             watermarks,
+            media,
             credentials,
             log,
             indexes,
@@ -194,7 +201,17 @@ impl Attributor {
         // An embedded credential is invisible characters; the other capabilities read
         // the text without it.
         let stripped = raw_text.map(tracemark_credentials::strip_wrappers);
-        let media_type = media_type(content, stripped.as_deref());
+        // A picture or a sound, by its first bytes: decoded once, or why it could not be.
+        let decoded = match crate::media::sniff(content.bytes) {
+            crate::media::Sniffed::Other => None,
+            _ => Some(crate::media::decode(content.bytes)),
+        };
+        let media_type = match (&decoded, crate::media::sniff(content.bytes)) {
+            (Some(Ok(d)), _) => d.media_type(),
+            (_, crate::media::Sniffed::Image(f)) => f.media_type(),
+            (_, crate::media::Sniffed::Audio) => "audio/wav",
+            _ => media_type(content, stripped.as_deref()),
+        };
         let mut facts = vec![fact(
             Claim::Content {
                 hash,
@@ -245,8 +262,27 @@ impl Attributor {
             )
         }));
         let mut tokens = None;
-        match stripped.as_deref() {
-            Some(text) => {
+        match (stripped.as_deref(), &decoded) {
+            (_, Some(decoded)) => {
+                let (media_facts, recorded) =
+                    self.media_facts(decoded, hash, credential_state, &mut inputs);
+                facts.extend(media_facts);
+                if let Some(r) = recorded {
+                    named_models.insert(
+                        0,
+                        model::Named {
+                            release: r
+                                .model
+                                .digest
+                                .and_then(|d| self.log.release(&d, r.model.release.as_ref())),
+                            name: r.model.id,
+                            digest: r.model.digest,
+                            by: format!("the provider's {}", r.shown_by),
+                        },
+                    );
+                }
+            }
+            (Some(text), None) => {
                 let (watermarks, counted) = self.watermarks.facts(text, &mut inputs);
                 tokens = counted;
                 let payloads: Vec<_> = watermarks
@@ -298,9 +334,10 @@ impl Attributor {
                 }
                 facts.extend(self.indexes.facts(text, &mut inputs));
             }
-            None => {
-                let reason = "the content is not UTF-8 text; only text is tested for \
-                              watermarks, logged and traced";
+            (None, None) => {
+                let reason = "the content is not UTF-8 text, nor a PNG, JPEG or WAV file; \
+                              only these are tested for watermarks and logged, and only \
+                              text is traced";
                 for topic in [Topic::Watermark, Topic::Log, Topic::Trace] {
                     facts.push(unestablished(topic, reason));
                 }
@@ -352,6 +389,59 @@ impl Attributor {
             command: request.command.clone(),
             generated_at: at.unwrap_or_else(Timestamp::now),
         })
+    }
+
+    /// The watermark, SDXL and log facts of a picture or a sound (or why it could not be
+    /// decoded), and the model its record names.
+    fn media_facts(
+        &self,
+        decoded: &crate::Result<crate::media::Decoded>,
+        hash: ContentHash,
+        credential: Option<tracemark_core::fact::CredentialState>,
+        inputs: &mut Vec<Input>,
+    ) -> (Vec<Fact>, Option<log::RecordedModel>) {
+        let decoded = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                let reason = format!("the media could not be read: {e}");
+                let facts = [Topic::Watermark, Topic::Log, Topic::Trace]
+                    .into_iter()
+                    .map(|t| unestablished(t, reason.clone()))
+                    .collect();
+                return (facts, None);
+            }
+        };
+        let mut facts = media::facts(&self.media, decoded, inputs);
+        let mut payloads = Vec::new();
+        let mut carries = log::Carries {
+            credential,
+            watermarks: Vec::new(),
+        };
+        for f in &facts {
+            if let Claim::Watermark(w) = &f.claim {
+                carries
+                    .watermarks
+                    .push((w.key_id.clone(), w.verdict.detected));
+                if w.verdict.detected
+                    && w.scheme != crate::media::SDXL_SCHEME
+                    && let Some(p) = w.payload
+                {
+                    payloads.push((p, w.key_id.clone()));
+                }
+            }
+        }
+        let (log_facts, recorded) = self.log.media_facts(&log::MediaQuery {
+            hash,
+            payloads: &payloads,
+            fingerprint: decoded.fingerprint().ok(),
+            carries,
+        });
+        facts.extend(log_facts);
+        facts.push(unestablished(
+            Topic::Trace,
+            "pictures and sounds are not traced into a corpus (the indexes hold text)",
+        ));
+        (facts, recorded)
     }
 
     /// The credential check alone (the service's `/v1/verify`): a `Credential` fact, or

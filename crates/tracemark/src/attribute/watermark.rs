@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tracemark_core::{
     Fact,
-    fact::{Claim, Topic, WatermarkFinding},
+    fact::{Claim, Medium, Topic, WatermarkFinding},
 };
 use tracemark_lm::Tokenizer;
 use tracemark_policy::Input;
@@ -52,7 +52,9 @@ impl Watermarks {
     /// Loads every key of `[keys] watermark` and the model's tokenizer (learnt from the
     /// corpus when the model is the corpus model: once, here, never per request).
     pub fn load(config: &Config, disclosure: Disclosure) -> Self {
-        if config.keys.watermark.is_empty() {
+        // Media keys are the media capability's ([`crate::media::MediaDetectors`]).
+        let text_keys = crate::media::text_key_paths(config);
+        if text_keys.is_empty() {
             return Self {
                 configured: false,
                 tokenizer: Err("no watermark key is configured ([keys] watermark)".into()),
@@ -64,9 +66,7 @@ impl Watermarks {
             .and_then(|s| s.tokenizer())
             .map_err(|e| disclosure.reason("no tokenizer to test the watermark with", e));
         let detectors = match &tokenizer {
-            Ok(t) => config
-                .keys
-                .watermark
+            Ok(t) => text_keys
                 .iter()
                 .map(|path| {
                     Detector::load(path, t.as_ref())
@@ -183,6 +183,7 @@ fn watermark_fact(report: &DetectReport, tokenizer: &dyn Tokenizer) -> Fact {
             payload: report.decoded_payload,
             segments: report.byte_segments.clone(),
             verdict: report.verdict.clone(),
+            medium: Some(Medium::Text),
         }),
         &report.scheme.to_string(),
         parameters,
