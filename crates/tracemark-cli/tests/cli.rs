@@ -332,7 +332,9 @@ fn demo_sets_up_a_work_folder_that_the_other_commands_accept() {
         tracemark(dir.path()).args(["--config", config, "config", "check"]),
         0,
     );
-    assert_eq!(check["keys"].as_array().unwrap().len(), 4);
+    // A key of every kind, and the image watermark key beside the text one.
+    let keys = check["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 5, "{check:#}");
     // A withdrawal after the release changes the index's withdrawal list, which the
     // model's identity leaves out: the same identity, and the signature still holds.
     // The demo logged its corpus's collection, so the withdrawal is logged too, in the

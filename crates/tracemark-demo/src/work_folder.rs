@@ -29,6 +29,7 @@ use tracemark::{
 use crate::{
     corpus::{CORPUS_DIR, TEXTS, write_corpus},
     summary::DemoKey,
+    use_cases::IMAGE_KEY,
 };
 
 /// The key name the demo uses in its store.
@@ -109,7 +110,7 @@ fn config_text(store: &KeyStore, model: Option<&Path>) -> Result<String> {
     let model = model.unwrap_or(Path::new("index"));
     Ok(format!(
         "# Written by `tracemark demo`. Paths are relative to this file.\n\
-         [keys]\nstore = \"home\"\nwatermark = [\"{}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
+         [keys]\nstore = \"home\"\nwatermark = [\"{}\", \"{IMAGE_KEY}\"]\nsigning = \"{}\"\nlog = \"{}\"\nservice = \"{}\"\n\
          # The demo trusts its own development root; a deployment lists real anchors.\n\
          trust = [\"{}/root.pem\"]\n\n\
          [log]\nsqlite = \"ledger.db\"\n\n\
@@ -260,6 +261,8 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
             path: model.unwrap_or(Path::new("")).to_owned(),
             source,
         })?;
+    // The image key is made before the configuration that lists it is read.
+    crate::use_cases::image_key(&out, options.seed)?;
     let config_path = out.join(tracemark::config::FILE_NAME);
     if !config_path.exists() {
         keyfile::write_file(

@@ -28,9 +28,13 @@ use super::{UseCase, UseCases, demo_detector, seeded_generation_id};
 /// procedurally: no image model is run).
 pub const IMAGE_MODEL: &str = "demo-image-model";
 
+/// Where the demo provider's image watermark key is, relative to the work folder (its
+/// configuration lists it beside the text key).
+pub(crate) const IMAGE_KEY: &str = "media-keys/image.json";
+
 /// The demo provider's image watermark key, in the work folder (made on the first run).
-fn image_key(out: &Path, seed: Option<u64>) -> Result<PathBuf> {
-    let path = out.join("media-keys").join("image.json");
+pub(crate) fn image_key(out: &Path, seed: Option<u64>) -> Result<PathBuf> {
+    let path = out.join(IMAGE_KEY);
     if !path.exists() {
         let spec = KeySpec::MediaWatermark {
             scheme: MediaScheme::ImageDctV1,
@@ -56,7 +60,10 @@ impl UseCases<'_> {
     /// still finds the log record, whose fingerprint matches the picture.
     pub(crate) fn media_marking(&mut self) -> Result<UseCase> {
         let mut config: Config = self.config.clone();
-        config.keys.watermark.push(image_key(self.out, self.seed)?);
+        // A work folder configured before the image key was listed gets it here.
+        if !config.keys.watermark.iter().any(|k| k.ends_with(IMAGE_KEY)) {
+            config.keys.watermark.push(image_key(self.out, self.seed)?);
+        }
         let picture = synth::picture(self.seed.unwrap_or(41) ^ 0x5eed, 768, 512);
         let png = imageio::encode_image(&picture, ImageFormat::Png)?;
         let generator = MediaGenerator {

@@ -7,6 +7,8 @@
 
 mod mark_at_the_source;
 mod media_marking;
+
+pub(crate) use media_marking::{IMAGE_KEY, image_key};
 mod mixed_document;
 mod trace_to_training_data;
 
