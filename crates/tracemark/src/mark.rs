@@ -286,14 +286,7 @@ impl Marker {
             sketch: TextSketch::of_text(&published),
             media: None,
         };
-        let entry = log::append(&mut self.ledger, std::slice::from_ref(&record))?
-            .pop()
-            .expect("one record appended");
-        let receipt = self
-            .ledger
-            .prove(entry.index)
-            .map_err(Error::Ledger)?
-            .to_text();
+        let (entry, receipt) = append_and_prove(&mut self.ledger, &record)?;
         Ok(MarkedText {
             signed: signed.text,
             text: published,
@@ -353,6 +346,19 @@ pub fn mark_as(
 }
 
 /// The payload a zero-bit key's records carry: one 0 bit (records always name one).
+/// Appends a generation's record and proves it against a fresh checkpoint: its entry
+/// and the receipt (C2SP `tlog-proof`) that goes out with the content.
+pub(crate) fn append_and_prove(
+    ledger: &mut AnyLedger,
+    record: &GenerationRecord,
+) -> Result<(AppendedEntry, String)> {
+    let entry = log::append(ledger, std::slice::from_ref(record))?
+        .pop()
+        .expect("one record appended");
+    let receipt = ledger.prove(entry.index).map_err(Error::Ledger)?.to_text();
+    Ok((entry, receipt))
+}
+
 fn zero_payload() -> Payload {
     Payload::new(0, 1).expect("a 1-bit zero is a payload")
 }

@@ -690,14 +690,7 @@ impl MediaMarker {
                 fingerprint: published.fingerprint()?,
             }),
         };
-        let entry = log::append(&mut self.ledger, std::slice::from_ref(&record))?
-            .pop()
-            .expect("one record appended");
-        let receipt = self
-            .ledger
-            .prove(entry.index)
-            .map_err(Error::Ledger)?
-            .to_text();
+        let (entry, receipt) = crate::mark::append_and_prove(&mut self.ledger, &record)?;
         Ok(MarkedMedia {
             bytes: signed.bytes,
             media_type: published.media_type(),

@@ -268,18 +268,7 @@ impl Attributor {
                     self.media_facts(decoded, hash, credential_state, &mut inputs);
                 facts.extend(media_facts);
                 if let Some(r) = recorded {
-                    named_models.insert(
-                        0,
-                        model::Named {
-                            release: r
-                                .model
-                                .digest
-                                .and_then(|d| self.log.release(&d, r.model.release.as_ref())),
-                            name: r.model.id,
-                            digest: r.model.digest,
-                            by: format!("the provider's {}", r.shown_by),
-                        },
-                    );
+                    named_models.insert(0, self.named_by(r));
                 }
             }
             (Some(text), None) => {
@@ -319,18 +308,7 @@ impl Attributor {
                 facts.extend(log_facts);
                 if let Some(r) = recorded {
                     // The log's record first: it is what the provider logged.
-                    named_models.insert(
-                        0,
-                        model::Named {
-                            release: r
-                                .model
-                                .digest
-                                .and_then(|d| self.log.release(&d, r.model.release.as_ref())),
-                            name: r.model.id,
-                            digest: r.model.digest,
-                            by: format!("the provider's {}", r.shown_by),
-                        },
-                    );
+                    named_models.insert(0, self.named_by(r));
                 }
                 facts.extend(self.indexes.facts(text, &mut inputs));
             }
@@ -393,6 +371,20 @@ impl Attributor {
 
     /// The watermark, SDXL and log facts of a picture or a sound (or why it could not be
     /// decoded), and the model its record names.
+    /// The model the log's record names, with its release record when the log holds
+    /// one: first among the models named, as it is what the provider logged.
+    fn named_by(&self, r: log::RecordedModel) -> model::Named {
+        model::Named {
+            release: r
+                .model
+                .digest
+                .and_then(|d| self.log.release(&d, r.model.release.as_ref())),
+            name: r.model.id,
+            digest: r.model.digest,
+            by: format!("the provider's {}", r.shown_by),
+        }
+    }
+
     fn media_facts(
         &self,
         decoded: &crate::Result<crate::media::Decoded>,
