@@ -47,7 +47,7 @@ use tracemark_watermark::WatermarkKey;
 
 use crate::{
     Config, Error, Result,
-    log::{self, AnyLedger, AppendedEntry, LogSite},
+    log::{AnyLedger, AppendedEntry, LogSite},
 };
 
 /// The largest media file read (a 40-megapixel PNG can be this large).
