@@ -299,9 +299,7 @@ pub fn prepare(out: &Path, options: &Options) -> Result<Workspace> {
         )?),
     };
     let key = store.path_of(KeyKind::Signing, MODEL_KEY_NAME)?;
-    // The corpus model's index is named by what the model is, not by its folder's name.
-    let name = corpus_model.then_some(loaded.name.as_str());
-    let model_identity = publish_model(&out, &mut config, &model_dir, &key, name)?;
+    let model_identity = publish_model(&out, &mut config, &model_dir, &key)?;
     Ok(Workspace {
         out,
         config_path,
@@ -341,15 +339,8 @@ pub struct DemoModel {
 /// identity's directory) into the work folder, unless a signature there still holds;
 /// logs its release unless the log holds it; and makes `config` name the signature and
 /// trust the key's root (as the written configuration does). The model's own directory
-/// is only read. `name` is what the release record calls the model (default: its
-/// directory's name).
-fn publish_model(
-    out: &Path,
-    config: &mut Config,
-    dir: &Path,
-    key: &Path,
-    name: Option<&str>,
-) -> Result<DemoModel> {
+/// is only read.
+fn publish_model(out: &Path, config: &mut Config, dir: &Path, key: &Path) -> Result<DemoModel> {
     use tracemark::release::{self, Identified, ModelTrust, VerifyRequest};
     let signature = out.join(signature_path(dir));
     let root = key.join("root.pem");
@@ -398,12 +389,12 @@ fn publish_model(
                     ..VerifyRequest::default()
                 },
             )?;
-            let logged = release::log_release(&mut ledger, dir, &verified, name, None)?;
+            let logged = release::log_release(&mut ledger, dir, &verified, None, None)?;
             (logged.entry.index, true)
         }
     };
     Ok(DemoModel {
-        name: name.map_or_else(|| id.name.clone(), str::to_owned),
+        name: id.name.clone(),
         digest: id.digest,
         signature,
         signer: id.signer.clone(),

@@ -89,6 +89,11 @@ fn corpus_texts(dir: &Path) -> Result<(WordTokenizer, Vec<String>)> {
 }
 
 /// The Kneser-Ney word model of the corpus in a byte-level index.
+/// What records and reports call the corpus model (`corpus-kn3`).
+pub fn corpus_model_name() -> String {
+    format!("corpus-kn{CORPUS_MODEL_ORDER}")
+}
+
 pub fn corpus_model(dir: &Path) -> Result<LoadedModel> {
     let (tokenizer, texts) = corpus_texts(dir)?;
     let docs = texts
@@ -115,7 +120,7 @@ pub fn corpus_model(dir: &Path) -> Result<LoadedModel> {
     Ok(LoadedModel {
         model: Box::new(model),
         tokenizer: Box::new(tokenizer),
-        name: format!("corpus-kn{CORPUS_MODEL_ORDER}"),
+        name: corpus_model_name(),
         weights_hash: ContentHash::of_bytes(&manifest),
     })
 }

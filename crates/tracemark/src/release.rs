@@ -47,6 +47,15 @@ fn index_exclusions(model: &Path) -> Result<Vec<String>> {
     }
 }
 
+/// What a model is called: a model directory's name, or the corpus model's name for its
+/// index (as records name it, not by the index's folder).
+fn model_name(model: &Path) -> String {
+    match crate::model::ModelSource::at(model) {
+        crate::model::ModelSource::Corpus(_) => crate::model::corpus_model_name(),
+        crate::model::ModelSource::Path(path) => tracemark_model::manifest::model_name(&path),
+    }
+}
+
 /// The signature's canonical name relative to the model directory, when it lies inside.
 fn name_inside(model: &Path, signature: &Path) -> Option<String> {
     if !model.is_dir() {
@@ -399,10 +408,7 @@ pub fn identify(model: Option<&Path>, trust: &ModelTrust<'_>) -> Result<Identifi
         .parse()
         .map_err(|e| crate::Error::input(format!("the model's identity: {e}"), None))?;
     Ok(Identified::Signed(Box::new(ModelIdentity {
-        name: model.map_or_else(
-            || verification.model_name.clone(),
-            tracemark_model::manifest::model_name,
-        ),
+        name: model.map_or_else(|| verification.model_name.clone(), model_name),
         digest,
         signature,
         weights_checked: model.is_some(),
@@ -632,10 +638,7 @@ pub fn log_release(
     let record = tracemark_ledger::ModelReleaseRecord {
         format: tracemark_ledger::registry::MODEL_RELEASE_RECORD_V1.into(),
         model_digest: identity,
-        name: name.map_or_else(
-            || tracemark_model::manifest::model_name(model),
-            str::to_owned,
-        ),
+        name: name.map_or_else(|| model_name(model), str::to_owned),
         version: version.map(str::to_owned),
         signed_root: verified.verification.root_digest.clone(),
         serialization: verified.verification.serialization.clone(),
