@@ -8,7 +8,6 @@ use tracemark::{
     Error, Result, attribute,
     config::Config,
     core::{
-        Timestamp,
         fact::{DetectorAccess, DetectorFinding, MarkKind},
         keyfile::{self, Replace, Secrecy},
     },
@@ -22,7 +21,7 @@ use tracemark::{
     },
 };
 
-use super::{UseCase, UseCases, demo_detector, seeded_generation_id};
+use super::{UseCase, UseCases, demo_detector, seeded_generation_id, today};
 
 /// The model the demo's provider names for its pictures (the picture itself is drawn
 /// procedurally: no image model is run).
@@ -127,9 +126,7 @@ impl UseCases<'_> {
     ) -> Result<UseCase> {
         let input = self.out.join(name);
         keyfile::write_file(&input, bytes, Secrecy::Public, Replace::Yes)?;
-        let as_of = Timestamp::now().to_string()[..10]
-            .parse()
-            .expect("an RFC 3339 time starts with a date");
+        let as_of = today();
         let request = attribute::Request {
             content: attribute::Content::new(bytes, Some(name)),
             as_of,
@@ -137,7 +134,7 @@ impl UseCases<'_> {
             ai_generated: None,
             command: format!("tracemark --config tracemark.toml attribute --as-of {as_of} {name}"),
         };
-        let mut report = attribute::Attributor::load(config, attribute::Disclosure::Full)
+        let report = attribute::Attributor::load(config, attribute::Disclosure::Full)
             .with_detector(demo_detector())
             .with_detector(DetectorFinding {
                 mark: MarkKind::Credential,
@@ -146,17 +143,6 @@ impl UseCases<'_> {
                 url: None,
             })
             .attribute(&request);
-        attribute::seal(&mut report, config.keys.service.as_deref())?;
-        let mut ledger = LogSite::configured(config)?.open()?;
-        attribute::record_report(&mut report, &mut ledger)?;
-        let (json, html) = attribute::write_report(&report, &self.out.join("reports"), id)?;
-        Ok(UseCase {
-            id,
-            title,
-            input,
-            report_files: [json, html],
-            answer: report.verdict.summary.clone(),
-            report,
-        })
+        self.conclude(config, report, id, title, input)
     }
 }

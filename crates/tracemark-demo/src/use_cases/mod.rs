@@ -165,9 +165,7 @@ impl UseCases<'_> {
     ) -> Result<UseCase> {
         let input = self.out.join(name);
         write_text(&input, content)?;
-        let as_of = Timestamp::now().to_string()[..10]
-            .parse()
-            .expect("an RFC 3339 time starts with a date");
+        let as_of = today();
         let stated = if ai_generated == Some(true) {
             " --ai-generated"
         } else {
@@ -182,11 +180,23 @@ impl UseCases<'_> {
                 "tracemark --config tracemark.toml attribute --as-of {as_of}{stated} {name}"
             ),
         };
-        let mut report = attribute::Attributor::load(self.config, attribute::Disclosure::Full)
+        let report = attribute::Attributor::load(self.config, attribute::Disclosure::Full)
             .with_detector(demo_detector())
             .attribute(&request);
-        attribute::seal(&mut report, self.config.keys.service.as_deref())?;
-        let mut ledger = LogSite::configured(self.config)?.open()?;
+        self.conclude(self.config, report, id, title, input)
+    }
+
+    /// Seals, signs and logs a use case's report and writes its files.
+    fn conclude(
+        &self,
+        config: &Config,
+        mut report: EvidenceReport,
+        id: &'static str,
+        title: &'static str,
+        input: PathBuf,
+    ) -> Result<UseCase> {
+        attribute::seal(&mut report, config.keys.service.as_deref())?;
+        let mut ledger = LogSite::configured(config)?.open()?;
         attribute::record_report(&mut report, &mut ledger)?;
         let (json, html) = attribute::write_report(&report, &self.out.join("reports"), id)?;
         Ok(UseCase {
@@ -198,4 +208,11 @@ impl UseCases<'_> {
             report,
         })
     }
+}
+
+/// Today's date (UTC), the date the use cases' reports apply the law of.
+fn today() -> tracemark::policy::Date {
+    Timestamp::now().to_string()[..10]
+        .parse()
+        .expect("an RFC 3339 time starts with a date")
 }
