@@ -58,6 +58,26 @@ fn assert_far_below_threshold(report: &EvidenceReport) {
     assert!(p < -10.0, "log10 p = {p}: the seed's margin is gone");
 }
 
+/// The report's log finding: the demo provider's record of the very generation the use
+/// case `id` marked (its record is saved as `ID.signed.record.json`).
+fn logged_generation<'r>(
+    summary: &DemoSummary,
+    report: &'r EvidenceReport,
+    id: &str,
+) -> &'r tracemark::core::fact::LogFinding {
+    let Some(Claim::LogEntry(entry)) = claims(report).find(|c| matches!(c, Claim::LogEntry(_)))
+    else {
+        panic!("the log record is not found: {:?}", report.facts);
+    };
+    let record: GenerationRecordFile = serde_json::from_slice(
+        &std::fs::read(summary.out.join(format!("{id}.signed.record.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
+    assert_eq!(entry.provider.as_deref(), Some(PROVIDER));
+    entry
+}
+
 /// Use case 1: the stripped, edited copy still leads to the provider's log record
 /// through the watermark's payload; the marking duty is met. Unmarked output breaches it.
 fn assert_mark_at_the_source(summary: &DemoSummary) {
@@ -68,18 +88,8 @@ fn assert_mark_at_the_source(summary: &DemoSummary) {
         claims(report)
             .any(|c| matches!(c, Claim::Credential(cr) if cr.state == CredentialState::None))
     );
-    let Some(Claim::LogEntry(entry)) = claims(report).find(|c| matches!(c, Claim::LogEntry(_)))
-    else {
-        panic!("the log record is not found: {:?}", report.facts);
-    };
-    // The record of the very generation that was marked.
-    let record: GenerationRecordFile = serde_json::from_slice(
-        &std::fs::read(summary.out.join("1-mark-at-the-source.signed.record.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
-    assert_eq!(entry.provider.as_deref(), Some(PROVIDER));
-    assert!(entry.inclusion_verified && entry.generation_id.is_some());
+    let entry = logged_generation(summary, report, "1-mark-at-the-source");
+    assert!(entry.inclusion_verified);
     assert!(
         entry
             .model
@@ -113,16 +123,7 @@ fn assert_media_marking(summary: &DemoSummary) {
         claims(report)
             .any(|c| matches!(c, Claim::Credential(cr) if cr.state == CredentialState::None))
     );
-    let Some(Claim::LogEntry(entry)) = claims(report).find(|c| matches!(c, Claim::LogEntry(_)))
-    else {
-        panic!("the log record is not found: {:?}", report.facts);
-    };
-    let record: GenerationRecordFile = serde_json::from_slice(
-        &std::fs::read(summary.out.join("4-ai-image.signed.record.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(entry.generation_id.as_ref(), Some(&record.generation_id));
-    assert_eq!(entry.provider.as_deref(), Some(PROVIDER));
+    logged_generation(summary, report, "4-ai-image");
     assert!(claims(report).any(|c| matches!(c,
         Claim::MarkHistory(h) if h.mark == MarkKind::Credential && !h.still_present)));
     assert_eq!(outcome(report, "EU-AIA-50-2"), Outcome::Compliant);
