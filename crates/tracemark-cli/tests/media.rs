@@ -228,7 +228,10 @@ fn a_sound_is_marked_and_detected() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     setup(dir);
-    let audio = Audio::new(16_000, vec![synth::music(7, 16_000, 20.0)]).unwrap();
+    // A minute: the key and the payload are drawn afresh each run, and on 20 s the
+    // pilot test at 1e-3 over 512 alignments missed 2 runs in 40 (p = 5e-3 once in CI);
+    // a minute triples the pilots (0 misses in 30 runs).
+    let audio = Audio::new(16_000, vec![synth::music(7, 16_000, 60.0)]).unwrap();
     let wav = audioio::encode_wav(
         &audio,
         WavFormat {

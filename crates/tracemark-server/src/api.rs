@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use axum::{
     Extension, Json,
-    extract::{Path as UrlPath, State, rejection::JsonRejection},
+    body::Bytes,
+    extract::{FromRequest, Path as UrlPath, Query, Request, State, rejection::JsonRejection},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -29,9 +30,15 @@ use tracemark::{
     text::DetectReport,
 };
 
-use crate::{blocking::blocking, error::ApiError, guard::Caller, service::Service};
+use crate::{
+    blocking::blocking,
+    error::{ApiError, too_large_or_invalid},
+    guard::Caller,
+    service::Service,
+};
 
-/// The content a checking endpoint reads: pasted text, or a file's bytes in base64.
+/// The content a checking endpoint reads: pasted text, a file's bytes in base64, or the
+/// file itself as the request's body ([`Upload`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Content {
@@ -39,19 +46,63 @@ pub struct Content {
     pub content_base64: Option<String>,
     /// The file's name (kept in the report; its extension tells media types apart).
     pub name: Option<String>,
+    /// The body itself, when it was the file.
+    #[serde(skip)]
+    pub raw: Option<Bytes>,
 }
 
 impl Content {
     fn bytes(&self) -> Result<Vec<u8>, ApiError> {
-        match (&self.text, &self.content_base64) {
-            (Some(text), None) => Ok(text.as_bytes().to_vec()),
-            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+        match (&self.text, &self.content_base64, &self.raw) {
+            (Some(text), None, None) => Ok(text.as_bytes().to_vec()),
+            (None, Some(b64), None) => base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|e| ApiError::bad_request(format!("content_base64 is not base64: {e}"))),
+            (None, None, Some(raw)) => Ok(raw.to_vec()),
+            (_, _, Some(_)) => Err(ApiError::bad_request(
+                "the body is the content: give `text` or `content_base64` only in a JSON body",
+            )),
             _ => Err(ApiError::bad_request(
                 "give exactly one of `text` and `content_base64`",
             )),
         }
+    }
+}
+
+/// A checking endpoint's body: its JSON object, or the file itself. A body whose
+/// `Content-Type` is not JSON (`image/png`, `image/jpeg`, `audio/wav`,
+/// `application/octet-stream`, `text/plain`...) is the content as sent (no base64, so a
+/// file may fill the body limit), and the endpoint's other fields come from the query
+/// string (`?name=photo.jpg&fpr=0.001`).
+#[derive(Debug)]
+pub struct Upload<T> {
+    fields: T,
+    raw: Option<Bytes>,
+}
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequest<S> for Upload<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|t| t.trim_start().starts_with("application/json"));
+        if json {
+            let Json(fields) = Json::<T>::from_request(request, state).await?;
+            return Ok(Self { fields, raw: None });
+        }
+        let Query(fields) = Query::<T>::try_from_uri(request.uri())
+            .map_err(|e| ApiError::bad_request(format!("the query string: {}", e.body_text())))?;
+        let raw = Bytes::from_request(request, state).await.map_err(|e| {
+            let status = e.status();
+            ApiError::new(status, too_large_or_invalid(status), e.body_text())
+        })?;
+        Ok(Self {
+            fields,
+            raw: Some(raw),
+        })
     }
 }
 
@@ -145,9 +196,11 @@ struct Detections {
 pub async fn detect(
     State(service): State<Arc<Service>>,
     Extension(caller): Extension<Caller>,
-    json: Result<Json<DetectBody>, JsonRejection>,
+    Upload {
+        fields: request,
+        raw,
+    }: Upload<DetectBody>,
 ) -> Result<Response, ApiError> {
-    let request = body(json)?;
     let fpr = request.fpr.unwrap_or(WATERMARK_FPR);
     if !(fpr > 0.0 && fpr < 1.0) {
         return Err(ApiError::bad_request("fpr must be between 0 and 1"));
@@ -156,6 +209,7 @@ pub async fn detect(
         text: request.text,
         content_base64: request.content_base64,
         name: request.name,
+        raw,
     };
     let bytes = content.bytes()?;
     // An image or a sound: the media keys, and for an image the SDXL reading.
@@ -209,9 +263,12 @@ struct CredentialCheck {
 pub async fn verify(
     State(service): State<Arc<Service>>,
     Extension(caller): Extension<Caller>,
-    json: Result<Json<Content>, JsonRejection>,
+    Upload {
+        fields: mut content,
+        raw,
+    }: Upload<Content>,
 ) -> Result<Response, ApiError> {
-    let content = body(json)?;
+    content.raw = raw;
     let bytes = content.bytes()?;
     let name = content.name.clone();
     query(&service.clone(), &caller, move || {
@@ -312,13 +369,16 @@ struct Attribution {
 pub async fn attribute(
     State(service): State<Arc<Service>>,
     Extension(caller): Extension<Caller>,
-    json: Result<Json<AttributeBody>, JsonRejection>,
+    Upload {
+        fields: request,
+        raw,
+    }: Upload<AttributeBody>,
 ) -> Result<Response, ApiError> {
-    let request = body(json)?;
     let content = Content {
         text: request.text,
         content_base64: request.content_base64,
         name: request.name,
+        raw,
     };
     let bytes = content.bytes()?;
     if bytes.is_empty() {
@@ -516,24 +576,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_is_text_or_base64_never_both() {
-        let both = Content {
-            text: Some("x".into()),
-            content_base64: Some("eA==".into()),
-            name: None,
+    fn content_is_given_one_way_only() {
+        let content = |text: Option<&str>, b64: Option<&str>, raw: Option<&'static [u8]>| {
+            Content {
+                text: text.map(str::to_owned),
+                content_base64: b64.map(str::to_owned),
+                name: None,
+                raw: raw.map(Bytes::from_static),
+            }
+            .bytes()
         };
-        assert!(both.bytes().is_err());
-        let b64 = Content {
-            text: None,
-            content_base64: Some("not base64!".into()),
-            name: None,
-        };
-        assert!(b64.bytes().is_err());
-        let ok = Content {
-            text: None,
-            content_base64: Some("aGVsbG8=".into()),
-            name: None,
-        };
-        assert_eq!(ok.bytes().unwrap(), b"hello");
+        assert!(content(Some("x"), Some("eA=="), None).is_err());
+        assert!(content(None, Some("not base64!"), None).is_err());
+        assert_eq!(content(None, Some("aGVsbG8="), None).unwrap(), b"hello");
+        assert_eq!(content(None, None, Some(b"\x89PNG")).unwrap(), b"\x89PNG");
+        assert!(content(Some("x"), None, Some(b"body")).is_err());
+        assert!(content(None, None, None).is_err());
     }
 }

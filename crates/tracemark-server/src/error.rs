@@ -110,12 +110,16 @@ impl From<tracemark::Error> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
         let status = e.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "invalid_request"
-        };
-        Self::new(status, code, e.body_text())
+        Self::new(status, too_large_or_invalid(status), e.body_text())
+    }
+}
+
+/// The error code of a body the service could not read.
+pub fn too_large_or_invalid(status: StatusCode) -> &'static str {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "too_large"
+    } else {
+        "invalid_request"
     }
 }
 

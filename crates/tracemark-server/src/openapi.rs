@@ -6,6 +6,24 @@ fn json_body(schema: Value) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema } } })
 }
 
+/// A JSON body, or the file itself: any other `Content-Type` is the content as sent, the
+/// other fields then given in the query string.
+fn content_body(schema: Value) -> Value {
+    let file = json!({ "type": "string", "format": "binary" });
+    json!({
+        "required": true,
+        "description": "The JSON object, or the file itself as the body (image/png, image/jpeg, audio/wav, application/octet-stream, text/plain; no base64, up to the body limit), its other fields then in the query string.",
+        "content": {
+            "application/json": { "schema": schema },
+            "image/png": { "schema": file },
+            "image/jpeg": { "schema": file },
+            "audio/wav": { "schema": file },
+            "application/octet-stream": { "schema": file },
+            "text/plain": { "schema": file },
+        },
+    })
+}
+
 fn ok(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
@@ -98,8 +116,8 @@ pub fn document() -> Value {
                     "generator_version": { "type": "string", "default": "1" },
                 },
             }))), ok("The marked file (content_base64), its record, log entry and receipt", json!({ "type": "object" })), true) },
-            "/v1/detect": { "post": operation("Test a text, an image or a sound for the service's watermarks (an image also for Stable Diffusion XL's keyless mark)", Some(json_body(detect)), ok("Signed detections", signed.clone()), false) },
-            "/v1/verify": { "post": operation("Verify the content's C2PA credential", Some(json_body(content.clone())), ok("Signed credential check", signed.clone()), false) },
+            "/v1/detect": { "post": operation("Test a text, an image or a sound for the service's watermarks (an image also for Stable Diffusion XL's keyless mark)", Some(content_body(detect)), ok("Signed detections", signed.clone()), false) },
+            "/v1/verify": { "post": operation("Verify the content's C2PA credential", Some(content_body(content.clone())), ok("Signed credential check", signed.clone()), false) },
             "/v1/count": { "post": operation("Count the text's occurrences in each configured index (503 `incomplete`, with `missing_shards`, when a shard did not answer)", Some(json_body(text.clone())), ok("The count in each index", json!({
                 "type": "object",
                 "properties": {
@@ -108,7 +126,7 @@ pub fn document() -> Value {
                 },
             })), false) },
             "/v1/trace": { "post": operation("Find the text's sources in the indexed corpus, with their rights", Some(json_body(text)), ok("Signed sources", signed), false) },
-            "/v1/attribute": { "post": operation("Every check, the law applied, and the sealed evidence report", Some(json_body(attribute)), ok("The report (JSON) and its HTML rendering", json!({
+            "/v1/attribute": { "post": operation("Every check, the law applied, and the sealed evidence report", Some(content_body(attribute)), ok("The report (JSON) and its HTML rendering", json!({
                 "type": "object", "properties": { "report": { "type": "object" }, "html": { "type": "string" } },
             })), false) },
             "/v1/completions": { "post": operation("Generate marked text (OpenAI completions)", Some(json_body(generation.clone())), generated.clone(), true) },

@@ -25,6 +25,18 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The file itself as the body (`Content-Type` other than JSON): status and JSON answer.
+fn post_file(url: &str, content_type: &str, bytes: &[u8]) -> (u16, serde_json::Value) {
+    let mut response = common::agent()
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(bytes)
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap())
+}
+
 #[test]
 fn an_image_is_detected_and_attributed_through_the_api() {
     let dir = workspace();
@@ -103,6 +115,42 @@ fn an_image_is_detected_and_attributed_through_the_api() {
         .unwrap_or_else(|| panic!("no log entry: {report:#}"));
     assert_eq!(entry["generation_id"], marked.record.generation_id.as_str());
     assert!(answer["html"].as_str().unwrap().contains("Image watermark"));
+
+    // The file itself as the body, its options in the query string: the same answers.
+    let (status, raw) = post_file(
+        &format!("{base}/v1/detect?name=reposted.jpg&fpr=0.001"),
+        "image/jpeg",
+        &reposted,
+    );
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(
+        raw["result"]["detections"][0]["payload"]["hex"],
+        marked.payload.to_string()
+    );
+    assert_eq!(
+        raw["result"]["content_hash"],
+        found["result"]["content_hash"]
+    );
+    let (status, raw) = post_file(
+        &format!("{base}/v1/attribute?name=reposted.jpg"),
+        "application/octet-stream",
+        &reposted,
+    );
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(raw["report"]["subject"]["media_type"], "image/jpeg");
+    // A query field the endpoint does not have, or a JSON field beside the file: refused.
+    let (status, bad) = post_file(
+        &format!("{base}/v1/detect?colour=red"),
+        "image/jpeg",
+        &reposted,
+    );
+    assert_eq!(status, 400, "{bad}");
+    let (status, bad) = post_file(
+        &format!("{base}/v1/detect?text=hello"),
+        "image/jpeg",
+        &reposted,
+    );
+    assert_eq!(status, 400, "{bad}");
 
     // Another image format: refused, naming it.
     let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff";
