@@ -216,16 +216,31 @@ pub fn media(options: &MediaEvalOptions, progress: &mut dyn FnMut(&str)) -> Resu
     })
 }
 
+/// `k` of `n` as a percentage (`-` when nothing was tested).
+fn pct(k: usize, n: usize) -> String {
+    if n == 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.1} %", 100.0 * k as f64 / n as f64)
+    }
+}
+
+/// An attack table's rows, in Markdown.
+fn push_rows(out: &mut String, rows: &[AttackRow]) {
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.attack,
+            pct(r.detected, r.tested),
+            pct(r.payload_exact, r.tested),
+            r.wrong
+        ));
+    }
+}
+
 impl MediaEval {
     /// The tables, in Markdown.
     pub fn to_markdown(&self) -> String {
-        let pct = |k: usize, n: usize| {
-            if n == 0 {
-                "-".to_owned()
-            } else {
-                format!("{:.1} %", 100.0 * k as f64 / n as f64)
-            }
-        };
         let mut out = format!(
             "## Image mark (tracemark-image-dct-v1), {} pictures of 512×512, level 1e-3\n\n\
              PSNR {:.2} dB (mean, RGB), SSIM {:.3}; embedding {:.3} s/MP, detection {:.3} s/MP (this build, one core)\n\n\
@@ -236,15 +251,7 @@ impl MediaEval {
             self.embed_seconds_per_megapixel,
             self.detect_seconds_per_megapixel
         );
-        for r in &self.image {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                r.attack,
-                pct(r.detected, r.tested),
-                pct(r.payload_exact, r.tested),
-                r.wrong
-            ));
-        }
+        push_rows(&mut out, &self.image);
         out.push_str(&format!(
             "\nWrong keys on unmarked pictures: {} tests; {} at p ≤ 1e-2 ({}), {} at p ≤ 1e-3 ({})\n",
             self.fpr_tests,
@@ -259,15 +266,7 @@ impl MediaEval {
                  SNR {:.1} dB (mean)\n\n| attack | detected | payload exact | wrong |\n|---|---|---|---|\n",
                 self.clips, self.snr_db
             ));
-            for r in &self.audio {
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} |\n",
-                    r.attack,
-                    pct(r.detected, r.tested),
-                    pct(r.payload_exact, r.tested),
-                    r.wrong
-                ));
-            }
+            push_rows(&mut out, &self.audio);
         }
         out.push_str(
             "\nThe invisible-watermark baseline (dwtDct, dwtDctSvd) needs torch and OpenCV: run \
